@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// portcullis command line: parses arguments and hands each command to its module, loaded
+// lazily so `--help` and `scan` never pay for express or the Kubernetes client.
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT_USAGE, UsageError } from './exit.js';
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+const program = new Command('portcullis')
+  .description("Keeps a Kubernetes cluster's port space clean: NodePorts, hostPorts and network policies that expose the kubelet.")
+  .exitOverride()
+  .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+program
+  .command('scan')
+  .description('Check manifests (or a live cluster) against port policies and write a report.')
+  .argument('[paths...]', 'files or directories (.yaml, .yml, .json), or - for stdin')
+  .option('--policy <file|dir>', 'PortPolicy file or directory (repeatable); replaces the shipped default', collect, [])
+  .addOption(new Option('--format <format>', 'report format').choices(['table', 'json', 'sarif', 'junit', 'policyreport', 'openreports', 'html']).default('table'))
+  .option('--output <file>', 'write the report to a file instead of stdout')
+  .addOption(new Option('--fail-on <action>', 'exit 1 when a finding at or above this action is found').choices(['deny', 'warn', 'audit', 'never']).default('deny'))
+  .option('--default-namespace <ns>', 'namespace of objects that name none', 'default')
+  .option('--cluster', 'scan the live cluster of the current kubeconfig context (read-only)')
+  .option('--context <name>', 'kubeconfig context for --cluster')
+  .option('-n, --namespace <ns>', 'with --cluster: scan only this namespace')
+  .option('-A, --all-namespaces', 'with --cluster: scan every namespace')
+  .option('--no-color', 'no colour in the table format')
+  .action(async (paths: string[], opts) => {
+    const { runScan } = await import('./scan.js');
+    process.exitCode = await runScan(paths, opts);
+  });
+
+program
+  .command('serve')
+  .description('Run the admission webhook (HTTPS) and its health/metrics endpoints (HTTP).')
+  .option('--port <port>', 'HTTPS port for /validate and /mutate', '8443')
+  .option('--tls-cert <file>', 'serving certificate (PEM); re-read when it changes')
+  .option('--tls-key <file>', 'serving key (PEM); re-read when it changes')
+  .option('--policy <file|dir>', 'PortPolicy file or directory (repeatable); re-read when it changes', collect, [])
+  .option('--metrics-port <port>', 'HTTP port for /healthz, /readyz and /metrics', '8080')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
+  .option('--in-cluster', 'watch PortPolicies, Namespaces, Nodes and Services in the cluster (default when running in a pod)')
+  .option('--context <name>', 'kubeconfig context when watching a cluster from outside')
+  .action(async (opts) => {
+    const { runServe } = await import('./serve.js');
+    process.exitCode = await runServe(opts);
+  });
+
+program
+  .command('controller')
+  .description('Run the background audit that keeps PolicyReports in the cluster current.')
+  .option('--policy <file|dir>', 'PortPolicy file or directory used while no PortPolicy object exists', collect, [])
+  .option('--metrics-port <port>', 'HTTP port for /healthz, /readyz and /metrics', '8080')
+  .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
+  .option('--context <name>', 'kubeconfig context when running outside the cluster')
+  .option('--lease-namespace <ns>', 'namespace of the leader-election Lease', 'portcullis-system')
+  .addOption(new Option('--report-format <format>', 'report resources to write').choices(['policyreport', 'openreports']).default('policyreport'))
+  .action(async (opts) => {
+    const { runController } = await import('./controller.js');
+    process.exitCode = await runController(opts);
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // Commander has already printed the message; --help and --version exit 0.
+    process.exitCode = err.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (err instanceof UsageError) {
+    process.stderr.write(`portcullis: ${err.message}\n`);
+    process.exitCode = EXIT_USAGE;
+  } else {
+    // A programmer error: keep the stack, it is a bug report.
+    process.stderr.write(`portcullis: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,228 @@
+// Loading a PortPolicy: schema check, defaulting from the shipped default, semantic checks,
+// compilation. Every problem is returned with its field path; nothing throws for bad input.
+import { Ajv, type ErrorObject } from 'ajv';
+import { compileGlobs, compileSelector } from '../match.js';
+import { parseBlock, type Block } from '../net/cidr.js';
+import { formatRange, parsePortRange, rangeContains, rangesOverlap, type PortRange } from '../ports.js';
+import { RULE_IDS, type RuleAction, type RuleId } from '../types.js';
+import type {
+  CompiledPolicy,
+  Exemption,
+  PolicyProblem,
+  PortEntry,
+  PortEntrySpec,
+  PortPolicyDocument,
+  PortPolicySpec,
+  Tenant,
+} from './model.js';
+import { PORT_POLICY_SCHEMA } from './schema.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const validateDocument = ajv.compile(PORT_POLICY_SCHEMA);
+
+export type LoadResult =
+  | { ok: true; policy: CompiledPolicy; warnings: PolicyProblem[] }
+  | { ok: false; problems: PolicyProblem[] };
+
+/** `/spec/tenants/0/name` → `spec.tenants[0].name` */
+export function pointerToPath(pointer: string): string {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce((acc, seg) => (/^\d+$/.test(seg) ? `${acc}[${seg}]` : acc ? `${acc}.${seg}` : seg), '');
+}
+
+function schemaProblem(e: ErrorObject): PolicyProblem {
+  const base = pointerToPath(e.instancePath);
+  const join = (child: string) => (base ? `${base}.${child}` : child);
+  if (e.keyword === 'additionalProperties') {
+    const extra = String(e.params.additionalProperty);
+    return { path: join(extra), message: `unknown field "${extra}"` };
+  }
+  if (e.keyword === 'required') {
+    const missing = String(e.params.missingProperty);
+    return { path: join(missing), message: 'is required' };
+  }
+  if (e.keyword === 'enum') {
+    return { path: base, message: `must be one of ${(e.params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+  }
+  if (e.keyword === 'const') return { path: base, message: `must be ${JSON.stringify(e.params.allowedValue)}` };
+  if (e.keyword === 'pattern') return { path: base, message: 'must be a port "n" or a range "lo-hi"' };
+  return { path: base, message: e.message ?? 'is invalid' };
+}
+
+/** Document order of the catalog matters for messages; defaults fill in whole fields only. */
+function effectiveSpec(spec: PortPolicySpec, defaults: PortPolicySpec): PortPolicySpec {
+  return {
+    nodePortRange: spec.nodePortRange ?? defaults.nodePortRange ?? '30000-32767',
+    reservedPorts: spec.reservedPorts ?? defaults.reservedPorts ?? [],
+    sensitivePorts: spec.sensitivePorts ?? defaults.sensitivePorts ?? [],
+    nodeCIDRs: spec.nodeCIDRs ?? [],
+    rules: { ...defaults.rules, ...spec.rules },
+    remediation: spec.remediation ?? {},
+    // Tenants and exemptions are never inherited: they belong to the policy that names them.
+    tenants: spec.tenants ?? [],
+    exemptions: spec.exemptions ?? [],
+  };
+}
+
+function range(text: string, path: string, problems: PolicyProblem[]): PortRange | null {
+  const r = parsePortRange(text);
+  if (typeof r === 'string') {
+    problems.push({ path, message: r });
+    return null;
+  }
+  return r;
+}
+
+function entries(specs: PortEntrySpec[], path: string, problems: PolicyProblem[]): PortEntry[] {
+  const out: PortEntry[] = [];
+  specs.forEach((e, i) => {
+    const r = range(e.ports, `${path}[${i}].ports`, problems);
+    if (r) out.push({ name: e.name, range: r, protocol: e.protocol ?? 'TCP', component: e.component ?? e.name, source: e.source });
+  });
+  return out;
+}
+
+// KEP-3668 (GA in Kubernetes 1.29): the API server allocates NodePorts from the upper
+// "dynamic" band first; the static band is min(max(16, size/32), 128) ports at the bottom.
+export function dynamicBand(r: PortRange): PortRange {
+  const size = r.hi - r.lo + 1;
+  const staticSize = Math.min(Math.max(16, Math.floor(size / 32)), 128);
+  return { lo: Math.min(r.lo + staticSize, r.hi), hi: r.hi };
+}
+
+function compileTenants(spec: PortPolicySpec, nodePortRange: PortRange, problems: PolicyProblem[], warnings: PolicyProblem[]): Tenant[] {
+  const tenants: Tenant[] = [];
+  const slices: { range: PortRange; index: number }[] = [];
+  const namespaceOwner = new Map<string, number>();
+  const names = new Map<string, number>();
+  (spec.tenants ?? []).forEach((t, i) => {
+    const at = `spec.tenants[${i}]`;
+    if (names.has(t.name)) problems.push({ path: `${at}.name`, message: `tenant "${t.name}" is also defined at spec.tenants[${names.get(t.name)}]` });
+    names.set(t.name, i);
+    if (!t.namespaces?.length && !t.namespaceSelector) {
+      problems.push({ path: at, message: 'a tenant needs namespaces, a namespaceSelector, or both' });
+    }
+    (t.namespaces ?? []).forEach((ns, j) => {
+      if (/[*?]/.test(ns)) return;
+      const owner = namespaceOwner.get(ns);
+      if (owner !== undefined && owner !== i) {
+        problems.push({ path: `${at}.namespaces[${j}]`, message: `namespace "${ns}" is already listed by tenant "${spec.tenants![owner].name}"` });
+      }
+      namespaceOwner.set(ns, i);
+    });
+    let slice: PortRange | null = null;
+    if (t.nodePortRange !== undefined) {
+      slice = range(t.nodePortRange, `${at}.nodePortRange`, problems);
+      if (slice && !rangeContains(nodePortRange, slice)) {
+        problems.push({ path: `${at}.nodePortRange`, message: `slice ${formatRange(slice)} lies outside the policy's nodePortRange ${formatRange(nodePortRange)}` });
+      } else if (slice) {
+        for (const other of slices) {
+          if (rangesOverlap(other.range, slice)) {
+            problems.push({
+              path: `${at}.nodePortRange`,
+              message: `slice ${formatRange(slice)} overlaps tenant "${spec.tenants![other.index].name}" (${formatRange(other.range)})`,
+            });
+          }
+        }
+        slices.push({ range: slice, index: i });
+        const band = dynamicBand(nodePortRange);
+        if (spec.remediation?.nodePortAllocation && rangesOverlap(slice, band)) {
+          warnings.push({
+            path: `${at}.nodePortRange`,
+            message: `slice ${formatRange(slice)} lies in the API server's dynamic NodePort band ${formatRange(band)}, where its own allocations can take ports of the slice (KEP-3668)`,
+          });
+        }
+      }
+    }
+    const allowed = t.allowedHostPorts?.map((p, j) => range(p, `${at}.allowedHostPorts[${j}]`, problems)).filter((r): r is PortRange => r !== null);
+    tenants.push({
+      name: t.name,
+      namespaces: t.namespaces ?? [],
+      matchesName: compileGlobs(t.namespaces ?? []),
+      matchesLabels: t.namespaceSelector ? compileSelector(t.namespaceSelector) : undefined,
+      nodePortRange: slice,
+      allowNodePorts: t.allowNodePorts ?? true,
+      allowedHostPorts: allowed ?? null,
+      allowHostNetwork: t.allowHostNetwork ?? true,
+    });
+  });
+  return tenants;
+}
+
+function compileExemptions(spec: PortPolicySpec, problems: PolicyProblem[]): Exemption[] {
+  return (spec.exemptions ?? []).map((e, i) => {
+    (e.rules ?? []).forEach((r, j) => {
+      if (r !== '*' && !RULE_IDS.includes(r as RuleId)) {
+        problems.push({ path: `spec.exemptions[${i}].rules[${j}]`, message: `unknown rule "${r}"; rules are ${RULE_IDS.join(', ')}` });
+      }
+    });
+    const ns = compileGlobs(e.namespaces ?? ['*']);
+    const kinds = compileGlobs(e.kinds ?? ['*']);
+    const names = compileGlobs(e.names ?? ['*']);
+    const rules = compileGlobs(e.rules ?? ['*']);
+    return {
+      reason: e.reason,
+      matches: (namespace, kind, name, rule) => ns(namespace ?? '') && kinds(kind) && names(name) && rules(rule),
+    };
+  });
+}
+
+/**
+ * Validates and compiles one PortPolicy document. `defaults` is the shipped default
+ * policy's spec: fields this policy omits among nodePortRange, reservedPorts,
+ * sensitivePorts and rules take its values.
+ */
+export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadResult {
+  if (!validateDocument(doc)) {
+    return { ok: false, problems: (validateDocument.errors ?? []).map(schemaProblem) };
+  }
+  const { metadata, spec: written } = doc as unknown as PortPolicyDocument;
+  const spec = effectiveSpec(written, defaults);
+  const problems: PolicyProblem[] = [];
+  const warnings: PolicyProblem[] = [];
+  const nodePortRange = range(spec.nodePortRange!, 'spec.nodePortRange', problems) ?? { lo: 30000, hi: 32767 };
+  const reserved = entries(spec.reservedPorts!, 'spec.reservedPorts', problems);
+  // The catalog's NodePort entry follows the effective range, for every protocol: a host
+  // port there collides with kube-proxy's NodePort rules on every node.
+  reserved.push({ name: 'nodeport-range', range: nodePortRange, protocol: 'ANY', component: 'NodePort Services', source: 'Kubernetes "Ports and Protocols"' });
+  const sensitive = entries(spec.sensitivePorts!, 'spec.sensitivePorts', problems);
+  const nodeCIDRs: Block[] = [];
+  spec.nodeCIDRs!.forEach((c, i) => {
+    const b = parseBlock(c);
+    if (typeof b === 'string') problems.push({ path: `spec.nodeCIDRs[${i}]`, message: b });
+    else nodeCIDRs.push(b);
+  });
+  const tenants = compileTenants(spec, nodePortRange, problems, warnings);
+  const exemptions = compileExemptions(spec, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  const rules = Object.fromEntries(RULE_IDS.map((id) => [id, spec.rules?.[id] ?? 'deny'])) as Record<RuleId, RuleAction>;
+  const policy: CompiledPolicy = {
+    name: metadata.name,
+    nodePortRange,
+    reservedPorts: reserved,
+    sensitivePorts: sensitive,
+    nodeCIDRs,
+    rules,
+    remediation: {
+      netpolCarveOut: spec.remediation?.netpolCarveOut ?? false,
+      dropOutOfRangeNodePort: spec.remediation?.dropOutOfRangeNodePort ?? false,
+      nodePortAllocation: spec.remediation?.nodePortAllocation ?? false,
+    },
+    tenants,
+    hasLabelTenants: tenants.some((t) => t.matchesLabels !== undefined),
+    exemptions,
+    spec,
+  };
+  return { ok: true, policy: deepFreeze(policy), warnings };
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const v of Object.values(value)) deepFreeze(v);
+  }
+  return value;
+}

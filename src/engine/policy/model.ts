@@ -1,0 +1,109 @@
+// The PortPolicy as written (spec) and as the rules use it (compiled once at load).
+import type { LabelSelector } from '../match.js';
+import type { Block } from '../net/cidr.js';
+import type { PortRange } from '../ports.js';
+import type { Labels, RuleAction, RuleId } from '../types.js';
+
+export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type CatalogProtocol = Protocol | 'ANY';
+
+export interface PortEntrySpec {
+  name: string;
+  ports: string;
+  protocol?: CatalogProtocol;
+  component?: string;
+  source?: string;
+  description?: string;
+}
+
+export interface TenantSpec {
+  name: string;
+  namespaces?: string[];
+  namespaceSelector?: LabelSelector;
+  nodePortRange?: string;
+  allowNodePorts?: boolean;
+  allowedHostPorts?: string[];
+  allowHostNetwork?: boolean;
+}
+
+export interface ExemptionSpec {
+  namespaces?: string[];
+  kinds?: string[];
+  names?: string[];
+  rules?: string[];
+  reason: string;
+}
+
+export interface RemediationSpec {
+  netpolCarveOut?: boolean;
+  dropOutOfRangeNodePort?: boolean;
+  nodePortAllocation?: boolean;
+}
+
+export interface PortPolicySpec {
+  nodePortRange?: string;
+  reservedPorts?: PortEntrySpec[];
+  sensitivePorts?: PortEntrySpec[];
+  nodeCIDRs?: string[];
+  rules?: Partial<Record<RuleId, RuleAction>>;
+  remediation?: RemediationSpec;
+  tenants?: TenantSpec[];
+  exemptions?: ExemptionSpec[];
+}
+
+export interface PortPolicyDocument {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; [key: string]: unknown };
+  spec: PortPolicySpec;
+}
+
+/** A catalog entry with its range parsed. */
+export interface PortEntry {
+  readonly name: string;
+  readonly range: PortRange;
+  readonly protocol: CatalogProtocol;
+  readonly component: string;
+  readonly source?: string;
+}
+
+export interface Tenant {
+  readonly name: string;
+  readonly namespaces: readonly string[];
+  readonly matchesName: (namespace: string) => boolean;
+  /** Absent when the tenant has no namespaceSelector. */
+  readonly matchesLabels?: (labels: Labels) => boolean;
+  readonly nodePortRange: PortRange | null;
+  readonly allowNodePorts: boolean;
+  /** null: no restriction; []: no host ports at all. */
+  readonly allowedHostPorts: readonly PortRange[] | null;
+  readonly allowHostNetwork: boolean;
+}
+
+export interface Exemption {
+  readonly matches: (namespace: string | null, kind: string, name: string, rule: RuleId) => boolean;
+  readonly reason: string;
+}
+
+export interface CompiledPolicy {
+  readonly name: string;
+  readonly nodePortRange: PortRange;
+  /** The reserved catalog, including the entry for the effective NodePort range (all protocols). */
+  readonly reservedPorts: readonly PortEntry[];
+  readonly sensitivePorts: readonly PortEntry[];
+  readonly nodeCIDRs: readonly Block[];
+  readonly rules: Readonly<Record<RuleId, RuleAction>>;
+  readonly remediation: Readonly<Required<RemediationSpec>>;
+  readonly tenants: readonly Tenant[];
+  /** True when some tenant is chosen by namespace labels, which only the cluster knows. */
+  readonly hasLabelTenants: boolean;
+  readonly exemptions: readonly Exemption[];
+  /** The effective spec after defaulting, for reports and status. */
+  readonly spec: Readonly<PortPolicySpec>;
+}
+
+/** A load problem with the dotted path of the field (spec.tenants[0].nodePortRange). */
+export interface PolicyProblem {
+  path: string;
+  message: string;
+}

@@ -1,0 +1,154 @@
+// The PortPolicy JSON Schema: the single source of truth for policy files, the CRD's
+// openAPIV3Schema (generated from this by a test-checked script) and the loader's checks.
+// Kept within what a CRD structural schema accepts (no $ref, no oneOf at the top of a
+// property) so the CRD can be derived by dropping only `additionalProperties: false`.
+
+const PORT_RANGE = '^([0-9]{1,5})(-([0-9]{1,5}))?$';
+const RULE_ACTION = { type: 'string', enum: ['deny', 'warn', 'audit', 'off'] } as const;
+const STRINGS = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+
+const labelSelector = {
+  type: 'object',
+  description: 'A Kubernetes label selector matched against Namespace labels.',
+  additionalProperties: false,
+  properties: {
+    matchLabels: { type: 'object', additionalProperties: { type: 'string' } },
+    matchExpressions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['key', 'operator'],
+        properties: {
+          key: { type: 'string', minLength: 1 },
+          operator: { type: 'string', enum: ['In', 'NotIn', 'Exists', 'DoesNotExist'] },
+          values: STRINGS,
+        },
+      },
+    },
+  },
+} as const;
+
+const portEntry = (extra: Record<string, unknown>, required: string[]) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    required: ['name', 'ports', ...required],
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      ports: { type: 'string', pattern: PORT_RANGE, description: 'A port "n" or an inclusive range "lo-hi".' },
+      protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP', 'ANY'], default: 'TCP' },
+      ...extra,
+    },
+  }) as const;
+
+export const PORT_POLICY_SPEC_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    nodePortRange: {
+      type: 'string',
+      pattern: PORT_RANGE,
+      description: "The cluster's NodePort range (kube-apiserver --service-node-port-range), \"lo-hi\".",
+    },
+    reservedPorts: {
+      type: 'array',
+      description: 'Ports that host ports must not use: control-plane, node and CNI listeners.',
+      items: portEntry(
+        {
+          component: { type: 'string', minLength: 1 },
+          source: { type: 'string', description: 'The document the port comes from.' },
+          description: { type: 'string' },
+        },
+        ['component'],
+      ),
+    },
+    sensitivePorts: {
+      type: 'array',
+      description: 'Node ports that a network policy must not open broadly.',
+      items: portEntry({ description: { type: 'string' } }, []),
+    },
+    nodeCIDRs: {
+      type: 'array',
+      description: 'Node addresses as CIDRs; with them network-policy analysis is exact.',
+      items: { type: 'string', minLength: 1 },
+    },
+    rules: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        'nodeport-range': RULE_ACTION,
+        'nodeport-not-allowed': RULE_ACTION,
+        'hostport-reserved': RULE_ACTION,
+        'hostport-not-allowed': RULE_ACTION,
+        'netpol-sensitive-exposure': RULE_ACTION,
+      },
+    },
+    remediation: {
+      type: 'object',
+      description: 'Mutations applied by the mutating webhook; all off by default.',
+      additionalProperties: false,
+      properties: {
+        netpolCarveOut: { type: 'boolean', default: false },
+        dropOutOfRangeNodePort: { type: 'boolean', default: false },
+        nodePortAllocation: { type: 'boolean', default: false },
+      },
+    },
+    tenants: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name'],
+        properties: {
+          name: { type: 'string', minLength: 1 },
+          namespaces: { ...STRINGS, description: 'Namespace names or globs (* and ?).' },
+          namespaceSelector: labelSelector,
+          nodePortRange: { type: 'string', pattern: PORT_RANGE },
+          allowNodePorts: { type: 'boolean', default: true },
+          allowedHostPorts: {
+            type: 'array',
+            description: 'Absent: no tenant restriction; []: no host ports at all.',
+            items: { type: 'string', pattern: PORT_RANGE },
+          },
+          allowHostNetwork: { type: 'boolean', default: true },
+        },
+      },
+    },
+    exemptions: {
+      type: 'array',
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['reason'],
+        properties: {
+          namespaces: { ...STRINGS, description: 'Names or globs; default ["*"]. Cluster-scoped objects match "".' },
+          kinds: { ...STRINGS, description: 'Kinds; default ["*"].' },
+          names: { ...STRINGS, description: 'Object names or globs; default ["*"].' },
+          rules: { ...STRINGS, description: 'Rule ids; default ["*"].' },
+          reason: { type: 'string', minLength: 1 },
+        },
+      },
+    },
+  },
+} as const;
+
+export const PORT_POLICY_SCHEMA = {
+  $id: 'https://portcullis.dev/schemas/portpolicy-v1alpha1.json',
+  type: 'object',
+  required: ['apiVersion', 'kind', 'metadata', 'spec'],
+  properties: {
+    apiVersion: { type: 'string', const: 'portcullis.dev/v1alpha1' },
+    kind: { type: 'string', const: 'PortPolicy' },
+    metadata: {
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1 } },
+    },
+    spec: PORT_POLICY_SPEC_SCHEMA,
+    status: { type: 'object' },
+  },
+} as const;
+
+export const PORT_POLICY_API_VERSION = 'portcullis.dev/v1alpha1';
+export const PORT_POLICY_KIND = 'PortPolicy';

@@ -1,0 +1,119 @@
+// The data that flows through the engine: typed resources in, findings out.
+// Nothing here knows where a resource came from (file, AdmissionReview, cluster list)
+// beyond the optional SourceRef that sinks print.
+
+export type Labels = Readonly<Record<string, string>>;
+
+/** A Kubernetes object as it arrives: only apiVersion, kind and metadata are typed. */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name?: string;
+    generateName?: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    uid?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** Where a document was read from; null for admission requests and cluster scans. */
+export interface SourceRef {
+  file: string;
+  line: number;
+}
+
+/** A resource ready for evaluation: its namespace already defaulted by the source. */
+export interface Resource {
+  object: KubeObject;
+  /** The effective namespace; null for cluster-scoped kinds. */
+  namespace: string | null;
+  source: SourceRef | null;
+}
+
+export interface ResourceRef {
+  apiVersion: string;
+  kind: string;
+  namespace: string | null;
+  /** metadata.name, or generateName when the object has no name yet. */
+  name: string;
+}
+
+export type RuleId =
+  | 'nodeport-range'
+  | 'nodeport-not-allowed'
+  | 'hostport-reserved'
+  | 'hostport-not-allowed'
+  | 'netpol-sensitive-exposure';
+
+export const RULE_IDS: readonly RuleId[] = [
+  'nodeport-range',
+  'nodeport-not-allowed',
+  'hostport-reserved',
+  'hostport-not-allowed',
+  'netpol-sensitive-exposure',
+];
+
+export type Action = 'deny' | 'warn' | 'audit';
+export type RuleAction = Action | 'off';
+/** Ordered from most to least severe; `--fail-on` thresholds compare against this order. */
+export const ACTIONS: readonly Action[] = ['deny', 'warn', 'audit'];
+
+/** A violation (status fail) or a rule that could not be evaluated (status error). */
+export interface Finding {
+  rule: RuleId;
+  status: 'fail' | 'error';
+  action: Action;
+  policy: string;
+  tenant: string | null;
+  resource: ResourceRef;
+  /** Dotted path from the object root, `[i]` for list items: spec.template.spec.containers[0].ports[1].hostPort */
+  path: string;
+  /** The offending port number; for a network-policy finding, the sensitive port it opens. */
+  value: number | null;
+  message: string;
+  source: SourceRef | null;
+  /**
+   * Identity of the finding that does not depend on list indexes (rule, container or rule
+   * identity, port, protocol): an UPDATE compares old and new objects' findings by it.
+   */
+  key: string;
+}
+
+/** A rule that was checked and found nothing, or was skipped by an exemption. */
+export interface RuleOutcome {
+  policy: string;
+  rule: RuleId;
+  status: 'pass' | 'skip';
+  tenant: string | null;
+  /** For skips: the exemption's reason. */
+  reason?: string;
+}
+
+/** Everything the engine says about one resource, in PolicyReport's vocabulary. */
+export interface Evaluation {
+  resource: ResourceRef;
+  source: SourceRef | null;
+  findings: Finding[];
+  outcomes: RuleOutcome[];
+}
+
+/**
+ * What the engine needs to know about the cluster, supplied by the door that calls it.
+ * Offline scans fill it from Namespace objects in the input; the webhook and controller
+ * from their caches.
+ */
+export interface ClusterFacts {
+  /** Labels of a namespace, or undefined when the namespace is not known. */
+  namespaceLabels(namespace: string): Labels | undefined;
+  /** Node addresses (InternalIP/ExternalIP) seen in the cluster; empty offline. */
+  nodeAddresses: readonly string[];
+}
+
+export const NO_CLUSTER_FACTS: ClusterFacts = {
+  namespaceLabels: () => undefined,
+  nodeAddresses: [],
+};
