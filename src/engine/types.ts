@@ -117,3 +117,13 @@ export const NO_CLUSTER_FACTS: ClusterFacts = {
   namespaceLabels: () => undefined,
   nodeAddresses: [],
 };
+
+/** A port an object takes on the nodes, violating or not: the HTML port map draws these. */
+export interface PortUse {
+  type: 'hostPort' | 'nodePort';
+  port: number;
+  protocol: 'TCP' | 'UDP' | 'SCTP';
+  resource: ResourceRef;
+  path: string;
+  source: SourceRef | null;
+}

@@ -1,0 +1,39 @@
+// What a scan (offline or --cluster) hands to the report writers. Each writer is a pure
+// function from a ScanResult to a string; writing it out is the caller's job.
+import type { CompiledPolicy } from '../../engine/policy/model.js';
+import type { Action, Evaluation, Finding, PortUse } from '../../engine/types.js';
+
+/** An input problem: unreadable file, invalid YAML, object without a name. */
+export interface InputError {
+  /** null for cluster scans. */
+  file: string | null;
+  line: number | null;
+  message: string;
+}
+
+export interface ScanSummary {
+  /** Kubernetes objects checked, List items included. */
+  resources: number;
+  /** Documents of kinds the engine does not check, and non-Kubernetes documents. */
+  skipped: number;
+  errors: number;
+  findings: Record<Action, number>;
+}
+
+export interface ScanResult {
+  policies: readonly CompiledPolicy[];
+  /** Sorted by file, line and path. */
+  findings: Finding[];
+  errors: InputError[];
+  summary: ScanSummary;
+  /** One per resource checked; kept only when the format needs pass results (policyreport, html). */
+  evaluations?: Evaluation[];
+  /** Every hostPort and nodePort in use; kept only for the html format. */
+  portUses?: PortUse[];
+  /** Namespace → tenant name per policy, for reports that group by tenant; kept for html. */
+  namespaces?: { name: string; tenants: Record<string, string | null> }[];
+  /** When the scan ran; passed in (a clock) so writers stay pure and goldens stable. */
+  generatedAt: Date;
+}
+
+export type ReportWriter = (result: ScanResult) => string;
