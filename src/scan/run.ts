@@ -1,0 +1,121 @@
+// The scan loop shared by `scan PATH...` and `scan --cluster`: reads a source item by item,
+// runs the engine on each resource and gathers a ScanResult. It keeps findings (few) and,
+// only when the report format needs them, evaluations and port uses (one per resource), so
+// memory stays flat for the formats that list findings.
+import type { CompiledPolicy } from '../engine/policy/model.js';
+import type { ClusterFacts, Evaluation, Finding, KubeObject, PortUse, Resource } from '../engine/types.js';
+import type { InputError, RuleExcerpt, ScanResult } from '../sinks/reports/scan-result.js';
+import type { ScanSource } from '../sources/source-item.js';
+
+/** The engine functions a scan calls, passed in so the loop can be tested with any engine. */
+export interface ScanEngine {
+  evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation;
+  /** Every hostPort and nodePort the resource takes (html). */
+  portUses?(resource: Resource): PortUse[];
+  /** The tenant of a namespace under one policy (html). */
+  tenantOf?(policy: CompiledPolicy, namespace: string, cluster: ClusterFacts): string | null;
+  /** The network-policy rules the findings point at, as written (html). */
+  ruleExcerpts?(object: KubeObject, findings: readonly Finding[]): RuleExcerpt[];
+}
+
+/** What the report format reads beyond findings and errors. */
+export interface ScanKeep {
+  evaluations?: boolean;
+  portUses?: boolean;
+  namespaces?: boolean;
+  exposures?: boolean;
+}
+
+export interface ScanProgress {
+  objects: number;
+  done: number;
+  total: number | null;
+  unit: string;
+}
+
+export interface ScanLoopOptions {
+  policies: readonly CompiledPolicy[];
+  engine: ScanEngine;
+  keep?: ScanKeep;
+  /** The clock: generatedAt comes from it, so writers stay pure and goldens stable. */
+  now: () => Date;
+  onProgress?: (p: ScanProgress) => void;
+}
+
+const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** By file, line and path; cluster findings (no source) by namespace, kind and name. */
+export function compareFindings(a: Finding, b: Finding): number {
+  if (a.source && b.source) {
+    return cmp(a.source.file, b.source.file) || cmp(a.source.line, b.source.line) || cmp(a.path, b.path);
+  }
+  if (a.source || b.source) return a.source ? -1 : 1;
+  return (
+    cmp(a.resource.namespace ?? '', b.resource.namespace ?? '') ||
+    cmp(a.resource.kind, b.resource.kind) ||
+    cmp(a.resource.name, b.resource.name) ||
+    cmp(a.path, b.path)
+  );
+}
+
+export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Promise<ScanResult> {
+  const { policies, engine } = opts;
+  const keep = opts.keep ?? {};
+  const cluster = await source.facts();
+  const findings: Finding[] = [];
+  const errors: InputError[] = [];
+  const evaluations: Evaluation[] = [];
+  const portUses: PortUse[] = [];
+  const exposures: RuleExcerpt[] = [];
+  const namespaceNames = new Set<string>();
+  const summary = { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } };
+
+  for await (const item of source.items()) {
+    switch (item.type) {
+      case 'resource': {
+        summary.resources++;
+        const { resource } = item;
+        const evaluation = engine.evaluate(resource, policies, cluster);
+        for (const f of evaluation.findings) {
+          findings.push(f);
+          summary.findings[f.action]++;
+        }
+        if (keep.evaluations) evaluations.push(evaluation);
+        if (keep.portUses && engine.portUses) portUses.push(...engine.portUses(resource));
+        if (keep.exposures && engine.ruleExcerpts && evaluation.findings.length > 0) {
+          exposures.push(...engine.ruleExcerpts(resource.object, evaluation.findings));
+        }
+        if (keep.namespaces) {
+          if (resource.namespace !== null) namespaceNames.add(resource.namespace);
+          else if (resource.object.kind === 'Namespace' && resource.object.metadata.name) namespaceNames.add(resource.object.metadata.name);
+        }
+        break;
+      }
+      case 'skipped':
+        summary.skipped++;
+        // Namespace objects are not checked, but a report that groups by tenant lists them.
+        if (keep.namespaces && item.kind === 'Namespace' && item.name) namespaceNames.add(item.name);
+        break;
+      case 'error':
+        errors.push(item.error);
+        break;
+      case 'progress':
+        opts.onProgress?.({ objects: summary.resources + summary.skipped, done: item.done, total: item.total, unit: item.unit });
+        break;
+    }
+  }
+  summary.errors = errors.length;
+  findings.sort(compareFindings);
+
+  const result: ScanResult = { policies, findings, errors, summary, generatedAt: opts.now() };
+  if (keep.evaluations) result.evaluations = evaluations;
+  if (keep.portUses) result.portUses = portUses;
+  if (keep.exposures) result.exposures = exposures;
+  if (keep.namespaces) {
+    result.namespaces = [...namespaceNames].sort().map((name) => ({
+      name,
+      tenants: Object.fromEntries(policies.map((p) => [p.name, engine.tenantOf ? engine.tenantOf(p, name, cluster) : null])),
+    }));
+  }
+  return result;
+}

@@ -1,0 +1,154 @@
+// Manifest files, directories and stdin as a scan source. Files are read and parsed one at a
+// time, so memory follows the largest file, not the number of files.
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { ClusterFacts, Labels } from '../engine/types.js';
+import type { InputError } from '../sinks/reports/scan-result.js';
+import { collectNamespaces, itemsOfText, type TextOptions } from './manifest-text.js';
+import type { ScanSource, SourceItem } from './source-item.js';
+
+export interface ManifestSourceOptions extends TextOptions {
+  /**
+   * Read the Namespace objects in a first pass over the input, for tenants chosen by
+   * namespace labels (a Namespace may come after the objects in it). Not needed otherwise.
+   */
+  namespaceLabels: boolean;
+  /** Reads all of stdin for the path `-`; called at most once. */
+  readStdin?: () => Promise<string>;
+}
+
+/** The name stdin has in findings and errors. */
+export const STDIN_NAME = '<stdin>';
+
+const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
+/** Directories a whole-repository scan should not descend into. */
+const SKIPPED_DIRECTORIES = new Set(['node_modules']);
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOENT: 'no such file or directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'is a directory',
+  ENOTDIR: 'not a directory',
+  ELOOP: 'too many levels of symbolic links',
+};
+
+function readError(file: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const text = code ? (ERRNO_TEXT[code] ? `${ERRNO_TEXT[code]} (${code})` : code) : (err as Error).message;
+  return { file, line: null, message: `cannot read: ${text}` };
+}
+
+type Entry = { file: string } | { error: InputError };
+
+/**
+ * The files under the given paths, in a stable order: a named file whatever its extension,
+ * directories recursively for .yaml, .yml and .json, without dot-entries (.git, ConfigMap
+ * mounts' ..data) and node_modules. Symbolic links are followed once.
+ */
+async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
+  const seenDirs = new Set<string>();
+  async function* dir(d: string): AsyncGenerator<Entry> {
+    let entries;
+    try {
+      const real = await realpath(d);
+      if (seenDirs.has(real)) return;
+      seenDirs.add(real);
+      entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    } catch (err) {
+      yield { error: readError(d, err) };
+      return;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.') || SKIPPED_DIRECTORIES.has(e.name)) continue;
+      const full = path.join(d, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        try {
+          const s = await stat(full);
+          isDir = s.isDirectory();
+          isFile = s.isFile();
+        } catch {
+          continue; // a dangling link in a tree is not the user's input
+        }
+      }
+      if (isDir) yield* dir(full);
+      else if (isFile && MANIFEST_EXTENSIONS.has(path.extname(e.name).toLowerCase())) yield { file: full };
+    }
+  }
+  for (const p of paths) {
+    if (p === '-') {
+      yield { file: '-' };
+      continue;
+    }
+    let s;
+    try {
+      s = await stat(p);
+    } catch (err) {
+      yield { error: readError(p, err) };
+      continue;
+    }
+    if (s.isDirectory()) yield* dir(p);
+    else yield { file: p };
+  }
+}
+
+export function manifestSource(paths: readonly string[], opts: ManifestSourceOptions): ScanSource {
+  let stdinText: Promise<string> | null = null;
+  const readStdin = opts.readStdin ?? (() => readAll(process.stdin));
+  const read = (file: string): Promise<string> => {
+    if (file !== '-') return readFile(file, 'utf8');
+    stdinText ??= readStdin();
+    return stdinText;
+  };
+  let fileCount: number | null = null;
+
+  return {
+    async facts(): Promise<ClusterFacts> {
+      const namespaces = new Map<string, Labels>();
+      if (opts.namespaceLabels) {
+        let n = 0;
+        for await (const entry of walk(paths)) {
+          if (!('file' in entry)) continue;
+          n++;
+          let text: string;
+          try {
+            text = await read(entry.file);
+          } catch {
+            continue; // reported by the main pass
+          }
+          collectNamespaces(text, entry.file === '-' ? STDIN_NAME : entry.file, namespaces);
+        }
+        fileCount = n;
+      }
+      return { namespaceLabels: (ns) => namespaces.get(ns), nodeAddresses: [] };
+    },
+
+    async *items(): AsyncGenerator<SourceItem> {
+      let done = 0;
+      for await (const entry of walk(paths)) {
+        if (!('file' in entry)) {
+          yield { type: 'error', error: entry.error };
+          continue;
+        }
+        const name = entry.file === '-' ? STDIN_NAME : entry.file;
+        let text: string;
+        try {
+          text = await read(entry.file);
+        } catch (err) {
+          yield { type: 'error', error: readError(name, err) };
+          continue;
+        }
+        yield* itemsOfText(text, name, opts);
+        yield { type: 'progress', done: ++done, total: fileCount, unit: 'files' };
+      }
+    },
+  };
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString('utf8');
+}
