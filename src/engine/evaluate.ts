@@ -1,6 +1,100 @@
 // The engine's one entry point: a resource and the active policies in, an Evaluation out.
-// Implemented in the engine issue; the signature is what every door codes against.
-import type { CompiledPolicy } from './policy/model.js';
-import type { ClusterFacts, Evaluation, Resource } from './types.js';
+// Pure: no I/O, no clock, no logging; every door (webhook, scan, controller) decides what
+// the findings mean.
+import { checkedKind, isCheckedKind, type CheckedKind } from './facts/kinds.js';
+import { podSpecFacts } from './facts/host-ports.js';
+import { serviceFacts } from './facts/node-ports.js';
+import { resourceFacts } from './facts/resource-facts.js';
+import { nodeAddresses, type NodeAddresses } from './net/node-addresses.js';
+import type { CompiledPolicy, Tenant } from './policy/model.js';
+import { RULES, type RuleContext } from './rules/index.js';
+import type { ClusterFacts, Evaluation, Finding, KubeObject, Labels, PortUse, Resource, ResourceRef, RuleOutcome } from './types.js';
 
-export declare function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation;
+export { isCheckedKind };
+
+export function resourceRef(object: KubeObject, namespace: string | null): ResourceRef {
+  return {
+    apiVersion: object.apiVersion,
+    kind: object.kind,
+    namespace,
+    name: object.metadata?.name ?? object.metadata?.generateName ?? '',
+  };
+}
+
+/**
+ * The tenant a namespace belongs to under one policy: the first tenant whose names/globs
+ * match it or whose namespaceSelector matches its labels (either is enough). Cluster-scoped
+ * objects (namespace null) belong to no tenant. The labels may be given directly or looked
+ * up in the ClusterFacts; undefined when the namespace is unknown (name matching still works).
+ */
+export function tenantOf(policy: CompiledPolicy, namespace: string | null, labels: Labels | ClusterFacts | undefined): Tenant | null {
+  if (namespace === null) return null;
+  const known = labels !== undefined && typeof labels.namespaceLabels === 'function' ? (labels as ClusterFacts).namespaceLabels(namespace) : (labels as Labels | undefined);
+  return policy.tenants.find((t) => t.matchesName(namespace) || (known !== undefined && t.matchesLabels !== undefined && t.matchesLabels(known))) ?? null;
+}
+
+// N depends on the policy's nodeCIDRs (fixed at load) and the cluster's node addresses
+// (changing slowly, same array between changes): cache per policy and address list.
+const nodeCache = new WeakMap<CompiledPolicy, { from: readonly string[]; nodes: NodeAddresses }>();
+
+function nodesFor(policy: CompiledPolicy, cluster: ClusterFacts): NodeAddresses {
+  const cached = nodeCache.get(policy);
+  if (cached && cached.from === cluster.nodeAddresses) return cached.nodes;
+  const nodes = nodeAddresses(policy.nodeCIDRs, cluster.nodeAddresses);
+  nodeCache.set(policy, { from: cluster.nodeAddresses, nodes });
+  return nodes;
+}
+
+export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation {
+  const { object, namespace, source } = resource;
+  const ref = resourceRef(object, namespace);
+  const evaluation: Evaluation = { resource: ref, source, findings: [], outcomes: [] };
+  const kind = checkedKind(object.apiVersion, object.kind);
+  if (!kind) return evaluation;
+  const facts = resourceFacts(object, kind);
+  const labels = namespace === null ? undefined : cluster.namespaceLabels(namespace);
+  for (const policy of policies) {
+    const tenant = tenantOf(policy, namespace, labels);
+    const ctx: RuleContext = { resource, kind, policy, tenant, facts, nodes: () => nodesFor(policy, cluster) };
+    const base = { policy: policy.name, tenant: tenant?.name ?? null };
+    for (const rule of RULES) {
+      const action = policy.rules[rule.id];
+      if (action === 'off' || !rule.appliesTo(kind)) continue;
+      const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
+      if (exemption) {
+        evaluation.outcomes.push({ ...base, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
+        continue;
+      }
+      const common = { ...base, rule: rule.id, action, resource: ref, source };
+      let found: Finding[];
+      try {
+        found = rule.check(ctx).map((f) => ({ ...common, status: 'fail' as const, ...f }));
+      } catch (err) {
+        // Input the rule cannot read (an ipBlock the API server would reject) is reported, not thrown.
+        const message = `rule ${rule.id} could not check this object: ${err instanceof Error ? err.message : String(err)}`;
+        found = [{ ...common, status: 'error', path: '', value: null, message, key: `${rule.id}|error` }];
+      }
+      if (found.length === 0) evaluation.outcomes.push({ ...base, rule: rule.id, status: 'pass' });
+      evaluation.findings.push(...found);
+    }
+  }
+  return evaluation;
+}
+
+/**
+ * Every port the object takes on the nodes, violating or not: effective host ports of its
+ * pod spec and the node ports of a Service. The HTML port map draws them.
+ */
+export function portUses(resource: Resource): PortUse[] {
+  const { object, namespace, source } = resource;
+  const kind: CheckedKind | null = checkedKind(object.apiVersion, object.kind);
+  if (!kind) return [];
+  const ref = resourceRef(object, namespace);
+  if (kind.type === 'workload') {
+    return (podSpecFacts(object, kind)?.hostPorts ?? []).map((h) => ({ type: 'hostPort', port: h.port, protocol: h.protocol, resource: ref, path: h.path, source }));
+  }
+  if (kind.type === 'service') {
+    return serviceFacts(object).nodePorts.map((n) => ({ type: 'nodePort', port: n.port, protocol: n.protocol, resource: ref, path: n.path, source }));
+  }
+  return [];
+}

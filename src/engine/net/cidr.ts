@@ -1,4 +1,6 @@
 // CIDR parsing as lenient as the API server still accepts (cidr-tools does the arithmetic).
+// The API server validates ipBlocks with k8s.io/utils/net ParseCIDRSloppy: leading zeros in
+// IPv4 octets are read as decimal (Go before 1.17 behaviour) and host bits are allowed.
 import { parseCidr } from 'cidr-tools';
 
 /** One CIDR block as an inclusive address interval. */
@@ -12,6 +14,30 @@ export interface Block {
 // An IPv4-mapped IPv6 block ::ffff:a.b.c.d/(96+n) is the IPv4 block a.b.c.d/n, as Go-based
 // CNIs read it (net.ParseCIDR then To4()).
 const V4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,3})$/i;
+const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const HEX_GROUP = /^[0-9a-f]{1,4}$/i;
+
+// cidr-tools' own input checks are rudimentary (it accepts 300.1.1.1 and 1::2::3), so the
+// address syntax is checked here first.
+function validV4(address: string): boolean {
+  const m = V4.exec(address);
+  return m !== null && m.slice(1).every((o) => Number(o) <= 255);
+}
+
+function validV6(address: string): boolean {
+  let text = address;
+  const lastColon = text.lastIndexOf(':');
+  // An embedded IPv4 tail (::ffff:1.2.3.4) stands for the last two groups.
+  if (text.includes('.', lastColon)) {
+    if (!validV4(text.slice(lastColon + 1))) return false;
+    text = `${text.slice(0, lastColon + 1)}0:0`;
+  }
+  const halves = text.split('::');
+  if (halves.length > 2) return false;
+  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
+  if (!groups.every((g) => HEX_GROUP.test(g))) return false;
+  return halves.length === 2 ? groups.length <= 7 : groups.length === 8;
+}
 
 /**
  * Parses a CIDR (or a bare address, as a /32 or /128): host bits after the prefix are masked,
@@ -21,13 +47,26 @@ export function parseBlock(text: string): Block | string {
   const trimmed = text.trim();
   const mapped = V4_MAPPED.exec(trimmed);
   const candidate = mapped && Number(mapped[2]) >= 96 ? `${mapped[1]}/${Number(mapped[2]) - 96}` : trimmed;
+  const slash = candidate.indexOf('/');
+  const address = slash < 0 ? candidate : candidate.slice(0, slash);
+  const prefixText = slash < 0 ? null : candidate.slice(slash + 1);
+  const version = address.includes(':') ? 6 : 4;
+  if (!(version === 4 ? validV4(address) : validV6(address))) return `"${text}" is not a valid CIDR`;
+  const bits = version === 4 ? 32 : 128;
+  if (prefixText !== null && (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > bits)) return `"${text}" has an invalid prefix length`;
+  // Leading zeros are decimal: "010.0.0.1" is 10.0.0.1, so octets are rewritten as numbers.
+  const normalised = version === 4 ? address.split('.').map(Number).join('.') : address;
   try {
-    const p = parseCidr(candidate);
-    const prefix = Number(p.prefix);
-    const bits = p.version === 4 ? 32 : 128;
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > bits) return `"${text}" has an invalid prefix length`;
-    return { version: p.version, start: p.start, end: p.end, prefix };
+    const p = parseCidr(prefixText === null ? normalised : `${normalised}/${Number(prefixText)}`);
+    return { version: p.version, start: p.start, end: p.end, prefix: Number(p.prefix) };
   } catch {
     return `"${text}" is not a valid CIDR`;
   }
+}
+
+/** parseBlock for callers that treat a bad CIDR as a programmer or input error to report. */
+export function parseBlockOrThrow(text: string): Block {
+  const b = parseBlock(text);
+  if (typeof b === 'string') throw new Error(b);
+  return b;
 }

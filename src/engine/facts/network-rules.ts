@@ -1,0 +1,202 @@
+// Network-policy facts: every allow rule that can let pods reach the nodes, normalised from
+// networking.k8s.io NetworkPolicy and cilium.io/v2 CiliumNetworkPolicy /
+// CiliumClusterwideNetworkPolicy into one shape (peers and ports) that the rule judges.
+import { ipBlock, type IpBlock } from '../net/ip-block.js';
+import type { Protocol } from '../policy/model.js';
+import type { PortRange } from '../ports.js';
+import type { CheckedKind } from './kinds.js';
+import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
+
+export type PortProtocol = Protocol | 'ANY';
+
+/** A port entry; `range` null means every port of the protocol. Named ports are dropped: they never match a node listener. */
+export interface PortSel {
+  readonly protocol: PortProtocol;
+  readonly range: PortRange | null;
+}
+
+export type Peer =
+  | { readonly type: 'ipBlock'; readonly block: IpBlock; readonly except: readonly string[] }
+  | { readonly type: 'pods' }
+  | { readonly type: 'entity'; readonly entity: string }
+  | { readonly type: 'nodes' }
+  | { readonly type: 'other'; readonly what: string };
+
+export interface NetRule {
+  /** Path of the rule from the object root: spec.egress[0], specs[1].ingress[0]. */
+  readonly path: string;
+  /** Egress from pods, or ingress to the nodes themselves (a Cilium host policy). */
+  readonly direction: 'egress' | 'host-ingress';
+  /** 'all': no L3 restriction (absent or empty `to`; Cilium: no L3 selector at all). */
+  readonly peers: readonly Peer[] | 'all';
+  /** 'all': every port of every protocol. */
+  readonly ports: readonly PortSel[] | 'all';
+  /** Hash of the rule as written: its identity independent of its list index. */
+  readonly hash: string;
+}
+
+export function networkRules(object: Obj, kind: CheckedKind): NetRule[] {
+  if (kind.type === 'network-policy') return kubernetesRules(object);
+  if (kind.type === 'cilium-policy') return ciliumRules(object, kind.clusterwide);
+  return [];
+}
+
+// --- networking.k8s.io/v1 NetworkPolicy -------------------------------------------------
+
+function kubernetesRules(object: Obj): NetRule[] {
+  const spec = objAt(object, 'spec') ?? {};
+  const egress = listAt(spec, 'egress') ?? [];
+  const policyTypes = listAt(spec, 'policyTypes');
+  // API server defaulting: without policyTypes, Ingress is always in effect and Egress only
+  // when the policy has egress rules. With policyTypes: [Egress] and no rules, all egress
+  // is denied: nothing is opened.
+  const egressInEffect = policyTypes ? policyTypes.includes('Egress') : egress.length > 0;
+  if (!egressInEffect) return [];
+  return egress.flatMap((rule, i) => {
+    if (!isObj(rule)) return [];
+    const to = listAt(rule, 'to') ?? [];
+    const ports = listAt(rule, 'ports') ?? [];
+    return [
+      {
+        path: `spec.egress[${i}]`,
+        direction: 'egress' as const,
+        peers: to.length === 0 ? ('all' as const) : to.map(kubernetesPeer),
+        ports: ports.length === 0 ? ('all' as const) : ports.flatMap(kubernetesPort),
+        hash: contentHash(rule),
+      },
+    ];
+  });
+}
+
+function kubernetesPeer(peer: unknown): Peer {
+  if (!isObj(peer)) return { type: 'other', what: 'invalid peer' };
+  const block = objAt(peer, 'ipBlock');
+  if (block) {
+    const except = (listAt(block, 'except') ?? []).filter((e): e is string => typeof e === 'string');
+    return { type: 'ipBlock', block: ipBlock(String(block.cidr ?? ''), except), except };
+  }
+  if (peer.podSelector !== undefined || peer.namespaceSelector !== undefined) return { type: 'pods' };
+  return { type: 'other', what: 'empty peer' };
+}
+
+function kubernetesPort(entry: unknown): PortSel[] {
+  if (!isObj(entry)) return [];
+  const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((p) => p === entry.protocol) ?? 'TCP';
+  if (entry.port === undefined || entry.port === null) return [{ protocol, range: null }];
+  // A string port is a named port (IntOrString), even when it looks numeric: the API server
+  // validates it as a port name. Named ports resolve against pods, never a node listener.
+  if (typeof entry.port !== 'number') return [];
+  return [{ protocol, range: portRange(entry.port, entry.endPort) }];
+}
+
+function portRange(port: number, endPort: unknown): PortRange {
+  const end = typeof endPort === 'number' && endPort >= port ? endPort : port;
+  return { lo: port, hi: end };
+}
+
+// --- cilium.io/v2 CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy ------------------
+
+const EGRESS_L3: Record<string, (v: unknown) => Peer> = {
+  toEndpoints: () => ({ type: 'pods' }),
+  toCIDR: (v) => (typeof v === 'string' ? { type: 'ipBlock', block: ipBlock(v), except: [] } : { type: 'other', what: 'toCIDR' }),
+  toCIDRSet: ciliumCidrSet,
+  toEntities: (v) => ({ type: 'entity', entity: String(v).toLowerCase() }),
+  toNodes: () => ({ type: 'nodes' }),
+  toServices: () => ({ type: 'other', what: 'toServices' }),
+  toFQDNs: () => ({ type: 'other', what: 'toFQDNs' }),
+  toGroups: () => ({ type: 'other', what: 'toGroups' }),
+};
+
+const INGRESS_L3: Record<string, (v: unknown) => Peer> = {
+  fromEndpoints: () => ({ type: 'pods' }),
+  fromCIDR: (v) => (typeof v === 'string' ? { type: 'ipBlock', block: ipBlock(v), except: [] } : { type: 'other', what: 'fromCIDR' }),
+  fromCIDRSet: ciliumCidrSet,
+  fromEntities: (v) => ({ type: 'entity', entity: String(v).toLowerCase() }),
+  fromNodes: () => ({ type: 'nodes' }),
+  fromGroups: () => ({ type: 'other', what: 'fromGroups' }),
+};
+
+function ciliumCidrSet(v: unknown): Peer {
+  if (!isObj(v) || typeof v.cidr !== 'string') return { type: 'other', what: 'cidrGroupRef' };
+  const except = (listAt(v, 'except') ?? []).filter((e): e is string => typeof e === 'string');
+  return { type: 'ipBlock', block: ipBlock(v.cidr, except), except };
+}
+
+function ciliumRules(object: Obj, clusterwide: boolean): NetRule[] {
+  const specs: { spec: Obj; path: string }[] = [];
+  const single = objAt(object, 'spec');
+  if (single) specs.push({ spec: single, path: 'spec' });
+  (listAt(object, 'specs') ?? []).forEach((s, i) => {
+    if (isObj(s)) specs.push({ spec: s, path: `specs[${i}]` });
+  });
+  return specs.flatMap(({ spec, path }) => {
+    // A clusterwide policy with nodeSelector is a host policy: it selects nodes, so its
+    // ingress is traffic to the kubelet itself. Its egress (from the host) is not pods'.
+    // Deny rules (egressDeny/ingressDeny) only take away and are never read here.
+    const hostPolicy = clusterwide && isObj(spec.nodeSelector);
+    const direction = hostPolicy ? ('host-ingress' as const) : ('egress' as const);
+    const l3 = hostPolicy ? INGRESS_L3 : EGRESS_L3;
+    const key = hostPolicy ? 'ingress' : 'egress';
+    return (listAt(spec, key) ?? []).flatMap((rule, i) => {
+      if (!isObj(rule)) return [];
+      return [{ path: `${path}.${key}[${i}]`, direction, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), hash: contentHash(rule) }];
+    });
+  });
+}
+
+// An absent L3 selector is a wildcard; a present but empty list (toEntities: []) selects nothing.
+function ciliumPeers(rule: Obj, l3: Record<string, (v: unknown) => Peer>): Peer[] | 'all' {
+  const present = Object.keys(l3).filter((k) => rule[k] !== undefined && rule[k] !== null);
+  if (present.length === 0) return 'all';
+  return present.flatMap((k) => (listAt(rule, k) ?? []).map(l3[k]));
+}
+
+const CILIUM_PROTOCOLS: readonly PortProtocol[] = ['TCP', 'UDP', 'SCTP', 'ANY'];
+
+function ciliumPorts(rule: Obj): PortSel[] | 'all' {
+  const toPorts = listAt(rule, 'toPorts') ?? [];
+  if (toPorts.length === 0) {
+    // A rule with only icmps allows ICMP and no port of TCP, UDP or SCTP.
+    return (listAt(rule, 'icmps') ?? []).length > 0 ? [] : 'all';
+  }
+  return toPorts.flatMap((pr) => {
+    const ports = isObj(pr) ? (listAt(pr, 'ports') ?? []) : [];
+    if (ports.length === 0) return [{ protocol: 'ANY' as const, range: null }];
+    return ports.flatMap((p): PortSel[] => {
+      if (!isObj(p)) return [];
+      // Protocol ANY or omitted means every protocol; ICMP entries open no port.
+      const written = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'ANY';
+      const protocol = CILIUM_PROTOCOLS.find((x) => x === written);
+      if (!protocol) return [];
+      if (p.port === undefined || p.port === null || p.port === '') return [{ protocol, range: null }];
+      const port = portNumber(p.port);
+      if (port === undefined) return []; // a named port
+      // Port "0" means every port of the protocol.
+      if (port === 0) return [{ protocol, range: null }];
+      return [{ protocol, range: portRange(port, portNumber(p.endPort)) }];
+    });
+  });
+}
+
+// --- identity ----------------------------------------------------------------------------
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (isObj(v)) {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** FNV-1a (32-bit) of the rule's canonical JSON: short, stable, not security-relevant. */
+function contentHash(rule: Obj): string {
+  let h = 0x811c9dc5;
+  for (const ch of canonical(rule)) {
+    h ^= ch.codePointAt(0)!;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}

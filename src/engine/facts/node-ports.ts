@@ -1,0 +1,49 @@
+// Node-port facts for Services: the ports a Service takes on every node.
+import type { Protocol } from '../policy/model.js';
+import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
+
+export interface NodePortFact {
+  readonly port: number;
+  /** spec.ports[i].nodePort or spec.healthCheckNodePort */
+  readonly path: string;
+  /** The Service port's name (or number when unnamed) and protocol: stable across reorders. */
+  readonly portKey: string;
+  readonly protocol: Protocol;
+}
+
+export interface ServiceFacts {
+  /** spec.type, ClusterIP when omitted (API default). */
+  readonly type: string;
+  /**
+   * A NodePort Service, or a LoadBalancer that allocates node ports: unless
+   * allocateLoadBalancerNodePorts is false (Kubernetes 1.24+), a LoadBalancer gets one per
+   * port; with it false, node ports it names explicitly are still taken.
+   */
+  readonly allocatesNodePorts: boolean;
+  /** Node ports set in the object (named by the tenant or filled in by the API server). */
+  readonly nodePorts: readonly NodePortFact[];
+}
+
+const NODE_PORT_TYPES = new Set(['NodePort', 'LoadBalancer']);
+
+export function serviceFacts(object: Obj): ServiceFacts {
+  const spec = objAt(object, 'spec') ?? {};
+  const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
+  const nodePorts: NodePortFact[] = [];
+  if (NODE_PORT_TYPES.has(type)) {
+    (listAt(spec, 'ports') ?? []).forEach((p, i) => {
+      if (!isObj(p)) return;
+      const nodePort = portNumber(p.nodePort);
+      if (nodePort === undefined || nodePort === 0) return;
+      const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((x) => x === p.protocol) ?? 'TCP';
+      const name = typeof p.name === 'string' && p.name !== '' ? p.name : String(p.port ?? i);
+      nodePorts.push({ port: nodePort, path: `spec.ports[${i}].nodePort`, portKey: `${name}/${protocol}`, protocol });
+    });
+    const health = portNumber(spec.healthCheckNodePort);
+    if (health !== undefined && health !== 0) {
+      nodePorts.push({ port: health, path: 'spec.healthCheckNodePort', portKey: 'healthCheckNodePort/TCP', protocol: 'TCP' });
+    }
+  }
+  const allocatesNodePorts = type === 'NodePort' || (type === 'LoadBalancer' && (spec.allocateLoadBalancerNodePorts !== false || nodePorts.length > 0));
+  return { type, allocatesNodePorts, nodePorts };
+}

@@ -1,0 +1,31 @@
+// nodeport-not-allowed: a Service that takes node ports in a tenant that may not have any.
+// A node port opens the Service on every node's address, around the cluster's ingress and
+// any NetworkPolicy on the node's side; a tenant with allowNodePorts: false is meant to
+// reach the outside only through the platform's ingress or load balancers.
+import type { Rule } from './rule.js';
+
+export const nodeportNotAllowed: Rule = {
+  id: 'nodeport-not-allowed',
+  title: 'Node ports in a tenant without node ports',
+  defaultAction: 'deny',
+  help:
+    'A tenant with allowNodePorts: false may not create NodePort Services, nor LoadBalancer Services that allocate node ports. ' +
+    'Use type ClusterIP behind the ingress, or a LoadBalancer with allocateLoadBalancerNodePorts: false and no nodePort.',
+  appliesTo: (kind) => kind.type === 'service',
+  check({ facts, tenant }) {
+    const svc = facts.service;
+    if (!tenant || tenant.allowNodePorts || !svc?.allocatesNodePorts) return [];
+    const fix =
+      svc.type === 'LoadBalancer'
+        ? 'set allocateLoadBalancerNodePorts: false and remove nodePort fields, or use type ClusterIP'
+        : 'use type ClusterIP (behind the ingress) instead';
+    return [
+      {
+        path: 'spec.type',
+        value: null,
+        message: `tenant ${tenant.name} may not use node ports, and this ${svc.type} Service takes one on every node; ${fix}`,
+        key: `nodeport-not-allowed|${svc.type}`,
+      },
+    ];
+  },
+};
