@@ -1,0 +1,285 @@
+// An informer: a cache of one resource kept current by list + watch, as client-go's reflector
+// does. Lists are paged (limit/continue) so no answer holds the whole collection; objects are
+// stripped as they arrive. A watch that ends is resumed from the last version seen (bookmarks
+// keep that version fresh); a watch or continue token that has expired (410 Gone) starts a new
+// list, and the new list is diffed against the cache so every object that changed, appeared
+// or vanished meanwhile yields exactly one event: nothing is lost or reported twice.
+import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
+import { collectionPath, withQuery, type ResourceType } from '../k8s/resources.js';
+import { silentLog, type Log } from './log.js';
+import type { Cached } from './strip.js';
+
+export type ChangeType = 'add' | 'update' | 'delete';
+
+export interface InformerOptions<T extends Cached> {
+  client: KubeClient;
+  type: ResourceType;
+  /** Watch one namespace only; all namespaces by default. */
+  namespace?: string | null;
+  labelSelector?: string;
+  /** Cuts an object down for the cache; null drops it (and deletes a cached one). */
+  strip: (raw: Record<string, any>) => T | null;
+  onChange?: (type: ChangeType, object: T, old: T | undefined) => void;
+  /** After each complete (re)list has been applied. */
+  onListed?: () => void;
+  /** Items per list page. 500 is client-go's default page size. */
+  pageSize?: number;
+  /** Server-side watch timeout; the watch is then resumed from the last version. */
+  watchTimeoutSeconds?: number;
+  /** First retry delay after a failure; doubles up to maxRetryDelayMs. */
+  retryDelayMs?: number;
+  maxRetryDelayMs?: number;
+  /** A resource the server does not serve (a CRD not installed) is retried this often. */
+  missingRetryMs?: number;
+  log?: Log;
+}
+
+export interface InformerStats {
+  lists: number;
+  watches: number;
+  events: number;
+  /** Lists forced by 410 Gone. */
+  expired: number;
+  /** Watches that failed (dropped connection, error answer). */
+  failures: number;
+}
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done);
+  });
+
+class Gone extends Error {}
+
+export class Informer<T extends Cached> {
+  /** namespace ('' for cluster-scoped) → name → object */
+  private readonly store = new Map<string, Map<string, T>>();
+  private count = 0;
+  private rv: string | null = null;
+  private readonly stop = new AbortController();
+  private loop: Promise<void> | null = null;
+  private hasSynced = false;
+  /** The server answered 404: the resource (a CRD) is not installed. */
+  missing = false;
+  /** The last failure, until the next success; a 403 here means the RBAC lacks a grant. */
+  lastError: Error | null = null;
+  readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, expired: 0, failures: 0 };
+  private readonly log: Log;
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: InformerOptions<T>) {
+    this.log = opts.log ?? silentLog;
+  }
+
+  get type(): ResourceType {
+    return this.opts.type;
+  }
+
+  start(): this {
+    this.loop ??= this.run();
+    return this;
+  }
+
+  async stopped(): Promise<void> {
+    this.stop.abort();
+    await this.loop;
+  }
+
+  /** True once the first complete list has been applied (or the resource is not served). */
+  synced(): boolean {
+    return this.hasSynced;
+  }
+
+  whenSynced(): Promise<void> {
+    return this.hasSynced ? Promise.resolve() : new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  get(namespace: string | null, name: string): T | undefined {
+    return this.store.get(namespace ?? '')?.get(name);
+  }
+
+  /** Objects of one namespace ('' or null: cluster-scoped ones). */
+  inNamespace(namespace: string | null): Iterable<T> {
+    return this.store.get(namespace ?? '')?.values() ?? [];
+  }
+
+  namespaces(): Iterable<string> {
+    return this.store.keys();
+  }
+
+  *values(): Iterable<T> {
+    for (const m of this.store.values()) yield* m.values();
+  }
+
+  private path(): string {
+    return collectionPath(this.opts.type, this.opts.namespace ?? null);
+  }
+
+  private set(object: T): void {
+    const ns = object.metadata.namespace ?? '';
+    let m = this.store.get(ns);
+    if (!m) this.store.set(ns, (m = new Map()));
+    const old = m.get(object.metadata.name);
+    m.set(object.metadata.name, object);
+    if (!old) {
+      this.count++;
+      this.opts.onChange?.('add', object, undefined);
+    } else if (old.metadata.resourceVersion !== object.metadata.resourceVersion) {
+      this.opts.onChange?.('update', object, old);
+    }
+  }
+
+  private delete(namespace: string | undefined, name: string): void {
+    const m = this.store.get(namespace ?? '');
+    const old = m?.get(name);
+    if (!m || !old) return;
+    m.delete(name);
+    if (m.size === 0) this.store.delete(namespace ?? '');
+    this.count--;
+    this.opts.onChange?.('delete', old, old);
+  }
+
+  private apply(raw: Record<string, any>): void {
+    const object = this.opts.strip(raw);
+    if (object) this.set(object);
+    else this.delete(raw.metadata?.namespace, raw.metadata?.name);
+  }
+
+  private markSynced(): void {
+    if (!this.hasSynced) {
+      this.hasSynced = true;
+      for (const w of this.syncWaiters.splice(0)) w();
+    }
+    this.opts.onListed?.();
+  }
+
+  /** Lists every page and makes the cache equal to the result. */
+  private async list(): Promise<void> {
+    const { client, pageSize = 500, labelSelector } = this.opts;
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    let rv = '';
+    this.stats.lists++;
+    for (;;) {
+      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, any>[] };
+      try {
+        page = await client.request('GET', withQuery(this.path(), { limit: pageSize, continue: cont, labelSelector }));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 410 && cont) {
+          // The snapshot behind the continue token was compacted: start the list again.
+          this.stats.expired++;
+          seen.clear();
+          cont = undefined;
+          continue;
+        }
+        throw err;
+      }
+      if (this.stop.signal.aborted) return;
+      rv = page.metadata?.resourceVersion ?? rv;
+      for (const raw of page.items ?? []) {
+        seen.add(`${raw.metadata?.namespace ?? ''}/${raw.metadata?.name}`);
+        this.apply(raw);
+      }
+      cont = page.metadata?.continue || undefined;
+      if (!cont) break;
+    }
+    // Whatever the cache holds that the list did not return was deleted while we were not watching.
+    for (const [ns, m] of [...this.store]) {
+      for (const name of [...m.keys()]) if (!seen.has(`${ns}/${name}`)) this.delete(ns || undefined, name);
+    }
+    this.rv = rv;
+    this.missing = false;
+    this.markSynced();
+  }
+
+  private async watch(): Promise<void> {
+    const { client, labelSelector, watchTimeoutSeconds = 300 } = this.opts;
+    const abort = new AbortController();
+    const onStop = () => abort.abort();
+    this.stop.signal.addEventListener('abort', onStop);
+    let failure: Error | null = null;
+    this.stats.watches++;
+    const path = withQuery(this.path(), {
+      watch: 1,
+      resourceVersion: this.rv ?? undefined,
+      allowWatchBookmarks: true,
+      labelSelector,
+      // Spread reconnects of many informers, as client-go does (timeout in [t, 2t)).
+      timeoutSeconds: Math.floor(watchTimeoutSeconds * (1 + Math.random())),
+    });
+    try {
+      await client.watch(
+        path,
+        (ev: WatchEvent) => {
+          if (failure) return;
+          const obj = ev.object as Record<string, any>;
+          if (ev.type === 'ERROR') {
+            failure = obj?.code === 410 ? new Gone(String(obj.message)) : new ApiError(Number(obj?.code ?? 500), String(obj?.reason ?? 'Error'), String(obj?.message ?? 'watch error'));
+            abort.abort();
+            return;
+          }
+          this.stats.events++;
+          const rv = obj?.metadata?.resourceVersion;
+          if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.apply(obj);
+          else if (ev.type === 'DELETED') this.delete(obj?.metadata?.namespace, obj?.metadata?.name);
+          if (rv) this.rv = rv;
+        },
+        abort.signal,
+      );
+    } finally {
+      this.stop.signal.removeEventListener('abort', onStop);
+    }
+    if (failure) throw failure;
+    if (this.stop.signal.aborted) return;
+  }
+
+  private async run(): Promise<void> {
+    const { retryDelayMs = 500, maxRetryDelayMs = 30_000, missingRetryMs = 60_000 } = this.opts;
+    let delay = retryDelayMs;
+    const signal = this.stop.signal;
+    while (!signal.aborted) {
+      try {
+        if (this.rv === null) await this.list();
+        if (signal.aborted) break;
+        await this.watch();
+        this.lastError = null;
+        delay = retryDelayMs;
+      } catch (err) {
+        if (signal.aborted) break;
+        if (err instanceof Gone || (err instanceof ApiError && err.status === 410)) {
+          this.stats.expired++;
+          this.log.info({ resource: this.opts.type.resource }, 'watch version expired (410 Gone); listing again');
+          this.rv = null;
+          continue;
+        }
+        this.stats.failures++;
+        this.lastError = err as Error;
+        if (err instanceof ApiError && err.status === 404) {
+          // Not served: a CRD that is not installed (Cilium's, in a cluster without Cilium).
+          // An empty cache is the truth then; look again later.
+          if (!this.missing) this.log.info({ resource: this.opts.type.resource }, 'resource not served by this cluster; treating it as empty');
+          this.missing = true;
+          for (const [ns, m] of [...this.store]) for (const name of [...m.keys()]) this.delete(ns || undefined, name);
+          this.rv = null;
+          this.markSynced();
+          await sleep(missingRetryMs, signal);
+          continue;
+        }
+        this.log.warn({ resource: this.opts.type.resource, err: (err as Error).message }, 'list/watch failed; retrying');
+        await sleep(delay, signal);
+        delay = Math.min(delay * 2, maxRetryDelayMs);
+      }
+    }
+  }
+}
