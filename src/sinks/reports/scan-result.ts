@@ -1,7 +1,7 @@
 // What a scan (offline or --cluster) hands to the report writers. Each writer is a pure
 // function from a ScanResult to a string; writing it out is the caller's job.
 import type { CompiledPolicy } from '../../engine/policy/model.js';
-import type { Action, Evaluation, Finding, PortUse } from '../../engine/types.js';
+import type { Action, Evaluation, Finding, PortUse, ResourceRef } from '../../engine/types.js';
 
 /** An input problem: unreadable file, invalid YAML, object without a name. */
 export interface InputError {
@@ -20,6 +20,18 @@ export interface ScanSummary {
   findings: Record<Action, number>;
 }
 
+/**
+ * The network-policy rule that netpol-sensitive-exposure findings point at, as written in the
+ * object (a finding carries only the rule's path); kept for html.
+ */
+export interface RuleExcerpt {
+  resource: ResourceRef;
+  /** The rule's path, equal to its findings' `path`: spec.egress[0], specs[1].ingress[0]. */
+  path: string;
+  /** The object's value at `path`, unchanged: the rule's peers and ports as written. */
+  rule: unknown;
+}
+
 export interface ScanResult {
   policies: readonly CompiledPolicy[];
   /** Sorted by file, line and path. */
@@ -32,8 +44,18 @@ export interface ScanResult {
   portUses?: PortUse[];
   /** Namespace → tenant name per policy, for reports that group by tenant; kept for html. */
   namespaces?: { name: string; tenants: Record<string, string | null> }[];
+  /** One per network-policy rule with findings (see ruleExcerpts in html/exposures.ts); kept for html. */
+  exposures?: RuleExcerpt[];
   /** When the scan ran; passed in (a clock) so writers stay pure and goldens stable. */
   generatedAt: Date;
 }
 
-export type ReportWriter = (result: ScanResult) => string;
+/** Presentation choices that are not part of the scan's result. */
+export interface WriterOptions {
+  /** ANSI colour in the table format; the caller decides (terminal, --no-color). */
+  color?: boolean;
+  /** The scan's --fail-on threshold: JUnit marks findings at or above it as failures. */
+  failOn?: Action | 'never';
+}
+
+export type ReportWriter = (result: ScanResult, options?: WriterOptions) => string;

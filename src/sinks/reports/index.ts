@@ -1,0 +1,37 @@
+// The report formats, by the name `--format` takes. Each writer is a pure function from a
+// ScanResult to a string (the scan command writes it out); the flags tell the scan what it
+// must keep while streaming, so formats that need little keep memory flat.
+import { RULES } from '../../engine/rules/index.js';
+import { writeJson } from './json.js';
+import { writeJunit } from './junit.js';
+import { writePolicyReports } from './policyreport.js';
+import { writeSarif } from './sarif.js';
+import type { ReportWriter } from './scan-result.js';
+import { writeTable } from './table.js';
+
+export interface ReportFormat {
+  readonly write: ReportWriter;
+  /** The scan keeps `evaluations`: the format shows pass and skip results. */
+  readonly needsEvaluations: boolean;
+  /** The scan keeps `portUses` and `namespaces`: the format draws the port space. */
+  readonly needsPortMap: boolean;
+}
+
+export const FORMATS = {
+  table: { write: writeTable, needsEvaluations: false, needsPortMap: false },
+  json: { write: writeJson, needsEvaluations: false, needsPortMap: false },
+  sarif: { write: (r) => writeSarif(r, RULES), needsEvaluations: false, needsPortMap: false },
+  // Passing resources become passing test cases, so a dashboard counts what was checked.
+  junit: { write: writeJunit, needsEvaluations: true, needsPortMap: false },
+  policyreport: { write: (r) => writePolicyReports(r, 'wgpolicyk8s'), needsEvaluations: true, needsPortMap: false },
+  openreports: { write: (r) => writePolicyReports(r, 'openreports'), needsEvaluations: true, needsPortMap: false },
+  // html (issue 6) is added here as one line.
+} as const satisfies Record<string, ReportFormat>;
+
+export type FormatName = keyof typeof FORMATS;
+
+export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[];
+
+export function isFormatName(name: string): name is FormatName {
+  return Object.hasOwn(FORMATS, name);
+}

@@ -1,0 +1,204 @@
+// PolicyReports in the vocabulary Kyverno writes and Policy Reporter reads: one report per
+// namespace (and a cluster report for cluster-scoped objects), with pass and skip results as
+// well as violations. The builder is pure and shared: `scan --format policyreport` prints
+// its objects as YAML, the controller (issue 5) writes the same objects to the cluster.
+import { stringify } from 'yaml';
+import type { Action, Evaluation, Finding, KubeObject, ResourceRef, RuleId } from '../../engine/types.js';
+import { findingMessage } from './finding-message.js';
+import type { ScanResult } from './scan-result.js';
+
+export type ReportFlavor = 'wgpolicyk8s' | 'openreports';
+
+export interface PolicyReportOptions {
+  /** Stamped on every result as {seconds, nanos}. */
+  generatedAt: Date;
+  /** wgpolicyk8s.io/v1alpha2 PolicyReport (default) or openreports.io/v1alpha1 Report. */
+  flavor?: ReportFlavor;
+  /** Results per report object; default MAX_RESULTS_PER_REPORT. */
+  maxResults?: number;
+  /** The object's uid when the caller knows it (the controller does; files do not). */
+  uidOf?: (resource: ResourceRef) => string | undefined;
+}
+
+// A result with its resource reference and properties serializes to about 600-900 bytes of
+// JSON; 1,000 of them stay under 1 MiB, well inside etcd's default 1.5 MiB request limit
+// (--max-request-bytes), which bounds every object the API server stores.
+export const MAX_RESULTS_PER_REPORT = 1000;
+
+export const REPORT_SOURCE = 'portcullis';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+/** The report's namespace, or "cluster": lets the controller list and prune its own chunks. */
+export const SCOPE_LABEL = 'portcullis.dev/report-scope';
+
+const KINDS: Record<ReportFlavor, { apiVersion: string; namespaced: string; cluster: string }> = {
+  wgpolicyk8s: { apiVersion: 'wgpolicyk8s.io/v1alpha2', namespaced: 'PolicyReport', cluster: 'ClusterPolicyReport' },
+  openreports: { apiVersion: 'openreports.io/v1alpha1', namespaced: 'Report', cluster: 'ClusterReport' },
+};
+
+// Policy Reporter groups results by category.
+const CATEGORY: Record<RuleId, string> = {
+  'nodeport-range': 'NodePorts',
+  'nodeport-not-allowed': 'NodePorts',
+  'hostport-reserved': 'Host ports',
+  'hostport-not-allowed': 'Host ports',
+  'netpol-sensitive-exposure': 'Network policies',
+};
+
+// The v1alpha2 CRD's severity enum is critical, high, medium, low, info.
+const SEVERITY: Record<Action, 'high' | 'medium' | 'low'> = { deny: 'high', warn: 'medium', audit: 'low' };
+
+type ResultStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+
+export interface ReportResult {
+  source: string;
+  policy: string;
+  rule: RuleId;
+  category: string;
+  severity?: 'high' | 'medium' | 'low';
+  result: ResultStatus;
+  scored: boolean;
+  message: string;
+  resources: { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string }[];
+  properties?: Record<string, string>;
+  timestamp: { seconds: number; nanos: number };
+}
+
+interface Sortable {
+  order: string;
+  result: ReportResult;
+}
+
+/** Lists, when a scan kept no evaluations: every finding's resource, without pass results. */
+function evaluationsFromFindings(findings: readonly Finding[]): Evaluation[] {
+  const byResource = new Map<string, Evaluation>();
+  for (const f of findings) {
+    const r = f.resource;
+    const key = [r.apiVersion, r.kind, r.namespace ?? '', r.name].join('\u0000');
+    const e = byResource.get(key) ?? { resource: r, source: f.source, findings: [], outcomes: [] };
+    e.findings.push(f);
+    byResource.set(key, e);
+  }
+  return [...byResource.values()];
+}
+
+function stringProperties(entries: Record<string, string | number | null | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(entries)) if (v !== null && v !== undefined) out[k] = String(v);
+  return out;
+}
+
+const STATUS_ORDER: Record<ResultStatus, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
+
+function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: PolicyReportOptions['uidOf']): Sortable[] {
+  const r = e.resource;
+  const uid = uidOf?.(r);
+  // Fresh objects per result: a caller that edits one result must not edit its neighbours.
+  const resources = () => [
+    { apiVersion: r.apiVersion, kind: r.kind, ...(r.namespace === null ? {} : { namespace: r.namespace }), name: r.name, ...(uid ? { uid } : {}) },
+  ];
+  const source = e.source ? { file: e.source.file, line: e.source.line } : {};
+  const order = (policy: string, rule: string, status: ResultStatus, path: string) =>
+    [r.kind, r.name, r.apiVersion, policy, rule, STATUS_ORDER[status], path].join('\u0000');
+  const out: Sortable[] = [];
+  for (const f of e.findings) {
+    const status: ResultStatus = f.status === 'error' ? 'error' : 'fail';
+    out.push({
+      order: order(f.policy, f.rule, status, f.path),
+      result: {
+        source: REPORT_SOURCE,
+        policy: f.policy,
+        rule: f.rule,
+        category: CATEGORY[f.rule],
+        severity: SEVERITY[f.action],
+        result: status,
+        scored: true,
+        message: findingMessage(f),
+        resources: resources(),
+        properties: stringProperties({ action: f.action, path: f.path, value: f.value, tenant: f.tenant, ...source }),
+        timestamp: { ...timestamp },
+      },
+    });
+  }
+  for (const o of e.outcomes) {
+    const skip = o.status === 'skip';
+    const properties = stringProperties({ tenant: o.tenant, ...(skip ? { reason: o.reason } : {}), ...source });
+    out.push({
+      order: order(o.policy, o.rule, o.status, ''),
+      result: {
+        source: REPORT_SOURCE,
+        policy: o.policy,
+        rule: o.rule,
+        category: CATEGORY[o.rule],
+        result: o.status,
+        scored: true,
+        message: skip ? `exempted from ${o.rule}: ${o.reason ?? 'no reason given'}` : `${o.rule} passed`,
+        resources: resources(),
+        ...(Object.keys(properties).length > 0 ? { properties } : {}),
+        timestamp: { ...timestamp },
+      },
+    });
+  }
+  return out;
+}
+
+function summary(results: readonly ReportResult[]): Record<ResultStatus, number> {
+  const s: Record<ResultStatus, number> = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
+  for (const r of results) s[r.result] += 1;
+  return s;
+}
+
+/**
+ * Report objects for a set of evaluations: one per namespace (ClusterPolicyReport for
+ * cluster-scoped objects), results sorted by resource, policy, rule and status, split into
+ * chunks named `portcullis-<namespace>`, `portcullis-<namespace>-1`, ... (cluster:
+ * `portcullis-cluster`, ...). The same evaluations always give the same objects.
+ */
+export function buildPolicyReports(evaluations: readonly Evaluation[], options: PolicyReportOptions): KubeObject[] {
+  const flavor = KINDS[options.flavor ?? 'wgpolicyk8s'];
+  const max = options.maxResults ?? MAX_RESULTS_PER_REPORT;
+  if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxResults must be a positive integer, got ${max}`);
+  const ms = options.generatedAt.getTime();
+  const timestamp = { seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1_000_000 };
+
+  const byScope = new Map<string | null, Sortable[]>();
+  for (const e of evaluations) {
+    const list = byScope.get(e.resource.namespace) ?? [];
+    list.push(...resultsOf(e, timestamp, options.uidOf));
+    byScope.set(e.resource.namespace, list);
+  }
+
+  const scopes = [...byScope.keys()].sort((a, b) => (a === null ? -1 : b === null ? 1 : a < b ? -1 : a > b ? 1 : 0));
+  const reports: KubeObject[] = [];
+  for (const namespace of scopes) {
+    const sorted = byScope
+      .get(namespace)!
+      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+      .map((s) => s.result);
+    const base = `portcullis-${namespace ?? 'cluster'}`;
+    for (let i = 0; i * max < sorted.length; i++) {
+      const results = sorted.slice(i * max, (i + 1) * max);
+      reports.push({
+        apiVersion: flavor.apiVersion,
+        kind: namespace === null ? flavor.cluster : flavor.namespaced,
+        metadata: {
+          name: i === 0 ? base : `${base}-${i}`,
+          ...(namespace === null ? {} : { namespace }),
+          labels: { [MANAGED_BY_LABEL]: REPORT_SOURCE, [SCOPE_LABEL]: namespace ?? 'cluster' },
+        },
+        // openreports.io reports name their producer once at the top; v1alpha2 has no such
+        // field (the API server would prune it), so there it is on each result only.
+        ...(options.flavor === 'openreports' ? { source: REPORT_SOURCE } : {}),
+        summary: summary(results),
+        results,
+      });
+    }
+  }
+  return reports;
+}
+
+/** `--format policyreport` / `--format openreports`: the objects as multi-document YAML. */
+export function writePolicyReports(scan: ScanResult, flavor: ReportFlavor = 'wgpolicyk8s'): string {
+  const evaluations = scan.evaluations ?? evaluationsFromFindings(scan.findings);
+  const reports = buildPolicyReports(evaluations, { generatedAt: scan.generatedAt, flavor });
+  return reports.map((r) => `---\n${stringify(r, { lineWidth: 0, aliasDuplicateObjects: false })}`).join('');
+}
