@@ -1,0 +1,197 @@
+// netpolCarveOut: a NetworkPolicy egress rule that lets pods reach the kubelet (10250) or its
+// read-only port (10255) on the nodes is how a compromised pod execs into its neighbours. The
+// rule usually exists for something else (egress to "the internal network", a port range for
+// an app), so denying it breaks a deployment for a side effect. This remediation takes the
+// sensitive ports out of the exposing rule and keeps everything else it allowed: every peer,
+// every other port and protocol, named ports untouched. Port ranges need `endPort`
+// (Kubernetes 1.25+). Cilium policies are reported, not rewritten: their rule language
+// (entities, toPorts with ANY, deny rules) has no safe mechanical carve-out.
+import { MAX_PORT, formatRange, inRange, type PortRange } from '../ports.js';
+import type { CompiledPolicy, Protocol } from '../policy/model.js';
+import type { Finding, KubeObject } from '../types.js';
+import { nothing, type ApplyRemediation, type RemediationOutcome } from './types.js';
+
+/** The protocols a NetworkPolicy port can name (networking.k8s.io/v1 NetworkPolicyPort). */
+export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
+const ALL_PORTS: PortRange = { lo: 1, hi: MAX_PORT };
+
+/** Ports of one protocol to take out of a rule. */
+export interface Cut {
+  protocol: Protocol;
+  range: PortRange;
+}
+
+/** networking.k8s.io/v1 NetworkPolicyPort as it arrives; unknown fields are carried along. */
+export interface PolicyPort {
+  protocol?: string;
+  port?: number | string;
+  endPort?: number;
+  [key: string]: unknown;
+}
+
+interface EgressRule {
+  ports?: PolicyPort[];
+  [key: string]: unknown;
+}
+
+/** `range` minus every cut, as sorted disjoint ranges. */
+export function subtract(range: PortRange, cuts: readonly PortRange[]): PortRange[] {
+  let pieces: PortRange[] = [range];
+  for (const c of cuts) {
+    pieces = pieces.flatMap((p) => {
+      if (c.hi < p.lo || c.lo > p.hi) return [p];
+      const left: PortRange[] = p.lo < c.lo ? [{ lo: p.lo, hi: c.lo - 1 }] : [];
+      const right: PortRange[] = c.hi < p.hi ? [{ lo: c.hi + 1, hi: p.hi }] : [];
+      return [...left, ...right];
+    });
+  }
+  return pieces;
+}
+
+/**
+ * The numeric ports an entry allows, or null for what a carve-out leaves alone: named ports
+ * (they resolve to pod container ports, never a node listener) and unknown protocols.
+ */
+function numericSpan(e: PolicyPort): { protocol: Protocol; range: PortRange } | null {
+  const protocol = (e.protocol ?? 'TCP') as Protocol;
+  if (!PROTOCOLS.includes(protocol)) return null;
+  if (typeof e.port === 'string') return null;
+  if (e.port === undefined || e.port === null) return { protocol, range: ALL_PORTS };
+  const hi = typeof e.endPort === 'number' && e.endPort > e.port ? e.endPort : e.port;
+  return { protocol, range: { lo: e.port, hi } };
+}
+
+function entryFor(template: PolicyPort, r: PortRange): PolicyPort {
+  const { port: _port, endPort: _endPort, ...rest } = template;
+  return r.hi > r.lo ? { ...rest, port: r.lo, endPort: r.hi } : { ...rest, port: r.lo };
+}
+
+/** True when the ports list lets `protocol`/`port` through (named ports never match). */
+export function portsAllow(ports: readonly PolicyPort[] | undefined, protocol: Protocol, port: number): boolean {
+  if (!ports || ports.length === 0) return true;
+  return ports.some((e) => {
+    const span = numericSpan(e);
+    return span !== null && span.protocol === protocol && inRange(span.range, port);
+  });
+}
+
+/**
+ * A rule's ports minus the cuts, or null when no entry overlaps a cut (nothing to change).
+ * An empty result means the rule allowed nothing but the cut ports: the caller removes the
+ * rule, because an empty `ports` list would mean every port.
+ */
+export function carvePorts(ports: readonly PolicyPort[] | undefined, cuts: readonly Cut[]): PolicyPort[] | null {
+  const cutsOf = (p: Protocol) => cuts.filter((c) => c.protocol === p).map((c) => c.range);
+  if (!ports || ports.length === 0) {
+    // No ports: every port of every protocol. Spell it out per protocol, so the protocols
+    // without a cut stay allowed in full (an entry with a protocol and no port).
+    if (cuts.length === 0) return null;
+    return PROTOCOLS.flatMap((protocol) => {
+      const own = cutsOf(protocol);
+      return own.length === 0 ? [{ protocol }] : subtract(ALL_PORTS, own).map((r) => entryFor({ protocol }, r));
+    });
+  }
+  let changed = false;
+  const out = ports.flatMap((e) => {
+    const span = numericSpan(e);
+    if (!span) return [e];
+    const left = subtract(span.range, cutsOf(span.protocol));
+    if (left.length === 1 && left[0].lo === span.range.lo && left[0].hi === span.range.hi) return [e];
+    changed = true;
+    return left.map((r) => entryFor(e, r));
+  });
+  return changed ? out : null;
+}
+
+const EGRESS_RULE = /^spec\.egress\[(\d+)\]/;
+
+const describeCuts = (cuts: readonly Cut[]) => cuts.map((c) => `${formatRange(c.range)}/${c.protocol}`).join(', ');
+
+/**
+ * Which ports to cut from which egress rule, from the engine's netpol-sensitive-exposure
+ * findings (path `spec.egress[i]`, value = the sensitive port). Each finding's port is widened
+ * to the catalog entry holding it (a sensitive range such as 2379-2380 goes as a whole), for
+ * each protocol of that entry that the rule actually lets through.
+ */
+export function cutsFromFindings(object: KubeObject, findings: readonly Finding[], policies: readonly CompiledPolicy[]): Map<number, Cut[]> {
+  const egress = egressRules(object);
+  const out = new Map<number, Cut[]>();
+  for (const f of findings) {
+    if (f.rule !== 'netpol-sensitive-exposure' || f.status !== 'fail' || f.value === null) continue;
+    const policy = policies.find((p) => p.name === f.policy);
+    const m = EGRESS_RULE.exec(f.path);
+    if (!policy || !m) continue;
+    const index = Number(m[1]);
+    const rule = egress[index];
+    if (!rule) continue;
+    const cuts = out.get(index) ?? [];
+    for (const entry of policy.sensitivePorts) {
+      if (!inRange(entry.range, f.value)) continue;
+      for (const protocol of entry.protocol === 'ANY' ? PROTOCOLS : [entry.protocol]) {
+        if (!portsAllow(rule.ports, protocol, f.value)) continue;
+        if (!cuts.some((c) => c.protocol === protocol && c.range.lo === entry.range.lo && c.range.hi === entry.range.hi)) {
+          cuts.push({ protocol, range: entry.range });
+        }
+      }
+    }
+    if (cuts.length > 0) out.set(index, cuts);
+  }
+  return out;
+}
+
+function egressRules(object: KubeObject): EgressRule[] {
+  const spec = object.spec as { egress?: unknown } | undefined;
+  return Array.isArray(spec?.egress) ? (spec.egress as EgressRule[]) : [];
+}
+
+/** Applies the cuts to the egress rules of `copy` (in place) and says what changed. */
+export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, readonly Cut[]>): string[] {
+  const spec = copy.spec as { egress?: EgressRule[]; policyTypes?: string[] } | undefined;
+  if (!spec || !Array.isArray(spec.egress) || cuts.size === 0) return [];
+  const egress = spec.egress;
+  const changes: string[] = [];
+  let removed = false;
+  // Highest index first, so removing a rule does not shift the ones still to do.
+  for (const index of [...cuts.keys()].sort((a, b) => b - a)) {
+    const rule = egress[index];
+    const ruleCuts = cuts.get(index)!;
+    const ports = rule ? carvePorts(rule.ports, ruleCuts) : null;
+    if (!rule || !ports) continue;
+    if (ports.length === 0) {
+      egress.splice(index, 1);
+      removed = true;
+      changes.push(`spec.egress[${index}]: removed; it allowed only sensitive node ports ${describeCuts(ruleCuts)}`);
+    } else {
+      rule.ports = ports;
+      changes.push(`spec.egress[${index}]: carved sensitive node ports ${describeCuts(ruleCuts)} out of its ports`);
+    }
+  }
+  changes.reverse();
+  // Without policyTypes the API server puts Egress in effect only while `egress` is non-empty
+  // (SetDefaults_NetworkPolicy): removing the last rule would then allow all egress.
+  if (removed && egress.length === 0 && !(spec.policyTypes && spec.policyTypes.length > 0)) {
+    spec.policyTypes = ['Ingress', 'Egress'];
+    changes.push('spec.policyTypes: set to [Ingress, Egress] so egress stays denied with no rules left');
+  }
+  return changes;
+}
+
+const isCilium = (o: KubeObject) =>
+  o.apiVersion === 'cilium.io/v2' && (o.kind === 'CiliumNetworkPolicy' || o.kind === 'CiliumClusterwideNetworkPolicy');
+
+export const netpolCarveOut: ApplyRemediation = (copy, ctx): RemediationOutcome => {
+  const o = ctx.original;
+  const isNetworkPolicy = o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'NetworkPolicy';
+  if (!isNetworkPolicy && !isCilium(o)) return nothing();
+  const names = new Set(ctx.policies.map((p) => p.name));
+  const exposing = ctx.findings().filter((f) => f.rule === 'netpol-sensitive-exposure' && f.status === 'fail' && names.has(f.policy));
+  if (exposing.length === 0) return nothing();
+  if (!isNetworkPolicy) {
+    const paths = [...new Set(exposing.map((f) => f.path))];
+    return { ...nothing(), skipped: paths.map((p) => `${p}: exposes sensitive node ports; Cilium policies are reported, not rewritten`) };
+  }
+  const cuts = cutsFromFindings(o, exposing, ctx.policies);
+  const uncut = exposing.filter((f) => !cuts.has(Number(EGRESS_RULE.exec(f.path)?.[1] ?? -1))).map((f) => f.path);
+  const skipped = [...new Set(uncut)].map((p) => `${p}: exposes a sensitive node port through no entry a carve-out can change`);
+  return { changes: carveNetworkPolicy(copy, cuts), skipped, denial: null };
+};
