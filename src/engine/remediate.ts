@@ -1,7 +1,15 @@
 // Remediations (mutations) as pure functions: edit a copy, the webhook diffs it into a JSON Patch.
-// Implemented in the webhook issue; the signature is what the webhook codes against.
-import type { CompiledPolicy } from './policy/model.js';
-import type { ClusterFacts, KubeObject } from './types.js';
+// Each remediation lives in its own file under remediate/; this file runs the ones that an
+// active policy switches on, in a fixed order, over one structuredClone of the object.
+import { evaluate, tenantOf } from './evaluate.js';
+import type { CompiledPolicy, RemediationSpec, Tenant } from './policy/model.js';
+import { dropOutOfRangeNodePort } from './remediate/drop-out-of-range-node-port.js';
+import { netpolCarveOut } from './remediate/netpol-carve-out.js';
+import { nodePortAllocation } from './remediate/node-port-allocation.js';
+import type { ApplyRemediation, NodePortAllocator, RemediationContext } from './remediate/types.js';
+import type { ClusterFacts, Finding, KubeObject } from './types.js';
+
+export type { NodePortAllocator } from './remediate/types.js';
 
 export interface RemediationInput {
   object: KubeObject;
@@ -13,18 +21,53 @@ export interface RemediationInput {
   allocator: NodePortAllocator | null;
 }
 
-export interface NodePortAllocator {
-  /** Picks `count` free ports of `slice`, or null when the slice is full. */
-  allocate(slice: { lo: number; hi: number }, count: number): number[] | null;
-}
-
 export interface RemediationResult {
   /** The edited copy (the input is never changed). */
   object: KubeObject;
   /** What was changed, one line each, for warnings and logs. */
   changes: string[];
+  /** What a switched-on remediation found but deliberately left alone (Cilium policies), one line each. */
+  skipped: string[];
   /** Set when a required remediation cannot be done (a full tenant slice): the request is denied. */
   denial: string | null;
 }
 
-export declare function remediate(input: RemediationInput): RemediationResult;
+type RemediationId = keyof RemediationSpec;
+
+/**
+ * Run order matters: a node port dropped for being out of range is then filled from the
+ * tenant's slice by the allocation that follows.
+ */
+export const REMEDIATIONS: readonly { id: RemediationId; title: string; apply: ApplyRemediation }[] = [
+  { id: 'dropOutOfRangeNodePort', title: 'Remove node ports outside the cluster NodePort range', apply: dropOutOfRangeNodePort },
+  { id: 'nodePortAllocation', title: "Fill omitted node ports from the tenant's slice", apply: nodePortAllocation },
+  { id: 'netpolCarveOut', title: 'Carve sensitive node ports out of exposing NetworkPolicy rules', apply: netpolCarveOut },
+];
+
+export function remediate(input: RemediationInput): RemediationResult {
+  const copy = structuredClone(input.object);
+  const result: RemediationResult = { object: copy, changes: [], skipped: [], denial: null };
+  let findings: readonly Finding[] | undefined;
+  const tenants = new Map<CompiledPolicy, Tenant | null>();
+  const shared: Omit<RemediationContext, 'policies'> = {
+    namespace: input.namespace,
+    original: input.object,
+    oldObject: input.oldObject,
+    allocator: input.allocator,
+    // Evaluated once and only when a remediation asks: most objects need no findings here.
+    findings: () => (findings ??= evaluate({ object: input.object, namespace: input.namespace, source: null }, input.policies, input.cluster).findings),
+    tenant: (policy) => {
+      if (!tenants.has(policy)) tenants.set(policy, tenantOf(policy, input.namespace, input.cluster));
+      return tenants.get(policy)!;
+    },
+  };
+  for (const r of REMEDIATIONS) {
+    const policies = input.policies.filter((p) => p.remediation[r.id]);
+    if (policies.length === 0) continue;
+    const out = r.apply(copy, { ...shared, policies });
+    result.changes.push(...out.changes);
+    result.skipped.push(...out.skipped);
+    result.denial ??= out.denial;
+  }
+  return result;
+}
