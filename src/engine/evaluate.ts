@@ -52,7 +52,8 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
   const kind = checkedKind(object.apiVersion, object.kind);
   if (!kind) return evaluation;
   const facts = resourceFacts(object, kind);
-  const labels = namespace === null ? undefined : cluster.namespaceLabels(namespace);
+  // Labels are asked for only when some tenant is chosen by them (a webhook may pay a read).
+  const labels = namespace !== null && policies.some((p) => p.hasLabelTenants) ? cluster.namespaceLabels(namespace) : undefined;
   for (const policy of policies) {
     const tenant = tenantOf(policy, namespace, labels);
     const ctx: RuleContext = { resource, kind, policy, tenant, facts, nodes: () => nodesFor(policy, cluster) };
@@ -60,11 +61,6 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
     for (const rule of RULES) {
       const action = policy.rules[rule.id];
       if (action === 'off' || !rule.appliesTo(kind)) continue;
-      const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
-      if (exemption) {
-        evaluation.outcomes.push({ ...base, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
-        continue;
-      }
       const common = { ...base, rule: rule.id, action, resource: ref, source };
       let found: Finding[];
       try {
@@ -74,8 +70,14 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
         const message = `rule ${rule.id} could not check this object: ${err instanceof Error ? err.message : String(err)}`;
         found = [{ ...common, status: 'error', path: '', value: null, message, key: `${rule.id}|error` }];
       }
-      if (found.length === 0) evaluation.outcomes.push({ ...base, rule: rule.id, status: 'pass' });
-      evaluation.findings.push(...found);
+      if (found.length === 0) {
+        evaluation.outcomes.push({ ...base, rule: rule.id, status: 'pass' });
+        continue;
+      }
+      // An exemption turns what the rule found into one skip; a clean object still passes.
+      const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
+      if (exemption) evaluation.outcomes.push({ ...base, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
+      else evaluation.findings.push(...found);
     }
   }
   return evaluation;
