@@ -1,0 +1,173 @@
+// The webhook's view of the cluster (ClusterView): PortPolicies, Namespaces, Nodes and Services
+// kept by informers, each stripped to the fields the webhook reads. A Service costs a few
+// ports, a Namespace its labels, a Node its addresses.
+import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
+import type { NodePortAllocator } from '../engine/remediate/types.js';
+import type { ClusterFacts, Labels } from '../engine/types.js';
+import { ApiError, connectKube, type ConnectOptions, type KubeClient } from '../k8s/client.js';
+import { NAMESPACES, NODES, objectPath, SERVICES } from '../k8s/resources.js';
+import { NodePortReservations } from './allocator.js';
+import { Informer } from './informer.js';
+import { silentLog, type Log } from './log.js';
+import { PolicySet, type InformerTuning } from './policies.js';
+import { strip, type Cached } from './strip.js';
+import { NamespaceLookupError, type ClusterView } from './view.js';
+
+export interface LiveClusterView extends ClusterView {
+  /** The allocator for one admission request; dryRun requests reserve nothing. */
+  allocator(opts: { dryRun: boolean }): NodePortAllocator;
+  /** Synchronous facts from the caches (labels of namespaces not cached are unknown). */
+  facts(): ClusterFacts;
+  whenSynced(): Promise<void>;
+  /** Called after the active policies, a namespace's labels or the node addresses changed. */
+  onChange(listener: (what: 'policies' | 'namespaces' | 'nodes') => void): void;
+}
+
+export interface LiveViewOptions {
+  client: KubeClient;
+  /** The shipped default policy's spec (loadDefaultSpec()). */
+  defaults: PortPolicySpec;
+  log?: Log;
+  /** Write PortPolicy problems to their status; on by default. */
+  writePolicyStatus?: boolean;
+  /** How long an allocated node port stays reserved; 30 s by default. */
+  reservationTtlMs?: number;
+  tuning?: InformerTuning;
+}
+
+/** Node ports a Service holds: spec.ports[].nodePort and spec.healthCheckNodePort. */
+export function servicePorts(s: Cached | undefined): number[] {
+  const spec = (s?.spec ?? {}) as { ports?: { nodePort?: unknown }[]; healthCheckNodePort?: unknown };
+  const out: number[] = [];
+  for (const p of spec.ports ?? []) if (typeof p.nodePort === 'number' && p.nodePort > 0) out.push(p.nodePort);
+  if (typeof spec.healthCheckNodePort === 'number' && spec.healthCheckNodePort > 0) out.push(spec.healthCheckNodePort);
+  return out;
+}
+
+export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
+  const { client, tuning } = opts;
+  const log = opts.log ?? silentLog;
+  const listeners: ((what: 'policies' | 'namespaces' | 'nodes') => void)[] = [];
+  const emit = (what: 'policies' | 'namespaces' | 'nodes') => listeners.forEach((l) => l(what));
+
+  const policySet = new PolicySet({ client, defaults: opts.defaults, writeStatus: opts.writePolicyStatus, log, tuning, onChange: () => emit('policies') });
+
+  const namespaces = new Informer<Cached>({
+    ...tuning,
+    client,
+    type: NAMESPACES,
+    strip: (raw) => strip(NAMESPACES, raw),
+    log,
+    onChange: (type, o, old) => {
+      if (type === 'update' && JSON.stringify(o.metadata.labels ?? {}) === JSON.stringify(old?.metadata.labels ?? {})) return;
+      emit('namespaces');
+    },
+  });
+
+  // The same array until a node's addresses change: evaluate() caches N per array.
+  let addresses: readonly string[] = [];
+  let addressesStale = true;
+  const nodes = new Informer<Cached>({
+    ...tuning,
+    client,
+    type: NODES,
+    strip: (raw) => strip(NODES, raw),
+    log,
+    onChange: (type, o, old) => {
+      if (type === 'update' && JSON.stringify(o.addresses) === JSON.stringify(old?.addresses)) return;
+      addressesStale = true;
+      emit('nodes');
+    },
+  });
+  const nodeAddresses = (): readonly string[] => {
+    if (addressesStale) {
+      addresses = [...new Set([...nodes.values()].flatMap((n) => (n.addresses as string[] | undefined) ?? []))].sort();
+      addressesStale = false;
+    }
+    return addresses;
+  };
+
+  // port → number of Services holding it (a port can be held by two Services for a moment
+  // while one is deleted and the other created).
+  const holders = new Map<number, number>();
+  const inUse = new Set<number>();
+  const services = new Informer<Cached>({
+    ...tuning,
+    client,
+    type: SERVICES,
+    strip: (raw) => strip(SERVICES, raw),
+    log,
+    onChange: (type, o, old) => {
+      for (const p of type === 'add' ? [] : servicePorts(old)) {
+        const n = (holders.get(p) ?? 1) - 1;
+        if (n <= 0) {
+          holders.delete(p);
+          inUse.delete(p);
+        } else holders.set(p, n);
+      }
+      for (const p of type === 'delete' ? [] : servicePorts(o)) {
+        holders.set(p, (holders.get(p) ?? 0) + 1);
+        inUse.add(p);
+      }
+    },
+  });
+  const reservations = new NodePortReservations(() => inUse, { ttlMs: opts.reservationTtlMs });
+
+  const informers = [policySet.informer, namespaces, nodes, services];
+  informers.forEach((i) => i.start());
+
+  const cachedLabels = (ns: string): Labels | undefined => {
+    const o = namespaces.get(null, ns);
+    return o ? (o.metadata.labels ?? {}) : undefined;
+  };
+
+  return {
+    synced: () => informers.every((i) => i.synced()),
+    whenSynced: async () => {
+      await Promise.all(informers.map((i) => i.whenSynced()));
+    },
+    policies: (): readonly CompiledPolicy[] | null => policySet.policies(),
+    async namespaceLabels(namespace: string): Promise<Labels | undefined> {
+      const cached = cachedLabels(namespace);
+      if (cached) return cached;
+      // A namespace created a moment ago may not have reached the cache yet: ask directly.
+      try {
+        const ns = await client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', objectPath(NAMESPACES, null, namespace));
+        return ns.metadata?.labels ?? {};
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 404) return undefined;
+        throw new NamespaceLookupError(`cannot read Namespace "${namespace}" to decide its tenant: ${(err as Error).message}`);
+      }
+    },
+    nodeAddresses,
+    nodePortsInUse: () => inUse,
+    allocator: (o) => reservations.forRequest(o),
+    facts: () => ({ namespaceLabels: cachedLabels, nodeAddresses: nodeAddresses() }),
+    onChange: (l) => {
+      listeners.push(l);
+    },
+    async stop() {
+      await Promise.all(informers.map((i) => i.stopped()));
+    },
+  };
+}
+
+export interface ConnectViewOptions extends Omit<LiveViewOptions, 'client'> {
+  /** kubeconfig context when running outside the cluster. */
+  context?: string;
+  /** Only the in-cluster service account. */
+  inCluster?: boolean;
+  /** A kubeconfig as text (tests). */
+  kubeconfig?: string;
+}
+
+/**
+ * What `portcullis serve` calls when it runs against a cluster: connects with in-cluster
+ * credentials or the kubeconfig (and --context), and starts the caches. Await whenSynced()
+ * (or poll synced() in /readyz) before relying on them; stop() on shutdown.
+ */
+export async function connectClusterView(opts: ConnectViewOptions): Promise<LiveClusterView> {
+  const connect: ConnectOptions = { context: opts.context, inCluster: opts.inCluster, kubeconfig: opts.kubeconfig };
+  const client = await connectKube(connect);
+  return startLiveClusterView({ ...opts, client });
+}
