@@ -130,7 +130,10 @@ export function* parseDocuments(text: string, file: string): Generator<{ parsed:
     } catch (err) {
       const mark = (err as { mark?: { line?: number } }).mark;
       const reason = (err as { reason?: string }).reason ?? (err as Error).message;
-      const line = typeof mark?.line === 'number' ? chunk.firstLine + mark.line : chunk.line;
+      // An unclosed bracket or quote is reported at the end of the text: the next marker's
+      // line, which belongs to the next document. Keep the line inside this one.
+      const lastLine = chunk.firstLine + countNewlines(chunk.text, 0, chunk.text.trimEnd().length);
+      const line = typeof mark?.line === 'number' ? Math.min(chunk.firstLine + mark.line, lastLine) : chunk.line;
       const where = line !== chunk.line ? ` (in the document at line ${chunk.line})` : '';
       yield { parsed: { ok: false, line, message: `invalid YAML: ${oneLine(reason)}${where}` }, chunk };
     }

@@ -59,7 +59,7 @@ describe('itemsOfText', () => {
       text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: [b\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n',
       want: [
         'resource 1 Pod/a ns=default',
-        expect.stringMatching(/^error 9 invalid YAML: .* \(in the document at line 5\)$/),
+        expect.stringMatching(/^error 8 invalid YAML: .* \(in the document at line 5\)$/),
         'resource 10 Pod/c ns=default',
       ],
     },
