@@ -2,6 +2,7 @@
 // ScanResult to a string (the scan command writes it out); the flags tell the scan what it
 // must keep while streaming, so formats that need little keep memory flat.
 import { RULES } from '../../engine/rules/index.js';
+import { writeHtml } from './html.js';
 import { writeJson } from './json.js';
 import { writeJunit } from './junit.js';
 import { writePolicyReports } from './policyreport.js';
@@ -25,7 +26,7 @@ export const FORMATS = {
   junit: { write: writeJunit, needsEvaluations: true, needsPortMap: false },
   policyreport: { write: (r) => writePolicyReports(r, 'wgpolicyk8s'), needsEvaluations: true, needsPortMap: false },
   openreports: { write: (r) => writePolicyReports(r, 'openreports'), needsEvaluations: true, needsPortMap: false },
-  // html (issue 6) is added here as one line.
+  html: { write: writeHtml, needsEvaluations: false, needsPortMap: true },
 } as const satisfies Record<string, ReportFormat>;
 
 export type FormatName = keyof typeof FORMATS;

@@ -1,0 +1,115 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type { Finding } from '../../src/engine/types.js';
+import { RULES } from '../../src/engine/rules/index.js';
+import { FORMATS } from '../../src/sinks/reports/index.js';
+import { writeSarif } from '../../src/sinks/reports/sarif.js';
+import { FINDINGS, FIXTURE_RULES, fixtureScan } from './fixture.js';
+import { readGolden } from './golden.js';
+
+// The OASIS SARIF 2.1.0 schema (draft-04) as shipped in @microsoft/jest-sarif.
+const require = createRequire(import.meta.url);
+const Ajv04 = require('ajv-draft-04') as typeof import('ajv-draft-04').default;
+const sarifSchema = JSON.parse(readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+
+// unicodeRegExp off: the schema's language pattern has a stray ']' that the u flag rejects.
+const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
+// The schema's three formats, checked here without another dependency.
+ajv.addFormat('uri', (s: string) => URL.canParse(s));
+ajv.addFormat('uri-reference', (s: string) => URL.canParse(s, 'file:///') && !/\s/.test(s));
+ajv.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
+const validate = ajv.compile(sarifSchema);
+const errorsOf = () => (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message}`);
+
+const sarif = (findings: Finding[] = FINDINGS) => JSON.parse(writeSarif({ ...fixtureScan(), findings }, FIXTURE_RULES));
+
+describe('sarif writer', () => {
+  it('the golden file is valid SARIF 2.1.0', () => {
+    expect([validate(JSON.parse(readGolden('scan.sarif'))), errorsOf()]).toEqual([true, []]);
+  });
+
+  it('the registry writer, with the real rule registry, is valid SARIF 2.1.0 and lists every rule with help', () => {
+    const log = JSON.parse(FORMATS.sarif.write(fixtureScan()));
+    expect([validate(log), errorsOf()]).toEqual([true, []]);
+    const rules = log.runs[0].tool.driver.rules;
+    expect(rules.map((r: { id: string }) => r.id)).toEqual(RULES.map((r) => r.id));
+    for (const r of rules) {
+      expect(r.shortDescription.text.length).toBeGreaterThan(0);
+      expect(r.help.text.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('validation can fail: a result without a message is rejected', () => {
+    const log = sarif();
+    delete log.runs[0].results[0].message;
+    expect(validate(log)).toBe(false);
+  });
+
+  it.each([
+    { name: 'deny is error', action: 'deny', level: 'error' },
+    { name: 'warn is warning', action: 'warn', level: 'warning' },
+    { name: 'audit is note', action: 'audit', level: 'note' },
+  ] as const)('$name', ({ action, level }) => {
+    const f = { ...FINDINGS[0]!, action };
+    expect(sarif([f]).runs[0].results[0].level).toBe(level);
+  });
+
+  it.each([
+    { name: 'deny rule defaults to error', id: 'nodeport-range', level: 'error' },
+    { name: 'warn rule defaults to warning', id: 'netpol-sensitive-exposure', level: 'warning' },
+  ])('$name', ({ id, level }) => {
+    const rules = sarif().runs[0].tool.driver.rules;
+    expect(rules.find((r: { id: string }) => r.id === id).defaultConfiguration.level).toBe(level);
+  });
+
+  it('a result names its rule by id and index, its file relative to the checkout and its line', () => {
+    const withSource = FINDINGS.find((f) => f.source !== null && f.rule === 'hostport-reserved')!;
+    const result = sarif([withSource]).runs[0].results[0];
+    expect(result).toMatchObject({
+      ruleId: 'hostport-reserved',
+      ruleIndex: 2,
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'examples/team-a/web.yaml', uriBaseId: '%SRCROOT%' }, region: { startLine: 20 } } }],
+    });
+  });
+
+  it.each([
+    { name: 'leading ./ is dropped', file: './manifests/a b.yaml', location: { uri: 'manifests/a%20b.yaml', uriBaseId: '%SRCROOT%' } },
+    { name: 'Windows separators become slashes', file: 'manifests\\svc.yaml', location: { uri: 'manifests/svc.yaml', uriBaseId: '%SRCROOT%' } },
+    { name: 'absolute paths become file URIs', file: '/srv/repo/svc.yaml', location: { uri: 'file:///srv/repo/svc.yaml' } },
+  ])('$name', ({ file, location }) => {
+    const f = { ...FINDINGS[0]!, source: { file, line: 4 } };
+    const log = sarif([f]);
+    expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual(location);
+    expect(validate(log)).toBe(true);
+  });
+
+  it('a finding without a source has only a logical location', () => {
+    const noSource = FINDINGS.find((f) => f.source === null)!;
+    const result = sarif([noSource]).runs[0].results[0];
+    expect(result.locations).toEqual([{ logicalLocations: [{ fullyQualifiedName: 'Pod default/debug spec.containers[0].ports[0].hostPort', kind: 'resource' }] }]);
+  });
+
+  describe('partialFingerprints', () => {
+    const f = FINDINGS.find((x) => x.rule === 'nodeport-range')!;
+    const print = (x: Finding) => sarif([x]).runs[0].results[0].partialFingerprints['portcullisFinding/v1'];
+    it.each<{ name: string; other: Finding; same: boolean }>([
+      { name: 'same finding on another line keeps its fingerprint', other: { ...f, source: { file: f.source!.file, line: 99 } }, same: true },
+      { name: 'same key at another list index keeps its fingerprint', other: { ...f, path: 'spec.ports[3].nodePort' }, same: true },
+      { name: 'a new message keeps its fingerprint', other: { ...f, message: 'reworded' }, same: true },
+      { name: 'another key changes it', other: { ...f, key: `${f.key}-other` }, same: false },
+      { name: 'another policy changes it', other: { ...f, policy: 'strict' }, same: false },
+      { name: 'another object changes it', other: { ...f, resource: { ...f.resource, name: 'web2' } }, same: false },
+    ])('$name', ({ other, same }) => {
+      expect(print(other) === print(f)).toBe(same);
+    });
+  });
+
+  it('input errors are tool execution notifications with their location', () => {
+    const inv = sarif().runs[0].invocations[0];
+    expect(inv.toolExecutionNotifications[0]).toEqual({
+      level: 'error',
+      message: { text: 'invalid YAML: unexpected "<" & missing ":" after key' },
+      locations: [{ physicalLocation: { artifactLocation: { uri: 'examples/broken.yaml', uriBaseId: '%SRCROOT%' }, region: { startLine: 7 } } }],
+    });
+  });
+});
