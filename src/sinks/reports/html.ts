@@ -20,9 +20,11 @@ const NONE = '(none)';
 const OPEN_HOLDERS = 8;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+/** A field path that may wrap after each dot: spec.<wbr>template.<wbr>spec… */
+const escPath = (path: string) => esc(path).replace(/\./g, '.<wbr>');
 const objectName = (r: { kind: string; namespace: string | null; name: string }) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 const actionIcon = (a: Action | 'ok') =>
-  `<svg class="ico" viewBox="-8 -8 16 16" aria-hidden="true"><g class="mk k-${a}">${SHAPES[a]}</g></svg>`;
+  `<svg class="ico" viewBox="-8 -8 16 16" aria-hidden="true"><g class="k-${a}">${SHAPES[a]}</g></svg>`;
 const actionText = (a: Action) => `<span class="act act-${a}">${actionIcon(a)} ${a}</span>`;
 
 export const writeHtml: ReportWriter = (result) => {
@@ -127,7 +129,7 @@ function mapSection(policy: CompiledPolicy, id: string, ms: readonly Mark[], man
 
 function holderLine(u: MarkUse, note: string): string {
   const flag = u.findings.length ? ` <span class="bad">${u.findings.map((f) => `${esc(f.action)} ${esc(f.rule)}`).join(', ')}</span>` : '';
-  return `<li><span class="mono">${u.port}</span> ${esc(objectName(u.resource))} <code>${esc(u.path)}</code>${note ? ` <span class="muted">${note}</span>` : ''}${flag}</li>`;
+  return `<li><span class="mono">${u.port}</span> ${esc(objectName(u.resource))} <code>${escPath(u.path)}</code>${note ? ` <span class="muted">${note}</span>` : ''}${flag}</li>`;
 }
 
 function holders(lines: string[]): string {
@@ -242,7 +244,7 @@ function findingsTable(result: ScanResult): string {
         `<tr data-rule="${esc(f.rule)}" data-action="${esc(f.action)}" data-ns="${esc(ns)}" data-tenant="${esc(tenant)}">` +
         `<td data-sort="${ACTIONS.indexOf(f.action)}">${actionText(f.action)}${f.status === 'error' ? ' <em>(rule error)</em>' : ''}</td>` +
         `<td><code>${esc(f.rule)}</code></td><td>${esc(f.tenant ?? '')}</td><td>${esc(f.resource.namespace ?? '')}</td>` +
-        `<td>${esc(objectName({ ...f.resource, namespace: null }))}</td><td class="path"><code>${esc(f.path)}</code></td>` +
+        `<td>${esc(objectName({ ...f.resource, namespace: null }))}</td><td class="path"><code>${escPath(f.path)}</code></td>` +
         `<td class="num" data-sort="${f.value ?? ''}">${esc(f.value ?? '')}</td><td>${esc(f.message)}</td>` +
         `<td class="mono">${esc(src)}</td>${many ? `<td>${esc(f.policy)}</td>` : ''}</tr>`
       );

@@ -140,24 +140,49 @@ export const DEFS =
   `<svg class="defs" width="0" height="0" aria-hidden="true"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
   `<rect width="6" height="6" fill="#fbe3e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b3261e" stroke-width="2.2"/></pattern></defs></svg>`;
 
+/** Estimated width of an 11px label: the page has no font metrics at render time. */
+const textWidth = (text: string) => text.length * 6.4;
+
+/**
+ * Places labels left to right, dropping any that would overlap one already placed; `must`
+ * labels (panel starts) are placed first so ticks inside a panel yield to them.
+ */
+function placeLabels(labels: { x: number; text: string; anchor: 'start' | 'middle' | 'end'; must: boolean }[], y: number): string {
+  const placed: { a: number; b: number }[] = [];
+  const box = (l: (typeof labels)[number]) => {
+    const w = textWidth(l.text);
+    const a = l.anchor === 'start' ? l.x : l.anchor === 'end' ? l.x - w : l.x - w / 2;
+    return { a: a - 3, b: a + w + 3 };
+  };
+  const out: string[] = [];
+  for (const l of [...labels.filter((x) => x.must), ...labels.filter((x) => !x.must)]) {
+    const b = box(l);
+    if (placed.some((p) => b.a < p.b && p.a < b.b)) continue;
+    placed.push(b);
+    out.push(`<text x="${l.x.toFixed(1)}" y="${y}" text-anchor="${l.anchor}">${l.text}</text>`);
+  }
+  return out.join('');
+}
+
 function axis(ps: readonly Panel[], y: number): string {
   const out = [`<g class="axis">`];
+  const labels: Parameters<typeof placeLabels>[0] = [];
   for (const p of ps) {
     out.push(`<line x1="${p.x.toFixed(1)}" x2="${(p.x + p.w).toFixed(1)}" y1="${y}" y2="${y}"/>`);
-    const ts = ticks(p.lo, p.hi, p.w, 70).filter((t) => t !== p.lo && xOf(ps, t) - p.x > 26 && p.x + p.w - xOf(ps, t) > 16);
-    for (const t of [p.lo, ...ts]) {
+    labels.push({ x: p.x, text: String(p.lo), anchor: 'start', must: true });
+    for (const t of [p.lo, ...ticks(p.lo, p.hi, p.w, 70).filter((t) => t !== p.lo)]) {
       const x = xOf(ps, t);
       out.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + 4}"/>`);
-      if (t === p.lo || p.w > 40) out.push(`<text x="${x.toFixed(1)}" y="${y + 15}" text-anchor="${t === p.lo ? 'start' : 'middle'}">${t}</text>`);
+      if (t !== p.lo) labels.push({ x, text: String(t), anchor: 'middle', must: false });
     }
   }
+  const last = ps[ps.length - 1];
+  labels.push({ x: last.x + last.w, text: String(last.hi), anchor: 'end', must: true });
   for (let i = 0; i + 1 < ps.length; i++) {
     const gx = ps[i].x + ps[i].w + 5;
     out.push(`<path class="brk" d="M${(gx - 4).toFixed(1)},${y + 4}l4,-8M${gx.toFixed(1)},${y + 4}l4,-8"/>`);
   }
-  const last = ps[ps.length - 1];
-  out.push(`<text x="${(last.x + last.w).toFixed(1)}" y="${y + 15}" text-anchor="end">${last.hi}</text>`);
-  out.push(`</g>`);
+  out.push(placeLabels(labels, y + 15), `</g>`);
   return out.join('');
 }
 
@@ -167,8 +192,9 @@ export function nodePortSvg({ policy, marks, id }: MapInput): string {
   const span = np.hi - np.lo + 1;
   const x = (p: number) => LEFT + ((p - np.lo) / span) * PLOT;
   const xm = (p: number) => LEFT + ((p - np.lo + 0.5) / span) * PLOT;
-  const sliceTop = 20;
-  const nodeTop = 52;
+  const labelY = 14;
+  const sliceTop = 34;
+  const nodeTop = 66;
   const hostTop = nodeTop + LANE_H + 6;
   const axisY = hostTop + LANE_H + 4;
   const height = axisY + 22;
@@ -181,6 +207,10 @@ export function nodePortSvg({ policy, marks, id }: MapInput): string {
   out.push(laneLabel('slices', sliceTop + 16), laneLabel('nodePorts', nodeTop + LANE_H / 2 + 4), laneLabel('hostPorts', hostTop + LANE_H / 2 + 4));
   out.push(`<g class="bands">`);
   out.push(band('b-np', LEFT, sliceTop, PLOT, 24, `NodePort range ${formatRange(np)}`, `data-name="nodeport-range"`));
+  // Slice names sit above the bands (a 100-port slice is ~40px wide here), in two rows
+  // when neighbours would collide, each with a leader line to its band.
+  const rowEnd = [-Infinity, -Infinity];
+  const names: string[] = [];
   policy.tenants.forEach((t, i) => {
     const r = t.nodePortRange;
     if (!r) return;
@@ -188,15 +218,27 @@ export function nodePortSvg({ policy, marks, id }: MapInput): string {
     const bw = Math.max(2, x(r.hi + 1) - bx);
     out.push(band(`b-ten t${i % TENANT_HUES.length}`, bx, sliceTop, bw, 24, `tenant ${t.name}: NodePort slice ${formatRange(r)}`, `data-tenant="${esc(t.name)}"`));
     const label = `${t.name} ${formatRange(r)}`;
-    if (bw >= label.length * 6.2 + 6) out.push(`<text class="slice" x="${(bx + 4).toFixed(1)}" y="${sliceTop + 16}">${esc(label)}</text>`);
-    else if (bw >= t.name.length * 6.2 + 6) out.push(`<text class="slice" x="${(bx + 3).toFixed(1)}" y="${sliceTop + 16}">${esc(t.name)}</text>`);
+    const w = textWidth(label);
+    const cx = bx + bw / 2;
+    const lx = Math.min(Math.max(cx - w / 2, LEFT), LEFT + PLOT - w);
+    const row = rowEnd[1] <= lx - 6 ? 1 : rowEnd[0] <= lx - 6 ? 0 : 1;
+    rowEnd[row] = lx + w;
+    const ly = labelY + row * 13;
+    out.push(`<line class="leader" x1="${cx.toFixed(1)}" x2="${cx.toFixed(1)}" y1="${ly + 3}" y2="${sliceTop}"/>`);
+    names.push(`<text class="slice" x="${lx.toFixed(1)}" y="${ly}">${esc(label)}</text>`);
   });
+  out.push(...names);
   out.push(`</g><g class="axis"><line x1="${LEFT}" x2="${LEFT + PLOT}" y1="${axisY}" y2="${axisY}"/>`);
-  for (const t of [np.lo, ...ticks(np.lo, np.hi, PLOT, 90).filter((t) => t > np.lo + (span * 40) / PLOT && t < np.hi - (span * 40) / PLOT), np.hi]) {
-    const tx = t === np.hi ? x(t + 1) : x(t);
+  const labels: Parameters<typeof placeLabels>[0] = [
+    { x: LEFT, text: String(np.lo), anchor: 'start', must: true },
+    { x: LEFT + PLOT, text: String(np.hi), anchor: 'end', must: true },
+  ];
+  for (const t of [np.lo, ...ticks(np.lo, np.hi, PLOT, 90).filter((t) => t !== np.lo), np.hi + 1]) {
+    const tx = x(t);
     out.push(`<line x1="${tx.toFixed(1)}" x2="${tx.toFixed(1)}" y1="${axisY}" y2="${axisY + 4}"/>`);
-    out.push(`<text x="${tx.toFixed(1)}" y="${axisY + 15}" text-anchor="${t === np.lo ? 'start' : t === np.hi ? 'end' : 'middle'}">${t}</text>`);
+    if (t > np.lo && t <= np.hi) labels.push({ x: tx, text: String(t), anchor: 'middle', must: false });
   }
+  out.push(placeLabels(labels, axisY + 15));
   out.push(`</g><g class="mks" role="group" aria-label="Ports in use in the NodePort range">`);
   const inRange = (m: Mark) => m.port >= np.lo && m.port <= np.hi;
   out.push(markersSvg(marks.filter((m) => m.lane === 'nodePort' && inRange(m)), xm, nodeTop, 'nodeports'));

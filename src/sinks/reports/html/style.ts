@@ -45,7 +45,8 @@ svg.defs{position:absolute}
 .b-np rect{fill:#dbe8f6;stroke:#4a6fa5}
 .b-ten rect{stroke:#3b4250;stroke-dasharray:3 2}
 .t0 rect{fill:#b9d7f2}.t1 rect{fill:#c4e8bb}.t2 rect{fill:#f3d9a8}.t3 rect{fill:#dccdf2}.t4 rect{fill:#f4c4d1}.t5 rect{fill:#bfe6e2}.t6 rect{fill:#e8e8a8}.t7 rect{fill:#d6d6d6}
-.slice{fill:#111;font-weight:600}
+.slice{fill:#111;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
+.leader{stroke:#3b4250;stroke-width:1}
 .mk{cursor:pointer;outline:none}
 .mk>*{stroke:#fff;stroke-width:1.2}
 .k-ok>*{fill:var(--ok)}.k-deny>*{fill:var(--deny)}.k-warn>*{fill:var(--warn)}.k-audit>*{fill:var(--audit)}
@@ -67,7 +68,7 @@ ul.holders{margin:0;padding-left:16px}
 #findings-table th button{font:inherit;font-weight:600;background:none;border:0;padding:0;cursor:pointer;color:inherit;text-align:left}
 #findings-table th[aria-sort=ascending] button::after{content:" \\25B2"}
 #findings-table th[aria-sort=descending] button::after{content:" \\25BC"}
-#findings-table td.path{word-break:break-all}
+#findings-table td.path{min-width:12em}
 :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
 .muted{color:var(--muted)}
 @media print{
