@@ -1,0 +1,44 @@
+// Renders manifests/ with `kubectl kustomize` (kubectl embeds kustomize v5; no npm or Debian
+// package ships kustomize itself). A missing kubectl is a failed test with a message that
+// says what to install, never a skip: the manifests would otherwise go unchecked.
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: unknown;
+};
+
+export const KUBECTL_MISSING =
+  'kubectl was not found on PATH. The manifest tests render manifests/ with `kubectl kustomize` ' +
+  '(kubectl 1.27 or later; it embeds kustomize v5). Install kubectl, then run npm test again ' +
+  '(docs/readme/install.md, "Prerequisites for the manifest tests").';
+
+/** Runs `kubectl kustomize <dir>` (dir relative to the repository) and parses every document. */
+export function kustomize(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<K8sObject[]> {
+  return new Promise((resolve, reject) => {
+    execFile('kubectl', ['kustomize', dir], { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+      if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(KUBECTL_MISSING));
+      if (err) return reject(new Error(`kubectl kustomize ${dir} failed: ${stderr.trim() || err.message}`));
+      const docs = parseAllDocuments(stdout);
+      if (!Array.isArray(docs)) return resolve([]);
+      const problem = docs.flatMap((d) => d.errors)[0];
+      if (problem) return reject(new Error(`kubectl kustomize ${dir} printed invalid YAML: ${problem.message}`));
+      resolve(docs.map((d) => d.toJS() as K8sObject).filter((o) => o !== null));
+    });
+  });
+}
+
+export const find = (objects: readonly K8sObject[], kind: string, name?: string): K8sObject[] =>
+  objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+
+export function one(objects: readonly K8sObject[], kind: string, name?: string): K8sObject {
+  const found = find(objects, kind, name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  return found[0];
+}
