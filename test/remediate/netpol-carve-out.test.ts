@@ -119,7 +119,7 @@ function criticalPoints(...lists: (readonly PolicyPort[] | undefined)[]): (cuts:
 const PROTOCOLS: Protocol[] = ['TCP', 'UDP', 'SCTP'];
 const portNumber = fc.integer({ min: 1, max: 65535 });
 const nearKubelet = fc.integer({ min: 10240, max: 10265 });
-const anyPort = fc.oneof(portNumber, nearKubelet);
+const anyPort = fc.oneof(portNumber, nearKubelet, fc.constantFrom(10250, 10255));
 const range = fc.tuple(anyPort, anyPort).map(([a, b]) => ({ lo: Math.min(a, b), hi: Math.max(a, b) }));
 const protocol = fc.constantFrom<Protocol>(...PROTOCOLS);
 const entry: fc.Arbitrary<PolicyPort> = fc.oneof(
