@@ -1,5 +1,5 @@
 import { evaluate, isCheckedKind, portUses, resourceRef, tenantOf } from '../../src/engine/evaluate.js';
-import { NO_CLUSTER_FACTS, type KubeObject } from '../../src/engine/types.js';
+import { NO_CLUSTER_FACTS, type KubeObject, type Labels } from '../../src/engine/types.js';
 import { cluster, container, defaultPolicy, policy, resource } from './helpers.js';
 
 const kubeletPod = (name = 'p') => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [container('web', [{ containerPort: 1, hostPort: 10250 }])] } });
@@ -34,7 +34,7 @@ describe('evaluate', () => {
     { name: 'tenant by glob', ns: 'shop-eu', labels: {}, tenant: 'by-name' },
     { name: 'tenant by selector', ns: 'apps', labels: { apps: { team: 'green' } }, tenant: 'by-label' },
     { name: 'no tenant', ns: 'apps', labels: {}, tenant: null },
-  ])('findings carry the tenant: $name', ({ ns, labels, tenant }) => {
+  ] as { name: string; ns: string; labels: Record<string, Labels>; tenant: string | null }[])('findings carry the tenant: $name', ({ ns, labels, tenant }) => {
     const e = evaluate(resource(kubeletPod(), ns), [tenanted], cluster(labels));
     const rules = e.findings.map((f) => [f.rule, f.tenant]);
     expect(rules).toEqual([['hostport-reserved', tenant], ...(tenant ? [['hostport-not-allowed', tenant]] : [])]);
