@@ -59,6 +59,12 @@ describe('nodeport-not-allowed', () => {
       object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 80, nodePort: 30080 }] }),
       want: [['spec.type', null]],
     },
+    {
+      name: 'LoadBalancer without allocation but with externalTrafficPolicy Local (health-check node port)',
+      ns: 'team-b',
+      object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, externalTrafficPolicy: 'Local', ports: [{ port: 80 }] }),
+      want: [['spec.type', null]],
+    },
     { name: 'ClusterIP', ns: 'team-b', object: svc({ ports: [{ port: 80 }] }), want: [] },
     { name: 'NodePort in a tenant with node ports', ns: 'team-a', object: svc({ type: 'NodePort', ports: [{ port: 80 }] }), want: [] },
     { name: 'NodePort outside any tenant', ns: 'default', object: svc({ type: 'NodePort', ports: [{ port: 80 }] }), want: [] },

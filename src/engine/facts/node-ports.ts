@@ -17,7 +17,8 @@ export interface ServiceFacts {
   /**
    * A NodePort Service, or a LoadBalancer that allocates node ports: unless
    * allocateLoadBalancerNodePorts is false (Kubernetes 1.24+), a LoadBalancer gets one per
-   * port; with it false, node ports it names explicitly are still taken.
+   * port; with it false, node ports it names explicitly are still taken, and
+   * externalTrafficPolicy: Local still allocates a healthCheckNodePort from the range.
    */
   readonly allocatesNodePorts: boolean;
   /** Node ports set in the object (named by the tenant or filled in by the API server). */
@@ -44,6 +45,8 @@ export function serviceFacts(object: Obj): ServiceFacts {
       nodePorts.push({ port: health, path: 'spec.healthCheckNodePort', portKey: 'healthCheckNodePort/TCP', protocol: 'TCP' });
     }
   }
-  const allocatesNodePorts = type === 'NodePort' || (type === 'LoadBalancer' && (spec.allocateLoadBalancerNodePorts !== false || nodePorts.length > 0));
+  const allocatesNodePorts =
+    type === 'NodePort' ||
+    (type === 'LoadBalancer' && (spec.allocateLoadBalancerNodePorts !== false || nodePorts.length > 0 || spec.externalTrafficPolicy === 'Local'));
   return { type, allocatesNodePorts, nodePorts };
 }

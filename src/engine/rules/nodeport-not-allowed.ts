@@ -10,14 +10,15 @@ export const nodeportNotAllowed: Rule = {
   defaultAction: 'deny',
   help:
     'A tenant with allowNodePorts: false may not create NodePort Services, nor LoadBalancer Services that allocate node ports. ' +
-    'Use type ClusterIP behind the ingress, or a LoadBalancer with allocateLoadBalancerNodePorts: false and no nodePort.',
+    'Use type ClusterIP behind the ingress, or a LoadBalancer with allocateLoadBalancerNodePorts: false, no nodePort and ' +
+    'externalTrafficPolicy: Cluster (Local allocates a healthCheckNodePort).',
   appliesTo: (kind) => kind.type === 'service',
   check({ facts, tenant }) {
     const svc = facts.service;
     if (!tenant || tenant.allowNodePorts || !svc?.allocatesNodePorts) return [];
     const fix =
       svc.type === 'LoadBalancer'
-        ? 'set allocateLoadBalancerNodePorts: false and remove nodePort fields, or use type ClusterIP'
+        ? 'set allocateLoadBalancerNodePorts: false, remove nodePort fields and keep externalTrafficPolicy: Cluster, or use type ClusterIP'
         : 'use type ClusterIP (behind the ingress) instead';
     return [
       {
