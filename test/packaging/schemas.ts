@@ -19,7 +19,7 @@ function modulePath(apiVersion: string, kind: string): string {
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const crd = portPolicyCrd() as { spec: { group: string; versions: { name: string; schema: { openAPIV3Schema: object } }[] } };
-const ownSchemas = new Map(
+const ownSchemas = new Map<string, ReturnType<typeof ajv.compile>>(
   crd.spec.versions.map((v) => [`${crd.spec.group}/${v.name}/PortPolicy`, ajv.compile(v.schema.openAPIV3Schema)] as const),
 );
 
