@@ -1,4 +1,82 @@
-import { UsageError } from './exit.js';
-export async function runServe(_opts: Record<string, unknown>): Promise<number> {
-  throw new UsageError('serve is not implemented yet');
+// `portcullis serve`: the entry point where adapters meet (pino, the cluster client, signals,
+// the environment via serveConfig). Everything else takes them as arguments.
+import type { ClusterView } from '../cluster/view.js';
+import { serveConfig, type ServeConfig } from '../config/serve.js';
+import { EXIT_CLEAN, UsageError } from './exit.js';
+
+export interface ServeHooks {
+  /** Replaces the in-cluster view (tests). */
+  openClusterView?: (config: ServeConfig) => Promise<ClusterView>;
+  /** Resolves to a signal name to shut down on; defaults to the first SIGTERM or SIGINT. */
+  shutdownSignal?: Promise<string>;
+}
+
+function firstSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const on = (signal: string) => {
+      process.off('SIGTERM', on);
+      process.off('SIGINT', on);
+      resolve(signal);
+    };
+    process.on('SIGTERM', on);
+    process.on('SIGINT', on);
+  });
+}
+
+function howToCall(port: number, certFile: string): string {
+  const base = `https://localhost:${port}`;
+  return [
+    `portcullis: no --tls-cert given, so the webhook serves a self-signed certificate for localhost.`,
+    `  Trust it with: --cacert ${certFile}`,
+    `  Try:  curl --cacert ${certFile} -H 'Content-Type: application/json' --data @examples/admission/pod-hostport-kubelet.json ${base}/validate`,
+    `        curl --cacert ${certFile} -H 'Content-Type: application/json' --data @examples/admission/service-nodeport-out-of-range.json ${base}/mutate`,
+    '',
+  ].join('\n');
+}
+
+export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks = {}): Promise<number> {
+  const config = serveConfig(opts, process.env);
+  const [{ pino }, { startServer }] = await Promise.all([import('pino'), import('../server/server.js')]);
+  const logger = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  const shutdown = hooks.shutdownSignal ?? firstSignal();
+
+  let view: ClusterView | null = null;
+  if (hooks.openClusterView) {
+    view = await hooks.openClusterView(config);
+  } else if (config.inCluster) {
+    const [{ connectClusterView }, { loadDefaultSpec }] = await Promise.all([import('../cluster/live-view.js'), import('../sources/policy-files.js')]);
+    try {
+      view = await connectClusterView({
+        defaults: await loadDefaultSpec(),
+        context: config.kubeContext ?? undefined,
+        log: logger.child({ component: 'cluster' }),
+        reservationTtlMs: config.reservationTtlMs,
+      });
+    } catch (err) {
+      throw new UsageError(`cannot watch the cluster: ${(err as Error).message}`);
+    }
+  }
+
+  let server;
+  try {
+    server = await startServer(config, { logger, view });
+  } catch (err) {
+    await view?.stop();
+    throw err;
+  }
+  if (server.selfSigned) process.stderr.write(howToCall(server.webhookPort, server.selfSigned.certFile));
+
+  const signal = await shutdown;
+  logger.info({ signal }, 'shutting down');
+  // Whatever hangs, the process is gone before the kubelet's SIGKILL.
+  const hardStop = setTimeout(() => {
+    logger.error({ gracePeriodMs: config.gracePeriodMs }, 'shutdown took longer than the grace period; exiting');
+    process.exit(EXIT_CLEAN);
+  }, config.gracePeriodMs + 1000);
+  hardStop.unref();
+  // Ctrl-C in a terminal means now; SIGTERM from the kubelet gets the whole drain.
+  await server.drain(signal === 'SIGINT' ? { drainDelayMs: 0 } : {});
+  await server.close();
+  await view?.stop();
+  return EXIT_CLEAN;
 }

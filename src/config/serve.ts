@@ -1,0 +1,120 @@
+// `portcullis serve` configuration: one typed object, every default in this file, every
+// number with its reason. Nothing else in serve reads options or the environment.
+import { UsageError } from '../cmd/exit.js';
+
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+
+export interface ServeConfig {
+  /** HTTPS port of /validate and /mutate. */
+  port: number;
+  /** Plain-HTTP port of /healthz, /readyz and /metrics. */
+  metricsPort: number;
+  /** Address both servers bind; 0.0.0.0 in a pod (the Service and kubelet probes reach it). */
+  host: string;
+  /** PEM files; both null → a self-signed certificate for localhost is made at start. */
+  tlsCert: string | null;
+  tlsKey: string | null;
+  /** PortPolicy files or directories; empty → the shipped default policy. */
+  policyPaths: string[];
+  logLevel: LogLevel;
+  /** Watch PortPolicies, Namespaces, Nodes and Services in the cluster. */
+  inCluster: boolean;
+  kubeContext: string | null;
+  /**
+   * 7 MiB. The API server accepts request bodies up to 3 MiB (its MaxRequestBodyBytes), so
+   * no stored object's JSON is larger; an UPDATE review carries object and oldObject
+   * (2 × 3 MiB) plus userInfo and options, which 1 MiB covers. controller-runtime derives
+   * the same 7 MiB from etcd's 1.5 MiB limit with JSON overhead.
+   */
+  bodyLimitBytes: number;
+  /**
+   * Body-read deadline when the request has no `timeout` parameter: the API server's default
+   * webhook timeout is 10 s, so a client that has not sent its body in 10 s has given up.
+   */
+  defaultTimeoutMs: number;
+  /**
+   * Share of the API server's `timeout` that reading the body and looking up the namespace may
+   * use, so the answer (a denial saying why, not a timeout) arrives with time to spare.
+   */
+  timeoutBudgetShare: number;
+  /**
+   * After SIGTERM, keep serving this long with /readyz false: endpoints take a few seconds to
+   * drop the pod, and the API server keeps reusing keep-alive connections meanwhile.
+   */
+  drainDelayMs: number;
+  /**
+   * Everything after SIGTERM must end within this; the pod's terminationGracePeriodSeconds
+   * defaults to 30 s and the manifests' preStop sleep comes out of it.
+   */
+  gracePeriodMs: number;
+  /** Coalesces the burst of events an atomic ..data swap makes into one reload. */
+  reloadDebounceMs: number;
+  /** fs.watch can miss events (network and overlay filesystems): re-check files this often. */
+  reloadPollMs: number;
+  /**
+   * The API server recommends warnings under 120 characters, truncates items over 256 and the
+   * whole set over 4 KiB (k8s.io/apiserver/pkg/endpoints/filters/warning.go): 10 × 120 fits.
+   */
+  maxWarnings: number;
+  maxWarningChars: number;
+  /**
+   * How long an allocated NodePort stays reserved: long enough for the API server to store
+   * the Service and our Service watch to see it (seconds), short enough not to leak ports.
+   */
+  reservationTtlMs: number;
+}
+
+export const SERVE_DEFAULTS: ServeConfig = {
+  port: 8443,
+  metricsPort: 8080,
+  host: '0.0.0.0',
+  tlsCert: null,
+  tlsKey: null,
+  policyPaths: [],
+  logLevel: 'info',
+  inCluster: false,
+  kubeContext: null,
+  bodyLimitBytes: 7 * 1024 * 1024,
+  defaultTimeoutMs: 10_000,
+  timeoutBudgetShare: 0.8,
+  drainDelayMs: 5_000,
+  gracePeriodMs: 25_000,
+  reloadDebounceMs: 250,
+  reloadPollMs: 60_000,
+  maxWarnings: 10,
+  maxWarningChars: 120,
+  reservationTtlMs: 30_000,
+};
+
+const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
+
+function port(value: unknown, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got "${String(value)}"`);
+  return n;
+}
+
+/**
+ * CLI options (commander's camelCased object) and the environment → ServeConfig. Bad values
+ * are UsageErrors (exit 2). In a pod (KUBERNETES_SERVICE_HOST is set by the kubelet) the
+ * cluster caches are on by default.
+ */
+export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<string, string | undefined>> = {}, overrides: Partial<ServeConfig> = {}): ServeConfig {
+  const tlsCert = typeof opts.tlsCert === 'string' ? opts.tlsCert : null;
+  const tlsKey = typeof opts.tlsKey === 'string' ? opts.tlsKey : null;
+  if ((tlsCert === null) !== (tlsKey === null)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate');
+  const logLevel = (opts.logLevel ?? SERVE_DEFAULTS.logLevel) as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  return {
+    ...SERVE_DEFAULTS,
+    port: opts.port === undefined ? SERVE_DEFAULTS.port : port(opts.port, '--port'),
+    metricsPort: opts.metricsPort === undefined ? SERVE_DEFAULTS.metricsPort : port(opts.metricsPort, '--metrics-port'),
+    tlsCert,
+    tlsKey,
+    policyPaths: Array.isArray(opts.policy) ? (opts.policy as string[]) : [],
+    logLevel,
+    inCluster: opts.inCluster === true || typeof opts.context === 'string' || (env.KUBERNETES_SERVICE_HOST ?? '') !== '',
+    kubeContext: typeof opts.context === 'string' ? opts.context : null,
+    ...overrides,
+  };
+}

@@ -1,0 +1,163 @@
+// The admission handler: a parsed AdmissionReview and what it depends on in, the reply and
+// a record of the decision out. Pure: no I/O, no logging, no metrics; the HTTP layer
+// decodes, gathers the cluster facts, encodes, logs and counts.
+import fastJsonPatch from 'fast-json-patch';
+import { checkedKind } from '../engine/facts/kinds.js';
+import { evaluate } from '../engine/evaluate.js';
+import type { CompiledPolicy } from '../engine/policy/model.js';
+import { remediate } from '../engine/remediate.js';
+import type { Action, ClusterFacts, RuleId } from '../engine/types.js';
+import { decide, clip, type Verdict, type WarningLimits } from '../sinks/admission/decide.js';
+import { allowed, denied, errored, patched, reviewOf, type AdmissionResponse, type AdmissionReviewResponse } from '../sinks/admission/response.js';
+import { admissionResource, type AdmissionRequest, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
+import type { NodePortAllocator } from '../engine/remediate.js';
+
+export type Endpoint = 'validate' | 'mutate';
+
+export interface AdmitDeps {
+  policies: readonly CompiledPolicy[];
+  cluster: ClusterFacts;
+  /** Set when the request's namespace could not be read in the cluster: label-selected tenancy cannot be decided. */
+  namespaceLookupError: string | null;
+  /**
+   * The NodePort allocator for one request; a dryRun request gets one that reserves nothing.
+   * null without a cluster: nodePortAllocation then leaves node ports to the API server.
+   */
+  allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
+  limits: WarningLimits;
+}
+
+/** What was decided, for the decision log line and the metrics. */
+export interface AdmissionRecord {
+  uid: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  operation: string;
+  dryRun: boolean;
+  /** The kind is one portcullis checks (bounds the metrics' kind label). */
+  checked: boolean;
+  verdict: Verdict;
+  rules: RuleId[];
+  findings: { rule: RuleId; action: Action }[];
+  warnings: number;
+  patchOps: number;
+  /** The status message of a denial or error. */
+  message: string | null;
+}
+
+export interface Admission {
+  /** 200 for every judged request (a denial included); 400 for input that cannot be judged. */
+  httpStatus: number;
+  review: AdmissionReviewResponse;
+  record: AdmissionRecord;
+}
+
+/** The request's identity for logs: what a tenant's object is called before it has a name. */
+export function requestIdentity(request: AdmissionRequest): Pick<AdmissionRecord, 'uid' | 'kind' | 'namespace' | 'name' | 'operation' | 'dryRun'> {
+  const meta = (request.object ?? request.oldObject)?.metadata;
+  const name = request.name || meta?.name || (meta?.generateName ? `${meta.generateName}*` : '');
+  return { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name, operation: request.operation, dryRun: request.dryRun };
+}
+
+export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
+  return {
+    httpStatus,
+    review: reviewOf(problem.apiVersion, errored(problem.uid, httpStatus, problem.message)),
+    record: {
+      uid: problem.uid,
+      kind: '',
+      namespace: '',
+      name: '',
+      operation: '',
+      dryRun: false,
+      checked: false,
+      verdict: 'invalid',
+      rules: [],
+      findings: [],
+      warnings: 0,
+      patchOps: 0,
+      message: problem.message,
+    },
+  };
+}
+
+function answer(parsed: ParsedReview, response: AdmissionResponse, verdict: Verdict, extra: Partial<AdmissionRecord> = {}): Admission {
+  return {
+    httpStatus: 200,
+    review: reviewOf(parsed.apiVersion, response),
+    record: {
+      ...requestIdentity(parsed.request),
+      checked: checkedKind(apiVersionOf(parsed.request.kind), parsed.request.kind.kind) !== null,
+      verdict,
+      rules: [],
+      findings: [],
+      warnings: response.warnings?.length ?? 0,
+      patchOps: 0,
+      message: response.status?.message ?? null,
+      ...extra,
+    },
+  };
+}
+
+const apiVersionOf = (k: AdmissionRequest['kind']) => (k.group ? `${k.group}/${k.version}` : k.version);
+
+export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, deps: AdmitDeps): Admission {
+  if (!parsed.ok) return invalid(parsed);
+  const { request } = parsed;
+  const { uid } = request;
+  const kind = checkedKind(apiVersionOf(request.kind), request.kind.kind);
+  // DELETE cannot add a port; status and scale cannot change one; CONNECT carries no object.
+  if (request.operation === 'DELETE' || request.operation === 'CONNECT' || request.subResource !== '' || kind === null || request.object === null) {
+    return answer(parsed, allowed(uid), 'skipped');
+  }
+  if (deps.namespaceLookupError !== null && deps.policies.some((p) => p.hasLabelTenants)) {
+    const message =
+      `portcullis cannot tell the tenant of namespace "${request.namespace}": ${deps.namespaceLookupError}. ` +
+      'Tenants are chosen by namespace labels, so the request is denied rather than judged without them; retry, and ask an admin if it persists.';
+    return answer(parsed, denied(uid, message), 'denied');
+  }
+  const resource = admissionResource(request, request.object);
+
+  if (endpoint === 'mutate') {
+    if (!deps.policies.some((p) => p.remediation.netpolCarveOut || p.remediation.dropOutOfRangeNodePort || p.remediation.nodePortAllocation)) {
+      return answer(parsed, allowed(uid), 'allowed');
+    }
+    const result = remediate({
+      object: request.object,
+      namespace: resource.namespace,
+      oldObject: request.operation === 'UPDATE' ? request.oldObject : null,
+      policies: deps.policies,
+      cluster: deps.cluster,
+      allocator: deps.allocator?.({ dryRun: request.dryRun }) ?? null,
+    });
+    if (result.denial !== null) return answer(parsed, denied(uid, result.denial), 'denied');
+    // Edit a copy, diff it against the original: the patch is exactly what changed.
+    const patch = fastJsonPatch.compare(request.object, result.object);
+    const notes = [...result.changes.map((c) => `portcullis changed ${c}`), ...result.skipped.map((s) => `portcullis left as is: ${s}`)];
+    const warnings = notes.slice(0, deps.limits.maxWarnings).map((n) => clip(n, deps.limits.maxWarningChars));
+    const response = patched(uid, patch, { warnings });
+    return answer(parsed, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
+  }
+
+  const evaluation = evaluate(resource, deps.policies, deps.cluster);
+  let previous: Set<string> | null = null;
+  if (request.operation === 'UPDATE' && request.oldObject) {
+    // Matched by Finding.key (rule, container or rule identity, port, protocol), never by
+    // list index: inserting a container shifts every index after it.
+    const old = evaluate(admissionResource(request, request.oldObject), deps.policies, deps.cluster);
+    previous = new Set(old.findings.map((f) => f.key));
+  }
+  const decision = decide({
+    uid,
+    kind: request.kind.kind,
+    hasPodTemplate: kind.type === 'workload' && request.kind.kind !== 'Pod',
+    findings: evaluation.findings,
+    previous,
+    limits: deps.limits,
+  });
+  return answer(parsed, decision.response, decision.verdict, {
+    rules: decision.rules,
+    findings: evaluation.findings.map((f) => ({ rule: f.rule, action: f.action })),
+  });
+}

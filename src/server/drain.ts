@@ -1,0 +1,52 @@
+// Shutting the webhook down without failing a request. The API server keeps reusing
+// keep-alive connections to a terminating pod until the endpoints update reaches it, so:
+// readiness false at once, keep serving for `drainDelayMs` (answers carry Connection: close
+// so clients reconnect, to another replica once endpoints move), then stop accepting,
+// finish what is in flight, close idle connections, and cut whatever is left at the grace
+// deadline.
+import type { Server } from 'node:http';
+
+export interface DrainOptions {
+  /** Marks the server as draining: /readyz turns false, answers close their connection. */
+  beginDraining: () => void;
+  drainDelayMs: number;
+  gracePeriodMs: number;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface DrainResult {
+  /** Connections still open at the grace deadline were cut. */
+  forced: boolean;
+  tookMs: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function drain(server: Pick<Server, 'close' | 'closeIdleConnections' | 'closeAllConnections' | 'listening'>, opts: DrainOptions): Promise<DrainResult> {
+  const sleep = opts.sleep ?? defaultSleep;
+  const start = opts.clock();
+  opts.beginDraining();
+  await sleep(Math.min(opts.drainDelayMs, opts.gracePeriodMs));
+  if (!server.listening) return { forced: false, tookMs: opts.clock() - start };
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  // close() closes the connections idle now; those busy now close after their answer
+  // (Connection: close). Sweep again for any that went idle without one.
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const left = Math.max(0, opts.gracePeriodMs - (opts.clock() - start));
+  let deadline: NodeJS.Timeout | undefined;
+  const forced = await Promise.race([
+    closed.then(() => false),
+    new Promise<boolean>((resolve) => {
+      deadline = setTimeout(() => resolve(true), left);
+    }),
+  ]);
+  clearInterval(sweep);
+  clearTimeout(deadline);
+  if (forced) {
+    server.closeAllConnections();
+    await closed;
+  }
+  return { forced, tookMs: opts.clock() - start };
+}

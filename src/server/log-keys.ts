@@ -1,0 +1,23 @@
+// Log field names, shared so every line about a request can be found by the same keys.
+export const LOG = {
+  uid: 'uid',
+  endpoint: 'endpoint',
+  kind: 'kind',
+  namespace: 'namespace',
+  name: 'name',
+  operation: 'operation',
+  dryRun: 'dryRun',
+  verdict: 'verdict',
+  rules: 'rules',
+  warnings: 'warnings',
+  patchOps: 'patchOps',
+  message: 'message',
+  latencyMs: 'latencyMs',
+  httpStatus: 'status',
+  object: 'object',
+  file: 'file',
+  errors: 'errors',
+  policies: 'policies',
+  certificate: 'certificate',
+  component: 'component',
+} as const;

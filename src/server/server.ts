@@ -1,0 +1,205 @@
+// Puts the webhook together: policies, certificate, the two apps on their servers, the
+// watchers that reload, and the drain. Everything it talks to is passed in (logger, clock,
+// cluster view), so tests run it whole in-process.
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { ClusterView } from '../cluster/view.js';
+import { UsageError } from '../cmd/exit.js';
+import type { ServeConfig } from '../config/serve.js';
+import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';
+import { NodePortReservations } from '../cluster/allocator.js';
+import type { NodePortAllocator } from '../engine/remediate.js';
+import { drain, type DrainResult } from './drain.js';
+import { LOG } from './log-keys.js';
+import { createOpsApp, type Readiness } from './ops-app.js';
+import { openPolicyStore, type PolicyReload } from './policy-store.js';
+import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, type ReloadResult, type TlsPair } from './tls.js';
+import { watchPaths, type Watcher } from './watch.js';
+import { createWebhookApp } from './webhook-app.js';
+
+export interface ServerDeps {
+  logger: Logger;
+  metrics?: WebhookMetrics;
+  /** The cluster caches when running in a cluster; null or absent: files, name-based tenancy, assumed node addresses. */
+  view?: ClusterView | null;
+  /** Milliseconds, monotonic. */
+  clock?: () => number;
+  random?: () => number;
+}
+
+export interface RunningServer {
+  webhookPort: number;
+  opsPort: number;
+  webhook: HttpsServer;
+  metrics: WebhookMetrics;
+  readiness(): Readiness;
+  /** Set when no certificate was given: the self-signed certificate clients must trust. */
+  selfSigned: { cert: string; certFile: string } | null;
+  reloadPolicies(): Promise<PolicyReload>;
+  reloadCertificate(): Promise<ReloadResult>;
+  /** The SIGTERM path: readiness false, keep serving briefly, stop accepting, finish in flight. */
+  drain(opts?: { drainDelayMs?: number }): Promise<DrainResult>;
+  /** Stops the watchers and the ops server; closes the webhook server if drain did not. */
+  close(): Promise<void>;
+}
+
+function listen(server: HttpServer | HttpsServer, port: number, host: string, what: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot listen on ${host}:${port} for ${what}: ${err.code ?? err.message}`));
+    server.once('error', onError);
+    server.listen(port, host, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+/** The view's own allocator when it has one (the live view), else reservations over its ports in use. */
+function allocatorFor(view: ClusterView | null, config: ServeConfig, clock: () => number, random?: () => number) {
+  if (!view) return null;
+  const own = (view as ClusterView & { allocator?: (o: { dryRun: boolean }) => NodePortAllocator }).allocator;
+  if (typeof own === 'function') return (o: { dryRun: boolean }) => own.call(view, o);
+  const reservations = new NodePortReservations(() => view.nodePortsInUse(), { ttlMs: config.reservationTtlMs, now: clock, random });
+  return (o: { dryRun: boolean }) => reservations.forRequest(o);
+}
+
+export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
+  const logger = deps.logger;
+  const clock = deps.clock ?? (() => performance.now());
+  const metrics = deps.metrics ?? createMetrics();
+  const view = deps.view ?? null;
+
+  const opened = await openPolicyStore(config.policyPaths);
+  if ('errors' in opened) throw new UsageError(`the policy does not load:\n${opened.errors.join('\n')}`);
+  const store = opened.store;
+  for (const w of opened.warnings) logger.warn({ [LOG.component]: 'policy' }, w);
+  logger.info({ [LOG.component]: 'policy', [LOG.policies]: store.current().map((p) => p.name), [LOG.file]: store.paths }, 'policy loaded');
+
+  let pair: TlsPair;
+  let selfSigned: RunningServer['selfSigned'] = null;
+  if (config.tlsCert !== null && config.tlsKey !== null) {
+    try {
+      pair = await readPair(config.tlsCert, config.tlsKey);
+    } catch (err) {
+      throw new UsageError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+    }
+    const problem = checkPair(pair);
+    if (problem !== null) throw new UsageError(`the TLS certificate and key do not load: ${problem}`);
+  } else {
+    const made = await selfSignedPair().catch((err: Error) => {
+      throw new UsageError(err.message);
+    });
+    pair = made;
+    selfSigned = { cert: made.cert, certFile: made.certFile };
+  }
+
+  let draining = false;
+  let tlsReady = false;
+  const readiness = (): Readiness => ({ policy: store.current().length > 0 || (view?.policies()?.length ?? 0) > 0, tls: tlsReady, cluster: view ? view.synced() : true, draining });
+
+  const app = createWebhookApp({
+    logger,
+    metrics,
+    policies: () => view?.policies() ?? store.current(),
+    view,
+    allocator: allocatorFor(view, config, clock, deps.random),
+    limits: { maxWarnings: config.maxWarnings, maxWarningChars: config.maxWarningChars },
+    bodyLimitBytes: config.bodyLimitBytes,
+    defaultTimeoutMs: config.defaultTimeoutMs,
+    timeoutBudgetShare: config.timeoutBudgetShare,
+    clock,
+    draining: () => draining,
+  });
+  const webhook = createHttpsServer(
+    {
+      ...pair,
+      // Longer than the API server's webhook client idle timeout (Go's 90 s): a server that
+      // closes first races the client's next request on that connection, which then fails.
+      keepAliveTimeout: 120_000,
+      // Backstops for stalled clients; the body deadline answers first, with a JSON body.
+      requestTimeout: 30_000,
+      headersTimeout: 30_000,
+    },
+    app,
+  );
+  const ops = createHttpServer(createOpsApp({ registry: metrics.registry, readiness }));
+  const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');
+  tlsReady = true;
+  const opsPort = await listen(ops, config.metricsPort, config.host, '/healthz, /readyz and /metrics (HTTP)').catch(async (err) => {
+    webhook.close();
+    throw err;
+  });
+  logger.info({ [LOG.component]: 'server', webhookPort, opsPort, [LOG.certificate]: certificateInfo(pair.cert) }, 'serving');
+
+  const reloadPolicies = async (): Promise<PolicyReload> => {
+    const r = await store.reload();
+    if (!r.changed) return r;
+    metrics.policyReloads.inc({ result: r.ok ? 'success' : 'failure' });
+    if (r.ok) {
+      for (const w of r.warnings) logger.warn({ [LOG.component]: 'policy' }, w);
+      logger.info({ [LOG.component]: 'policy', [LOG.policies]: r.policies.map((p) => p.name) }, 'policy reloaded');
+    } else {
+      logger.error({ [LOG.component]: 'policy', [LOG.errors]: r.errors }, 'policy reload refused; the last good policy stays in force');
+    }
+    return r;
+  };
+  const certReloader = config.tlsCert !== null && config.tlsKey !== null ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext(p)) : null;
+  const reloadCertificate = async (): Promise<ReloadResult> => {
+    if (!certReloader) return { changed: false };
+    const r = await certReloader();
+    if (!r.changed) return r;
+    metrics.certificateReloads.inc({ result: r.ok ? 'success' : 'failure' });
+    if (r.ok) logger.info({ [LOG.component]: 'tls', [LOG.certificate]: r.info }, 'certificate reloaded');
+    else logger.error({ [LOG.component]: 'tls', err: r.error }, 'new certificate refused; the one in use stays');
+    return r;
+  };
+
+  const watchOpts = (what: string) => ({
+    debounceMs: config.reloadDebounceMs,
+    pollMs: config.reloadPollMs,
+    onError: (err: Error, dir: string) => logger.warn({ [LOG.component]: what, err: err.message, dir }, 'cannot watch; relying on the periodic re-check'),
+  });
+  const logThrow = (what: string) => (err: unknown) => logger.error({ [LOG.component]: what, err }, 'reload failed');
+  const watchers: Watcher[] = [await watchPaths(store.paths, () => void reloadPolicies().catch(logThrow('policy')), watchOpts('policy'))];
+  if (config.tlsCert !== null && config.tlsKey !== null) {
+    watchers.push(await watchPaths([config.tlsCert, config.tlsKey], () => void reloadCertificate().catch(logThrow('tls')), watchOpts('tls')));
+  }
+
+  let drained: Promise<DrainResult> | null = null;
+  const drainOnce = (opts: { drainDelayMs?: number } = {}) =>
+    (drained ??= drain(webhook, {
+      beginDraining: () => {
+        draining = true;
+        logger.info({ [LOG.component]: 'server', drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs, gracePeriodMs: config.gracePeriodMs }, 'draining: readiness is false');
+      },
+      drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs,
+      gracePeriodMs: config.gracePeriodMs,
+      clock,
+    }).then((r) => {
+      logger.info({ [LOG.component]: 'server', ...r }, 'drained: webhook server closed');
+      return r;
+    }));
+
+  return {
+    webhookPort,
+    opsPort,
+    webhook,
+    metrics,
+    readiness,
+    selfSigned,
+    reloadPolicies,
+    reloadCertificate,
+    drain: drainOnce,
+    async close() {
+      for (const w of watchers) w.close();
+      if (webhook.listening) {
+        webhook.closeAllConnections();
+        await new Promise<void>((resolve) => webhook.close(() => resolve()));
+      }
+      ops.closeAllConnections();
+      await new Promise<void>((resolve) => ops.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// The serving certificate: loaded from files and re-read when they change (cert-manager
+// renews it in place), or made self-signed for localhost when none is given (npm start).
+// A new pair that does not load is refused and the one in use stays.
+import { createPrivateKey, createHash, X509Certificate } from 'node:crypto';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createSecureContext } from 'node:tls';
+
+export interface TlsPair {
+  cert: string;
+  key: string;
+}
+
+export interface CertificateInfo {
+  subject: string;
+  serialNumber: string;
+  validTo: string;
+  fingerprint256: string;
+}
+
+/** null when the pair can serve; otherwise why not (unreadable PEM, key does not match). */
+export function checkPair(pair: TlsPair): string | null {
+  try {
+    const cert = new X509Certificate(pair.cert);
+    const key = createPrivateKey(pair.key);
+    if (!cert.checkPrivateKey(key)) return 'the key does not belong to the certificate';
+    createSecureContext(pair);
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+export function certificateInfo(certPem: string): CertificateInfo {
+  const cert = new X509Certificate(certPem);
+  return { subject: cert.subject.replace(/\n/g, ', '), serialNumber: cert.serialNumber, validTo: cert.validTo, fingerprint256: cert.fingerprint256 };
+}
+
+export async function readPair(certFile: string, keyFile: string): Promise<TlsPair> {
+  const [cert, key] = await Promise.all([readFile(certFile, 'utf8'), readFile(keyFile, 'utf8')]);
+  return { cert, key };
+}
+
+export const pairDigest = (pair: TlsPair): string => createHash('sha256').update(pair.cert).update('\0').update(pair.key).digest('hex');
+
+export type ReloadResult = { changed: false } | { changed: true; ok: true; info: CertificateInfo } | { changed: true; ok: false; error: string };
+
+/**
+ * Re-reads the files and applies a changed, valid pair. `apply` is the server's
+ * setSecureContext: new connections get the new certificate, open ones keep theirs.
+ */
+export function certificateReloader(certFile: string, keyFile: string, initial: TlsPair, apply: (pair: TlsPair) => void) {
+  let current = pairDigest(initial);
+  let refused: string | null = null;
+  return async (): Promise<ReloadResult> => {
+    let pair: TlsPair;
+    try {
+      pair = await readPair(certFile, keyFile);
+    } catch (err) {
+      return { changed: true, ok: false, error: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    }
+    const digest = pairDigest(pair);
+    // The same broken pair is reported once, not on every poll.
+    if (digest === current || digest === refused) return { changed: false };
+    const error = checkPair(pair);
+    if (error !== null) {
+      refused = digest;
+      return { changed: true, ok: false, error };
+    }
+    apply(pair);
+    current = digest;
+    refused = null;
+    return { changed: true, ok: true, info: certificateInfo(pair.cert) };
+  };
+}
+
+/**
+ * A self-signed certificate for localhost and 127.0.0.1, written to a temporary directory
+ * so curl can trust it. It comes from the `selfsigned` package, a devDependency: local
+ * development has it, the production image (which always mounts a certificate) does not.
+ */
+export async function selfSignedPair(): Promise<TlsPair & { certFile: string }> {
+  let generate: typeof import('selfsigned').generate;
+  try {
+    ({ generate } = await import('selfsigned'));
+  } catch {
+    throw new Error('no --tls-cert/--tls-key given, and making a self-signed certificate needs the "selfsigned" devDependency (npm install); in a cluster, mount a certificate and pass --tls-cert and --tls-key');
+  }
+  const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
+    keyType: 'ec',
+    algorithm: 'sha256',
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+    ],
+  } as Parameters<typeof generate>[1]);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-dev-'));
+  const certFile = path.join(dir, 'tls.crt');
+  await writeFile(certFile, pems.cert);
+  return { cert: pems.cert, key: pems.private, certFile };
+}

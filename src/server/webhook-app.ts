@@ -1,0 +1,177 @@
+// The HTTPS app: POST /validate and /mutate. It only decodes (body, JSON, review), gathers
+// the cluster facts the request needs, calls the pure admit(), encodes the answer, and then
+// tells (one log line, the metrics). Every throw becomes a 500 AdmissionReview.
+import express, { type Request, type Response } from 'express';
+import type { Logger } from 'pino';
+import { NamespaceLookupError, type ClusterView } from '../cluster/view.js';
+import type { CompiledPolicy } from '../engine/policy/model.js';
+import type { NodePortAllocator } from '../engine/remediate.js';
+import { NO_CLUSTER_FACTS, type ClusterFacts, type Labels } from '../engine/types.js';
+import type { WarningLimits } from '../sinks/admission/decide.js';
+import { errored, reviewOf } from '../sinks/admission/response.js';
+import type { WebhookMetrics } from '../sinks/metrics.js';
+import { ADMISSION_API_VERSION, parseAdmissionReview, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
+import { admit, invalid, requestIdentity, type Admission, type Endpoint } from './admit.js';
+import { parseGoDuration, readBody } from './body.js';
+import { LOG } from './log-keys.js';
+
+export interface WebhookAppDeps {
+  logger: Logger;
+  metrics: WebhookMetrics;
+  /** The active policy set: the cluster's PortPolicies when any exist, else the last good files. */
+  policies: () => readonly CompiledPolicy[];
+  view: ClusterView | null;
+  allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
+  limits: WarningLimits;
+  bodyLimitBytes: number;
+  defaultTimeoutMs: number;
+  timeoutBudgetShare: number;
+  /** Milliseconds, monotonic. */
+  clock: () => number;
+  /** True once draining: answers carry `Connection: close` so clients move to other replicas. */
+  draining: () => boolean;
+}
+
+const problem = (message: string, uid = ''): ReviewProblem => ({ ok: false, apiVersion: ADMISSION_API_VERSION, uid, message });
+
+interface Facts {
+  cluster: ClusterFacts;
+  namespaceLookupError: string | null;
+}
+
+/** The request's namespace labels and the node addresses, within the time left. */
+async function gatherFacts(view: ClusterView | null, namespace: string, timeLeftMs: number): Promise<Facts> {
+  if (!view) return { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+  const nodeAddresses = view.nodeAddresses();
+  if (namespace === '') return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const labels: Labels | undefined = await Promise.race([
+      view.namespaceLabels(namespace),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new NamespaceLookupError(`reading the Namespace took longer than the ${Math.round(timeLeftMs)} ms left`)), Math.max(0, timeLeftMs));
+      }),
+    ]);
+    return { cluster: { namespaceLabels: (ns) => (ns === namespace ? labels : undefined), nodeAddresses }, namespaceLookupError: null };
+  } catch (err) {
+    if (!(err instanceof NamespaceLookupError)) throw err;
+    return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: err.message };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function send(res: Response, status: number, body: unknown, close: boolean): void {
+  const json = JSON.stringify(body);
+  const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
+  if (close) headers.connection = 'close';
+  res.writeHead(status, headers);
+  res.end(json);
+}
+
+export function createWebhookApp(deps: WebhookAppDeps): express.Express {
+  const { logger, metrics } = deps;
+
+  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number) => {
+    const r = admission.record;
+    metrics.requests.inc({ endpoint, kind: r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', operation: r.operation || 'none', verdict: r.verdict });
+    metrics.latency.observe({ endpoint }, latencyMs / 1000);
+    for (const f of r.findings) metrics.findings.inc({ rule: f.rule, action: f.action });
+    const line = {
+      [LOG.verdict]: r.verdict,
+      [LOG.rules]: r.rules,
+      [LOG.warnings]: r.warnings,
+      [LOG.patchOps]: r.patchOps,
+      [LOG.httpStatus]: admission.httpStatus,
+      [LOG.latencyMs]: Math.round(latencyMs * 1000) / 1000,
+      ...(r.verdict === 'denied' || r.verdict === 'invalid' ? { [LOG.message]: r.message } : {}),
+    };
+    return line;
+  };
+
+  const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
+    const start = deps.clock();
+    const close = deps.draining();
+    const timeoutMs = parseGoDuration(req.query.timeout) ?? deps.defaultTimeoutMs;
+    const budgetMs = timeoutMs * deps.timeoutBudgetShare;
+    let parsed: ParsedReview | ReviewProblem | null = null;
+    let reqLog = logger;
+    try {
+      let admission: Admission;
+      const type = req.headers['content-type'] ?? '';
+      if (!/^application\/json\s*(;|$)/i.test(type)) {
+        admission = invalid(problem(`content-type is ${JSON.stringify(type)}; expected application/json`), 415);
+      } else {
+        const body = await readBody(req, deps.bodyLimitBytes, budgetMs);
+        if (!body.ok) {
+          admission =
+            body.reason === 'too-large'
+              ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
+              : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
+          if (body.reason === 'aborted') return; // nobody left to answer
+        } else {
+          let json: unknown;
+          try {
+            json = JSON.parse(body.body.toString('utf8'));
+          } catch (err) {
+            json = undefined;
+            parsed = problem(`the body is not valid JSON: ${(err as Error).message}`);
+          }
+          parsed ??= parseAdmissionReview(json);
+          if (parsed.ok) {
+            const { request } = parsed;
+            const id = requestIdentity(request);
+            reqLog = logger.child({
+              [LOG.uid]: id.uid,
+              [LOG.endpoint]: endpoint,
+              [LOG.kind]: id.kind,
+              [LOG.namespace]: id.namespace,
+              [LOG.name]: id.name,
+              [LOG.operation]: id.operation,
+              [LOG.dryRun]: id.dryRun,
+            });
+            // Pod specs carry secrets in env: the object is logged at debug level only.
+            if (reqLog.isLevelEnabled('debug')) reqLog.debug({ [LOG.object]: request.object }, 'admission request');
+          }
+          const facts = parsed.ok
+            ? await gatherFacts(deps.view, parsed.request.namespace, budgetMs - (deps.clock() - start))
+            : { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+          admission = admit(endpoint, parsed, {
+            policies: deps.policies(),
+            cluster: facts.cluster,
+            namespaceLookupError: facts.namespaceLookupError,
+            allocator: deps.allocator,
+            limits: deps.limits,
+          });
+        }
+      }
+      // A timed-out or oversized request may still be sending: close rather than read on.
+      send(res, admission.httpStatus, admission.review, close || admission.httpStatus === 408);
+      const line = tell(endpoint, admission, deps.clock() - start);
+      if (admission.record.verdict === 'invalid') reqLog.warn({ [LOG.endpoint]: endpoint, [LOG.uid]: admission.record.uid, ...line }, 'admission request refused');
+      else reqLog.info(line, 'admission decision');
+    } catch (err) {
+      const uid = parsed?.ok ? parsed.request.uid : '';
+      const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
+      reqLog.error({ err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
+      metrics.requests.inc({ endpoint, kind: parsed?.ok ? parsed.request.kind.kind : 'none', operation: parsed?.ok ? parsed.request.operation : 'none', verdict: 'error' });
+      metrics.latency.observe({ endpoint }, (deps.clock() - start) / 1000);
+      if (!res.headersSent) {
+        // 500, not a denial: the webhook configuration's failurePolicy decides.
+        send(res, 500, reviewOf(apiVersion, errored(uid, 500, `portcullis failed on this request (uid ${uid || 'unknown'}); its log has the details`)), close);
+      }
+    }
+  };
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.post('/validate', handle('validate'));
+  app.post('/mutate', handle('mutate'));
+  app.all(['/validate', '/mutate'], (req, res) => {
+    res.setHeader('allow', 'POST');
+    send(res, 405, { error: `method ${req.method} is not allowed; POST an AdmissionReview` }, false);
+  });
+  app.use((req, res) => send(res, 404, { error: `no such endpoint: ${req.method} ${req.path}; use POST /validate or POST /mutate` }, false));
+  return app;
+}

@@ -1,0 +1,121 @@
+// Findings → the webhook's answer. Deciding only: it returns the response and what it
+// decided as data; the HTTP layer logs and counts it.
+import type { Finding, RuleId } from '../../engine/types.js';
+import { allowed, denied, type AdmissionResponse } from './response.js';
+
+export type Verdict =
+  /** At least one deny finding that is not carried over from the old object. */
+  | 'denied'
+  /** Allowed with warnings from warn or carried-over findings. */
+  | 'warned'
+  /** Allowed; audit findings recorded in auditAnnotations. */
+  | 'audited'
+  | 'allowed'
+  /** /mutate answered with a patch. */
+  | 'patched'
+  /** Not evaluated: DELETE, CONNECT, a subresource, or a kind portcullis does not check. */
+  | 'skipped'
+  /** Not an acceptable AdmissionReview (malformed JSON, missing uid, too large, too slow). */
+  | 'invalid'
+  /** An internal error: answered 500 so failurePolicy decides. */
+  | 'error';
+
+export interface WarningLimits {
+  maxWarnings: number;
+  maxWarningChars: number;
+}
+
+export interface DecideInput {
+  uid: string;
+  /** The object's kind, to word what a carried-over finding means. */
+  kind: string;
+  /** True when the object carries a pod template (new Pods are made from it). */
+  hasPodTemplate: boolean;
+  findings: readonly Finding[];
+  /** On UPDATE: Finding.key of every finding the old object already had; null otherwise. */
+  previous: ReadonlySet<string> | null;
+  limits: WarningLimits;
+}
+
+export interface Decision {
+  response: AdmissionResponse;
+  verdict: Verdict;
+  /** Rules with a finding, sorted, for the decision log. */
+  rules: RuleId[];
+  /** Deny findings allowed because the old object already had them. */
+  carriedOver: Finding[];
+}
+
+/** `...` clipped to `max` code points, so one long path or message never loses the warning. */
+export function clip(text: string, max: number): string {
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
+}
+
+const valueText = (f: Finding) => (f.value === null ? '' : ` ${f.value}`);
+
+/** One line per deny finding in status.message: rule, policy, path, value and what to do. */
+function denialMessage(deny: readonly Finding[]): string {
+  const lines = deny.map((f) => `- ${f.rule} (policy ${f.policy}) at ${f.path}${f.value === null ? '' : ` = ${f.value}`}: ${f.message}`);
+  const what = deny.length === 1 ? '1 violation' : `${deny.length} violations`;
+  return `portcullis denied this ${deny[0].resource.kind}: ${what}\n${lines.join('\n')}`;
+}
+
+function carriedOverWarning(f: Finding, kind: string, hasPodTemplate: boolean, max: number): string {
+  const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : `a new ${kind} like this will be denied`;
+  const long = `${f.rule}${valueText(f)} at ${f.path} predates this update; ${meaning}`;
+  return Array.from(long).length <= max ? long : clip(`${f.rule}${valueText(f)} predates this update; ${meaning}`, max);
+}
+
+function findingWarning(f: Finding, max: number): string {
+  const long = `${f.rule} at ${f.path}: ${f.message}`;
+  return Array.from(long).length <= max ? long : clip(`${f.rule}: ${f.message}`, max);
+}
+
+/** Few and short: past the limit, the last warning says how many were left out. */
+function limitWarnings(warnings: string[], limits: WarningLimits): string[] {
+  const unique = [...new Set(warnings)];
+  if (unique.length <= limits.maxWarnings) return unique;
+  const kept = unique.slice(0, limits.maxWarnings - 1);
+  kept.push(`portcullis: ${unique.length - kept.length} more findings; run portcullis scan on this object to see them all`);
+  return kept;
+}
+
+/**
+ * Audit annotations, one per rule: the key is the rule id (no '/', at most 63 characters;
+ * the API server prefixes it with the webhook's name), the value a JSON list of where.
+ */
+function auditAnnotations(audit: readonly Finding[]): Record<string, string> {
+  const byRule = new Map<string, { policy: string; path: string; value: number | null; message: string }[]>();
+  for (const f of audit) {
+    const list = byRule.get(f.rule) ?? [];
+    list.push({ policy: f.policy, path: f.path, value: f.value, message: f.message });
+    byRule.set(f.rule, list);
+  }
+  return Object.fromEntries([...byRule].map(([rule, list]) => [rule, JSON.stringify(list)]));
+}
+
+export function decide(input: DecideInput): Decision {
+  const { uid, findings, previous, limits } = input;
+  const deny: Finding[] = [];
+  const carriedOver: Finding[] = [];
+  const warn: Finding[] = [];
+  const audit: Finding[] = [];
+  for (const f of findings) {
+    if (f.action === 'deny') (previous?.has(f.key) ? carriedOver : deny).push(f);
+    else if (f.action === 'warn') warn.push(f);
+    else audit.push(f);
+  }
+  const rules = [...new Set(findings.map((f) => f.rule))].sort();
+  const warnings = limitWarnings(
+    [
+      ...carriedOver.map((f) => carriedOverWarning(f, input.kind, input.hasPodTemplate, limits.maxWarningChars)),
+      ...warn.map((f) => findingWarning(f, limits.maxWarningChars)),
+    ],
+    limits,
+  );
+  const notes = { warnings, auditAnnotations: auditAnnotations(audit) };
+  if (deny.length > 0) return { response: denied(uid, denialMessage(deny), notes), verdict: 'denied', rules, carriedOver };
+  const verdict: Verdict = warnings.length > 0 ? 'warned' : audit.length > 0 ? 'audited' : 'allowed';
+  return { response: allowed(uid, notes), verdict, rules, carriedOver };
+}
