@@ -68,6 +68,11 @@ describe('carvePorts', () => {
     },
     { name: 'an entry without protocol or port is all TCP', ports: [{}], want: TCP_ALL_BUT_KUBELET.map(({ protocol: _, ...rest }) => rest) },
     { name: 'UDP-only ports are untouched', ports: [{ protocol: 'UDP', port: 10250 }, { protocol: 'UDP' }], want: null },
+    {
+      name: 'an unknown protocol reads as TCP, as the engine reads it',
+      ports: [{ protocol: 'tcp', port: 10250, endPort: 10251 }],
+      want: [{ protocol: 'tcp', port: 10251 }],
+    },
     { name: 'SCTP ranges over 10250 are untouched', ports: [{ protocol: 'SCTP', port: 10000, endPort: 11000 }], want: null },
     { name: 'named ports are untouched', ports: [{ protocol: 'TCP', port: 'kubelet' }], want: null },
     { name: 'ports that miss the sensitive ones are untouched', ports: [{ port: 443 }, { port: 10251, endPort: 10254 }], want: null },
@@ -277,18 +282,24 @@ describe('carveNetworkPolicy', () => {
     },
   ])('$name', ({ spec, cuts: c, want, changes }) => {
     const np = networkPolicy(spec);
-    const lines = carveNetworkPolicy(np, c);
+    const { changes: lines, uncarved } = carveNetworkPolicy(np, c);
     expect(np.spec).toEqual({ podSelector: {}, ...want });
+    expect(uncarved).toEqual([]);
     expect(lines).toHaveLength(changes);
     for (const line of lines) expect(line.length).toBeLessThan(120);
   });
 
   it('names the rule and the ports in its change lines, in rule order', () => {
     const np = networkPolicy({ egress: [{ ports: [{ port: 10250 }] }, { ports: [{ port: 10000, endPort: 10300 }] }] });
-    expect(carveNetworkPolicy(np, kubeletCuts(0, 1))).toEqual([
+    expect(carveNetworkPolicy(np, kubeletCuts(0, 1)).changes).toEqual([
       'spec.egress[0]: removed; it allowed only sensitive node ports 10250/TCP, 10255/TCP',
       'spec.egress[1]: carved sensitive node ports 10250/TCP, 10255/TCP out of its ports',
     ]);
+  });
+
+  it('lists the rules whose cuts overlapped none of their entries', () => {
+    const np = networkPolicy({ egress: [{ ports: [{ port: 'kubelet' }] }, { ports: [{ port: 10250 }, { port: 80 }] }, { ports: [{ protocol: 'UDP', port: 10250 }] }] });
+    expect(carveNetworkPolicy(np, kubeletCuts(0, 1, 2, 9)).uncarved).toEqual([0, 2, 9]);
   });
 });
 
@@ -330,9 +341,18 @@ describe('cutsFromFindings', () => {
     { name: 'a port maps to its catalog entry', findings: [finding('spec.egress[0]', 10250)], want: [[0, [{ protocol: 'TCP', range: { lo: 10250, hi: 10250 } }]]] },
     { name: 'a port of a sensitive range takes the whole range', findings: [finding('spec.egress[0]', 2379)], want: [[0, [{ protocol: 'TCP', range: { lo: 2379, hi: 2380 } }]]] },
     {
-      name: 'an ANY entry cuts each protocol the rule lets through',
+      name: 'an ANY entry is cut for every protocol',
       findings: [finding('spec.egress[1]', 10255)],
-      want: [[1, [{ protocol: 'TCP', range: { lo: 10255, hi: 10255 } }, { protocol: 'UDP', range: { lo: 10255, hi: 10255 } }]]],
+      want: [
+        [
+          1,
+          [
+            { protocol: 'TCP', range: { lo: 10255, hi: 10255 } },
+            { protocol: 'UDP', range: { lo: 10255, hi: 10255 } },
+            { protocol: 'SCTP', range: { lo: 10255, hi: 10255 } },
+          ],
+        ],
+      ],
     },
     {
       name: 'two findings on one rule give two cuts, duplicates once',

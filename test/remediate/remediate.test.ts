@@ -146,6 +146,16 @@ describe('remediate: netpolCarveOut with the engine', () => {
     expect(result.skipped).toEqual(['spec.egress[0]: exposes sensitive node ports; Cilium policies are reported, not rewritten']);
   });
 
+  it('cuts a sensitive range of every protocol whole, whichever port the finding names', () => {
+    // The finding names TCP 2379 (the lowest); UDP 2380 of the same entry must go in the same call.
+    const etcd = policy({ sensitivePorts: [{ name: 'etcd', ports: '2379-2380', protocol: 'ANY' }], remediation: { netpolCarveOut: true } });
+    const np = networkPolicy({ egress: [{ to: internal, ports: [{ protocol: 'UDP', port: 2380 }, { protocol: 'TCP', port: 2379 }, { port: 443 }] }] });
+    const result = run(np, [etcd]);
+    expect(egressOf(result.object)[0].ports).toEqual([{ port: 443 }]);
+    expect(exposures(result.object, [etcd])).toEqual([]);
+    expect(run(result.object, [etcd]).changes).toEqual([]);
+  });
+
   it('carves only the sensitive ports of the policies that switched it on', () => {
     const other = policy({ sensitivePorts: [{ name: 'etcd', ports: '2379-2380' }] }, 'etcd-watch');
     const np = networkPolicy({ egress: [{ to: internal, ports: [{ port: 2379 }, { port: 10250 }] }] });

@@ -49,12 +49,13 @@ export function subtract(range: PortRange, cuts: readonly PortRange[]): PortRang
 }
 
 /**
- * The numeric ports an entry allows, or null for what a carve-out leaves alone: named ports
- * (they resolve to pod container ports, never a node listener) and unknown protocols.
+ * The numeric ports an entry allows, or null for a named port, which a carve-out leaves
+ * alone: it resolves to pod container ports, never a node listener.
  */
 function numericSpan(e: PolicyPort): { protocol: Protocol; range: PortRange } | null {
-  const protocol = (e.protocol ?? 'TCP') as Protocol;
-  if (!PROTOCOLS.includes(protocol)) return null;
+  // Read like the engine reads it (facts/network-rules.ts): an unknown protocol counts as
+  // TCP. The API server rejects one anyway; reading it alike keeps the carve-out idempotent.
+  const protocol = PROTOCOLS.find((p) => p === e.protocol) ?? 'TCP';
   if (typeof e.port === 'string') return null;
   if (e.port === undefined || e.port === null) return { protocol, range: ALL_PORTS };
   const hi = typeof e.endPort === 'number' && e.endPort > e.port ? e.endPort : e.port;
@@ -64,15 +65,6 @@ function numericSpan(e: PolicyPort): { protocol: Protocol; range: PortRange } | 
 function entryFor(template: PolicyPort, r: PortRange): PolicyPort {
   const { port: _port, endPort: _endPort, ...rest } = template;
   return r.hi > r.lo ? { ...rest, port: r.lo, endPort: r.hi } : { ...rest, port: r.lo };
-}
-
-/** True when the ports list lets `protocol`/`port` through (named ports never match). */
-export function portsAllow(ports: readonly PolicyPort[] | undefined, protocol: Protocol, port: number): boolean {
-  if (!ports || ports.length === 0) return true;
-  return ports.some((e) => {
-    const span = numericSpan(e);
-    return span !== null && span.protocol === protocol && inRange(span.range, port);
-  });
 }
 
 /**
@@ -109,9 +101,10 @@ const describeCuts = (cuts: readonly Cut[]) => cuts.map((c) => `${formatRange(c.
 
 /**
  * Which ports to cut from which egress rule, from the engine's netpol-sensitive-exposure
- * findings (path `spec.egress[i]`, value = the sensitive port). Each finding's port is widened
- * to the catalog entry holding it (a sensitive range such as 2379-2380 goes as a whole), for
- * each protocol of that entry that the rule actually lets through.
+ * findings (path `spec.egress[i]`, value = a sensitive port the rule opens). A finding is
+ * about a whole catalog entry, so the entry holding the port is cut whole, for every protocol
+ * it covers: cutting only the protocol or port a finding names would leave the rest of the
+ * entry (UDP 2380 of an ANY 2379-2380 entry) for a second call to find.
  */
 export function cutsFromFindings(object: KubeObject, findings: readonly Finding[], policies: readonly CompiledPolicy[]): Map<number, Cut[]> {
   const egress = egressRules(object);
@@ -128,7 +121,6 @@ export function cutsFromFindings(object: KubeObject, findings: readonly Finding[
     for (const entry of policy.sensitivePorts) {
       if (!inRange(entry.range, f.value)) continue;
       for (const protocol of entry.protocol === 'ANY' ? PROTOCOLS : [entry.protocol]) {
-        if (!portsAllow(rule.ports, protocol, f.value)) continue;
         if (!cuts.some((c) => c.protocol === protocol && c.range.lo === entry.range.lo && c.range.hi === entry.range.hi)) {
           cuts.push({ protocol, range: entry.range });
         }
@@ -144,19 +136,26 @@ function egressRules(object: KubeObject): EgressRule[] {
   return Array.isArray(spec?.egress) ? (spec.egress as EgressRule[]) : [];
 }
 
-/** Applies the cuts to the egress rules of `copy` (in place) and says what changed. */
-export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, readonly Cut[]>): string[] {
+/**
+ * Applies the cuts to the egress rules of `copy` (in place): what changed, one line each, and
+ * the indexes of rules with cuts that no entry of theirs overlapped.
+ */
+export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, readonly Cut[]>): { changes: string[]; uncarved: number[] } {
   const spec = copy.spec as { egress?: EgressRule[]; policyTypes?: string[] } | undefined;
-  if (!spec || !Array.isArray(spec.egress) || cuts.size === 0) return [];
-  const egress = spec.egress;
   const changes: string[] = [];
+  const uncarved: number[] = [];
+  if (!spec || !Array.isArray(spec.egress)) return { changes, uncarved: [...cuts.keys()] };
+  const egress = spec.egress;
   let removed = false;
   // Highest index first, so removing a rule does not shift the ones still to do.
   for (const index of [...cuts.keys()].sort((a, b) => b - a)) {
     const rule = egress[index];
     const ruleCuts = cuts.get(index)!;
     const ports = rule ? carvePorts(rule.ports, ruleCuts) : null;
-    if (!rule || !ports) continue;
+    if (!rule || !ports) {
+      uncarved.unshift(index);
+      continue;
+    }
     if (ports.length === 0) {
       egress.splice(index, 1);
       removed = true;
@@ -173,7 +172,7 @@ export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, r
     spec.policyTypes = ['Ingress', 'Egress'];
     changes.push('spec.policyTypes: set to [Ingress, Egress] so egress stays denied with no rules left');
   }
-  return changes;
+  return { changes, uncarved };
 }
 
 const isCilium = (o: KubeObject) =>
@@ -191,7 +190,12 @@ export const netpolCarveOut: ApplyRemediation = (copy, ctx): RemediationOutcome 
     return { ...nothing(), skipped: paths.map((p) => `${p}: exposes sensitive node ports; Cilium policies are reported, not rewritten`) };
   }
   const cuts = cutsFromFindings(o, exposing, ctx.policies);
-  const uncut = exposing.filter((f) => !cuts.has(Number(EGRESS_RULE.exec(f.path)?.[1] ?? -1))).map((f) => f.path);
-  const skipped = [...new Set(uncut)].map((p) => `${p}: exposes a sensitive node port through no entry a carve-out can change`);
-  return { changes: carveNetworkPolicy(copy, cuts), skipped, denial: null };
+  const { changes, uncarved } = carveNetworkPolicy(copy, cuts);
+  const carved = (f: Finding) => {
+    const i = Number(EGRESS_RULE.exec(f.path)?.[1] ?? -1);
+    return cuts.has(i) && !uncarved.includes(i);
+  };
+  const left = [...new Set(exposing.filter((f) => !carved(f)).map((f) => f.path))];
+  const skipped = left.map((p) => `${p}: exposes a sensitive node port through no entry a carve-out can change`);
+  return { changes, skipped, denial: null };
 };
