@@ -1,0 +1,363 @@
+// Safety properties of the rendered manifests, asserted for each mode. A webhook configured
+// carelessly takes a cluster down; these are the properties that prevent it.
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { Registry } from 'prom-client';
+import path from 'node:path';
+import { SERVE_DEFAULTS } from '../../src/config/serve.js';
+import { API_CALLS } from '../../src/k8s/api-calls.js';
+import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';
+import { createOpsApp } from '../../src/server/ops-app.js';
+import { execForm, readDockerfile, runtimeStage } from './dockerfile.js';
+import { find, kustomize, one, REPO_ROOT, type K8sObject } from './kustomize.js';
+
+const OWN_NAMESPACE = 'portcullis-system';
+const EXCLUDED_NAMESPACES = [OWN_NAMESPACE, 'kube-system', 'kube-node-lease'];
+const MAX_TIMEOUT_SECONDS = 5;
+
+const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
+const cliSource = readFileSync(path.join(REPO_ROOT, 'src/cmd/cli.ts'), 'utf8');
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Webhook = Obj & { name: string };
+
+const MODES = [
+  { mode: 'audit', dir: 'manifests/overlays/audit', failurePolicy: 'Ignore' },
+  { mode: 'enforce', dir: 'manifests/overlays/enforce', failurePolicy: 'Fail' },
+  { mode: 'base', dir: 'manifests/base', failurePolicy: 'Fail' },
+] as const;
+
+const rendered = new Map<string, K8sObject[]>();
+beforeAll(async () => {
+  for (const m of MODES) rendered.set(m.mode, await kustomize(m.dir));
+});
+const objectsOf = (mode: string) => rendered.get(mode)!;
+
+const webhooksOf = (objects: K8sObject[]) =>
+  ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((kind) =>
+    find(objects, kind).flatMap((c) => ((c.webhooks as Webhook[]) ?? []).map((w) => ({ config: c, webhook: w }))),
+  );
+
+/** `--flag=value` or `--flag value` → value. */
+function flag(args: readonly string[], name: string): string | undefined {
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === name) return args[i + 1];
+    if (args[i].startsWith(`${name}=`)) return args[i].slice(name.length + 1);
+  }
+  return undefined;
+}
+
+/** The flags a command of src/cmd/cli.ts declares (its `.option('--x ...')` calls). */
+function cliFlags(command: string): string[] {
+  const start = cliSource.indexOf(`.command('${command}')`);
+  if (start < 0) throw new Error(`src/cmd/cli.ts has no command ${command}`);
+  const end = cliSource.indexOf('.command(', start + 1);
+  const section = cliSource.slice(start, end < 0 ? undefined : end);
+  return [...section.matchAll(/(?:option\(|new Option\()'(?:-\w, )?(--[\w-]+)/g)].map((m) => m[1]);
+}
+
+const deployment = (objects: K8sObject[], component: string) =>
+  find(objects, 'Deployment').find((d) => d.metadata.labels?.['app.kubernetes.io/component'] === component)!;
+const podSpec = (d: K8sObject): Obj => (d.spec as Obj).template.spec;
+const container = (d: K8sObject): Obj => podSpec(d).containers[0];
+
+function containerPort(c: Obj, port: string | number): number | undefined {
+  if (typeof port === 'number') return port;
+  return (c.ports as Obj[]).find((p) => p.name === port)?.containerPort;
+}
+
+const selectorMatches = (selector: Obj, labels: Record<string, string> = {}) =>
+  Object.entries((selector.matchLabels as Record<string, string>) ?? {}).every(([k, v]) => labels[k] === v) && !selector.matchExpressions;
+
+describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
+  const objects = () => objectsOf(mode);
+
+  describe('webhook configurations', () => {
+    it('exist, both kinds, each with webhooks', () => {
+      expect(find(objects(), 'ValidatingWebhookConfiguration')).toHaveLength(1);
+      expect(find(objects(), 'MutatingWebhookConfiguration')).toHaveLength(1);
+      expect(webhooksOf(objects()).length).toBeGreaterThan(2);
+    });
+
+    it('every webhook: v1 reviews, no side effects, matchPolicy Equivalent, timeout <= 5 s, failurePolicy set on purpose', () => {
+      for (const { webhook } of webhooksOf(objects())) {
+        expect({ name: webhook.name, admissionReviewVersions: webhook.admissionReviewVersions }).toEqual({ name: webhook.name, admissionReviewVersions: ['v1'] });
+        expect({ name: webhook.name, sideEffects: webhook.sideEffects }).toEqual({ name: webhook.name, sideEffects: 'None' });
+        expect({ name: webhook.name, matchPolicy: webhook.matchPolicy }).toEqual({ name: webhook.name, matchPolicy: 'Equivalent' });
+        expect({ name: webhook.name, failurePolicy: webhook.failurePolicy }).toEqual({ name: webhook.name, failurePolicy });
+        expect(typeof webhook.timeoutSeconds).toBe('number');
+        expect(webhook.timeoutSeconds).toBeGreaterThan(0);
+        expect(webhook.timeoutSeconds).toBeLessThanOrEqual(MAX_TIMEOUT_SECONDS);
+      }
+    });
+
+    it('every webhook excludes its own namespace, kube-system and kube-node-lease by kubernetes.io/metadata.name', () => {
+      for (const { webhook } of webhooksOf(objects())) {
+        const selector = webhook.namespaceSelector as Obj;
+        expect(selector?.matchLabels).toBeUndefined();
+        const notIn = (selector?.matchExpressions as Obj[] | undefined)?.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
+        expect({ name: webhook.name, excluded: [...(notIn?.values ?? [])].sort() }).toEqual({ name: webhook.name, excluded: [...EXCLUDED_NAMESPACES].sort() });
+        // No other expression may narrow the selector to namespaces that must carry a label.
+        expect((selector.matchExpressions as Obj[]).filter((e) => e !== notIn)).toEqual([]);
+        expect(webhook.objectSelector ?? {}).toEqual({});
+      }
+    });
+
+    it('the validating rules are exactly the kinds the engine checks, on CREATE and UPDATE', () => {
+      const config = one(objects(), 'ValidatingWebhookConfiguration');
+      const covered = (config.webhooks as Webhook[]).flatMap((w) =>
+        (w.rules as Obj[]).flatMap((r) => {
+          expect([...r.operations].sort()).toEqual(['CREATE', 'UPDATE']);
+          return (r.apiGroups as string[]).flatMap((g) => (r.apiVersions as string[]).flatMap((v) => (r.resources as string[]).map((res) => `${g}/${v}/${res}`)));
+        }),
+      );
+      const expected = AUDITED.map((t: ResourceType) => `${t.group}/${t.version}/${t.resource}`);
+      expect([...covered].sort()).toEqual([...expected].sort());
+      expect(new Set(covered).size).toBe(covered.length);
+    });
+
+    it('the mutating rules cover only what /mutate can patch: Services and NetworkPolicies', () => {
+      const config = one(objects(), 'MutatingWebhookConfiguration');
+      const covered = (config.webhooks as Webhook[]).flatMap((w) => (w.rules as Obj[]).flatMap((r) => (r.resources as string[]).map((res) => `${r.apiGroups[0]}/${res}`)));
+      expect(covered.sort()).toEqual(['/services', 'networking.k8s.io/networkpolicies']);
+    });
+
+    it('every webhook calls the Service through /validate or /mutate on a port the Service exposes', () => {
+      for (const { config, webhook } of webhooksOf(objects())) {
+        const ref = webhook.clientConfig.service as Obj;
+        expect(webhook.clientConfig.url).toBeUndefined();
+        expect(webhook.clientConfig.caBundle).toBeUndefined(); // cert-manager injects it
+        expect(ref.path).toBe(config.kind === 'ValidatingWebhookConfiguration' ? '/validate' : '/mutate');
+        const service = one(objects(), 'Service', ref.name);
+        expect(service.metadata.namespace).toBe(ref.namespace);
+        expect((service.spec as Obj).ports.map((p: Obj) => p.port)).toContain(ref.port ?? 443);
+      }
+    });
+
+    it('CA injection: annotation on both configurations naming a serving Certificate for the Service, signed by a CA Issuer from a self-signed CA', () => {
+      for (const config of webhooksOf(objects()).map((w) => w.config)) {
+        const annotation = config.metadata.annotations?.['cert-manager.io/inject-ca-from'];
+        expect(annotation).toBeDefined();
+        const [ns, name] = annotation!.split('/');
+        const cert = one(objects(), 'Certificate', name);
+        expect(cert.metadata.namespace).toBe(ns);
+        const spec = cert.spec as Obj;
+        for (const { webhook } of webhooksOf(objects())) {
+          const ref = webhook.clientConfig.service as Obj;
+          expect(spec.dnsNames).toContain(`${ref.name}.${ref.namespace}.svc`);
+        }
+        expect(spec.isCA ?? false).toBe(false);
+        const caIssuer = one(objects(), 'Issuer', spec.issuerRef.name);
+        expect(caIssuer.metadata.namespace).toBe(ns);
+        const caSecret = (caIssuer.spec as Obj).ca?.secretName;
+        expect(caSecret).toBeDefined();
+        const ca = find(objects(), 'Certificate').find((c) => (c.spec as Obj).secretName === caSecret)!;
+        expect((ca.spec as Obj).isCA).toBe(true);
+        const root = one(objects(), 'Issuer', (ca.spec as Obj).issuerRef.name);
+        expect((root.spec as Obj).selfSigned).toEqual({});
+        // The CA outlives the serving certificate many times over.
+        expect(parseInt((ca.spec as Obj).duration, 10)).toBeGreaterThan(4 * parseInt(spec.duration, 10));
+      }
+    });
+
+    it('matchConditions are named and sit on every kind they can narrow', () => {
+      for (const { webhook } of webhooksOf(objects())) {
+        const groups = (webhook.rules as Obj[]).flatMap((r) => r.apiGroups as string[]);
+        if (groups.includes('cilium.io')) continue; // Cilium policies are always checked
+        expect({ name: webhook.name, conditions: (webhook.matchConditions as Obj[] | undefined)?.length ?? 0 }).toEqual({ name: webhook.name, conditions: 1 });
+      }
+    });
+  });
+
+  describe('Deployments', () => {
+    it('webhook: 2 replicas spread across nodes, rolling without dropping below 2', () => {
+      const d = deployment(objects(), 'webhook');
+      const spec = d.spec as Obj;
+      expect(spec.replicas).toBeGreaterThanOrEqual(2);
+      expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
+      const spreads = (podSpec(d).topologySpreadConstraints as Obj[]).map((t) => t.topologyKey);
+      expect(spreads).toContain('kubernetes.io/hostname');
+    });
+
+    it.each(['webhook', 'controller'])('%s: runs as non-root uid with a read-only root, no capabilities, seccomp RuntimeDefault', (component) => {
+      const d = deployment(objects(), component);
+      const pod = podSpec(d).securityContext as Obj;
+      const c = container(d).securityContext as Obj;
+      expect(pod.runAsNonRoot ?? c.runAsNonRoot).toBe(true);
+      expect(c.runAsNonRoot ?? pod.runAsNonRoot).toBe(true);
+      expect(c.runAsUser ?? pod.runAsUser).toBeGreaterThan(0);
+      expect(c.readOnlyRootFilesystem).toBe(true);
+      expect(c.allowPrivilegeEscalation).toBe(false);
+      expect(c.privileged ?? false).toBe(false);
+      expect(c.capabilities.drop).toEqual(['ALL']);
+      expect(c.capabilities.add).toBeUndefined();
+      expect((c.seccompProfile ?? pod.seccompProfile)?.type).toBe('RuntimeDefault');
+      expect(podSpec(d).hostNetwork ?? false).toBe(false);
+      expect(podSpec(d).serviceAccountName).toBe('portcullis');
+    });
+
+    it.each(['webhook', 'controller'])('%s: requests and limits for cpu and memory', (component) => {
+      const r = container(deployment(objects(), component)).resources as Obj;
+      for (const kind of ['requests', 'limits']) for (const res of ['cpu', 'memory']) expect(r[kind]?.[res]).toBeDefined();
+    });
+
+    it('webhook and controller have their own resource limits', () => {
+      const w = container(deployment(objects(), 'webhook')).resources;
+      const c = container(deployment(objects(), 'controller')).resources;
+      expect(c.limits.memory).not.toEqual(w.limits.memory);
+    });
+
+    it.each(['webhook', 'controller'])('%s: image is this release (package.json version)', (component) => {
+      expect(container(deployment(objects(), component)).image).toBe(`portcullis:${pkg.version}`);
+    });
+
+    it.each(['webhook', 'controller'])('%s: probes hit /healthz and /readyz on the metrics port the process listens on', (component) => {
+      const c = container(deployment(objects(), component));
+      const args = (c.args as string[]) ?? [];
+      const metricsPort = Number(flag(args, '--metrics-port') ?? 8080);
+      expect(containerPort(c, c.livenessProbe.httpGet.port)).toBe(metricsPort);
+      expect(containerPort(c, c.readinessProbe.httpGet.port)).toBe(metricsPort);
+      expect(c.livenessProbe.httpGet.path).toBe('/healthz');
+      expect(c.readinessProbe.httpGet.path).toBe('/readyz');
+    });
+
+    it('webhook: args are serve flags, the Service targets the HTTPS port serve listens on', () => {
+      const c = container(deployment(objects(), 'webhook'));
+      expect(c.command).toBeUndefined(); // the image's ENTRYPOINT runs `portcullis serve`
+      const known = cliFlags('serve');
+      for (const a of c.args as string[]) if (a.startsWith('--')) expect(known).toContain(a.split('=')[0]);
+      const service = one(objects(), 'Service', 'portcullis-webhook');
+      expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(true);
+      const https = (service.spec as Obj).ports.find((p: Obj) => p.port === 443);
+      expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? 8443));
+    });
+
+    it('controller: the image ENTRYPOINT with `controller` instead of `serve`, and controller flags', () => {
+      const c = container(deployment(objects(), 'controller'));
+      const entry = execForm(runtimeStage(readDockerfile()).instructions.filter((i) => i.keyword === 'ENTRYPOINT').pop()!.args)!;
+      expect(c.command).toEqual([...entry.slice(0, -1), 'controller']);
+      const known = cliFlags('controller');
+      for (const a of c.args as string[]) if (a.startsWith('--')) expect(known).toContain(a.split('=')[0]);
+      expect(flag(c.args, '--lease-namespace') ?? OWN_NAMESPACE).toBe(OWN_NAMESPACE);
+    });
+
+    it('webhook: the serving Secret is mounted as a directory (no subPath) where --tls-cert and --tls-key point', () => {
+      const d = deployment(objects(), 'webhook');
+      const c = container(d);
+      const cert = flag(c.args, '--tls-cert')!;
+      const key = flag(c.args, '--tls-key')!;
+      expect(path.posix.dirname(cert)).toBe(path.posix.dirname(key));
+      const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === path.posix.dirname(cert))!;
+      expect(mount).toBeDefined();
+      const volume = (podSpec(d).volumes as Obj[]).find((v) => v.name === mount.name)!;
+      const serving = one(objects(), 'Certificate', 'portcullis-webhook');
+      expect(volume.secret.secretName).toBe((serving.spec as Obj).secretName);
+      expect(volume.secret.items).toBeUndefined(); // items pick keys: rotation still works, but names must stay tls.crt/tls.key
+      expect([path.posix.basename(cert), path.posix.basename(key)]).toEqual(['tls.crt', 'tls.key']);
+    });
+
+    it.each(['webhook', 'controller'])('%s: the policy ConfigMap is mounted as a directory where --policy points, and nothing uses subPath', (component) => {
+      const d = deployment(objects(), component);
+      const c = container(d);
+      for (const m of c.volumeMounts as Obj[]) expect({ mount: m.name, subPath: m.subPath, readOnlyOrTmp: m.readOnly === true || m.mountPath === '/tmp' }).toEqual({ mount: m.name, subPath: undefined, readOnlyOrTmp: true });
+      const policyDir = flag(c.args, '--policy')!;
+      const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === policyDir)!;
+      const volume = (podSpec(d).volumes as Obj[]).find((v) => v.name === mount.name)!;
+      expect(volume.configMap.name).toBe('portcullis-policy');
+      expect(find(objects(), 'ConfigMap', 'portcullis-policy')).toHaveLength(1);
+    });
+
+    it('webhook: preStop sleep (no shell needed) and a grace period that covers it plus the longest request', () => {
+      const d = deployment(objects(), 'webhook');
+      const sleep = container(d).lifecycle.preStop.sleep.seconds as number;
+      expect(sleep).toBeGreaterThan(0);
+      expect(container(d).lifecycle.preStop.exec).toBeUndefined();
+      const longest = Math.max(...webhooksOf(objects()).map((w) => w.webhook.timeoutSeconds as number));
+      // serve's own shutdown budget after SIGTERM already includes its drain delay and the
+      // in-flight requests; the kubelet's grace period runs from the start of preStop.
+      expect(SERVE_DEFAULTS.gracePeriodMs / 1000).toBeGreaterThanOrEqual(SERVE_DEFAULTS.drainDelayMs / 1000 + longest);
+      expect(podSpec(d).terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + SERVE_DEFAULTS.gracePeriodMs / 1000);
+    });
+  });
+
+  it('PodDisruptionBudget keeps a webhook replica through drains', () => {
+    const d = deployment(objects(), 'webhook');
+    const pdb = find(objects(), 'PodDisruptionBudget').find((p) => selectorMatches((p.spec as Obj).selector, (d.spec as Obj).template.metadata.labels))!;
+    expect(pdb).toBeDefined();
+    const spec = pdb.spec as Obj;
+    const keeps = spec.minAvailable ?? (d.spec as Obj).replicas - spec.maxUnavailable;
+    expect(keeps).toBeGreaterThanOrEqual(1);
+    expect(keeps).toBeLessThan((d.spec as Obj).replicas); // else no drain could ever proceed
+  });
+
+  describe('RBAC', () => {
+    const grants = (rules: Obj[]) =>
+      rules
+        .flatMap((r) => {
+          expect(r.nonResourceURLs).toBeUndefined();
+          return (r.apiGroups as string[]).flatMap((g) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${g}/${res}:${v}`)));
+        })
+        .sort();
+    const listed = (scope: string) => API_CALLS.filter((c) => c.scope === scope).flatMap((c) => c.verbs.map((v) => `${c.group}/${c.resource}:${v}`)).sort();
+
+    it('the ClusterRole grants exactly the cluster-wide calls of src/k8s/api-calls.ts, nothing more', () => {
+      const roles = find(objects(), 'ClusterRole');
+      expect(roles).toHaveLength(1);
+      const granted = grants(roles[0].rules as Obj[]);
+      expect(granted.filter((g) => g.includes('*'))).toEqual([]);
+      expect(granted).toEqual(listed('cluster'));
+    });
+
+    it('leases only through a Role in portcullis-system, with exactly the listed verbs', () => {
+      const roles = find(objects(), 'Role');
+      expect(roles).toHaveLength(1);
+      expect(roles[0].metadata.namespace).toBe(OWN_NAMESPACE);
+      expect(grants(roles[0].rules as Obj[])).toEqual(listed('own-namespace'));
+      expect(grants(one(objects(), 'ClusterRole').rules as Obj[]).filter((g) => g.startsWith('coordination.k8s.io/'))).toEqual([]);
+    });
+
+    it('the bindings give both roles to the ServiceAccount the pods run as, and to nothing else', () => {
+      for (const [kind, roleKind] of [
+        ['ClusterRoleBinding', 'ClusterRole'],
+        ['RoleBinding', 'Role'],
+      ]) {
+        const binding = one(objects(), kind);
+        expect((binding.roleRef as Obj).kind).toBe(roleKind);
+        expect(one(objects(), roleKind, (binding.roleRef as Obj).name)).toBeDefined();
+        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'portcullis', namespace: OWN_NAMESPACE }]);
+        if (kind === 'RoleBinding') expect(binding.metadata.namespace).toBe(OWN_NAMESPACE);
+      }
+      expect(one(objects(), 'ServiceAccount', 'portcullis').metadata.namespace).toBe(OWN_NAMESPACE);
+    });
+  });
+
+  it('every namespaced object lives in portcullis-system, which the manifests create', () => {
+    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+    for (const o of objects()) {
+      if (clusterScoped.has(o.kind)) expect({ kind: o.kind, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, namespace: undefined });
+      else expect({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, name: o.metadata.name, namespace: OWN_NAMESPACE });
+    }
+    expect(one(objects(), 'Namespace', OWN_NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
+  });
+});
+
+describe('the probe paths exist on the ops server serve runs on --metrics-port', () => {
+  it.each(['webhook', 'controller'])('%s: liveness answers 200, readiness 200 when ready and 503 when draining', async (component) => {
+    const c = container(deployment(objectsOf('enforce'), component));
+    let draining = false;
+    const app = createOpsApp({ registry: new Registry(), readiness: () => ({ policy: true, tls: true, cluster: true, draining }) });
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      expect((await fetch(base + c.livenessProbe.httpGet.path)).status).toBe(200);
+      expect((await fetch(base + c.readinessProbe.httpGet.path)).status).toBe(200);
+      draining = true;
+      expect((await fetch(base + c.readinessProbe.httpGet.path)).status).toBe(503);
+      expect((await fetch(`${base}/nonexistent`)).status).toBe(404);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
