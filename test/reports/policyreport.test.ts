@@ -1,80 +1,11 @@
-import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
 import type { Action, Evaluation, ResourceRef } from '../../src/engine/types.js';
 import { buildPolicyReports, writePolicyReports, type ReportFlavor } from '../../src/sinks/reports/policyreport.js';
 import { EVALUATIONS, FINDINGS, fixtureScan } from './fixture.js';
 import { readGolden } from './golden.js';
+import { checkReport } from './schemas.js';
 
-// JSON Schemas transcribed from the CRDs' openAPIV3Schema: wgpolicyk8s.io v1alpha2
-// PolicyReport/ClusterPolicyReport (as Kyverno ships it) and openreports.io v1alpha1
-// Report/ClusterReport. additionalProperties:false stands for structural pruning: the API
-// server would silently drop a field the CRD does not declare, so writing one is a bug.
-const objectReference = {
-  type: 'object',
-  additionalProperties: false,
-  properties: Object.fromEntries(['apiVersion', 'fieldPath', 'kind', 'name', 'namespace', 'resourceVersion', 'uid'].map((k) => [k, { type: 'string' }])),
-};
-const labelSelector = {
-  type: 'object',
-  properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } }, matchExpressions: { type: 'array' } },
-};
-const resultSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['policy'],
-  properties: {
-    category: { type: 'string' },
-    message: { type: 'string' },
-    policy: { type: 'string' },
-    properties: { type: 'object', additionalProperties: { type: 'string' } },
-    resourceSelector: labelSelector,
-    resources: { type: 'array', items: objectReference },
-    result: { enum: ['pass', 'fail', 'warn', 'error', 'skip'] },
-    rule: { type: 'string' },
-    scored: { type: 'boolean' },
-    severity: { enum: ['critical', 'high', 'low', 'medium', 'info'] },
-    source: { type: 'string' },
-    timestamp: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['nanos', 'seconds'],
-      properties: { nanos: { type: 'integer', minimum: 0, maximum: 999_999_999 }, seconds: { type: 'integer' } },
-    },
-  },
-};
-function reportSchema(flavor: ReportFlavor) {
-  const [apiVersion, kinds] = flavor === 'wgpolicyk8s' ? ['wgpolicyk8s.io/v1alpha2', ['PolicyReport', 'ClusterPolicyReport']] : ['openreports.io/v1alpha1', ['Report', 'ClusterReport']];
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['apiVersion', 'kind', 'metadata'],
-    properties: {
-      apiVersion: { const: apiVersion },
-      kind: { enum: kinds },
-      metadata: {
-        type: 'object',
-        required: ['name'],
-        properties: { name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' }, namespace: { type: 'string' }, labels: { type: 'object', additionalProperties: { type: 'string' } } },
-      },
-      results: { type: 'array', items: resultSchema },
-      scope: objectReference,
-      scopeSelector: labelSelector,
-      summary: {
-        type: 'object',
-        additionalProperties: false,
-        properties: Object.fromEntries(['error', 'fail', 'pass', 'skip', 'warn'].map((k) => [k, { type: 'integer', minimum: 0 }])),
-      },
-      // openreports.io adds a report-level source and configuration; v1alpha2 has neither.
-      ...(flavor === 'openreports' ? { source: { type: 'string' }, configuration: { type: 'object' } } : {}),
-    },
-  };
-}
-const ajv = new Ajv({ allErrors: true, strict: false });
-const validators = { wgpolicyk8s: ajv.compile(reportSchema('wgpolicyk8s')), openreports: ajv.compile(reportSchema('openreports')) };
-const check = (flavor: ReportFlavor, doc: unknown) => {
-  const v = validators[flavor];
-  return [v(doc), (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
-};
+const check = (flavor: ReportFlavor, doc: unknown) => checkReport[flavor](doc);
 
 const at = new Date('2026-11-25T17:45:00.123Z');
 type Report = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels: Record<string, string> }; source?: string; summary: Record<string, number>; results: Array<Record<string, any>> };
