@@ -2,6 +2,7 @@
 // tenantOf(), the result diffed with fast-json-patch as the webhook does.
 import fc from 'fast-check';
 import fastJsonPatch from 'fast-json-patch';
+import { NodePortReservations } from '../../src/cluster/allocator.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import type { CompiledPolicy, PortPolicySpec, Protocol } from '../../src/engine/policy/model.js';
 import { remediate, type RemediationInput, type RemediationResult } from '../../src/engine/remediate.js';
@@ -274,6 +275,27 @@ describe('remediate: node ports', () => {
     const inUse = new Set(Array.from({ length: 100 }, (_, i) => 31000 + i));
     const result = run(service({ type: 'LoadBalancer', ports: [{ port: 443 }] }), [both], { allocator: new LowestFreeAllocator(inUse) });
     expect(result.denial).toMatch(/tenant team-a's NodePort slice 31000-31099 is full/);
+  });
+
+  it('with the webhook\'s real allocator: random ports of the slice, never one twice, none reserved for dryRun', () => {
+    const inUse = new Set([31003, 31050]);
+    const reservations = new NodePortReservations(() => inUse);
+    const held: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      const svc = service({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', ports: [{ port: 80 }, { port: 443, nodePort: 31077 }] }, `web-${i}`);
+      const result = run(svc, [both], { allocator: reservations.forRequest({ dryRun: false }) });
+      const spec = result.object.spec as { ports: { nodePort: number }[]; healthCheckNodePort: number };
+      held.push(spec.ports[0].nodePort, spec.healthCheckNodePort);
+    }
+    expect(new Set(held).size).toBe(held.length);
+    for (const p of held) {
+      expect(p).toBeGreaterThanOrEqual(31000);
+      expect(p).toBeLessThanOrEqual(31099);
+      expect([31003, 31050, 31077]).not.toContain(p);
+    }
+    const before = reservations.size;
+    run(service({ type: 'NodePort', ports: [{ port: 80 }] }), [both], { allocator: reservations.forRequest({ dryRun: true }) });
+    expect(reservations.size).toBe(before);
   });
 
   it('needs the policy switch: with remediation off nothing is allocated', () => {
