@@ -12,8 +12,9 @@ import { formatRange, inRange } from '../ports.js';
 import type { PortEntry } from '../policy/model.js';
 import type { Rule, RuleFinding } from './rule.js';
 
-// With assumed node addresses, an ipBlock counts as broad from /16 (IPv4) or /48 (IPv6) up:
-// a /16 spans a typical cluster's node subnet, a /48 a typical IPv6 site allocation (RFC 6177).
+// Thresholds from the rule's specification (issue 2): with assumed node addresses an ipBlock
+// counts as broad from /16 (IPv4) or /48 (IPv6) up, so a /16 covers a typical cluster's node
+// subnet and a /48 a typical IPv6 site allocation (RFC 6177); host-policy CIDR sources alike.
 const BROAD_PREFIX = { 4: 16, 6: 48 } as const;
 
 // Cilium entities that contain the nodes (host = the local node, remote-node = the others,
