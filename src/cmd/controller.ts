@@ -1,4 +1,62 @@
-import { UsageError } from './exit.js';
-export async function runController(_opts: Record<string, unknown>): Promise<number> {
-  throw new UsageError('controller is not implemented yet');
+// `portcullis controller`: the background audit. Loads the fallback policies, connects to the
+// cluster (in-cluster service account, or the kubeconfig and --context), starts the caches,
+// the leader election and the ops server, and on SIGTERM/SIGINT stops writing, hands the
+// Lease over and exits.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { pino } from 'pino';
+import { startController } from '../controller/controller.js';
+import { controllerConfig } from '../controller/config.js';
+import { controllerRegistry, startOpsServer } from '../controller/ops.js';
+import { connectKube } from '../k8s/client.js';
+import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
+import { EXIT_CLEAN, EXIT_USAGE } from './exit.js';
+
+export async function runController(opts: Record<string, unknown>): Promise<number> {
+  const config = controllerConfig(opts);
+  const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  const defaults = await loadDefaultSpec();
+  const loaded = await loadPolicyPaths(config.policyPaths, defaults);
+  for (const w of loaded.warnings) log.warn({ policy: formatPolicyError(w) }, 'policy warning');
+  if (loaded.errors.length > 0) {
+    for (const e of loaded.errors) process.stderr.write(`${formatPolicyError(e)}\n`);
+    return EXIT_USAGE;
+  }
+  let client;
+  try {
+    client = await connectKube({ context: config.kubeContext ?? undefined });
+  } catch (err) {
+    process.stderr.write(`portcullis: controller: cannot configure the Kubernetes client: ${(err as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const controller = startController({
+    client,
+    defaults,
+    filePolicies: loaded.policies,
+    flavor: config.flavor,
+    leaseNamespace: config.leaseNamespace,
+    leaseName: config.leaseName,
+    // The pod name (hostname in a pod) says which replica leads; the suffix keeps a restarted
+    // container from mistaking its predecessor's lease for its own.
+    identity: `${hostname()}-${randomBytes(3).toString('hex')}`,
+    leaseDurationMs: config.leaseDurationMs,
+    renewDeadlineMs: config.renewDeadlineMs,
+    retryPeriodMs: config.retryPeriodMs,
+    debounceMs: config.debounceMs,
+    writeQps: config.writeQps,
+    writeBurst: config.writeBurst,
+    tuning: { pageSize: config.pageSize },
+    log,
+  });
+  const ops = await startOpsServer(config.metricsPort, controller.synced, controllerRegistry(controller));
+  log.info({ server: client.server, metricsPort: ops.port, identity: controller.identity, policies: loaded.policies.map((p) => p.name) }, 'controller started');
+  await new Promise<void>((resolve) => {
+    const done = () => resolve();
+    process.once('SIGTERM', done);
+    process.once('SIGINT', done);
+  });
+  log.info({}, 'shutting down: releasing the lease');
+  await controller.stop();
+  await ops.close();
+  return EXIT_CLEAN;
 }

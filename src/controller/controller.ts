@@ -1,0 +1,318 @@
+// The background audit: informers over every kind the engine checks, a set of dirty scopes
+// (a namespace, or null for cluster-scoped objects), and one loop that re-evaluates a dirty
+// scope from the caches and hands its reports to the writer. An object change dirties its
+// namespace; a namespace relabel dirties that namespace; a policy change or a change of node
+// addresses dirties everything. Pods, ReplicaSets and Jobs controlled by a workload are
+// dropped as they arrive (see strip.ts): their owner's template is audited once instead, so
+// the cost follows the number of workloads, not pods. Every replica keeps its caches warm;
+// only the Lease holder writes.
+import { randomBytes } from 'node:crypto';
+import { evaluate } from '../engine/evaluate.js';
+import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
+import type { ClusterFacts, Evaluation, Labels, ResourceRef } from '../engine/types.js';
+import type { KubeClient } from '../k8s/client.js';
+import { AUDITED, NAMESPACES, NODES } from '../k8s/resources.js';
+import { buildPolicyReports, type ReportFlavor } from '../sinks/reports/policyreport.js';
+import { Informer } from '../cluster/informer.js';
+import { silentLog, type Log } from '../cluster/log.js';
+import { PolicySet, type InformerTuning } from '../cluster/policies.js';
+import { strip, type Cached } from '../cluster/strip.js';
+import { LeaderElector } from './leader.js';
+import { ReportWriter } from './report-writer.js';
+
+export interface ControllerOptions {
+  client: KubeClient;
+  /** The shipped default policy's spec, for PortPolicy objects' omitted fields. */
+  defaults: PortPolicySpec;
+  /** --policy files (or the shipped default): in force while no valid PortPolicy object exists. */
+  filePolicies: readonly CompiledPolicy[];
+  flavor?: ReportFlavor;
+  leaseNamespace: string;
+  leaseName?: string;
+  /** Unique per replica; the pod name (HOSTNAME) plus a random suffix by default. */
+  identity?: string;
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Changes are gathered this long before a scope is evaluated again. */
+  debounceMs?: number;
+  writeQps?: number;
+  writeBurst?: number;
+  maxResultsPerReport?: number;
+  tuning?: InformerTuning;
+  log?: Log;
+  now?: () => Date;
+}
+
+export interface ControllerStats {
+  auditRuns: number;
+  scopesAudited: number;
+  lastAuditSeconds: number;
+  writes: Record<'create' | 'update' | 'delete', { ok: number; error: number }>;
+  /** `rule|action` → findings, summed over scopes. */
+  findings: Map<string, number>;
+}
+
+export interface Controller {
+  synced(): boolean;
+  isLeader(): boolean;
+  /** Resolves once this replica, as leader, has written a complete first report set. */
+  firstReportSet: Promise<void>;
+  /** Resolves when nothing is dirty and no audit is running (tests). */
+  idle(): Promise<void>;
+  informers(): readonly Informer<Cached>[];
+  readonly stats: ControllerStats;
+  readonly identity: string;
+  /** Stops writing, releases the Lease, stops the watches. */
+  stop(): Promise<void>;
+}
+
+const refKey = (r: ResourceRef) => `${r.apiVersion}|${r.kind}|${r.name}`;
+
+export function startController(opts: ControllerOptions): Controller {
+  const { client } = opts;
+  const log = opts.log ?? silentLog;
+  const now = opts.now ?? (() => new Date());
+  const flavor = opts.flavor ?? 'wgpolicyk8s';
+  const debounceMs = opts.debounceMs ?? 1000;
+  const identity = opts.identity ?? `portcullis-controller-${randomBytes(4).toString('hex')}`;
+  const stats: ControllerStats = {
+    auditRuns: 0,
+    scopesAudited: 0,
+    lastAuditSeconds: 0,
+    writes: { create: { ok: 0, error: 0 }, update: { ok: 0, error: 0 }, delete: { ok: 0, error: 0 } },
+    findings: new Map(),
+  };
+  const findingsByScope = new Map<string | null, Map<string, number>>();
+
+  const dirty = new Set<string | null>();
+  let allDirty = true;
+  let leading = false;
+  let writerReady = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  let flushing: Promise<void> | null = null;
+  let idleWaiters: (() => void)[] = [];
+  let resolveFirst!: () => void;
+  const firstReportSet = new Promise<void>((r) => (resolveFirst = r));
+  let firstDone = false;
+
+  const markDirty = (scope: string | null) => {
+    dirty.add(scope);
+    schedule();
+  };
+  const markAll = () => {
+    allDirty = true;
+    schedule();
+  };
+
+  const tuning = { ...opts.tuning, log };
+  const policySet = new PolicySet({ client, defaults: opts.defaults, log, tuning, writeStatus: true, onChange: markAll });
+
+  const namespaces = new Informer<Cached>({
+    ...tuning,
+    client,
+    type: NAMESPACES,
+    strip: (raw) => strip(NAMESPACES, raw),
+    onChange: (type, o, old) => {
+      if (type === 'update' && JSON.stringify(o.metadata.labels ?? {}) === JSON.stringify(old?.metadata.labels ?? {})) return;
+      markDirty(o.metadata.name);
+    },
+  });
+  let addresses: readonly string[] = [];
+  let addressesStale = true;
+  const nodes = new Informer<Cached>({
+    ...tuning,
+    client,
+    type: NODES,
+    strip: (raw) => strip(NODES, raw),
+    onChange: (type, o, old) => {
+      if (type === 'update' && JSON.stringify(o.addresses) === JSON.stringify(old?.addresses)) return;
+      addressesStale = true;
+      markAll();
+    },
+  });
+  const audited = AUDITED.map(
+    (type) =>
+      new Informer<Cached>({
+        ...tuning,
+        client,
+        type,
+        strip: (raw) => strip(type, raw),
+        onChange: (_t, o) => markDirty(type.namespaced ? (o.metadata.namespace ?? null) : null),
+      }),
+  );
+  const all = [policySet.informer, namespaces, nodes, ...audited];
+
+  const facts: ClusterFacts = {
+    namespaceLabels: (ns: string): Labels | undefined => {
+      const o = namespaces.get(null, ns);
+      return o ? (o.metadata.labels ?? {}) : undefined;
+    },
+    get nodeAddresses() {
+      if (addressesStale) {
+        addresses = [...new Set([...nodes.values()].flatMap((n) => (n.addresses as string[] | undefined) ?? []))].sort();
+        addressesStale = false;
+      }
+      return addresses;
+    },
+  };
+
+  const writer = new ReportWriter({
+    client,
+    flavor,
+    qps: opts.writeQps,
+    burst: opts.writeBurst,
+    log,
+    onWrite: (op, ok) => stats.writes[op][ok ? 'ok' : 'error']++,
+  });
+
+  const synced = () => all.every((i) => i.synced());
+
+  function activePolicies(): readonly CompiledPolicy[] {
+    return policySet.policies() ?? opts.filePolicies;
+  }
+
+  function evaluateScope(scope: string | null, policies: readonly CompiledPolicy[]): { evaluations: Evaluation[]; uids: Map<string, string> } {
+    const evaluations: Evaluation[] = [];
+    const uids = new Map<string, string>();
+    for (const inf of audited) {
+      if (inf.type.namespaced === (scope === null)) continue;
+      for (const object of inf.inNamespace(scope)) {
+        const e = evaluate({ object, namespace: scope, source: null }, policies, facts);
+        evaluations.push(e);
+        if (object.metadata.uid) uids.set(refKey(e.resource), object.metadata.uid as string);
+      }
+    }
+    return { evaluations, uids };
+  }
+
+  function countFindings(scope: string | null, evaluations: readonly Evaluation[]) {
+    const old = findingsByScope.get(scope);
+    for (const [k, n] of old ?? []) stats.findings.set(k, (stats.findings.get(k) ?? 0) - n);
+    const counts = new Map<string, number>();
+    for (const e of evaluations) for (const f of e.findings) counts.set(`${f.rule}|${f.action}`, (counts.get(`${f.rule}|${f.action}`) ?? 0) + 1);
+    for (const [k, n] of counts) stats.findings.set(k, (stats.findings.get(k) ?? 0) + n);
+    if (counts.size) findingsByScope.set(scope, counts);
+    else findingsByScope.delete(scope);
+  }
+
+  function allScopes(): Set<string | null> {
+    const scopes = new Set<string | null>([null]);
+    for (const inf of audited) for (const ns of inf.namespaces()) scopes.add(ns === '' ? null : ns);
+    for (const s of writer.scopes()) scopes.add(s);
+    return scopes;
+  }
+
+  function schedule() {
+    if (stopped || timer || flushing) return;
+    timer = setTimeout(() => {
+      timer = null;
+      flushing = flush().finally(() => {
+        flushing = null;
+        // Only a writer works through dirty scopes; a follower keeps them for when it leads.
+        if ((dirty.size > 0 || allDirty) && leading && writerReady && synced()) schedule();
+        else if (dirty.size === 0 && !allDirty) for (const w of idleWaiters.splice(0)) w();
+      });
+    }, debounceMs);
+  }
+
+  async function flush(): Promise<void> {
+    if (!leading || !writerReady || !synced()) return;
+    const complete = allDirty;
+    const scopes = allDirty ? allScopes() : new Set(dirty);
+    allDirty = false;
+    dirty.clear();
+    const started = process.hrtime.bigint();
+    const policies = activePolicies();
+    let failed = false;
+    for (const scope of scopes) {
+      if (!leading || stopped) {
+        // Leadership moved on: whoever leads next audits everything anyway.
+        return;
+      }
+      const { evaluations, uids } = evaluateScope(scope, policies);
+      countFindings(scope, evaluations);
+      const reports = buildPolicyReports(evaluations, { generatedAt: now(), flavor, maxResults: opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
+      try {
+        await writer.reconcile(scope, reports, () => !leading || stopped);
+      } catch (err) {
+        failed = true;
+        dirty.add(scope);
+        log.warn({ namespace: scope, err: (err as Error).message }, 'cannot write reports; will retry');
+      }
+      stats.scopesAudited++;
+    }
+    stats.auditRuns++;
+    stats.lastAuditSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    log.info({ scopes: scopes.size, seconds: stats.lastAuditSeconds, writes: writer.writes }, 'audit run complete');
+    if (complete && !failed && !firstDone && leading) {
+      firstDone = true;
+      resolveFirst();
+    }
+  }
+
+  const elector = new LeaderElector({
+    client,
+    namespace: opts.leaseNamespace,
+    name: opts.leaseName ?? 'portcullis-controller',
+    identity,
+    leaseDurationMs: opts.leaseDurationMs,
+    renewDeadlineMs: opts.renewDeadlineMs,
+    retryPeriodMs: opts.retryPeriodMs,
+    log,
+    onStartedLeading: () => {
+      leading = true;
+      void (async () => {
+        // Compare against what the cluster holds, so a new leader rewrites only what changed.
+        for (let delay = 200; leading && !stopped; delay = Math.min(delay * 2, 10_000)) {
+          try {
+            await writer.loadExisting();
+            writerReady = true;
+            markAll();
+            return;
+          } catch (err) {
+            log.warn({ err: (err as Error).message }, 'cannot list existing reports; retrying');
+            await new Promise((r) => setTimeout(r, delay));
+          }
+        }
+      })();
+    },
+    onStoppedLeading: async () => {
+      leading = false;
+      writerReady = false;
+      // Exactly one writer: wait for a write in flight before the Lease may move on.
+      await flushing;
+    },
+  });
+
+  all.forEach((i) => i.start());
+  void Promise.all(all.map((i) => i.whenSynced())).then(() => {
+    log.info({ objects: audited.reduce((n, i) => n + i.size, 0) }, 'caches synced');
+    schedule();
+  });
+  elector.start();
+
+  return {
+    synced,
+    isLeader: () => leading,
+    firstReportSet,
+    identity,
+    stats,
+    informers: () => all,
+    idle: () =>
+      new Promise<void>((resolve) => {
+        if (!timer && !flushing && dirty.size === 0 && !allDirty) resolve();
+        else idleWaiters.push(resolve);
+      }),
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      timer = null;
+      await elector.stop();
+      await flushing;
+      await Promise.all(all.map((i) => i.stopped()));
+      for (const w of idleWaiters.splice(0)) w();
+    },
+  };
+}

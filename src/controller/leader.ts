@@ -1,0 +1,188 @@
+// Leader election over a coordination.k8s.io/v1 Lease, as client-go's leaderelection does:
+// the holder renews the Lease every retry period; another replica takes it over only after it
+// has seen the same renewTime for a whole lease duration on its own clock (so clock skew
+// between nodes does not matter); every write carries the resourceVersion it read, so two
+// candidates racing for an expired Lease get one success and one 409 Conflict. The holder
+// stops acting as leader when it has not renewed for renewDeadline, which is shorter than the
+// lease duration: it has stopped writing before anyone else may start. On shutdown the holder
+// releases the Lease (empty holderIdentity), and a waiting replica takes over at once.
+import { ApiError, type KubeClient } from '../k8s/client.js';
+import { collectionPath, LEASES, objectPath } from '../k8s/resources.js';
+import { silentLog, type Log } from '../cluster/log.js';
+
+export interface LeaderElectionOptions {
+  client: KubeClient;
+  namespace: string;
+  name: string;
+  /** Unique per replica: the pod name plus a random suffix. */
+  identity: string;
+  /** client-go's defaults: 15 s, 10 s, 2 s. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  onStartedLeading: () => void;
+  /** Called when leadership is lost or released; the caller must stop writing first. */
+  onStoppedLeading: () => void | Promise<void>;
+  now?: () => number;
+  log?: Log;
+}
+
+interface LeaseSpec {
+  holderIdentity?: string;
+  leaseDurationSeconds?: number;
+  acquireTime?: string;
+  renewTime?: string;
+  leaseTransitions?: number;
+}
+
+interface Lease {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace: string; resourceVersion?: string };
+  spec: LeaseSpec;
+}
+
+// Lease times are MicroTime: RFC 3339 with microseconds.
+const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+
+export class LeaderElector {
+  private leader = false;
+  private readonly stopSignal = new AbortController();
+  private loop: Promise<void> | null = null;
+  private observed: { record: string; at: number } | null = null;
+  private lastRenew = 0;
+  private readonly leaseDurationMs: number;
+  private readonly renewDeadlineMs: number;
+  private readonly retryPeriodMs: number;
+  private readonly now: () => number;
+  private readonly log: Log;
+
+  constructor(private readonly opts: LeaderElectionOptions) {
+    this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
+    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
+    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error('renewDeadline must be shorter than the lease duration');
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log ?? silentLog;
+  }
+
+  isLeader(): boolean {
+    return this.leader;
+  }
+
+  start(): this {
+    this.loop ??= this.run();
+    return this;
+  }
+
+  /** Stops campaigning; a leader stops leading, then releases the Lease. */
+  async stop(): Promise<void> {
+    this.stopSignal.abort();
+    await this.loop;
+    if (this.leader) {
+      this.leader = false;
+      await this.opts.onStoppedLeading();
+      await this.release();
+    }
+  }
+
+  private path(): string {
+    return objectPath(LEASES, this.opts.namespace, this.opts.name);
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.stopSignal.signal;
+    while (!signal.aborted) {
+      let ok = false;
+      try {
+        ok = await this.tryAcquireOrRenew();
+      } catch (err) {
+        this.log.warn({ lease: this.opts.name, err: (err as Error).message }, 'lease request failed');
+      }
+      if (signal.aborted) break;
+      const t = this.now();
+      if (ok) {
+        this.lastRenew = t;
+        if (!this.leader) {
+          this.leader = true;
+          this.log.info({ lease: this.opts.name, identity: this.opts.identity }, 'became leader');
+          this.opts.onStartedLeading();
+        }
+      } else if (this.leader && t - this.lastRenew >= this.renewDeadlineMs) {
+        this.leader = false;
+        this.log.warn({ lease: this.opts.name, identity: this.opts.identity }, 'lost leadership: could not renew the lease in time');
+        await this.opts.onStoppedLeading();
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.leader ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2));
+        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+      });
+    }
+  }
+
+  private async tryAcquireOrRenew(): Promise<boolean> {
+    const { client, identity, namespace, name } = this.opts;
+    const t = this.now();
+    const seconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
+    let lease: Lease;
+    try {
+      lease = await client.request<Lease>('GET', this.path());
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      const fresh: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace },
+        spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: microTime(t), renewTime: microTime(t), leaseTransitions: 0 },
+      };
+      try {
+        await client.request('POST', collectionPath(LEASES, namespace), fresh);
+        return true;
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 409) return false;
+        throw e;
+      }
+    }
+    const spec = lease.spec ?? {};
+    const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
+    if (this.observed?.record !== record) this.observed = { record, at: t };
+    const holder = spec.holderIdentity ?? '';
+    const heldByOther = holder !== '' && holder !== identity;
+    const duration = (spec.leaseDurationSeconds ?? seconds) * 1000;
+    if (heldByOther && this.observed.at + duration > t) return false;
+    const mine = holder === identity;
+    const next: Lease = {
+      ...lease,
+      spec: {
+        holderIdentity: identity,
+        leaseDurationSeconds: seconds,
+        acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(t),
+        renewTime: microTime(t),
+        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
+      },
+    };
+    try {
+      await client.request('PUT', this.path(), next);
+      return true;
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) return false;
+      throw err;
+    }
+  }
+
+  /** Hands the Lease over: an empty holder lets a waiting replica take it without waiting out the duration. */
+  private async release(): Promise<void> {
+    try {
+      const lease = await this.opts.client.request<Lease>('GET', this.path());
+      if (lease.spec?.holderIdentity !== this.opts.identity) return;
+      const t = this.now();
+      await this.opts.client.request('PUT', this.path(), {
+        ...lease,
+        spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(t), acquireTime: microTime(t) },
+      });
+      this.log.info({ lease: this.opts.name }, 'released the lease');
+    } catch (err) {
+      this.log.warn({ lease: this.opts.name, err: (err as Error).message }, 'could not release the lease; another replica takes over when it expires');
+    }
+  }
+}

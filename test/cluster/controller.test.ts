@@ -1,0 +1,280 @@
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { startController, type Controller, type ControllerOptions } from '../../src/controller/controller.js';
+import { controllerRegistry, startOpsServer } from '../../src/controller/ops.js';
+import type { CompiledPolicy, PortPolicySpec } from '../../src/engine/policy/model.js';
+import { connectKube } from '../../src/k8s/client.js';
+import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
+import { cronJob, deployment, job, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+import { waitFor } from '../support/wait.js';
+
+type Obj = Record<string, any>;
+const PR = 'wgpolicyk8s.io/v1alpha2';
+
+const tenancy = portPolicy('tenancy', {
+  tenants: [
+    { name: 'team-a', namespaceSelector: { matchLabels: { tenant: 'a' } }, nodePortRange: '31000-31099' },
+    { name: 'team-b', namespaceSelector: { matchLabels: { tenant: 'b' } }, nodePortRange: '31100-31199' },
+  ],
+});
+
+/** A small cluster: two tenants' namespaces, kube-system, nodes, workloads with owned pods. */
+function seedCluster(fake: FakeApiServer) {
+  fake.put(namespace('shop', { tenant: 'a' }));
+  fake.put(namespace('kube-system'));
+  fake.put(service('shop', 'web', [30080]));
+  fake.put(deployment('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]));
+  fake.put(replicaSet('shop', 'agent-7d9', [{ containerPort: 10250, hostPort: 10250 }], 'agent'));
+  for (let i = 0; i < 3; i++) fake.put(pod('shop', `agent-7d9-${i}`, [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-7d9' }));
+  fake.put(pod('shop', 'debug', [{ containerPort: 10255, hostPort: 10255 }]));
+  fake.put(cronJob('shop', 'backup', []));
+  fake.put(job('shop', 'backup-123', [], 'backup'));
+  fake.put(pod('shop', 'backup-123-x', [], { apiVersion: 'batch/v1', kind: 'Job', name: 'backup-123' }));
+  fake.put(kubeletEgress('shop', 'to-nodes', '10.0.0.0/24'));
+  fake.put({
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumClusterwideNetworkPolicy',
+    metadata: { name: 'allow-kubelet' },
+    spec: { endpointSelector: {}, egress: [{ toEntities: ['remote-node'], toPorts: [{ ports: [{ port: '10250', protocol: 'TCP' }] }] }] },
+  });
+}
+
+const resultsOf = (report: Obj | undefined) =>
+  ((report?.results ?? []) as Obj[]).map((r) => `${r.resources[0].kind}/${r.resources[0].name} ${r.rule} ${r.result}${r.properties?.tenant ? ` ${r.properties.tenant}` : ''}`);
+const failures = (report: Obj | undefined) => resultsOf(report).filter((r) => / (fail|error)/.test(r));
+const reportWrites = (fake: FakeApiServer, user?: string) =>
+  fake.requests.filter((r) => r.method !== 'GET' && /policyreports/.test(r.path) && (user === undefined || r.user === user));
+
+describe('controller: background audit', () => {
+  let defaults: PortPolicySpec;
+  let filePolicies: CompiledPolicy[];
+  let fake: FakeApiServer;
+  const running: Controller[] = [];
+
+  beforeAll(async () => {
+    defaults = await loadDefaultSpec();
+    filePolicies = (await loadPolicyPaths([], defaults)).policies;
+  });
+  beforeEach(async () => {
+    fake = await FakeApiServer.start();
+  });
+  afterEach(async () => {
+    await Promise.all(running.splice(0).map((c) => c.stop()));
+    await fake.close();
+  });
+
+  async function controller(token = 'a', extra: Partial<ControllerOptions> = {}) {
+    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token }) });
+    const c = startController({
+      client,
+      defaults,
+      filePolicies,
+      leaseNamespace: 'portcullis-system',
+      identity: `controller-${token}`,
+      leaseDurationMs: 1000,
+      renewDeadlineMs: 700,
+      retryPeriodMs: 50,
+      debounceMs: 20,
+      writeQps: 1000,
+      writeBurst: 1000,
+      tuning: { retryDelayMs: 20, pageSize: 3 },
+      ...extra,
+    });
+    running.push(c);
+    return c;
+  }
+
+  it('audits templates once, standalone pods, services and policies, and writes PolicyReports', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    await c.firstReportSet;
+    const shop = fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop');
+    expect(shop?.metadata.labels).toEqual({ 'app.kubernetes.io/managed-by': 'portcullis', 'portcullis.dev/report-scope': 'shop' });
+    // The Deployment's template is audited once: no result for its ReplicaSet or pods; the
+    // CronJob likewise stands for its Job and pod. The standalone pod is audited itself.
+    const kinds = new Set(resultsOf(shop).map((r) => r.split(' ')[0]));
+    expect([...kinds].sort()).toEqual(['CronJob/backup', 'Deployment/agent', 'NetworkPolicy/to-nodes', 'Pod/debug', 'Service/web']);
+    expect(failures(shop)).toEqual(['Deployment/agent hostport-reserved fail', 'Pod/debug hostport-reserved fail']);
+    expect(shop?.summary).toMatchObject({ fail: 2, error: 0 });
+    const result = (shop!.results as Obj[]).find((r) => r.resources[0].name === 'agent' && r.result === 'fail')!;
+    expect(result).toMatchObject({
+      source: 'portcullis',
+      policy: 'default',
+      severity: 'high',
+      properties: { action: 'deny', path: 'spec.template.spec.containers[0].ports[0].hostPort', value: '10250' },
+      resources: [{ apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: 'agent', uid: expect.stringMatching(/^uid-/) }],
+      timestamp: { seconds: expect.any(Number), nanos: expect.any(Number) },
+    });
+    const cluster = fake.get(PR, 'ClusterPolicyReport', null, 'portcullis-cluster');
+    expect(failures(cluster)).toEqual(['CiliumClusterwideNetworkPolicy/allow-kubelet netpol-sensitive-exposure fail']);
+    // Nothing in kube-system is audited, so it gets no report.
+    expect(fake.list(PR, 'PolicyReport', 'kube-system')).toEqual([]);
+  });
+
+  it('writes only changed reports, and a restarted controller rewrites nothing', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    await c.firstReportSet;
+    await c.idle();
+    const initial = reportWrites(fake).length;
+    expect(initial).toBe(2);
+
+    // A change the rules do not see (replicas) re-audits the namespace but writes nothing.
+    const d = fake.get('apps/v1', 'Deployment', 'shop', 'agent')!;
+    fake.put({ ...d, spec: { ...d.spec, replicas: 5 } });
+    await waitFor('re-audit', () => c.stats.scopesAudited >= 3);
+    await c.idle();
+    expect(reportWrites(fake)).toHaveLength(initial);
+
+    // Fixing the violation rewrites exactly that namespace's report.
+    fake.put(deployment('shop', 'agent', [{ containerPort: 8080 }]));
+    await waitFor('report updated', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).length === 1);
+    await c.idle();
+    expect(reportWrites(fake).slice(initial).map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports/portcullis-shop']);
+
+    // A new controller reads the existing reports and finds nothing to write.
+    await c.stop();
+    const c2 = await controller('b');
+    await c2.firstReportSet;
+    await c2.idle();
+    expect(reportWrites(fake, 'b')).toEqual([]);
+  });
+
+  it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
+    fake.put(namespace('big'));
+    for (let i = 0; i < 4; i++) fake.put(service('big', `s${i}`, [30000 + i]));
+    const c = await controller('a', { maxResultsPerReport: 5 });
+    await c.firstReportSet;
+    // 4 services × 2 node-port rules = 8 results → 2 chunks.
+    expect(fake.list(PR, 'PolicyReport', 'big').map((r) => r.metadata.name).sort()).toEqual(['portcullis-big', 'portcullis-big-1']);
+    fake.remove('v1', 'Service', 'big', 's3');
+    fake.remove('v1', 'Service', 'big', 's2');
+    await waitFor('chunk deleted', () => fake.list(PR, 'PolicyReport', 'big').length === 1);
+    fake.remove('v1', 'Service', 'big', 's1');
+    fake.remove('v1', 'Service', 'big', 's0');
+    await waitFor('report deleted', () => fake.list(PR, 'PolicyReport', 'big').length === 0);
+  });
+
+  it('hands leadership over between two instances: exactly one writes', async () => {
+    seedCluster(fake);
+    const a = await controller('a');
+    await a.firstReportSet;
+    const b = await controller('b');
+    await waitFor('b synced', () => b.synced());
+    expect(a.isLeader()).toBe(true);
+    expect(b.isLeader()).toBe(false);
+    fake.put(pod('shop', 'debug2', [{ containerPort: 10248, hostPort: 10248 }]));
+    await waitFor('a writes', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug2 hostport-reserved fail'));
+    expect(reportWrites(fake, 'b')).toEqual([]);
+
+    // Shutdown releases the Lease: b takes over well before the lease duration would expire.
+    const released = Date.now();
+    await a.stop();
+    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec.holderIdentity).toBe('');
+    await waitFor('b leads', () => b.isLeader(), 900);
+    expect(Date.now() - released).toBeLessThan(900);
+    const lease = fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')!;
+    expect(lease.spec).toMatchObject({ holderIdentity: 'controller-b', leaseTransitions: 1, leaseDurationSeconds: 1 });
+    const writesByA = reportWrites(fake, 'a').length;
+    fake.remove('v1', 'Pod', 'shop', 'debug2');
+    await waitFor('b writes', () => !failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug2 hostport-reserved fail'));
+    expect(reportWrites(fake, 'a')).toHaveLength(writesByA);
+    expect(reportWrites(fake, 'b').length).toBeGreaterThan(0);
+  });
+
+  it('takes over from a leader that died without releasing, after the lease duration', async () => {
+    fake.put({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { namespace: 'portcullis-system', name: 'portcullis-controller' },
+      spec: { holderIdentity: 'dead-replica', leaseDurationSeconds: 1, renewTime: new Date().toISOString(), leaseTransitions: 3 },
+    });
+    const c = await controller('a');
+    await waitFor('synced', () => c.synced());
+    expect(c.isLeader()).toBe(false);
+    await waitFor('takeover', () => c.isLeader(), 3000);
+    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec).toMatchObject({ holderIdentity: 'controller-a', leaseTransitions: 4 });
+  });
+
+  it('follows PortPolicy changes and namespace relabels: reports move with the tenant', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    await c.firstReportSet;
+    expect(failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop'))).not.toContainEqual(expect.stringContaining('Service/web'));
+    // A PortPolicy object replaces the file policies: nodePort 30080 lies outside team-a's slice.
+    fake.put(tenancy);
+    await waitFor('policy applied', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Service/web nodeport-range fail team-a'));
+    const policies = new Set((fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')!.results as Obj[]).map((r) => r.policy));
+    expect([...policies]).toEqual(['tenancy']);
+    fake.put(namespace('shop', { tenant: 'b' }));
+    await waitFor('relabelled', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Service/web nodeport-range fail team-b'));
+  });
+
+  it('judges network policies against the Nodes\' addresses', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    await c.firstReportSet;
+    const netpol = () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).filter((r) => r.startsWith('NetworkPolicy/'));
+    // Without nodes the /24 is narrower than the assumed-range threshold (/16): no finding.
+    expect(netpol()).toEqual([]);
+    fake.put(node('node-1', '10.0.0.11'));
+    fake.put(node('node-2', '10.0.0.12'));
+    await waitFor('node-aware finding', () => netpol().length === 1);
+    expect(netpol()).toEqual(['NetworkPolicy/to-nodes netpol-sensitive-exposure fail']);
+  });
+
+  it('recovers from dropped watches and expired versions without losing changes', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    await c.firstReportSet;
+    fake.dropWatches();
+    fake.put(pod('shop', 'late', [{ containerPort: 6443, hostPort: 6443 }]));
+    await waitFor('after reconnect', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/late hostport-reserved fail'));
+    fake.dropWatches();
+    fake.remove('v1', 'Pod', 'shop', 'late');
+    fake.remove('v1', 'Pod', 'shop', 'debug');
+    fake.compact();
+    await waitFor('after relist', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).length === 1);
+    expect(c.informers().some((i) => i.stats.expired > 0)).toBe(true);
+  });
+
+  it('serves /healthz, /readyz and /metrics', async () => {
+    seedCluster(fake);
+    const c = await controller();
+    const ops = await startOpsServer(0, c.synced, controllerRegistry(c), '127.0.0.1');
+    try {
+      const get = async (p: string) => {
+        const r = await fetch(`http://127.0.0.1:${ops.port}${p}`);
+        return { status: r.status, text: await r.text() };
+      };
+      expect(await get('/healthz')).toEqual({ status: 200, text: 'ok\n' });
+      await c.firstReportSet;
+      expect(await get('/readyz')).toEqual({ status: 200, text: 'ok\n' });
+      const metrics = (await get('/metrics')).text;
+      expect(metrics).toContain('portcullis_controller_leader 1');
+      expect(metrics).toContain('portcullis_controller_findings{rule="hostport-reserved",action="deny"} 2');
+      expect(metrics).toContain('portcullis_controller_cached_objects{resource="pods"} 1');
+      expect(metrics).toMatch(/portcullis_controller_report_writes\{operation="create",result="ok"\} 2/);
+      expect(metrics).toContain('process_resident_memory_bytes');
+      expect((await get('/nope')).status).toBe(404);
+    } finally {
+      await ops.close();
+    }
+  });
+
+  it('is not ready until its caches have synced', async () => {
+    fake.forbid = (r) => r.resource === 'nodes';
+    const c = await controller();
+    const ops = await startOpsServer(0, c.synced, controllerRegistry(c), '127.0.0.1');
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await fetch(`http://127.0.0.1:${ops.port}/readyz`);
+      expect([r.status, await r.text()]).toEqual([503, 'caches not synced\n']);
+      expect(c.informers().find((i) => i.type.resource === 'nodes')?.lastError?.message).toMatch(/forbidden/);
+      fake.forbid = () => false;
+      await waitFor('synced', () => c.synced(), 3000);
+    } finally {
+      await ops.close();
+    }
+  });
+});
