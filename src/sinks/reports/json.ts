@@ -1,7 +1,7 @@
 // `--format json`: the stable, versioned contract (schema in json-schema.ts). Field order
 // is fixed here, not inherited from engine types, so an engine refactor cannot change it.
 import type { Finding } from '../../engine/types.js';
-import { findingMessage } from './finding-message.js';
+import { findingMessage } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
 
 function finding(f: Finding) {

@@ -2,8 +2,8 @@
 // One <testsuite> per rule; a <testcase> per finding and per resource that passed or was
 // exempted; findings at or above --fail-on are <failure>s, so the dashboard turns red
 // exactly when the build does; rule errors are <error>s; exemptions are <skipped>.
-import { ACTIONS, RULE_IDS, type Action, type Finding, type ResourceRef, type RuleId } from '../../engine/types.js';
-import { findingMessage } from './finding-message.js';
+import { ACTIONS, RULE_IDS, type Action, type Finding, type RuleId } from '../../engine/types.js';
+import { findingMessage, resourceLabel } from './finding-text.js';
 import type { ScanResult, WriterOptions } from './scan-result.js';
 
 // XML 1.0 allows only these characters (section 2.2); others (terminal escapes in a
@@ -26,7 +26,6 @@ const attrs = (a: Record<string, string | number | undefined>) =>
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');
 
-const resourceName = (r: ResourceRef) => `${r.kind} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name}`;
 
 interface Case {
   name: string;
@@ -43,13 +42,13 @@ function findingCase(f: Finding, threshold: Action): Case {
     `${f.action}: ${message}`,
     `policy: ${f.policy}`,
     `tenant: ${f.tenant ?? '-'}`,
-    `resource: ${f.resource.apiVersion} ${resourceName(f.resource)}`,
+    `resource: ${f.resource.apiVersion} ${resourceLabel(f.resource)}`,
     `path: ${f.path}`,
     `value: ${f.value ?? '-'}`,
     ...(f.source ? [`source: ${f.source.file}:${f.source.line}`] : []),
   ].join('\n');
   const base = {
-    name: `${resourceName(f.resource)} ${f.path}${f.value === null ? "" : ` (${f.value})`}`,
+    name: `${resourceLabel(f.resource)} ${f.path}${f.value === null ? '' : ` (${f.value})`}`,
     classname: `${f.policy}.${f.rule}`,
     file: f.source?.file,
     line: f.source?.line,
@@ -93,7 +92,7 @@ export function writeJunit(result: ScanResult, options: WriterOptions = {}): str
   for (const e of result.evaluations ?? []) {
     for (const o of e.outcomes) {
       const c: Case = {
-        name: resourceName(e.resource),
+        name: resourceLabel(e.resource),
         classname: `${o.policy}.${o.rule}`,
         file: e.source?.file,
         line: e.source?.line,

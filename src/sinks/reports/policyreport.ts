@@ -4,7 +4,7 @@
 // its objects as YAML, the controller (issue 5) writes the same objects to the cluster.
 import { stringify } from 'yaml';
 import type { Action, Evaluation, Finding, KubeObject, ResourceRef, RuleId } from '../../engine/types.js';
-import { findingMessage } from './finding-message.js';
+import { findingMessage } from './finding-text.js';
 import type { ScanResult } from './scan-result.js';
 
 export type ReportFlavor = 'wgpolicyk8s' | 'openreports';
@@ -68,7 +68,7 @@ interface Sortable {
   result: ReportResult;
 }
 
-/** Lists, when a scan kept no evaluations: every finding's resource, without pass results. */
+/** When a scan kept no evaluations: one per resource with findings, so reports hold violations only. */
 function evaluationsFromFindings(findings: readonly Finding[]): Evaluation[] {
   const byResource = new Map<string, Evaluation>();
   for (const f of findings) {

@@ -3,7 +3,7 @@
 // `level` to severity, and keeps one alert per partialFingerprints across runs.
 import { createHash } from 'node:crypto';
 import type { Action, Finding, RuleAction, RuleId } from '../../engine/types.js';
-import { findingMessage } from './finding-message.js';
+import { findingMessage, resourceLabel } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
 
 /** What SARIF needs from the rule registry (src/engine/rules/index.ts). */
@@ -62,7 +62,7 @@ const levelOf = (a: Action): Level => LEVEL[a];
 
 function result(f: Finding, ruleIndex: Map<string, number>) {
   const r = f.resource;
-  const where = `${r.kind} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name}`;
+  const where = resourceLabel(r);
   const logical = { fullyQualifiedName: `${where} ${f.path}`, kind: 'resource' };
   const index = ruleIndex.get(f.rule);
   return {

@@ -2,13 +2,12 @@
 // there is no file, as in cluster scans), columns aligned across the whole report, then
 // input errors and one summary line. Colour only when the caller asks for it.
 import pc from 'picocolors';
-import type { Action, Finding, ResourceRef } from '../../engine/types.js';
-import { findingMessage } from './finding-message.js';
+import type { Action, Finding } from '../../engine/types.js';
+import { findingMessage, resourceLabel } from './finding-text.js';
 import type { ScanResult, WriterOptions } from './scan-result.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
-const resourceName = (r: ResourceRef) => `${r.kind} ${r.namespace === null ? '' : `${r.namespace}/`}${r.name}`;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
@@ -33,7 +32,7 @@ export function writeTable(result: ScanResult, options: WriterOptions = {}): str
   const c = pc.createColors(options.color ?? false);
   const groups = new Map<string, Row[]>();
   for (const f of result.findings) {
-    const key = f.source ? f.source.file : resourceName(f.resource);
+    const key = f.source ? f.source.file : resourceLabel(f.resource);
     const rows = groups.get(key) ?? [];
     rows.push({
       line: f.source ? String(f.source.line) : '-',
@@ -41,7 +40,7 @@ export function writeTable(result: ScanResult, options: WriterOptions = {}): str
       actionStyle: actionStyle(c, f),
       rule: f.rule,
       policy: f.policy,
-      resource: resourceName(f.resource),
+      resource: resourceLabel(f.resource),
       path: f.path,
       message: findingMessage(f),
     });
