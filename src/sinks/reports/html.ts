@@ -9,7 +9,7 @@ import { formatRange, inRange, rangeSize } from '../../engine/ports.js';
 import { ACTIONS, RULE_IDS } from '../../engine/types.js';
 import type { Action, Finding } from '../../engine/types.js';
 import { esc } from './html/escape.js';
-import { DEFS, SHAPES, legend, nodePortSvg, overviewSvg } from './html/map.js';
+import { DEFS, icon, legend, overviewSvg, rangeSvg, slicesSpan } from './html/map.js';
 import { marks, resourceKey, tenantLookup, type Mark, type MarkUse } from './html/model.js';
 import { JS } from './html/script.js';
 import { CSS } from './html/style.js';
@@ -23,9 +23,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 /** A field path that may wrap after each dot: spec.<wbr>template.<wbr>spec… */
 const escPath = (path: string) => esc(path).replace(/\./g, '.<wbr>');
 const objectName = (r: { kind: string; namespace: string | null; name: string }) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
-const actionIcon = (a: Action | 'ok') =>
-  `<svg class="ico" viewBox="-8 -8 16 16" aria-hidden="true"><g class="k-${a}">${SHAPES[a]}</g></svg>`;
-const actionText = (a: Action) => `<span class="act act-${a}">${actionIcon(a)} ${a}</span>`;
+const actionText = (a: Action) => `<span class="act act-${a}">${icon(a)} ${a}</span>`;
 
 export const writeHtml: ReportWriter = (result) => {
   const maps = result.policies.map((policy, i) => ({ policy, id: `p${i}`, marks: marks(result, policy.name), tenantOf: tenantLookup(result, policy) }));
@@ -111,6 +109,7 @@ function summary(result: ScanResult): string {
 
 function mapSection(policy: CompiledPolicy, id: string, ms: readonly Mark[], many: boolean): string {
   const violating = ms.filter((m) => m.worst !== null).length;
+  const slices = slicesSpan(policy);
   const catalog = policy.reservedPorts
     .map((e) => `<tr><td><code>${esc(e.name)}</code></td><td class="num">${esc(formatRange(e.range))}</td><td>${esc(e.protocol)}</td><td>${esc(e.component)}</td><td>${esc(e.source ?? '')}</td></tr>`)
     .join('');
@@ -120,7 +119,10 @@ function mapSection(policy: CompiledPolicy, id: string, ms: readonly Mark[], man
     `<p>${plural(ms.length, 'port')} in use on the nodes (${ms.filter((m) => m.lane === 'hostPort').length} hostPort, ${ms.filter((m) => m.lane === 'nodePort').length} nodePort), ` +
     `${violating} with findings. Hover or focus a marker for the objects, fields and findings; in a map, arrow keys move between markers.</p>` +
     `<figure><figcaption>All ports, 0-65535, on a broken axis: each panel is linear, panels are sized for readability, not by port count.</figcaption>${overviewSvg({ policy, marks: ms, id })}</figure>` +
-    `<figure><figcaption>The NodePort range ${esc(formatRange(policy.nodePortRange))} at full width, with each tenant's slice.</figcaption>${nodePortSvg({ policy, marks: ms, id })}</figure>` +
+    `<figure><figcaption>The NodePort range ${esc(formatRange(policy.nodePortRange))} at full width, with each tenant's slice.</figcaption>${rangeSvg({ policy, marks: ms, id }, policy.nodePortRange, 'nodeports')}</figure>` +
+    (slices
+      ? `<figure><figcaption>Zoomed to the tenants' slices, ${esc(formatRange(slices))}.</figcaption>${rangeSvg({ policy, marks: ms, id }, slices, 'slices')}</figure>`
+      : '') +
     `<details class="catalog"><summary>Reserved port catalog of policy ${esc(policy.name)} (${plural(policy.reservedPorts.length, 'entry', 'entries')})</summary>` +
     `<table><thead><tr><th scope="col">Name</th><th scope="col" class="num">Ports</th><th scope="col">Protocol</th><th scope="col">Component</th><th scope="col">Source</th></tr></thead><tbody>${catalog}</tbody></table></details>` +
     `</div>`

@@ -3,7 +3,7 @@
 // slices; markers are the ports in use, with violations drawn as a different shape (and
 // colour), so colour is never the only signal.
 import type { CompiledPolicy, PortEntry } from '../../../engine/policy/model.js';
-import { formatRange } from '../../../engine/ports.js';
+import { formatRange, type PortRange } from '../../../engine/ports.js';
 import { panels, spans, ticks, xMid, xOf, type Panel } from './axis.js';
 import { esc } from './escape.js';
 import type { Lane, Mark } from './model.js';
@@ -58,16 +58,23 @@ function stack(xs: number[]): number[] {
   });
 }
 
-function markersSvg(ms: readonly Mark[], x: (port: number) => number, top: number, view: string): string {
+/**
+ * Markers for one lane. The overview's markers carry the label (<title>); the zoomed lanes
+ * repeat a marker for the same port, and refer to the overview's (data-of) instead of
+ * repeating a label that can list eight objects: that halves the page for large scans.
+ */
+function markersSvg(ms: readonly Mark[], x: (port: number) => number, top: number, view: string, id: string): string {
   const xs = ms.map((m) => x(m.port));
   const rows = stack(xs);
   return ms
     .map((m, i) => {
       const kind = m.worst ?? 'ok';
       const y = top + MARK / 2 + 1 + rows[i] * MARK;
+      const ref = `${id}-${m.lane}-${m.port}`;
+      const label = view === 'overview' ? `<title>${esc(markLabel(m))}</title>` : '';
       return (
-        `<g class="mk k-${kind}" tabindex="0" role="img" data-view="${view}" data-lane="${m.lane}" data-port="${m.port}" data-uses="${m.uses.length}"` +
-        ` data-act="${kind}" transform="translate(${xs[i].toFixed(1)},${y})"><title>${esc(markLabel(m))}</title>${SHAPES[kind]}</g>`
+        `<g class="mk k-${kind}" ${view === 'overview' ? `id="${ref}"` : `data-of="${ref}"`} tabindex="0" role="img" data-view="${view}" data-lane="${m.lane}"` +
+        ` data-port="${m.port}" data-uses="${m.uses.length}" data-act="${kind}" transform="translate(${xs[i].toFixed(1)},${y})">${label}${SHAPES[kind]}</g>`
       );
     })
     .join('');
@@ -129,16 +136,34 @@ export function overviewSvg({ policy, marks, id }: MapInput): string {
   out.push(axis(ps, axisY));
   out.push(`<g class="mks" role="group" aria-label="Ports in use on the nodes">`);
   const lane = (l: Lane) => marks.filter((m) => m.lane === l);
-  out.push(markersSvg(lane('hostPort'), (p) => xMid(ps, p), hostTop, 'overview'));
-  out.push(markersSvg(lane('nodePort'), (p) => xMid(ps, p), nodeTop, 'overview'));
+  out.push(markersSvg(lane('hostPort'), (p) => xMid(ps, p), hostTop, 'overview', id));
+  out.push(markersSvg(lane('nodePort'), (p) => xMid(ps, p), nodeTop, 'overview', id));
   out.push(`</g></svg>`);
   return out.join('');
+}
+
+/**
+ * Where the tenants' slices lie when they cover under a quarter of the NodePort range: at
+ * full NodePort width a 40-port slice is 16 pixels, too small to see which ports are taken.
+ */
+export function slicesSpan(policy: CompiledPolicy): PortRange | null {
+  const slices = policy.tenants.map((t) => t.nodePortRange).filter((r): r is PortRange => r !== null);
+  if (slices.length === 0) return null;
+  const lo = Math.min(...slices.map((r) => r.lo));
+  const hi = Math.max(...slices.map((r) => r.hi));
+  const np = policy.nodePortRange;
+  return (hi - lo + 1) * 4 <= np.hi - np.lo + 1 ? { lo, hi } : null;
 }
 
 /** Shared SVG definitions, once per page: the hatch that marks reserved bands (see style.ts). */
 export const DEFS =
   `<svg class="defs" width="0" height="0" aria-hidden="true"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
-  `<rect width="6" height="6" fill="#fbe3e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b3261e" stroke-width="2.2"/></pattern></defs></svg>`;
+  `<rect width="6" height="6" fill="#fbe3e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b3261e" stroke-width="2.2"/></pattern>` +
+  Object.entries(SHAPES).map(([k, shape]) => `<symbol id="i-${k}" viewBox="-8 -8 16 16"><g class="k-${k}">${shape}</g></symbol>`).join('') +
+  `</defs></svg>`;
+
+/** A marker shape as a small inline icon (legend, tables), drawn from DEFS. */
+export const icon = (kind: keyof typeof SHAPES) => `<svg class="ico" aria-hidden="true"><use href="#i-${kind}"/></svg>`;
 
 /** Estimated width of an 11px label: the page has no font metrics at render time. */
 const textWidth = (text: string) => text.length * 6.4;
@@ -186,9 +211,11 @@ function axis(ps: readonly Panel[], y: number): string {
   return out.join('');
 }
 
-/** The NodePort range at full width: tenant slices labelled, nodePorts and stray hostPorts. */
-export function nodePortSvg({ policy, marks, id }: MapInput): string {
-  const np = policy.nodePortRange;
+/**
+ * A part of the NodePort range at full width (the whole range, or just where the tenants'
+ * slices are): tenant slices labelled, nodePorts, and hostPorts that stray into it.
+ */
+export function rangeSvg({ policy, marks, id }: MapInput, np: PortRange, view: 'nodeports' | 'slices'): string {
   const span = np.hi - np.lo + 1;
   const x = (p: number) => LEFT + ((p - np.lo) / span) * PLOT;
   const xm = (p: number) => LEFT + ((p - np.lo + 0.5) / span) * PLOT;
@@ -200,22 +227,22 @@ export function nodePortSvg({ policy, marks, id }: MapInput): string {
   const height = axisY + 22;
   const out: string[] = [];
   out.push(
-    `<svg class="map" id="${id}-nodeports" viewBox="0 0 ${W} ${height}" role="group" aria-labelledby="${id}-nodeports-title"` +
-      ` data-policy="${esc(policy.name)}"><title id="${id}-nodeports-title">NodePort range ${formatRange(np)} of policy ${esc(policy.name)} at full width: tenant slices as bands, ports in use as markers</title>`,
+    `<svg class="map" id="${id}-${view}" viewBox="0 0 ${W} ${height}" role="group" aria-labelledby="${id}-${view}-title"` +
+      ` data-policy="${esc(policy.name)}"><title id="${id}-${view}-title">${view === 'slices' ? 'Tenant slices' : 'NodePort range'} ${formatRange(np)} of policy ${esc(policy.name)} at full width: tenant slices as bands, ports in use as markers</title>`,
   );
   out.push(`<rect class="panel" x="${LEFT}" y="${sliceTop - 2}" width="${PLOT}" height="${axisY - sliceTop + 2}"/>`);
   out.push(laneLabel('slices', sliceTop + 16), laneLabel('nodePorts', nodeTop + LANE_H / 2 + 4), laneLabel('hostPorts', hostTop + LANE_H / 2 + 4));
   out.push(`<g class="bands">`);
-  out.push(band('b-np', LEFT, sliceTop, PLOT, 24, `NodePort range ${formatRange(np)}`, `data-name="nodeport-range"`));
+  out.push(band('b-np', LEFT, sliceTop, PLOT, 24, `NodePort range ${formatRange(policy.nodePortRange)}`, `data-name="nodeport-range"`));
   // Slice names sit above the bands (a 100-port slice is ~40px wide here), in two rows
   // when neighbours would collide, each with a leader line to its band.
   const rowEnd = [-Infinity, -Infinity];
   const names: string[] = [];
   policy.tenants.forEach((t, i) => {
     const r = t.nodePortRange;
-    if (!r) return;
-    const bx = x(r.lo);
-    const bw = Math.max(2, x(r.hi + 1) - bx);
+    if (!r || r.hi < np.lo || r.lo > np.hi) return;
+    const bx = x(Math.max(r.lo, np.lo));
+    const bw = Math.max(2, x(Math.min(r.hi, np.hi) + 1) - bx);
     out.push(band(`b-ten t${i % TENANT_HUES.length}`, bx, sliceTop, bw, 24, `tenant ${t.name}: NodePort slice ${formatRange(r)}`, `data-tenant="${esc(t.name)}"`));
     const label = `${t.name} ${formatRange(r)}`;
     const w = textWidth(label);
@@ -241,23 +268,22 @@ export function nodePortSvg({ policy, marks, id }: MapInput): string {
   out.push(placeLabels(labels, axisY + 15));
   out.push(`</g><g class="mks" role="group" aria-label="Ports in use in the NodePort range">`);
   const inRange = (m: Mark) => m.port >= np.lo && m.port <= np.hi;
-  out.push(markersSvg(marks.filter((m) => m.lane === 'nodePort' && inRange(m)), xm, nodeTop, 'nodeports'));
-  out.push(markersSvg(marks.filter((m) => m.lane === 'hostPort' && inRange(m)), xm, hostTop, 'nodeports'));
+  out.push(markersSvg(marks.filter((m) => m.lane === 'nodePort' && inRange(m)), xm, nodeTop, view, id));
+  out.push(markersSvg(marks.filter((m) => m.lane === 'hostPort' && inRange(m)), xm, hostTop, view, id));
   out.push(`</g></svg>`);
   return out.join('');
 }
 
-const icon = (shape: string, cls: string) => `<svg class="ico" viewBox="-8 -8 16 16" aria-hidden="true"><g class="${cls}">${shape}</g></svg>`;
 
 /** The key to shapes and bands, in words. */
 export function legend(): string {
   const swatch = (cls: string) => `<svg class="ico sw" viewBox="0 0 24 14" aria-hidden="true"><g class="band ${cls}"><rect width="24" height="14"/></g></svg>`;
   return (
     `<ul class="legend">` +
-    `<li>${icon(SHAPES.ok, 'k-ok')} port in use, no finding</li>` +
-    `<li>${icon(SHAPES.deny, 'k-deny')} violation, action deny</li>` +
-    `<li>${icon(SHAPES.warn, 'k-warn')} violation, action warn</li>` +
-    `<li>${icon(SHAPES.audit, 'k-audit')} violation, action audit</li>` +
+    `<li>${icon('ok')} port in use, no finding</li>` +
+    `<li>${icon('deny')} violation, action deny</li>` +
+    `<li>${icon('warn')} violation, action warn</li>` +
+    `<li>${icon('audit')} violation, action audit</li>` +
     `<li>${swatch('b-res')} reserved port (catalog)</li>` +
     `<li>${swatch('b-np')} NodePort range</li>` +
     `<li>${swatch('b-ten t0')} tenant slice (named in the NodePort lane)</li>` +

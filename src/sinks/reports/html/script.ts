@@ -26,17 +26,20 @@ export const JS = `
     tipFor = null;
   }
 
+  // The <title> becomes the custom tooltip and the accessible name (the browser's own title
+  // tooltip would show late and twice); zoomed-lane markers take their overview marker's.
+  const labels = new Map();
+  for (const t of $$('.mk > title')) labels.set(t.parentNode.id, t.textContent);
+  for (const mk of $$('.mk')) {
+    const label = labels.get(mk.id || mk.dataset.of) || '';
+    mk.dataset.tip = label;
+    mk.setAttribute('aria-label', label);
+    const t = mk.querySelector('title');
+    if (t) t.remove();
+  }
   for (const group of $$('.mks')) {
     const marks = $$('.mk', group);
-    marks.forEach((mk, i) => {
-      const t = mk.querySelector('title');
-      if (t) {
-        mk.dataset.tip = t.textContent;
-        mk.setAttribute('aria-label', t.textContent);
-        t.remove();
-      }
-      mk.setAttribute('tabindex', i === 0 ? '0' : '-1');
-    });
+    marks.forEach((mk, i) => mk.setAttribute('tabindex', i === 0 ? '0' : '-1'));
     group.addEventListener('keydown', (e) => {
       const i = marks.indexOf(e.target);
       if (i < 0) return;
