@@ -153,6 +153,7 @@ describe('remediate: netpolCarveOut with the engine', () => {
     const np = networkPolicy({ egress: [{ to: internal, ports: [{ protocol: 'UDP', port: 2380 }, { protocol: 'TCP', port: 2379 }, { port: 443 }] }] });
     const result = run(np, [etcd]);
     expect(egressOf(result.object)[0].ports).toEqual([{ port: 443 }]);
+    expect(result.changes).toEqual(['spec.egress[0]: carved sensitive node ports 2379-2380/TCP, 2379-2380/UDP out of its ports']);
     expect(exposures(result.object, [etcd])).toEqual([]);
     expect(run(result.object, [etcd]).changes).toEqual([]);
   });

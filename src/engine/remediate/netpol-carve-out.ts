@@ -156,13 +156,15 @@ export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, r
       uncarved.unshift(index);
       continue;
     }
+    // Name only the cuts that took something away (an ANY entry cuts UDP and SCTP too).
+    const taken = describeCuts(ruleCuts.filter((c) => carvePorts(rule.ports, [c]) !== null));
     if (ports.length === 0) {
       egress.splice(index, 1);
       removed = true;
-      changes.push(`spec.egress[${index}]: removed; it allowed only sensitive node ports ${describeCuts(ruleCuts)}`);
+      changes.push(`spec.egress[${index}]: removed; it allowed only sensitive node ports ${taken}`);
     } else {
       rule.ports = ports;
-      changes.push(`spec.egress[${index}]: carved sensitive node ports ${describeCuts(ruleCuts)} out of its ports`);
+      changes.push(`spec.egress[${index}]: carved sensitive node ports ${taken} out of its ports`);
     }
   }
   changes.reverse();
