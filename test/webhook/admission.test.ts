@@ -1,0 +1,378 @@
+// The webhook end to end, as the API server uses it: AdmissionReviews built from manifests,
+// posted over HTTPS to the real server, /mutate's patch applied with the JSON Patch library
+// and the result sent to /validate.
+import fastJsonPatch from 'fast-json-patch';
+import { NamespaceLookupError, type ClusterView } from '../../src/cluster/view.js';
+import type { Labels } from '../../src/engine/types.js';
+import { patchOf, startHarness, TEST_POLICY, type Harness } from './harness.js';
+import { DNS_EGRESS, egressPolicy, logAgent, webPod, webService } from './objects.js';
+import { admissionReview, type Obj } from './reviews.js';
+
+const V1 = 'admission.k8s.io/v1';
+const kubeSystemPod = () => ({ ...webPod({ hostPorts: { metrics: 10250 } }), metadata: { ...webPod().metadata, namespace: 'kube-system' } });
+const manyHostPorts = () => {
+  const pod = webPod();
+  pod.spec.containers[2].ports = Array.from({ length: 15 }, (_, i) => ({ name: `p${i}`, containerPort: 5000 + i, hostPort: 20000 + i, protocol: 'TCP' }));
+  return pod;
+};
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h.close());
+
+/** `- rule (policy test-ports) at path = value: ` — the part of a denial line portcullis writes; the rest is the engine's message. */
+const line = (rule: string, path: string, value: number) => `- ${rule} (policy test-ports) at ${path} = ${value}: `;
+
+describe('CREATE', () => {
+  it.each([
+    { name: 'a clean three-container pod', object: webPod(), allowed: true, denial: null, warnings: [], audit: [] },
+    {
+      name: 'a pod taking the kubelet and k8s-dqlite ports',
+      object: webPod({ hostPorts: { metrics: 10250, https: 9000 } }),
+      allowed: false,
+      denial: {
+        head: 'portcullis denied this Pod: 2 violations',
+        lines: [line('hostport-reserved', 'spec.containers[0].ports[1].hostPort', 9000), line('hostport-reserved', 'spec.containers[1].ports[0].hostPort', 10250)],
+      },
+      warnings: ['hostport-not-allowed', 'hostport-not-allowed'],
+      audit: [],
+    },
+    { name: 'a pod with a host port the tenant may use', object: webPod({ hostPorts: { http: 8080 } }), allowed: true, denial: null, warnings: [], audit: [] },
+    { name: 'a pod with a host port outside the tenant list (warn)', object: webPod({ hostPorts: { 'fb-http': 20000 } }), allowed: true, denial: null, warnings: ['hostport-not-allowed'], audit: [] },
+    { name: 'a kube-system pod on 10250 (exempt)', object: kubeSystemPod(), allowed: true, denial: null, warnings: [], audit: [] },
+    { name: 'a multi-port NodePort Service inside the slice', object: webService(), allowed: true, denial: null, warnings: [], audit: [] },
+    {
+      name: 'a Service outside the slice',
+      object: webService({ nodePorts: [30010, 31500, 30012] }),
+      allowed: false,
+      denial: { head: 'portcullis denied this Service: 1 violation', lines: [line('nodeport-range', 'spec.ports[1].nodePort', 31500)] },
+      warnings: [],
+      audit: [],
+    },
+    { name: 'a NodePort Service of a tenant without node ports (audit)', object: webService({ namespace: 'team-c' }), allowed: true, denial: null, warnings: [], audit: ['nodeport-not-allowed'] },
+    {
+      name: 'a NetworkPolicy opening the kubelet to 0.0.0.0/0',
+      object: egressPolicy(),
+      allowed: false,
+      denial: { head: 'portcullis denied this NetworkPolicy: 1 violation', lines: [line('netpol-sensitive-exposure', 'spec.egress[0]', 10250)] },
+      warnings: [],
+      audit: [],
+    },
+    { name: 'a DNS-only NetworkPolicy', object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), allowed: true, denial: null, warnings: [], audit: [] },
+  ])('$name', async ({ object, allowed, denial, warnings, audit }) => {
+    const res = await h.post('/validate', admissionReview({ object, uid: 'uid-create' }));
+    expect(res.status).toBe(200);
+    expect(res.json.apiVersion).toBe(V1);
+    expect(res.json.kind).toBe('AdmissionReview');
+    const r = res.json.response;
+    expect(r.uid).toBe('uid-create');
+    expect(r.allowed).toBe(allowed);
+    expect(r.patch).toBeUndefined();
+    expect(r.patchType).toBeUndefined();
+    if (denial) {
+      expect(r.status.code).toBe(403);
+      const [head, ...rest] = r.status.message.split('\n');
+      expect(head).toBe(denial.head);
+      expect(rest).toHaveLength(denial.lines.length);
+      denial.lines.forEach((l, i) => expect(rest[i].startsWith(l)).toBe(true));
+      // Every line says what to do, not just what is wrong.
+      for (const l of rest) expect(l).toMatch(/; [a-z].+$/);
+    } else {
+      expect(r.status).toBeUndefined();
+    }
+    expect((r.warnings ?? []).map((w: string) => w.split(/[ :]/)[0])).toEqual(warnings);
+    for (const w of r.warnings ?? []) expect(w.length).toBeLessThanOrEqual(120);
+    expect(Object.keys(r.auditAnnotations ?? {})).toEqual(audit);
+  });
+
+  it('records audit findings as annotations the API server accepts: keys without "/", at most 63 characters', async () => {
+    const res = await h.post('/validate', admissionReview({ object: webService({ namespace: 'team-c' }) }));
+    const annotations = res.json.response.auditAnnotations;
+    for (const key of Object.keys(annotations)) expect(key).toMatch(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/);
+    const value = JSON.parse(annotations['nodeport-not-allowed']);
+    expect(value.map((v: Obj) => [v.policy, v.path, v.value])).toEqual([['test-ports', 'spec.type', null]]);
+    expect(value[0].message).toMatch(/team-c/);
+    expect(res.json.response.allowed).toBe(true);
+    expect(res.json.response.warnings).toBeUndefined();
+  });
+
+  it('keeps warnings few and short: 15 findings give 10 warnings, the last counting the rest', async () => {
+    const res = await h.post('/validate', admissionReview({ object: manyHostPorts() }));
+    const warnings: string[] = res.json.response.warnings;
+    expect(res.json.response.allowed).toBe(true);
+    expect(warnings).toHaveLength(10);
+    expect(warnings[9]).toBe('portcullis: 6 more findings; run portcullis scan on this object to see them all');
+    for (const w of warnings) expect(Array.from(w).length).toBeLessThanOrEqual(120);
+  });
+});
+
+describe('UPDATE', () => {
+  const carried = 'hostport-reserved 10250 predates this update; new Pods from this template will be denied';
+  it.each([
+    { name: 'a new image on a template that already had hostPort 10250', object: logAgent({ image: 'fluent/fluent-bit:4.1' }), oldObject: logAgent(), allowed: true, denied: [], carried: [carried] },
+    {
+      name: 'a container inserted before the offending one (indexes shift, the finding is the same)',
+      object: logAgent({ extraContainer: true }),
+      oldObject: logAgent(),
+      allowed: true,
+      denied: [],
+      carried: [carried],
+    },
+    {
+      name: 'a second reserved host port added',
+      object: logAgent({ hostPorts: [10250, 10255] }),
+      oldObject: logAgent(),
+      allowed: false,
+      denied: ['spec.template.spec.containers[0].ports[1].hostPort = 10255'],
+      carried: [carried],
+    },
+    { name: 'an UPDATE without oldObject is judged as new', object: logAgent(), oldObject: null, allowed: false, denied: ['spec.template.spec.containers[0].ports[0].hostPort = 10250'], carried: [] },
+    {
+      name: 'the offending port moved to another number',
+      object: logAgent({ hostPorts: [10255] }),
+      oldObject: logAgent(),
+      allowed: false,
+      denied: ['spec.template.spec.containers[0].ports[0].hostPort = 10255'],
+      carried: [],
+    },
+  ])('$name', async ({ object, oldObject, allowed, denied, carried: carriedWarnings }) => {
+    const res = await h.post('/validate', admissionReview({ operation: 'UPDATE', object, oldObject, uid: 'uid-update' }));
+    const r = res.json.response;
+    expect(r.uid).toBe('uid-update');
+    expect(r.allowed).toBe(allowed);
+    const lines = r.status ? r.status.message.split('\n').slice(1) : [];
+    expect(lines.map((l: string) => l.replace(/^- hostport-reserved \(policy test-ports\) at (\S+ = \d+):.*$/, '$1'))).toEqual(denied);
+    expect((r.warnings ?? []).filter((w: string) => w.includes('predates this update'))).toEqual(carriedWarnings);
+  });
+});
+
+describe('requests that are allowed untouched', () => {
+  const violating = logAgent({ hostPorts: [10250, 10255] });
+  it.each([
+    { name: 'DELETE of a violating object', review: admissionReview({ operation: 'DELETE', object: violating, uid: 'u' }) },
+    { name: 'the status subresource', review: admissionReview({ operation: 'UPDATE', object: violating, oldObject: violating, subResource: 'status', uid: 'u' }) },
+    {
+      name: 'the scale subresource',
+      review: admissionReview({ operation: 'UPDATE', object: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'team-a' }, spec: { replicas: 5 } }, subResource: 'scale', uid: 'u' }),
+    },
+    { name: 'CONNECT (exec, port-forward)', review: admissionReview({ operation: 'CONNECT', object: { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'] }, uid: 'u' }) },
+  ])('$name', async ({ review }) => {
+    for (const endpoint of ['/validate', '/mutate']) {
+      const res = await h.post(endpoint, review);
+      expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'u', allowed: true } } });
+    }
+  });
+});
+
+describe('dryRun', () => {
+  it.each([
+    { name: 'violating pod', object: webPod({ hostPorts: { metrics: 10250 } }) },
+    { name: 'clean service', object: webService() },
+    { name: 'exposing network policy', object: egressPolicy() },
+  ])('$name: the same answer as a real request', async ({ object }) => {
+    const real = await h.post('/validate', admissionReview({ object, uid: 'same' }));
+    const dry = await h.post('/validate', admissionReview({ object, uid: 'same', dryRun: true }));
+    expect(dry.json).toEqual(real.json);
+  });
+});
+
+describe('/mutate then /validate', () => {
+  const wide = egressPolicy({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ protocol: 'TCP', port: 10000, endPort: 10999 }, { protocol: 'UDP', port: 10250 }] }] });
+  it.each([
+    { name: 'an endPort range spanning the kubelet ports is carved', object: wide, patched: true },
+    { name: 'a rule for 10250 only is removed, Egress stays in effect', object: egressPolicy({ policyTypes: undefined as unknown as string[] }), patched: true },
+    { name: 'a node port outside the cluster range is dropped', object: webService({ nodePorts: [30010, 40000, 30012] }), patched: true },
+    { name: 'a clean pod is left alone', object: webPod(), patched: false },
+    { name: 'a DNS policy is left alone', object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), patched: false },
+  ])('$name', async ({ object, patched }) => {
+    const first = await h.post('/mutate', admissionReview({ object, uid: 'uid-mutate' }));
+    expect(first.status).toBe(200);
+    expect(first.json.response.uid).toBe('uid-mutate');
+    expect(first.json.response.allowed).toBe(true);
+    const patch = patchOf(first.json.response);
+    expect(patch !== null).toBe(patched);
+    const result = patch ? fastJsonPatch.applyPatch(structuredClone(object), patch, true, false).newDocument : object;
+    if (patched) expect(first.json.response.warnings.length).toBeGreaterThan(0);
+
+    const validated = await h.post('/validate', admissionReview({ object: result, uid: 'uid-after' }));
+    expect(validated.json.response).toEqual({ uid: 'uid-after', allowed: true });
+
+    const second = await h.post('/mutate', admissionReview({ object: result, uid: 'uid-again' }));
+    expect(second.json.response).toEqual({ uid: 'uid-again', allowed: true });
+  });
+
+  it('keeps every protocol and every port but the sensitive ones in a carved range', async () => {
+    const res = await h.post('/mutate', admissionReview({ object: wide }));
+    const out = fastJsonPatch.applyPatch(structuredClone(wide), patchOf(res.json.response)!, true, false).newDocument as Obj;
+    const ports = out.spec.egress.flatMap((r: Obj) => r.ports);
+    const opens = (proto: string, n: number) => ports.some((p: Obj) => p.protocol === proto && (p.port === n || (p.port <= n && n <= (p.endPort ?? p.port))));
+    expect([10000, 10249, 10251, 10254, 10256, 10999].every((n) => opens('TCP', n))).toBe(true);
+    expect(opens('TCP', 10250) || opens('TCP', 10255)).toBe(false);
+    expect(opens('UDP', 10250)).toBe(true);
+  });
+});
+
+/** A ClusterView made by hand: the webhook's contract with the in-cluster caches. */
+function fakeView(opts: { labels?: Record<string, Labels>; lookup?: (ns: string) => Promise<Labels | undefined>; inUse?: number[]; synced?: boolean } = {}): ClusterView {
+  return {
+    synced: () => opts.synced ?? true,
+    policies: () => null,
+    namespaceLabels: opts.lookup ?? (async (ns) => opts.labels?.[ns]),
+    nodeAddresses: () => [],
+    nodePortsInUse: () => new Set(opts.inUse ?? []),
+    stop: async () => {},
+  };
+}
+
+describe('in a cluster (ClusterView)', () => {
+  const inGames = () => webService({ namespace: 'games', nodePorts: [30010, 30011, 30012] });
+
+  it.each([
+    { name: 'without a cluster, games is in no tenant', view: null, allowed: true, message: null },
+    { name: 'with the cluster, its label puts games in team-b, whose slice is 30040-30079', view: fakeView({ labels: { games: { tenant: 'team-b' } } }), allowed: false, message: /^portcullis denied this Service: 3 violations\n- nodeport-range/ },
+    {
+      name: 'a failed Namespace read denies, saying so',
+      view: fakeView({ lookup: async () => Promise.reject(new NamespaceLookupError('cannot read Namespace "games": connection refused')) }),
+      allowed: false,
+      message:
+        'portcullis cannot tell the tenant of namespace "games": cannot read Namespace "games": connection refused. Tenants are chosen by namespace labels, so the request is denied rather than judged without them; retry, and ask an admin if it persists.',
+    },
+  ])('$name', async ({ view, allowed, message }) => {
+    const c = await startHarness({ view });
+    try {
+      const res = await c.post('/validate', admissionReview({ object: inGames(), uid: 'g' }));
+      expect(res.status).toBe(200);
+      expect(res.json.response.allowed).toBe(allowed);
+      if (typeof message === 'string') expect(res.json.response.status).toEqual({ code: 403, message });
+      else if (message) expect(res.json.response.status.message).toMatch(message);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('answers within the timeout parameter when the Namespace read hangs', async () => {
+    const c = await startHarness({ view: fakeView({ lookup: () => new Promise(() => {}) }) });
+    try {
+      const started = performance.now();
+      const res = await c.post('/validate', admissionReview({ object: inGames(), uid: 'slow' }), { query: 'timeout=1s' });
+      expect(performance.now() - started).toBeLessThan(1000);
+      expect(res.json.response.allowed).toBe(false);
+      expect(res.json.response.status.message).toMatch(/^portcullis cannot tell the tenant of namespace "games": reading the Namespace took longer than the [78]\d\d ms left\. /);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('/readyz waits for the caches', async () => {
+    let synced = false;
+    const view = { ...fakeView(), synced: () => synced };
+    const c = await startHarness({ view });
+    try {
+      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([503, { ready: false, checks: { policy: true, tls: true, cluster: false, draining: false } }]);
+      synced = true;
+      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([200, { ready: true, checks: { policy: true, tls: true, cluster: true, draining: false } }]);
+      expect(await c.ops('/healthz').then((r) => [r.status, r.json])).toEqual([200, { status: 'ok' }]);
+    } finally {
+      await c.close();
+    }
+  });
+
+  describe('nodePortAllocation from the tenant slice', () => {
+    const policy = TEST_POLICY.replace('dropOutOfRangeNodePort: true', 'dropOutOfRangeNodePort: true\n    nodePortAllocation: true').replace('nodePortRange: "30000-30039"', 'nodePortRange: "30000-30003"');
+    const oneUnnamed = () => {
+      const s = webService({ nodePorts: [undefined, undefined, undefined] });
+      s.spec.ports = s.spec.ports.slice(0, 1);
+      return s;
+    };
+    const allocated = async (c: Harness, dryRun: boolean) => {
+      const res = await c.post('/mutate', admissionReview({ object: oneUnnamed(), dryRun }));
+      if (!res.json.response.allowed) return res.json.response.status.message as string;
+      return patchOf(res.json.response)!.map((op: Obj) => `${op.op} ${op.path} ${op.value}`).join(', ');
+    };
+
+    it('reserves ports for real requests, never for dryRun, and denies when the slice is full', async () => {
+      const c = await startHarness({ policy, view: fakeView({ inUse: [30000] }) });
+      try {
+        // random() is 0: the lowest free port is chosen.
+        expect(await allocated(c, true)).toBe('add /spec/ports/0/nodePort 30001');
+        expect(await allocated(c, true)).toBe('add /spec/ports/0/nodePort 30001');
+        expect(await allocated(c, false)).toBe('add /spec/ports/0/nodePort 30001');
+        expect(await allocated(c, false)).toBe('add /spec/ports/0/nodePort 30002');
+        expect(await allocated(c, true)).toBe('add /spec/ports/0/nodePort 30003');
+        expect(await allocated(c, false)).toBe('add /spec/ports/0/nodePort 30003');
+        expect(await allocated(c, false)).toMatch(/30000-30003/);
+      } finally {
+        await c.close();
+      }
+    });
+  });
+});
+
+describe('telling: logs and metrics', () => {
+  it('logs one line per decision with the request identity, never the object at info', async () => {
+    const c = await startHarness();
+    try {
+      await c.post('/validate', admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'uid-log' }));
+      const lines = c.logs.filter((l) => l.uid === 'uid-log');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatchObject({
+        level: 30,
+        msg: 'admission decision',
+        uid: 'uid-log',
+        endpoint: 'validate',
+        kind: 'Pod',
+        namespace: 'team-a',
+        name: 'web-7d4b9c8f6-*',
+        operation: 'CREATE',
+        dryRun: false,
+        verdict: 'denied',
+        rules: ['hostport-not-allowed', 'hostport-reserved'],
+        status: 200,
+      });
+      expect(typeof lines[0].latencyMs).toBe('number');
+      expect(JSON.stringify(c.logs)).not.toContain('s3cr3t-api-token-do-not-log');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('logs the object at debug level only', async () => {
+    const c = await startHarness({ logLevel: 'debug' });
+    try {
+      await c.post('/validate', admissionReview({ object: webPod(), uid: 'uid-debug' }));
+      const debug = c.logs.filter((l) => l.uid === 'uid-debug' && l.level === 20);
+      expect(debug).toHaveLength(1);
+      expect(debug[0].object.spec.containers[0].env[1].value).toBe('s3cr3t-api-token-do-not-log');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('counts requests, findings and latency', async () => {
+    const c = await startHarness();
+    try {
+      await c.post('/validate', admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }) }));
+      await c.post('/validate', admissionReview({ object: webService({ namespace: 'team-c' }) }));
+      await c.post('/mutate', admissionReview({ object: egressPolicy() }));
+      await c.post('/validate', '{', { raw: true });
+      const text = (await c.ops('/metrics')).text;
+      for (const sample of [
+        'portcullis_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",verdict="denied"} 1',
+        'portcullis_admission_requests_total{endpoint="validate",kind="Service",operation="CREATE",verdict="audited"} 1',
+        'portcullis_admission_requests_total{endpoint="mutate",kind="NetworkPolicy",operation="CREATE",verdict="patched"} 1',
+        'portcullis_admission_requests_total{endpoint="validate",kind="none",operation="none",verdict="invalid"} 1',
+        'portcullis_findings_total{rule="hostport-reserved",action="deny"} 1',
+        'portcullis_findings_total{rule="hostport-not-allowed",action="warn"} 1',
+        'portcullis_findings_total{rule="nodeport-not-allowed",action="audit"} 1',
+        'portcullis_admission_duration_seconds_count{endpoint="validate"} 3',
+        'process_resident_memory_bytes',
+      ]) {
+        expect(text).toContain(sample);
+      }
+    } finally {
+      await c.close();
+    }
+  });
+});

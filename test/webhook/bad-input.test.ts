@@ -1,0 +1,177 @@
+// Bad input never crashes the server and never gets an allow: every case is answered with
+// an AdmissionReview (uid echoed when there is one) and the exact status and body below.
+import { connect } from 'node:tls';
+import type { ClusterView } from '../../src/cluster/view.js';
+import { startHarness, type Harness } from './harness.js';
+import { admissionReview } from './reviews.js';
+import { webPod } from './objects.js';
+
+const V1 = 'admission.k8s.io/v1';
+const refused = (code: number, message: string, uid = '', apiVersion = V1) => ({
+  apiVersion,
+  kind: 'AdmissionReview',
+  response: { uid, allowed: false, status: { code, message } },
+});
+
+const validReview = () => admissionReview({ object: webPod(), uid: 'uid-1' });
+const withRequest = (patch: Record<string, unknown>) => {
+  const r = validReview();
+  return { ...r, request: { ...r.request, ...patch } };
+};
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ config: { bodyLimitBytes: 64 * 1024 } });
+});
+afterAll(() => h.close());
+
+describe('bodies that are not a usable AdmissionReview', () => {
+  it.each([
+    { name: 'malformed JSON', body: '{"apiVersion": "admission.k8s.io/v1", "kind": ', status: 400, reply: refused(400, 'the body is not valid JSON: Unexpected end of JSON input') },
+    { name: 'empty body', body: '', status: 400, reply: refused(400, 'the body is not valid JSON: Unexpected end of JSON input') },
+    { name: 'a JSON array', body: '[]', status: 400, reply: refused(400, 'the body is not a JSON object; expected an admission.k8s.io/v1 AdmissionReview') },
+    { name: 'JSON null', body: 'null', status: 400, reply: refused(400, 'the body is not a JSON object; expected an admission.k8s.io/v1 AdmissionReview') },
+    {
+      name: 'another kind of object',
+      body: JSON.stringify(webPod()),
+      status: 400,
+      reply: refused(400, 'kind is "Pod"; expected AdmissionReview'),
+    },
+    {
+      name: 'admission.k8s.io/v1beta1 (apiVersion and uid echoed)',
+      body: JSON.stringify({ ...validReview(), apiVersion: 'admission.k8s.io/v1beta1' }),
+      status: 400,
+      reply: refused(400, 'apiVersion "admission.k8s.io/v1beta1" is not supported; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])', 'uid-1', 'admission.k8s.io/v1beta1'),
+    },
+    { name: 'no request', body: JSON.stringify({ apiVersion: V1, kind: 'AdmissionReview' }), status: 400, reply: refused(400, 'request is missing; expected an AdmissionReview with a request') },
+    { name: 'no request.uid', body: JSON.stringify(withRequest({ uid: undefined })), status: 400, reply: refused(400, 'request.uid is missing') },
+    { name: 'an empty request.uid', body: JSON.stringify(withRequest({ uid: '' })), status: 400, reply: refused(400, 'request.uid is missing') },
+    {
+      name: 'an unknown operation',
+      body: JSON.stringify(withRequest({ operation: 'PATCH' })),
+      status: 400,
+      reply: refused(400, 'request.operation is "PATCH"; expected CREATE, UPDATE, DELETE or CONNECT', 'uid-1'),
+    },
+    { name: 'no request.kind', body: JSON.stringify(withRequest({ kind: undefined })), status: 400, reply: refused(400, 'request.kind is missing or has no kind and version', 'uid-1') },
+    { name: 'CREATE without an object', body: JSON.stringify(withRequest({ object: null })), status: 400, reply: refused(400, 'request.object is missing; a CREATE carries the object', 'uid-1') },
+  ])('$name → $status', async ({ body, status, reply }) => {
+    for (const endpoint of ['/validate', '/mutate']) {
+      const res = await h.post(endpoint, body, { raw: true });
+      expect({ status: res.status, json: res.json }).toEqual({ status, json: reply });
+      expect(res.headers.get('content-type')).toBe('application/json');
+    }
+  });
+});
+
+describe('transport problems', () => {
+  it.each([
+    { name: 'text/plain', type: 'text/plain', status: 415, reply: refused(415, 'content-type is "text/plain"; expected application/json') },
+    { name: 'no content type', type: '', status: 415, reply: refused(415, 'content-type is ""; expected application/json') },
+  ])('content type $name → 415', async ({ type, status, reply }) => {
+    const res = await h.post('/validate', validReview(), { headers: { 'content-type': type } });
+    expect({ status: res.status, json: res.json }).toEqual({ status, json: reply });
+  });
+
+  it('accepts application/json with a charset', async () => {
+    const res = await h.post('/validate', validReview(), { headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+  });
+
+  const tooLarge = refused(413, 'the body is larger than the 65536-byte limit (two 3 MiB objects and the review around them)');
+  const big = () => {
+    const pod = webPod();
+    pod.metadata.annotations.padding = 'x'.repeat(70 * 1024);
+    return JSON.stringify(admissionReview({ object: pod, uid: 'uid-big' }));
+  };
+
+  it('a body over the limit with a Content-Length → 413', async () => {
+    const res = await h.post('/validate', big(), { raw: true });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 413, json: tooLarge });
+  });
+
+  it('a chunked body that grows over the limit → 413, and the server keeps answering', async () => {
+    const text = big();
+    const stream = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < text.length; i += 8192) controller.enqueue(new TextEncoder().encode(text.slice(i, i + 8192)));
+        controller.close();
+      },
+    });
+    const { fetch } = await import('undici');
+    const res = await fetch(h.url('/validate'), { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' }, dispatcher: h.dispatcher });
+    expect({ status: res.status, json: await res.json() }).toEqual({ status: 413, json: tooLarge });
+    const after = await h.post('/validate', validReview());
+    expect(after.json.response).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it('a client that stalls mid-body is answered 408 within the budget of its timeout parameter', async () => {
+    const started = performance.now();
+    const raw = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost' }, () => {
+        socket.write('POST /validate?timeout=2s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",');
+      });
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    const elapsed = performance.now() - started;
+    const [head, body] = raw.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(body)).toEqual(refused(408, 'the body did not arrive within 1600 ms'));
+    // 80 % of the API server's 2 s: answered before it gives up.
+    expect(elapsed).toBeGreaterThanOrEqual(1590);
+    expect(elapsed).toBeLessThan(2000);
+  });
+});
+
+describe('requests that are not judged', () => {
+  it.each([
+    { name: 'a ConfigMap (a kind portcullis does not check)', review: admissionReview({ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team-a' }, data: { hostPort: '10250' } }, uid: 'cm' }) },
+    { name: 'a Cilium policy of an unserved version', review: admissionReview({ object: { apiVersion: 'cilium.io/v2alpha1', kind: 'CiliumNetworkPolicy', metadata: { name: 'p', namespace: 'team-a' }, spec: {} }, uid: 'cm' }) },
+  ])('$name → allowed, no-op', async ({ review }) => {
+    for (const endpoint of ['/validate', '/mutate']) {
+      const res = await h.post(endpoint, review);
+      expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'cm', allowed: true } } });
+    }
+  });
+});
+
+describe('HTTP routing', () => {
+  it.each([
+    { name: 'GET /validate', method: 'GET', path: '/validate', status: 405, body: { error: 'method GET is not allowed; POST an AdmissionReview' } },
+    { name: 'PUT /mutate', method: 'PUT', path: '/mutate', status: 405, body: { error: 'method PUT is not allowed; POST an AdmissionReview' } },
+    { name: 'POST /', method: 'POST', path: '/', status: 404, body: { error: 'no such endpoint: POST /; use POST /validate or POST /mutate' } },
+  ])('$name → $status', async ({ method, path, status, body }) => {
+    const { fetch } = await import('undici');
+    const res = await fetch(h.url(path), { method, dispatcher: h.dispatcher, body: method === 'GET' ? undefined : '{}', headers: { 'content-type': 'application/json' } });
+    expect({ status: res.status, body: await res.json() }).toEqual({ status, body });
+  });
+});
+
+describe('internal errors', () => {
+  it('answer 500 with the uid so failurePolicy decides, and are logged with the uid', async () => {
+    const broken: ClusterView = {
+      synced: () => true,
+      policies: () => null,
+      namespaceLabels: async () => undefined,
+      nodeAddresses: () => {
+        throw new TypeError('cache corrupted');
+      },
+      nodePortsInUse: () => new Set(),
+      stop: async () => {},
+    };
+    const b = await startHarness({ view: broken });
+    try {
+      const res = await b.post('/validate', admissionReview({ object: webPod(), uid: 'uid-500' }));
+      expect({ status: res.status, json: res.json }).toEqual({ status: 500, json: refused(500, 'portcullis failed on this request (uid uid-500); its log has the details', 'uid-500') });
+      const line = b.logs.find((l) => l.msg === 'internal error while answering an admission request');
+      expect(line).toMatchObject({ level: 50, uid: 'uid-500', endpoint: 'validate', err: { type: 'TypeError', message: 'cache corrupted' } });
+      const metrics = await b.ops('/metrics');
+      expect(metrics.text).toContain('portcullis_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",verdict="error"} 1');
+    } finally {
+      await b.close();
+    }
+  });
+});
