@@ -178,6 +178,14 @@ describe('nodePortAllocation', () => {
     expect(allocator.calls).toEqual([{ slice: { lo: 31000, hi: 31099 }, count: 1, exclude: [31007, 31050] }]);
   });
 
+  it('keeps a health-check port off the node ports the Service names, even when it allocates none itself', () => {
+    const allocator = new LowestFreeAllocator();
+    const copy = service({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, externalTrafficPolicy: 'Local', ports: [{ port: 80, nodePort: 31000 }] });
+    nodePortAllocation(copy, context([alloc], copy, { allocator }));
+    expect(specOf(copy).healthCheckNodePort).toBe(31001);
+    expect(allocator.calls.map((c) => c.exclude)).toEqual([[31000]]);
+  });
+
   it('does nothing without an allocator', () => {
     const copy = service({ type: 'NodePort', ports: [{ port: 80 }] });
     const before = structuredClone(copy);

@@ -101,7 +101,9 @@ export const nodePortAllocation: ApplyRemediation = (copy, ctx): RemediationOutc
   const count = groups.size + (healthCheck ? 1 : 0);
   if (count === 0) return { ...nothing(), changes };
 
-  const taken = new Set([...ports.map((p) => p.nodePort).filter(isSet), ...(isSet(spec.healthCheckNodePort) ? [spec.healthCheckNodePort] : [])]);
+  // Every port the Service names, including ones in spec.ports that take no node port here.
+  const named = [...(Array.isArray(spec.ports) ? spec.ports : []).map((p) => p.nodePort), spec.healthCheckNodePort];
+  const taken = new Set(named.filter(isSet));
   const got = allocate(ctx.allocator, slice, count, taken);
   const where = `tenant ${tenant.name}'s slice ${formatRange(slice)}`;
   if (got === null) {
