@@ -1,4 +1,5 @@
-import { cluster, hits, policy } from './helpers.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { cluster, hits, policy, resource } from './helpers.js';
 
 const cnp = (spec: Record<string, unknown>) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'c' }, spec: { endpointSelector: {}, ...spec } });
 const ccnp = (body: Record<string, unknown>) => ({ apiVersion: 'cilium.io/v2', kind: 'CiliumClusterwideNetworkPolicy', metadata: { name: 'cc' }, ...body });
@@ -73,5 +74,25 @@ describe('netpol-sensitive-exposure: Cilium', () => {
     { name: 'all ports to toCIDR inside N and host', p: known, object: eg({ toCIDR: ['10.0.0.0/28'], toEntities: ['host'] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
   ])('with other policies: $name', ({ p, object, want }) => {
     expect(hits('netpol-sensitive-exposure', object, { policy: p, cluster: cluster() })).toEqual(want);
+  });
+});
+
+describe('netpol-sensitive-exposure messages', () => {
+  it.each([
+    { name: 'entities', object: eg({ toEntities: ['host'], toPorts: kubeletTCP }), message: 'egress rule lets pods reach kubelet-api 10250/TCP on the nodes (to: entity host); allow the port only to pod selectors' },
+    {
+      name: 'wildcard',
+      object: eg({ toPorts: kubeletTCP }),
+      message: 'egress rule lets pods reach kubelet-api 10250/TCP on the nodes (the rule allows every destination); allow the port only to pod selectors',
+    },
+    {
+      name: 'CIDR with assumed node addresses',
+      object: eg({ toCIDR: ['0.0.0.0/0'], toPorts: kubeletTCP }),
+      message:
+        'egress rule lets pods reach kubelet-api 10250/TCP on likely node addresses (private ranges; set nodeCIDRs to be exact) (to: 0.0.0.0/0); allow the port only to pod selectors, or except the node addresses from the ipBlock',
+    },
+  ])('$name', ({ object, message }) => {
+    const e = evaluate(resource(object), [policy()], cluster());
+    expect(e.findings.map((f) => f.message)).toEqual([message]);
   });
 });

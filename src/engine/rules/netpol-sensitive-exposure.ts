@@ -108,12 +108,16 @@ function check(rule: NetRule, entry: PortEntry, nodes: NodeAddresses): RuleFindi
   const proto = entry.protocol === 'ANY' ? 'any protocol' : entry.protocol;
   const sensitive = (port: number) => `${entry.name} ${port}/${proto}`;
   const key = `netpol-sensitive-exposure|${rule.direction}|${rule.hash}|${entry.name}`;
+  const viaIpBlock = rule.peers !== 'all' && rule.peers.some((p) => p.type === 'ipBlock');
   const nodeWord =
     rule.peers === 'all'
       ? 'the nodes (the rule allows every destination)'
-      : nodes.known
-        ? 'node addresses'
-        : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
+      : !viaIpBlock
+        ? 'the nodes'
+        : nodes.known
+          ? 'node addresses'
+          : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
+  const fix = viaIpBlock ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
   if (rule.direction === 'host-ingress') {
     if ((named === null && !allowsAll) || !sourcesBroad(rule.peers)) return null;
     const port = named ?? entry.range.lo;
@@ -131,8 +135,7 @@ function check(rule: NetRule, entry: PortEntry, nodes: NodeAddresses): RuleFindi
       path: rule.path,
       value: named,
       message:
-        `egress rule lets pods reach ${sensitive(named)} on ${nodeWord}${rule.peers === 'all' ? '' : ` (to: ${describePeers(rule.peers, '')})`}; ` +
-        `allow the port only to pod selectors, or except the node addresses from the ipBlock`,
+        `egress rule lets pods reach ${sensitive(named)} on ${nodeWord}${rule.peers === 'all' ? '' : ` (to: ${describePeers(rule.peers, '')})`}; ${fix}`,
       key,
     };
   }
