@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Finding } from '../../src/engine/types.js';
 import { SCAN_OUTPUT_SCHEMA } from '../../src/sinks/reports/json-schema.js';
+import { findingMessage } from '../../src/sinks/reports/finding-text.js';
 import { writeJson } from '../../src/sinks/reports/json.js';
 import { FINDINGS, fixtureScan } from './fixture.js';
 import { checkScanJson } from './schemas.js';
@@ -82,5 +83,16 @@ describe('json schema', () => {
     const block = /<!-- scan-output-schema -->\s*```json\n([\s\S]*?)```/.exec(md);
     expect(block).not.toBeNull();
     expect(JSON.parse(block![1]!)).toEqual(SCAN_OUTPUT_SCHEMA);
+  });
+});
+
+describe('findingMessage', () => {
+  const base = FINDINGS[0]!;
+  it.each([
+    { name: 'a violation reads as written', status: 'fail' as const, message: 'port clash', expected: 'port clash' },
+    { name: 'a rule error is marked', status: 'error' as const, message: 'labels unknown', expected: 'rule error: labels unknown' },
+    { name: 'an engine message already marked is not marked twice', status: 'error' as const, message: 'rule error: labels unknown', expected: 'rule error: labels unknown' },
+  ])('$name', ({ status, message, expected }) => {
+    expect(findingMessage({ ...base, status, message })).toBe(expected);
   });
 });
