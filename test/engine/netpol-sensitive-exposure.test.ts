@@ -52,6 +52,7 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     { name: 'policyTypes Ingress only: egress rules are not in effect', object: np({ policyTypes: ['Ingress'], egress: [{ ports: kubelet }] }), want: [] },
     { name: 'no policyTypes, egress rules present: egress in effect', object: np({ egress: [{ ports: kubelet }] }), want: [['spec.egress[0]', 10250]] },
     { name: 'no policyTypes, empty egress: not in effect', object: np({ egress: [] }), want: [] },
+    { name: 'policyTypes [] is defaulted like a missing one', object: np({ policyTypes: [], egress: [{ ports: kubelet }] }), want: [['spec.egress[0]', 10250]] },
     { name: 'ingress rule on 10250 (metrics-server) is never this finding', object: np({ policyTypes: ['Ingress'], ingress: [{ ports: kubelet }] }), want: [] },
     { name: 'second rule path', object: egress({ to: [{ podSelector: {} }] }, { ports: [{ port: 10255 }] }), want: [['spec.egress[1]', 10255]] },
     // --- IPv6 and lenient CIDRs (assumed N includes fc00::/7) ---

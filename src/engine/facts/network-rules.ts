@@ -49,8 +49,9 @@ function kubernetesRules(object: Obj): NetRule[] {
   const policyTypes = listAt(spec, 'policyTypes');
   // API server defaulting: without policyTypes, Ingress is always in effect and Egress only
   // when the policy has egress rules. With policyTypes: [Egress] and no rules, all egress
-  // is denied: nothing is opened.
-  const egressInEffect = policyTypes ? policyTypes.includes('Egress') : egress.length > 0;
+  // is denied: nothing is opened. An empty list is defaulted like a missing one
+  // (pkg/apis/networking/v1 SetDefaults_NetworkPolicy checks len(PolicyTypes) == 0).
+  const egressInEffect = policyTypes?.length ? policyTypes.includes('Egress') : egress.length > 0;
   if (!egressInEffect) return [];
   return egress.flatMap((rule, i) => {
     if (!isObj(rule)) return [];
