@@ -13,14 +13,14 @@ export interface Session {
   close: () => Promise<void>;
 }
 
-export async function launch(): Promise<Session> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`chromium is missing (${CHROMIUM}): install it with \`bash scripts/install-chromium.sh\` (also run by .ci/run)`);
+export async function launch(executablePath = CHROMIUM): Promise<Session> {
+  if (!existsSync(executablePath)) {
+    throw new Error(`chromium is missing (${executablePath}): install it with \`bash scripts/install-chromium.sh\` (also run by .ci/run)`);
   }
   const profile = mkdtempSync(path.join(tmpdir(), 'portcullis-chromium-'));
   // playwright passes the profile as --user-data-dir; a persistent context is how it takes one.
   const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath,
     headless: true,
     offline: true,
     viewport: { width: 1280, height: 900 },
@@ -54,7 +54,7 @@ export async function watchedPage(context: BrowserContext): Promise<{ page: Page
     const url = route.request().url();
     if (local(url)) await route.continue();
     else {
-      watch.outside.push(url);
+      if (!watch.outside.includes(url)) watch.outside.push(url);
       await route.abort();
     }
   });
