@@ -123,13 +123,8 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
 
   let source: ScanSource;
   if (opts.cluster) {
-    // HOOK(--cluster): the controller issue implements clusterSource in src/sources/cluster.ts:
-    //   const { clusterSource } = await import('../sources/cluster.js');
-    //   source = clusterSource({ context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
-    // It yields the same SourceItems as the manifest source (source: null) and its facts()
-    // lists Namespaces and Nodes. Everything below (engine, report, exit status) is shared.
-    io.stderr.write('portcullis: scan --cluster is not available in this build\n');
-    return EXIT_USAGE;
+    const { clusterSource } = await import('../sources/cluster.js');
+    source = clusterSource({ context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
   } else {
     source = manifestSource(paths, {
       defaultNamespace: opts.defaultNamespace ?? 'default',

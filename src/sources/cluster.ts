@@ -1,0 +1,189 @@
+// `scan --cluster`: a read-only source over a live cluster's API. Every kind the engine checks is
+// listed in pages (limit/continue), so memory holds one page at a time; objects are stripped
+// to what the rules read before they reach the scan loop. Pods, ReplicaSets and Jobs
+// controlled by an audited workload are counted as skipped: their owner's template is checked.
+//
+// Credentials that cannot see everything still give a useful scan: without access to Nodes
+// the network-policy rule assumes private node ranges; without access to Namespaces tenants
+// are matched by name only; when a kind cannot be listed cluster-wide, it is listed namespace
+// by namespace (the namespaces it can list, or the kubeconfig context's namespace).
+import type { ClusterFacts, Labels } from '../engine/types.js';
+import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
+import { AUDITED, collectionPath, NAMESPACES, NODES, objectPath, withQuery, type ResourceType } from '../k8s/resources.js';
+import { nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
+import { UsageError } from '../cmd/exit.js';
+import type { ScanSource, SourceItem } from './source-item.js';
+
+export interface ClusterSourceOptions {
+  context?: string;
+  /** Only this namespace. */
+  namespace?: string;
+  /** Every namespace; listing must be allowed cluster-wide. */
+  allNamespaces?: boolean;
+  /** One line per problem that does not stop the scan (forbidden Nodes, Namespaces). */
+  warn?: (message: string) => void;
+  /** A kubeconfig as text (tests); otherwise $KUBECONFIG or ~/.kube/config. */
+  kubeconfig?: string;
+  /** An already connected client (tests); overrides context and kubeconfig. */
+  client?: KubeClient;
+  pageSize?: number;
+}
+
+type Obj = Record<string, any>;
+
+const forbidden = (err: unknown) => err instanceof ApiError && (err.status === 403 || err.status === 401);
+const notServed = (err: unknown) => err instanceof ApiError && err.status === 404;
+
+export function clusterSource(opts: ClusterSourceOptions): ScanSource {
+  const warn = opts.warn ?? (() => {});
+  const pageSize = opts.pageSize ?? 500;
+  let client: KubeClient | null = opts.client ?? null;
+  const labels = new Map<string, Labels>();
+  /** Namespaces we could list, or null when Namespaces are forbidden. */
+  let namespaceNames: string[] | null = null;
+  let namespaceObjects: string[] = [];
+
+  async function connect(): Promise<KubeClient> {
+    try {
+      client ??= await connectKube({ context: opts.context, kubeconfig: opts.kubeconfig });
+    } catch (err) {
+      throw new UsageError(`scan --cluster: cannot configure the Kubernetes client: ${(err as Error).message}`);
+    }
+    return client;
+  }
+
+  /** Every page of a list; a continue token that expires restarts the list, skipping what was yielded. */
+  async function* list(c: KubeClient, type: ResourceType, namespace: string | null): AsyncGenerator<Obj[]> {
+    const seen = new Set<string>();
+    let cont: string | undefined;
+    for (;;) {
+      let page: { metadata?: { continue?: string }; items?: Obj[] };
+      try {
+        page = await c.request('GET', withQuery(collectionPath(type, namespace), { limit: pageSize, continue: cont }));
+      } catch (err) {
+        if (err instanceof ApiError && err.status === 410 && cont) {
+          cont = undefined;
+          continue;
+        }
+        throw err;
+      }
+      const fresh = (page.items ?? []).filter((o) => {
+        const k = `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
+        if (seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      yield fresh;
+      cont = page.metadata?.continue || undefined;
+      if (!cont) return;
+    }
+  }
+
+  let factsPromise: Promise<ClusterFacts> | null = null;
+
+  async function loadFacts(): Promise<ClusterFacts> {
+    const c = await connect();
+    try {
+      return await readFacts(c);
+    } catch (err) {
+      if (err instanceof UsageError) throw err;
+      // Not a permission problem: the cluster cannot be reached or answers nonsense.
+      throw new UsageError(`scan --cluster: cannot read the cluster at ${c.server}: ${(err as Error).message}`);
+    }
+  }
+
+  async function readFacts(c: KubeClient): Promise<ClusterFacts> {
+    if (opts.namespace) {
+      try {
+        const ns = await c.request<Obj>('GET', objectPath(NAMESPACES, null, opts.namespace));
+        labels.set(opts.namespace, ns.metadata?.labels ?? {});
+        namespaceObjects = [opts.namespace];
+      } catch (err) {
+        if (!forbidden(err) && !notServed(err)) throw err;
+        if (forbidden(err)) warn(`cannot read Namespace "${opts.namespace}" (forbidden): tenants are matched by namespace name only`);
+      }
+    } else {
+      try {
+        const names: string[] = [];
+        for await (const page of list(c, NAMESPACES, null)) {
+          for (const o of page) {
+            names.push(o.metadata.name);
+            labels.set(o.metadata.name, o.metadata?.labels ?? {});
+          }
+        }
+        namespaceNames = names;
+        namespaceObjects = names;
+      } catch (err) {
+        if (!forbidden(err)) throw err;
+        warn('cannot list Namespaces (forbidden): tenants are matched by namespace name only');
+      }
+    }
+    const addresses = new Set<string>();
+    try {
+      for await (const page of list(c, NODES, null)) for (const o of page) for (const a of nodeAddressesOf(o)) addresses.add(a);
+    } catch (err) {
+      if (!forbidden(err)) throw err;
+      warn('cannot list Nodes (forbidden): network policies are judged against the assumed private node ranges (nodeCIDRs in the policy make this exact)');
+    }
+    const nodeAddresses = [...addresses].sort();
+    return { namespaceLabels: (ns) => labels.get(ns), nodeAddresses };
+  }
+
+  function toItem(type: ResourceType, raw: Obj): SourceItem {
+    raw.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
+    raw.kind ??= type.kind;
+    const owner = templateOwner(type.kind, raw);
+    if (owner) {
+      return { type: 'skipped', source: null, kind: type.kind, name: raw.metadata?.name, reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked` };
+    }
+    const object = strip(type, raw)!;
+    return { type: 'resource', resource: { object, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
+  }
+
+  async function* items(): AsyncGenerator<SourceItem> {
+    const c = await connect();
+    await (factsPromise ??= loadFacts());
+    for (const name of namespaceObjects) yield { type: 'skipped', source: null, kind: 'Namespace', name, reason: 'Namespaces are read for their labels, not checked' };
+    const kinds = AUDITED.filter((t) => t.namespaced || !opts.namespace);
+    let done = 0;
+    const progress = (): SourceItem => ({ type: 'progress', done, total: kinds.length, unit: 'kinds' });
+    yield progress();
+    for (const type of kinds) {
+      const scopes: (string | null)[] = opts.namespace ? [opts.namespace] : [null];
+      let fellBack = false;
+      let refused = 0;
+      for (let i = 0; i < scopes.length; i++) {
+        const scope = scopes[i];
+        try {
+          for await (const page of list(c, type, type.namespaced ? scope : null)) {
+            for (const raw of page) yield toItem(type, raw);
+            yield progress();
+          }
+        } catch (err) {
+          if (notServed(err)) break; // a CRD that is not installed (Cilium's): nothing to check
+          if (forbidden(err) && scope === null && !opts.allNamespaces && type.namespaced && !fellBack) {
+            // Not allowed cluster-wide: go namespace by namespace.
+            fellBack = true;
+            const fallback = namespaceNames ?? [c.namespace];
+            scopes.push(...fallback);
+            continue;
+          }
+          if (forbidden(err) && !opts.allNamespaces && (fellBack || !type.namespaced)) {
+            if (type.namespaced) refused++;
+            else warn(`cannot list ${type.resource} (forbidden): skipped`);
+            continue;
+          }
+          yield { type: 'error', error: { file: null, line: null, message: `cannot list ${type.resource}${scope ? ` in namespace ${scope}` : ''}: ${(err as Error).message}` } };
+        }
+      }
+      if (refused > 0) warn(`cannot list ${type.resource} in ${refused === scopes.length - 1 && refused === 1 ? `namespace ${scopes[1]}` : `${refused} of ${scopes.length - 1} namespaces`} (forbidden): skipped there`);
+      done++;
+      yield progress();
+    }
+  }
+
+  return {
+    facts: () => (factsPromise ??= loadFacts()),
+    items,
+  };
+}

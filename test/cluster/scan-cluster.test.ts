@@ -1,0 +1,148 @@
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runScan, type ScanCommandOptions } from '../../src/cmd/scan.js';
+import { connectKube } from '../../src/k8s/client.js';
+import { clusterSource } from '../../src/sources/cluster.js';
+import type { SourceItem } from '../../src/sources/source-item.js';
+import { deployment, kubeletEgress, namespace, node, pod, replicaSet, service } from '../support/cluster-objects.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
+
+type Obj = Record<string, any>;
+
+function seed(fake: FakeApiServer) {
+  fake.put(namespace('shop', { tenant: 'a' }));
+  fake.put(namespace('other'));
+  fake.put(node('node-1', '10.0.0.11'));
+  fake.put(node('node-2', '10.0.0.12'));
+  fake.put(deployment('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]));
+  fake.put(replicaSet('shop', 'agent-1', [{ containerPort: 10250, hostPort: 10250 }], 'agent'));
+  fake.put(pod('shop', 'agent-1-a', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-1' }));
+  fake.put(pod('shop', 'agent-1-b', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-1' }));
+  fake.put(service('shop', 'web', [30080]));
+  fake.put(kubeletEgress('shop', 'to-nodes', '10.0.0.0/24'));
+  fake.put(pod('other', 'debug', [{ containerPort: 10255, hostPort: 10255 }]));
+}
+
+describe('scan --cluster', () => {
+  let fake: FakeApiServer;
+  let dir: string;
+  const savedKubeconfig = process.env.KUBECONFIG;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-scan-cluster-'));
+  });
+  afterAll(async () => {
+    if (savedKubeconfig === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = savedKubeconfig;
+    await rm(dir, { recursive: true, force: true });
+  });
+  beforeEach(async () => {
+    fake = await FakeApiServer.start();
+    seed(fake);
+  });
+  afterEach(async () => {
+    await fake.close();
+  });
+
+  /** runScan as the CLI calls it, with $KUBECONFIG pointing at the test API server. */
+  async function scan(opts: ScanCommandOptions, kubeconfig = fake.kubeconfig()) {
+    const file = path.join(dir, `kubeconfig-${Math.random()}`);
+    await writeFile(file, kubeconfig);
+    process.env.KUBECONFIG = file;
+    let stdout = '';
+    let stderr = '';
+    const code = await runScan([], { cluster: true, ...opts }, {
+      stdout: { write: (s: string) => (stdout += s) },
+      stderr: { write: (s: string) => (stderr += s), isTTY: false },
+      stdoutColor: false,
+      now: () => new Date('2026-11-25T18:00:00Z'),
+    });
+    return { code, stdout, stderr };
+  }
+  const json = (stdout: string) => JSON.parse(stdout) as Obj;
+  const findingsOf = (report: Obj) => (report.findings as Obj[]).map((f) => `${f.resource.namespace}/${f.resource.kind}/${f.resource.name} ${f.rule} ${f.value}`);
+
+  it('scans every namespace read-only, checks templates once and uses node addresses', async () => {
+    const { code, stdout, stderr } = await scan({ format: 'json' });
+    expect(stderr).toBe('');
+    const report = json(stdout);
+    expect(findingsOf(report)).toEqual([
+      'other/Pod/debug hostport-reserved 10255',
+      'shop/Deployment/agent hostport-reserved 10250',
+      'shop/NetworkPolicy/to-nodes netpol-sensitive-exposure 10250',
+    ]);
+    expect(report.findings[0].source).toBeNull();
+    // Checked: deployment, service, netpol, standalone pod. Skipped: 2 namespaces, 2 owned pods, 1 owned ReplicaSet.
+    expect(report.summary).toMatchObject({ resources: 4, skipped: 5, errors: 0 });
+    expect(code).toBe(1);
+    expect(fake.requests.every((r) => r.method === 'GET')).toBe(true);
+    expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/pods?')).map((r) => r.path)).toEqual(['/api/v1/pods?limit=500']);
+  });
+
+  it('scans one namespace with --namespace', async () => {
+    const { code, stdout } = await scan({ format: 'json', namespace: 'other' });
+    expect(findingsOf(json(stdout))).toEqual(['other/Pod/debug hostport-reserved 10255']);
+    expect(code).toBe(1);
+    expect(fake.requests.some((r) => r.path.startsWith('/api/v1/namespaces/shop'))).toBe(false);
+  });
+
+  it('works with credentials limited to one namespace: warns, uses name-based tenancy and assumed node ranges', async () => {
+    fake.forbid = (r) => r.user === 'shop-only' && r.namespace !== 'shop';
+    const { code, stdout, stderr } = await scan({ format: 'json' }, fake.kubeconfig({ token: 'shop-only', namespace: 'shop' }));
+    expect(stderr.split('\n').filter(Boolean)).toEqual([
+      'warning: cannot list Namespaces (forbidden): tenants are matched by namespace name only',
+      'warning: cannot list Nodes (forbidden): network policies are judged against the assumed private node ranges (nodeCIDRs in the policy make this exact)',
+      'warning: cannot list ciliumclusterwidenetworkpolicies (forbidden): skipped',
+    ]);
+    // Only shop is visible; without node addresses the /24 egress is not broad enough.
+    expect(findingsOf(json(stdout))).toEqual(['shop/Deployment/agent hostport-reserved 10250']);
+    expect(code).toBe(1);
+  });
+
+  it('fails with exit 2 when --all-namespaces is asked for and not allowed', async () => {
+    fake.forbid = (r) => r.user === 'shop-only' && r.namespace !== 'shop';
+    const { code, stderr } = await scan({ format: 'json', allNamespaces: true }, fake.kubeconfig({ token: 'shop-only', namespace: 'shop' }));
+    expect(code).toBe(2);
+    expect(stderr).toContain('cannot list pods: pods is forbidden');
+  });
+
+  it.each(['table', 'json', 'sarif', 'junit', 'policyreport', 'openreports', 'html'])('writes the %s format', async (format) => {
+    const { code, stdout } = await scan({ format });
+    expect(code).toBe(1);
+    expect(stdout.length).toBeGreaterThan(100);
+    if (format === 'policyreport') expect(stdout).toContain('name: portcullis-shop');
+  });
+
+  it('fails with exit 2 and a message when the cluster cannot be reached', async () => {
+    const url = fake.url;
+    const kubeconfig = fake.kubeconfig();
+    await fake.close();
+    const { code, stderr } = await scan({ format: 'json' }, kubeconfig).catch((err) => ({ code: -1, stderr: String(err), stdout: '' }));
+    // runScan lets the UsageError through to the CLI's top level, which exits 2 with it.
+    expect([code, stderr]).toEqual([-1, expect.stringMatching(new RegExp(`cannot read the cluster at ${url}`))]);
+    fake = await FakeApiServer.start();
+  });
+
+  it('pages through long lists and reports progress', async () => {
+    for (let i = 0; i < 7; i++) fake.put(service('other', `svc-${i}`));
+    const client = await connectKube({ kubeconfig: fake.kubeconfig() });
+    const source = clusterSource({ client, pageSize: 3 });
+    await source.facts();
+    const items: SourceItem[] = [];
+    for await (const item of source.items()) items.push(item);
+    const services = items.filter((i) => i.type === 'resource' && i.resource.object.kind === 'Service');
+    expect(services).toHaveLength(8);
+    expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/services?'))).toHaveLength(3);
+    const progress = items.filter((i) => i.type === 'progress');
+    expect(progress.at(-1)).toEqual({ type: 'progress', done: 13, total: 13, unit: 'kinds' });
+    // Objects arrive stripped: no env, no status.
+    const p = items.find((i) => i.type === 'resource' && i.resource.object.kind === 'Pod');
+    expect(p && p.type === 'resource' && p.resource.object).toEqual({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'debug', namespace: 'other', uid: expect.any(String), resourceVersion: expect.any(String) },
+      spec: { containers: [{ name: 'app', ports: [{ containerPort: 10255, hostPort: 10255 }] }] },
+    });
+  });
+});
