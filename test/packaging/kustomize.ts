@@ -19,8 +19,17 @@ export const KUBECTL_MISSING =
   '(kubectl 1.27 or later; it embeds kustomize v5). Install kubectl, then run npm test again ' +
   '(docs/readme/install.md, "Prerequisites for the manifest tests").';
 
+// Renders are pure functions of the files: one per directory per test file is enough.
+const rendered = new Map<string, Promise<K8sObject[]>>();
+
 /** Runs `kubectl kustomize <dir>` (dir relative to the repository) and parses every document. */
-export function kustomize(dir: string, env: NodeJS.ProcessEnv = process.env): Promise<K8sObject[]> {
+export function kustomize(dir: string, env?: NodeJS.ProcessEnv): Promise<K8sObject[]> {
+  if (env !== undefined) return render(dir, env);
+  if (!rendered.has(dir)) rendered.set(dir, render(dir, process.env));
+  return rendered.get(dir)!.then((objects) => structuredClone(objects));
+}
+
+function render(dir: string, env: NodeJS.ProcessEnv): Promise<K8sObject[]> {
   return new Promise((resolve, reject) => {
     execFile('kubectl', ['kustomize', dir], { cwd: REPO_ROOT, env, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error(KUBECTL_MISSING));
