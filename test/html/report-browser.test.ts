@@ -82,6 +82,7 @@ describe.each([
   });
 
   it('makes no request beyond the file itself, and logs no error', async () => {
+    await page.screenshot({ path: artifact(`${file}-top.png`) });
     expect(watch.outside).toEqual([]);
     expect(watch.requests.every((u) => u.startsWith('file:'))).toBe(true);
     expect(watch.errors).toEqual([]);
@@ -225,7 +226,6 @@ describe.each([
     await expect(page.locator('#findings-table').isVisible()).resolves.toBe(true);
     await page.emulateMedia({ media: 'screen' });
     await page.screenshot({ path: artifact(`${file}.png`), fullPage: true });
-    await page.screenshot({ path: artifact(`${file}-top.png`), clip: { x: 0, y: 0, width: 1280, height: 1120 } });
   });
 });
 
@@ -249,6 +249,29 @@ describe('report for a fixture with hostile names', () => {
     expect(await page.locator('#tip').innerText()).toContain(INJECTION);
     expect(watch.outside).toEqual([]);
     expect(watch.errors).toEqual([]);
+  });
+
+  it('keeps text at 4.5:1 and marker shapes at 3:1 against their backgrounds (WCAG 1.4.3, 1.4.11)', async () => {
+    const colours = await page.evaluate(() => {
+      const css = (sel: string, prop: string) => getComputedStyle(document.querySelector(sel)!).getPropertyValue(prop);
+      const text = ['.act-deny', '.act-warn', '.act-audit', '.muted', 'header p', '#findings-table td', '.axis text', '.lane', '.cap'].map((sel) => ({
+        sel, fg: css(sel, sel.startsWith('.axis') || sel === '.lane' || sel === '.cap' ? 'fill' : 'color'),
+      }));
+      const shapes = ['ok', 'deny', 'warn', 'audit'].map((k) => ({ sel: k, fg: css(`.k-${k} > *`, 'fill') }));
+      return { text, shapes, body: css('body', 'background-color'), panel: css('.panel', 'fill') };
+    });
+    const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = (c: string) => {
+      const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    const ratio = (a: string, b: string) => {
+      const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p);
+      return (x + 0.05) / (y + 0.05);
+    };
+    expect(colours.shapes.every((s) => s.fg.startsWith('rgb'))).toBe(true);
+    for (const t of colours.text) expect({ sel: t.sel, ok: ratio(t.fg, colours.body) >= 4.5 && ratio(t.fg, colours.panel) >= 4.5 }).toEqual({ sel: t.sel, ok: true });
+    for (const sh of colours.shapes) expect({ sel: sh.sel, ok: ratio(sh.fg, colours.panel) >= 3 }).toEqual({ sel: sh.sel, ok: true });
   });
 
   it("refuses the page's own attempts to reach the network (Content-Security-Policy)", async () => {

@@ -195,7 +195,7 @@ function axis(ps: readonly Panel[], y: number): string {
   for (const p of ps) {
     out.push(`<line x1="${p.x.toFixed(1)}" x2="${(p.x + p.w).toFixed(1)}" y1="${y}" y2="${y}"/>`);
     labels.push({ x: p.x, text: String(p.lo), anchor: 'start', must: true });
-    for (const t of [p.lo, ...ticks(p.lo, p.hi, p.w, 70).filter((t) => t !== p.lo)]) {
+    for (const t of [p.lo, ...ticks(p.lo, p.hi, p.w, 55).filter((t) => t !== p.lo)]) {
       const x = xOf(ps, t);
       out.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y}" y2="${y + 4}"/>`);
       if (t !== p.lo) labels.push({ x, text: String(t), anchor: 'middle', must: false });

@@ -4,6 +4,7 @@
 export const CSS = `
 :root{color-scheme:light;--fg:#1b1f24;--muted:#4d5560;--line:#c9ced6;--bg:#fff;--panel:#f5f7fa;--deny:#b3261e;--warn:#8a5a00;--audit:#5b3fa3;--ok:#1f6f8b;--focus:#0b57d0}
 *{box-sizing:border-box}
+[hidden]{display:none!important}
 body{margin:0;font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans",sans-serif;color:var(--fg);background:var(--bg)}
 a{color:#0b57d0}
 .skip{position:absolute;left:-999px;top:0;background:#fff;padding:6px 10px;z-index:10}
