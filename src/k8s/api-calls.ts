@@ -27,8 +27,10 @@ export const API_CALLS: readonly ApiCall[] = [
   { group: 'cilium.io', resource: 'ciliumnetworkpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
   { group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
   { group: 'portcullis.dev', resource: 'portpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'the active policy set' },
-  { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update', 'patch'], scope: 'cluster', why: 'report invalid policies in their status' },
+  { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update'], scope: 'cluster', why: 'report invalid policies in their status' },
   { group: 'wgpolicyk8s.io', resource: 'policyreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results' },
   { group: 'wgpolicyk8s.io', resource: 'clusterpolicyreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results for cluster-scoped objects' },
+  { group: 'openreports.io', resource: 'reports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results with --report-format openreports' },
+  { group: 'openreports.io', resource: 'clusterreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results for cluster-scoped objects with --report-format openreports' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'own-namespace', why: 'leader election among controller replicas' },
 ];

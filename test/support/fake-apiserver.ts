@@ -47,6 +47,8 @@ export interface RequestInfo {
   /** The bearer token of the kubeconfig user that made the call ('' without one). */
   user: string;
   verb: 'get' | 'list' | 'watch' | 'create' | 'update' | 'delete';
+  /** API group, '' for the core group. */
+  group: string;
   resource: string;
   subresource: string | null;
   namespace: string | null;
@@ -130,7 +132,7 @@ export class FakeApiServer {
   readonly historySize: number;
   readonly bookmarkIntervalMs: number;
   /** Every request, in order: tests assert on writes with it. */
-  readonly requests: { method: string; path: string; user: string }[] = [];
+  readonly requests: { method: string; path: string; user: string; info?: RequestInfo }[] = [];
   private logRequests = true;
 
   private constructor(opts: FakeApiServerOptions) {
@@ -320,7 +322,8 @@ export class FakeApiServer {
   private async handle(req: http.IncomingMessage, out: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
     const user = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
-    if (this.logRequests) this.requests.push({ method: req.method ?? '', path: url.pathname + url.search, user });
+    const logged = { method: req.method ?? '', path: url.pathname + url.search, user, info: undefined as RequestInfo | undefined };
+    if (this.logRequests) this.requests.push(logged);
     const route = this.route(url.pathname);
     if (!route) return this.send(out, 404, status(404, 'NotFound', 'the server could not find the requested resource'));
     const { res, namespace, name, sub } = route;
@@ -328,7 +331,8 @@ export class FakeApiServer {
     const watch = q.get('watch') === '1' || q.get('watch') === 'true';
     const verb: RequestInfo['verb'] =
       req.method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : 'get';
-    if (this.forbid({ user, verb, resource: res.resource, subresource: sub, namespace, name })) {
+    logged.info = { user, verb, group: res.group, resource: res.resource, subresource: sub, namespace, name };
+    if (this.forbid(logged.info)) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const who = `system:serviceaccount:test:${user || 'anonymous'}`;
       return this.send(out, 403, status(403, 'Forbidden', `${res.resource} is forbidden: User "${who}" cannot ${verb} resource "${res.resource}" in API group "${res.group}" ${scope}`));
