@@ -9,6 +9,10 @@ export interface ServeHooks {
   openClusterView?: (config: ServeConfig) => Promise<ClusterView>;
   /** Resolves to a signal name to shut down on; defaults to the first SIGTERM or SIGINT. */
   shutdownSignal?: Promise<string>;
+  /** Settings the command line does not expose (tests shorten the drain). */
+  overrides?: Partial<ServeConfig>;
+  /** Where the how-to-call hint goes; process.stderr by default. */
+  stderr?: (text: string) => void;
 }
 
 function firstSignal(): Promise<string> {
@@ -35,7 +39,7 @@ function howToCall(port: number, certFile: string): string {
 }
 
 export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks = {}): Promise<number> {
-  const config = serveConfig(opts, process.env);
+  const config = serveConfig(opts, process.env, hooks.overrides);
   const [{ pino }, { startServer }] = await Promise.all([import('pino'), import('../server/server.js')]);
   const logger = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
   const shutdown = hooks.shutdownSignal ?? firstSignal();
@@ -64,7 +68,7 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
     await view?.stop();
     throw err;
   }
-  if (server.selfSigned) process.stderr.write(howToCall(server.webhookPort, server.selfSigned.certFile));
+  if (server.selfSigned) (hooks.stderr ?? ((t: string) => process.stderr.write(t)))(howToCall(server.webhookPort, server.selfSigned.certFile));
 
   const signal = await shutdown;
   logger.info({ signal }, 'shutting down');

@@ -5,6 +5,7 @@
 // finish what is in flight, close idle connections, and cut whatever is left at the grace
 // deadline.
 import type { Server } from 'node:http';
+import type { Socket } from 'node:net';
 
 export interface DrainOptions {
   /** Marks the server as draining: /readyz turns false, answers close their connection. */
@@ -14,6 +15,28 @@ export interface DrainOptions {
   /** Milliseconds, monotonic. */
   clock: () => number;
   sleep?: (ms: number) => Promise<void>;
+  /** Closes connections with no request in progress; server.closeIdleConnections by default. */
+  closeIdle?: () => void;
+}
+
+/**
+ * Node's closeIdleConnections() skips connections that have not sent a request yet (headersTimeout
+ * governs those), so a client that connected and sent nothing would hold the drain until the
+ * grace deadline. This tracks them so the drain can close them too.
+ */
+export function trackUnusedConnections(server: Server, event: 'connection' | 'secureConnection'): { closeUnused(): void } {
+  const unused = new Set<Socket>();
+  server.on(event, (socket: Socket) => {
+    unused.add(socket);
+    socket.once('close', () => unused.delete(socket));
+  });
+  server.on('request', (req) => unused.delete(req.socket));
+  return {
+    closeUnused() {
+      for (const socket of unused) socket.destroy();
+      unused.clear();
+    },
+  };
 }
 
 export interface DrainResult {
@@ -33,7 +56,9 @@ export async function drain(server: Pick<Server, 'close' | 'closeIdleConnections
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   // close() closes the connections idle now; those busy now close after their answer
   // (Connection: close). Sweep again for any that went idle without one.
-  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const closeIdle = opts.closeIdle ?? (() => server.closeIdleConnections());
+  closeIdle();
+  const sweep = setInterval(closeIdle, 50);
   const left = Math.max(0, opts.gracePeriodMs - (opts.clock() - start));
   let deadline: NodeJS.Timeout | undefined;
   const forced = await Promise.race([

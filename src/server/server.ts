@@ -11,7 +11,7 @@ import type { ServeConfig } from '../config/serve.js';
 import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';
 import { NodePortReservations } from '../cluster/allocator.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
-import { drain, type DrainResult } from './drain.js';
+import { drain, trackUnusedConnections, type DrainResult } from './drain.js';
 import { LOG } from './log-keys.js';
 import { createOpsApp, type Readiness } from './ops-app.js';
 import { openPolicyStore, type PolicyReload } from './policy-store.js';
@@ -124,6 +124,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     },
     app,
   );
+  const unused = trackUnusedConnections(webhook, 'secureConnection');
   const ops = createHttpServer(createOpsApp({ registry: metrics.registry, readiness }));
   const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');
   tlsReady = true;
@@ -177,6 +178,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs,
       gracePeriodMs: config.gracePeriodMs,
       clock,
+      closeIdle: () => {
+        webhook.closeIdleConnections();
+        unused.closeUnused();
+      },
     }).then((r) => {
       logger.info({ [LOG.component]: 'server', ...r }, 'drained: webhook server closed');
       return r;

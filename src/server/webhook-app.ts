@@ -39,11 +39,14 @@ interface Facts {
   namespaceLookupError: string | null;
 }
 
-/** The request's namespace labels and the node addresses, within the time left. */
-async function gatherFacts(view: ClusterView | null, namespace: string, timeLeftMs: number): Promise<Facts> {
+/**
+ * The node addresses, and the request's namespace labels when a policy chooses tenants by
+ * label (a cache miss costs a read from the API server), within the time left.
+ */
+async function gatherFacts(view: ClusterView | null, policies: readonly CompiledPolicy[], namespace: string, timeLeftMs: number): Promise<Facts> {
   if (!view) return { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
   const nodeAddresses = view.nodeAddresses();
-  if (namespace === '') return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
+  if (namespace === '' || !policies.some((p) => p.hasLabelTenants)) return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
   let timer: NodeJS.Timeout | undefined;
   try {
     const labels: Labels | undefined = await Promise.race([
@@ -91,7 +94,6 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
 
   const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const start = deps.clock();
-    const close = deps.draining();
     const timeoutMs = parseGoDuration(req.query.timeout) ?? deps.defaultTimeoutMs;
     const budgetMs = timeoutMs * deps.timeoutBudgetShare;
     let parsed: ParsedReview | ReviewProblem | null = null;
@@ -133,11 +135,12 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
             // Pod specs carry secrets in env: the object is logged at debug level only.
             if (reqLog.isLevelEnabled('debug')) reqLog.debug({ [LOG.object]: request.object }, 'admission request');
           }
+          const policies = deps.policies();
           const facts = parsed.ok
-            ? await gatherFacts(deps.view, parsed.request.namespace, budgetMs - (deps.clock() - start))
+            ? await gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start))
             : { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
           admission = admit(endpoint, parsed, {
-            policies: deps.policies(),
+            policies,
             cluster: facts.cluster,
             namespaceLookupError: facts.namespaceLookupError,
             allocator: deps.allocator,
@@ -146,7 +149,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
         }
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
-      send(res, admission.httpStatus, admission.review, close || admission.httpStatus === 408);
+      send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);
       const line = tell(endpoint, admission, deps.clock() - start);
       if (admission.record.verdict === 'invalid') reqLog.warn({ [LOG.endpoint]: endpoint, [LOG.uid]: admission.record.uid, ...line }, 'admission request refused');
       else reqLog.info(line, 'admission decision');
@@ -158,7 +161,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       metrics.latency.observe({ endpoint }, (deps.clock() - start) / 1000);
       if (!res.headersSent) {
         // 500, not a denial: the webhook configuration's failurePolicy decides.
-        send(res, 500, reviewOf(apiVersion, errored(uid, 500, `portcullis failed on this request (uid ${uid || 'unknown'}); its log has the details`)), close);
+        send(res, 500, reviewOf(apiVersion, errored(uid, 500, `portcullis failed on this request (uid ${uid || 'unknown'}); its log has the details`)), deps.draining());
       }
     }
   };

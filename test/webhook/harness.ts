@@ -1,7 +1,7 @@
 // A real webhook server for the tests: a CA made at test time, a serving certificate it
 // signs, policy files in a temporary directory, logs captured as parsed JSON lines, and an
 // undici client that trusts the CA (the API server's caBundle).
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -76,7 +76,10 @@ export interface Reply {
 
 export interface Harness {
   dir: string;
+  tlsDir: string;
+  policyDir: string;
   ca: Pem;
+  leaf: Pem;
   server: RunningServer;
   dispatcher: Agent;
   logs: Record<string, any>[];
@@ -100,10 +103,9 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   const leaf = await servingCert(ca);
   const tlsDir = path.join(dir, 'tls');
   const policyDir = path.join(dir, 'policy');
-  await Promise.all([import('node:fs/promises').then((fs) => fs.mkdir(tlsDir)), import('node:fs/promises').then((fs) => fs.mkdir(policyDir))]);
-  await writeFile(path.join(tlsDir, 'tls.crt'), leaf.cert);
-  await writeFile(path.join(tlsDir, 'tls.key'), leaf.key);
-  await writeFile(path.join(policyDir, 'policy.yaml'), opts.policy ?? TEST_POLICY);
+  // Mounted the way the kubelet mounts the cert-manager Secret and the policy ConfigMap.
+  await writeAtomic(tlsDir, { 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': ca.cert }, 0);
+  await writeAtomic(policyDir, { 'policy.yaml': opts.policy ?? TEST_POLICY }, 0);
   const logs: Record<string, any>[] = [];
   const logger = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
   const config: ServeConfig = {
@@ -134,7 +136,10 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   };
   return {
     dir,
+    tlsDir,
+    policyDir,
     ca,
+    leaf,
     server,
     dispatcher,
     logs,
@@ -164,4 +169,33 @@ export function patchOf(response: { patch?: string; patchType?: string }): any[]
   if (!response.patch) return null;
   expect(response.patchType).toBe('JSONPatch');
   return JSON.parse(Buffer.from(response.patch, 'base64').toString('utf8'));
+}
+
+/**
+ * Writes files the way the kubelet updates a Secret or ConfigMap volume (AtomicWriter): a
+ * new timestamped directory, a `..data_tmp` symlink to it renamed over `..data`, and
+ * top-level symlinks `name -> ..data/name`.
+ */
+export async function writeAtomic(dir: string, files: Record<string, string>, generation: number): Promise<void> {
+  const fs = await import('node:fs/promises');
+  await fs.mkdir(dir, { recursive: true });
+  const stamp = `..2026_11_25_18_00_00.${generation}`;
+  await fs.mkdir(path.join(dir, stamp));
+  for (const [name, text] of Object.entries(files)) await fs.writeFile(path.join(dir, stamp, name), text);
+  await fs.symlink(stamp, path.join(dir, '..data_tmp'));
+  await fs.rename(path.join(dir, '..data_tmp'), path.join(dir, '..data'));
+  for (const name of Object.keys(files)) {
+    await fs.symlink(path.join('..data', name), path.join(dir, name)).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+  }
+}
+
+/** Polls `check` until it returns true, or fails after `ms`. */
+export async function eventually(check: () => Promise<boolean> | boolean, ms = 3000): Promise<void> {
+  const until = performance.now() + ms;
+  while (!(await check())) {
+    if (performance.now() > until) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }

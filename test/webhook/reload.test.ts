@@ -1,0 +1,140 @@
+// Certificates and policies change under a running server: cert-manager renews the Secret,
+// an admin edits the policy ConfigMap. Both arrive as a `..data` symlink swap.
+import { X509Certificate } from 'node:crypto';
+import { connect } from 'node:tls';
+import { Agent, fetch } from 'undici';
+import { eventually, servingCert, startHarness, TEST_POLICY, writeAtomic, type Harness } from './harness.js';
+import { webPod } from './objects.js';
+import { admissionReview } from './reviews.js';
+
+const serialOf = (pem: string) => new X509Certificate(pem).serialNumber;
+
+/** The serial number a brand-new TLS connection is served. */
+function servedSerial(h: Harness): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost' }, () => {
+      const serial = socket.getPeerCertificate().serialNumber;
+      socket.end();
+      resolve(serial);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const metric = async (h: Harness, sample: string) => (await h.ops('/metrics')).text.split('\n').includes(sample);
+
+describe('certificate rotation', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => h.close());
+
+  it('serves the renewed certificate to new connections while requests in flight all succeed', async () => {
+    const renewed = await servingCert(h.ca);
+    expect(await servedSerial(h)).toBe(serialOf(h.leaf.cert));
+
+    // Four keep-alive workers and one that opens a new connection per request, for ~600 ms.
+    let stop = false;
+    const results: (number | string)[] = [];
+    const body = JSON.stringify(admissionReview({ object: webPod() }));
+    const send = async (dispatcher: Agent) => {
+      try {
+        const res = await fetch(h.url('/validate'), { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher });
+        const json = (await res.json()) as { response: { allowed: boolean } };
+        results.push(res.status === 200 && json.response.allowed ? 200 : `${res.status}`);
+      } catch (err) {
+        results.push(String((err as Error).cause ?? err));
+      }
+    };
+    const keepAlive = async () => {
+      while (!stop) await send(h.dispatcher);
+    };
+    const fresh = async () => {
+      while (!stop) {
+        const agent = new Agent({ connect: { ca: h.ca.cert }, pipelining: 0 });
+        await send(agent);
+        await agent.close();
+      }
+    };
+    const load = Promise.all([keepAlive(), keepAlive(), keepAlive(), keepAlive(), fresh()]);
+    await new Promise((r) => setTimeout(r, 150));
+    await writeAtomic(h.tlsDir, { 'tls.crt': renewed.cert, 'tls.key': renewed.key, 'ca.crt': h.ca.cert }, 1);
+    await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="success"} 1'));
+    await new Promise((r) => setTimeout(r, 300));
+    stop = true;
+    await load;
+
+    expect(results.length).toBeGreaterThan(20);
+    expect(results.filter((r) => r !== 200)).toEqual([]);
+    expect(await servedSerial(h)).toBe(serialOf(renewed.cert));
+    expect(h.logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject({ level: 30, component: 'tls', certificate: { serialNumber: serialOf(renewed.cert) } });
+  });
+
+  it.each([
+    { name: 'a key that belongs to another certificate', files: async (h: Harness) => ({ 'tls.crt': (await servingCert(h.ca)).cert, 'tls.key': h.leaf.key }), error: /key/i },
+    { name: 'a truncated certificate', files: async (h: Harness) => ({ 'tls.crt': h.leaf.cert.slice(0, 200), 'tls.key': h.leaf.key }), error: /./ },
+    { name: 'garbage', files: async () => ({ 'tls.crt': 'not a certificate', 'tls.key': 'not a key' }), error: /./ },
+  ])('refuses $name, logs it and keeps serving the old certificate', async ({ files, error }) => {
+    await writeAtomic(h.tlsDir, await files(h), 1);
+    await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="failure"} 1'));
+    expect(await servedSerial(h)).toBe(serialOf(h.leaf.cert));
+    const line = h.logs.find((l) => l.msg === 'new certificate refused; the one in use stays');
+    expect(line).toMatchObject({ level: 50, component: 'tls' });
+    expect(line!.err).toMatch(error);
+    const res = await h.post('/validate', admissionReview({ object: webPod(), uid: 'still' }));
+    expect(res.json.response).toEqual({ uid: 'still', allowed: true });
+    expect(await h.ops('/readyz').then((r) => r.status)).toBe(200);
+    // The same broken pair is not counted again on the next check.
+    await h.server.reloadCertificate();
+    expect(await metric(h, 'portcullis_certificate_reloads_total{result="failure"} 1')).toBe(true);
+  });
+});
+
+describe('policy reload', () => {
+  const violating = () => admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'p' });
+
+  it('applies a valid new policy, refuses an invalid one and keeps the last good', async () => {
+    const h = await startHarness();
+    try {
+      expect((await h.post('/validate', violating())).json.response.allowed).toBe(false);
+
+      // hostport-reserved relaxed to warn.
+      await writeAtomic(h.policyDir, { 'policy.yaml': TEST_POLICY.replace('hostport-not-allowed: warn', 'hostport-not-allowed: warn\n    hostport-reserved: warn') }, 1);
+      await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="success"} 1'));
+      const relaxed = (await h.post('/validate', violating())).json.response;
+      expect(relaxed.allowed).toBe(true);
+      expect(relaxed.warnings.some((w: string) => w.startsWith('hostport-reserved'))).toBe(true);
+
+      // Two tenants claim one slice: refused with file:line: field: message.
+      const broken = TEST_POLICY.replace('nodePortRange: "30040-30079"', 'nodePortRange: "30030-30079"');
+      await writeAtomic(h.policyDir, { 'policy.yaml': broken }, 2);
+      await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="failure"} 1'));
+      const line = h.logs.find((l) => l.msg === 'policy reload refused; the last good policy stays in force');
+      expect(line).toMatchObject({ level: 50, component: 'policy' });
+      expect(line!.errors).toEqual([expect.stringMatching(/policy\.yaml:\d+: spec\.tenants\[1\]\.nodePortRange: slice 30030-30079 overlaps tenant "team-a" \(30000-30039\)$/)]);
+      // Still the relaxed policy, still ready.
+      expect((await h.post('/validate', violating())).json.response.allowed).toBe(true);
+      expect(await h.ops('/readyz').then((r) => r.status)).toBe(200);
+
+      // Fixed again: back to enforcing.
+      await writeAtomic(h.policyDir, { 'policy.yaml': TEST_POLICY }, 3);
+      await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="success"} 2'));
+      expect((await h.post('/validate', violating())).json.response.allowed).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('refuses YAML that does not parse', async () => {
+    const h = await startHarness();
+    try {
+      await writeAtomic(h.policyDir, { 'policy.yaml': 'apiVersion: portcullis.dev/v1alpha1\nkind: [PortPolicy\n' }, 1);
+      const r = await h.server.reloadPolicies();
+      expect(r).toEqual({ changed: true, ok: false, errors: [expect.stringMatching(/policy\.yaml:\d+: invalid YAML: /)] });
+      expect((await h.post('/validate', violating())).json.response.allowed).toBe(false);
+    } finally {
+      await h.close();
+    }
+  });
+});
