@@ -1,5 +1,6 @@
 // The html writer as a pure function: what the page holds for a known ScanResult, that user
 // input is escaped everywhere, that nothing points off the page, and that it stays compact.
+import { readFileSync, writeFileSync } from 'node:fs';
 import { panels, xMid } from '../../src/sinks/reports/html/axis.js';
 import { ruleExcerpts, valueAt } from '../../src/sinks/reports/html/exposures.js';
 import { marks } from '../../src/sinks/reports/html/model.js';
@@ -185,6 +186,24 @@ describe('writeHtml on a shared-cluster fixture', () => {
 
   it('lists input errors with file and line', () => {
     expect(section(html, 'errors')).toContain('examples/broken.yaml:3</span> invalid YAML: bad indentation');
+  });
+});
+
+describe('golden', () => {
+  // The page for the fixture, byte for byte: `UPDATE_GOLDEN=1` rewrites it; review the diff
+  // (test-artifacts/report-fixture.html from the browser test shows the same page).
+  const golden = new URL('./golden/fixture.html', import.meta.url).pathname;
+  it('renders the fixture exactly as the golden file', () => {
+    const html = writeHtml(fixture());
+    if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, html);
+    expect(html).toBe(readFileSync(golden, 'utf8'));
+  });
+
+  it('does not change its input', () => {
+    const result = fixture();
+    const before = JSON.stringify(result);
+    writeHtml(result);
+    expect(JSON.stringify(result)).toBe(before);
   });
 });
 
