@@ -189,6 +189,32 @@ describe('writeHtml on a shared-cluster fixture', () => {
   });
 });
 
+describe('several policies', () => {
+  const a = fixturePolicy('shared-cluster');
+  const b = fixturePolicy('strict');
+  const base = fixture(a);
+  // The strict policy finds one more thing: the exempt kube-proxy port.
+  const extra: Finding = { ...base.findings[0], policy: 'strict', rule: 'hostport-reserved', action: 'deny', tenant: null,
+    resource: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' },
+    path: 'spec.template.spec.containers[0].ports[0].containerPort', value: 10249, message: 'hostPort 10249/TCP clashes with kube-proxy-metrics' };
+  const html = writeHtml({ ...base, policies: [a, b], findings: [...base.findings, extra] });
+
+  it('draws one map per policy, each with its own findings', () => {
+    expect(count(html, /<div class="policy-map"/g)).toBe(2);
+    const map = (id: string) => html.slice(html.indexOf(`id="${id}-overview"`), html.indexOf('</svg>', html.indexOf(`id="${id}-overview"`)));
+    expect(map('p0')).toMatch(/id="p0-hostPort-10249"[^>]*data-act="ok"/);
+    expect(map('p1')).toMatch(/id="p1-hostPort-10249"[^>]*data-act="deny"/);
+    expect(map('p1')).toMatch(/id="p1-hostPort-10250"[^>]*data-act="ok"/);
+  });
+
+  it('names the policy in the table and keeps ids unique', () => {
+    expect(section(html, 'findings')).toContain('<th scope="col">Policy</th>');
+    const ids = [...html.matchAll(/\sid="([^"]+)"/g)].map((m) => m[1]);
+    expect(ids.length).toBeGreaterThan(50);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+});
+
 describe('golden', () => {
   // The page for the fixture, byte for byte: `UPDATE_GOLDEN=1` rewrites it; review the diff
   // (test-artifacts/report-fixture.html from the browser test shows the same page).
