@@ -42,6 +42,13 @@ export interface ScanLoopOptions {
   onProgress?: (p: ScanProgress) => void;
 }
 
+/**
+ * A deep copy with strings of its own. Parsers hand out substrings, which V8 keeps as slices
+ * of the whole file's text: one kept finding would keep its file alive, and a scan's memory
+ * would grow with its input. Only what outlives its file is copied (findings: few).
+ */
+const detached: <T>(value: T) => T = structuredClone;
+
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** By file, line and path; cluster findings (no source) by namespace, kind and name. */
@@ -58,6 +65,10 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const item of items) yield [item];
+}
+
 export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Promise<ScanResult> {
   const { policies, engine } = opts;
   const keep = opts.keep ?? {};
@@ -70,31 +81,34 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
   const namespaceNames = new Set<string>();
   const summary = { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } };
 
-  for await (const item of source.items()) {
+  const batches = source.batches ? source.batches() : oneByOne(source.items());
+  for await (const batch of batches) for (const item of batch) {
     switch (item.type) {
       case 'resource': {
         summary.resources++;
         const { resource } = item;
         const evaluation = engine.evaluate(resource, policies, cluster);
-        for (const f of evaluation.findings) {
-          findings.push(f);
-          summary.findings[f.action]++;
+        for (const f of evaluation.findings) summary.findings[f.action]++;
+        if (keep.evaluations) {
+          const own = detached(evaluation);
+          evaluations.push(own);
+          findings.push(...own.findings);
+        } else if (evaluation.findings.length > 0) {
+          findings.push(...detached(evaluation.findings));
         }
-        if (keep.evaluations) evaluations.push(evaluation);
-        if (keep.portUses && engine.portUses) portUses.push(...engine.portUses(resource));
+        if (keep.portUses && engine.portUses) portUses.push(...detached(engine.portUses(resource)));
         if (keep.exposures && engine.ruleExcerpts && evaluation.findings.length > 0) {
-          exposures.push(...engine.ruleExcerpts(resource.object, evaluation.findings));
+          exposures.push(...detached(engine.ruleExcerpts(resource.object, evaluation.findings)));
         }
         if (keep.namespaces) {
-          if (resource.namespace !== null) namespaceNames.add(resource.namespace);
-          else if (resource.object.kind === 'Namespace' && resource.object.metadata.name) namespaceNames.add(resource.object.metadata.name);
+          if (resource.namespace !== null && !namespaceNames.has(resource.namespace)) namespaceNames.add(detached(resource.namespace));
         }
         break;
       }
       case 'skipped':
         summary.skipped++;
         // Namespace objects are not checked, but a report that groups by tenant lists them.
-        if (keep.namespaces && item.kind === 'Namespace' && item.name) namespaceNames.add(item.name);
+        if (keep.namespaces && item.kind === 'Namespace' && item.name && !namespaceNames.has(item.name)) namespaceNames.add(detached(item.name));
         break;
       case 'error':
         errors.push(item.error);

@@ -126,25 +126,39 @@ export function manifestSource(paths: readonly string[], opts: ManifestSourceOpt
     },
 
     async *items(): AsyncGenerator<SourceItem> {
-      let done = 0;
-      for await (const entry of walk(paths)) {
-        if (!('file' in entry)) {
-          yield { type: 'error', error: entry.error };
-          continue;
-        }
-        const name = entry.file === '-' ? STDIN_NAME : entry.file;
-        let text: string;
-        try {
-          text = await read(entry.file);
-        } catch (err) {
-          yield { type: 'error', error: readError(name, err) };
-          continue;
-        }
-        yield* itemsOfText(text, name, opts);
-        yield { type: 'progress', done: ++done, total: fileCount, unit: 'files' };
-      }
+      for await (const batch of batches()) yield* batch;
     },
+
+    batches,
   };
+
+  async function* batches(): AsyncGenerator<Iterable<SourceItem>> {
+    // The next file is read while this one is parsed and checked: I/O overlaps CPU.
+    type Next = { entry: Entry; text?: Promise<{ text: string } | { err: unknown }> } | null;
+    const entries = walk(paths)[Symbol.asyncIterator]();
+    const pull = async (): Promise<Next> => {
+      const r = await entries.next();
+      if (r.done) return null;
+      const entry = r.value;
+      if (!('file' in entry)) return { entry };
+      return { entry, text: read(entry.file).then((text) => ({ text }), (err: unknown) => ({ err })) };
+    };
+    let done = 0;
+    for (let current = await pull(); current !== null; ) {
+      const next = pull();
+      const { entry } = current;
+      if (!('file' in entry)) {
+        yield [{ type: 'error', error: entry.error }];
+      } else {
+        const name = entry.file === '-' ? STDIN_NAME : entry.file;
+        const got = await current.text!;
+        if ('err' in got) yield [{ type: 'error', error: readError(name, got.err) }];
+        else yield itemsOfText(got.text, name, opts);
+        yield [{ type: 'progress', done: ++done, total: fileCount, unit: 'files' }];
+      }
+      current = await next;
+    }
+  }
 }
 
 async function readAll(stream: NodeJS.ReadableStream): Promise<string> {

@@ -19,4 +19,11 @@ export interface ScanSource {
    */
   facts(): Promise<ClusterFacts>;
   items(): AsyncIterable<SourceItem>;
+  /**
+   * The same items in batches (a file, a page of a list), read by the scan loop when present:
+   * one await per batch instead of one per object keeps promise machinery out of the
+   * per-object cost (about a tenth of a 100,000-object scan). A batch may be a lazy
+   * generator, so a large file is never held parsed as a whole.
+   */
+  batches?(): AsyncIterable<Iterable<SourceItem>>;
 }
