@@ -1,0 +1,46 @@
+// The install guide and the e2e workflow name directories and objects of manifests/: they
+// must exist, and the guide's install and uninstall commands must come in the safe order.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { find, kustomize, REPO_ROOT } from './kustomize.js';
+
+const guide = readFileSync(path.join(REPO_ROOT, 'docs/readme/install.md'), 'utf8');
+const workflow = readFileSync(path.join(REPO_ROOT, '.github/workflows/e2e.yaml'), 'utf8');
+
+const kustomizeDirs = (text: string) => [...text.matchAll(/kubectl (apply|delete) -k ([\w./-]+)/g)].map((m) => ({ verb: m[1], dir: m[2] }));
+const STEP = (dir: string) => ['crds', 'pki', 'workload', 'webhooks'].findIndex((s) => dir.endsWith(`/${s}`));
+
+describe('install guide and e2e workflow', () => {
+  it.each([
+    { name: 'docs/readme/install.md', text: guide },
+    { name: '.github/workflows/e2e.yaml', text: workflow },
+  ])('$name: every `kubectl apply|delete -k` names a kustomization', ({ text }) => {
+    const dirs = kustomizeDirs(text);
+    expect(dirs.length).toBeGreaterThan(4);
+    for (const { dir } of dirs) expect({ dir, exists: existsSync(path.join(REPO_ROOT, dir, 'kustomization.yaml')) }).toEqual({ dir, exists: true });
+  });
+
+  it.each([
+    { name: 'docs/readme/install.md', text: guide },
+    { name: '.github/workflows/e2e.yaml', text: workflow },
+  ])('$name: installs crds, pki, workload, webhooks in that order and uninstalls webhooks first', ({ text }) => {
+    const applies = kustomizeDirs(text).filter((d) => d.verb === 'apply' && STEP(d.dir) >= 0).map((d) => STEP(d.dir));
+    expect(applies.slice(0, 4)).toEqual([0, 1, 2, 3]);
+    const deletes = kustomizeDirs(text).filter((d) => d.verb === 'delete').map((d) => STEP(d.dir));
+    expect(deletes).toEqual([3, 2, 1, 0]);
+  });
+
+  it('the objects the guide waits for exist under those names', async () => {
+    const objects = (await Promise.all(['manifests/crds', 'manifests/base/pki', 'manifests/overlays/audit/workload'].map((d) => kustomize(d)))).flat();
+    const waits = [...guide.matchAll(/\b(certificate|deployment|crd)\/([\w.-]+)/g)].map((m) => ({ kind: m[1], name: m[2] }));
+    expect(waits.length).toBeGreaterThan(3);
+    const kinds: Record<string, string> = { certificate: 'Certificate', deployment: 'Deployment', crd: 'CustomResourceDefinition' };
+    for (const w of waits) expect({ ...w, found: find(objects, kinds[w.kind], w.name).length }).toEqual({ ...w, found: 1 });
+  });
+
+  it('the workflow says in its header that it cannot run on this project\'s machines', () => {
+    const header = workflow.split('\n').filter((l) => l.startsWith('#')).join('\n');
+    expect(header).toMatch(/CANNOT run on this project's own machines/);
+    expect(header).toMatch(/no container engine/);
+  });
+});
