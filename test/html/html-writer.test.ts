@@ -147,6 +147,16 @@ describe('writeHtml on a shared-cluster fixture', () => {
     expect(slices).toContain('>team-a 31000-31099</text>');
   });
 
+  it("marks the API server's static band (KEP-3668) where slices avoid its allocations", () => {
+    const lane = html.slice(html.indexOf('id="p0-nodeports"'), html.indexOf('</svg>', html.indexOf('id="p0-nodeports"')));
+    const m = /<g class="static"><title>API server's static band 30000-30085: [^<]*<\/title><path d="M([\d.]+),\d+V\d+H([\d.]+)V/.exec(lane);
+    expect(m).not.toBeNull();
+    // 86 of 2768 ports over the 1096-pixel plot, from its left edge at 92.
+    expect(Number(m![1])).toBeCloseTo(92, 0);
+    expect(Number(m![2]) - Number(m![1])).toBeCloseTo((86 / 2768) * 1096, 0);
+    expect(html).toContain("the API server's static band 30000-30085, which it allocates from last");
+  });
+
   it('shows slice usage per tenant with the objects holding the ports', () => {
     const s = section(html, 'tenants');
     const row = (tenant: string) => s.slice(s.indexOf(`<tr data-tenant="${tenant}"`), s.indexOf('</tr>', s.indexOf(`<tr data-tenant="${tenant}"`)));

@@ -9,7 +9,7 @@ import { formatRange, inRange, rangeSize } from '../../engine/ports.js';
 import { ACTIONS, RULE_IDS } from '../../engine/types.js';
 import type { Action, Finding } from '../../engine/types.js';
 import { esc } from './html/escape.js';
-import { DEFS, icon, legend, overviewSvg, rangeSvg, slicesSpan } from './html/map.js';
+import { DEFS, icon, legend, overviewSvg, rangeSvg, slicesSpan, staticBand } from './html/map.js';
 import { marks, resourceKey, tenantLookup, type Mark, type MarkUse } from './html/model.js';
 import { JS } from './html/script.js';
 import { CSS } from './html/style.js';
@@ -119,9 +119,10 @@ function mapSection(policy: CompiledPolicy, id: string, ms: readonly Mark[], man
     `<p>${plural(ms.length, 'port')} in use on the nodes (${ms.filter((m) => m.lane === 'hostPort').length} hostPort, ${ms.filter((m) => m.lane === 'nodePort').length} nodePort), ` +
     `${violating} with findings. Hover or focus a marker for the objects, fields and findings; in a map, arrow keys move between markers.</p>` +
     `<figure><figcaption>All ports, 0-65535, on a broken axis: each panel is linear, panels are sized for readability, not by port count.</figcaption>${overviewSvg({ policy, marks: ms, id })}</figure>` +
-    `<figure><figcaption>The NodePort range ${esc(formatRange(policy.nodePortRange))} at full width, with each tenant's slice.</figcaption>${rangeSvg({ policy, marks: ms, id }, policy.nodePortRange, 'nodeports')}</figure>` +
+    `<figure><figcaption>The NodePort range ${esc(formatRange(policy.nodePortRange))} at full width, with each tenant's slice. ` +
+    `The bracket under the band is the API server's static band ${esc(formatRange(staticBand(policy.nodePortRange)))}, which it allocates from last (KEP-3668): slices there rarely meet its own allocations.</figcaption>${rangeSvg({ policy, marks: ms, id }, policy.nodePortRange, 'nodeports')}</figure>` +
     (slices
-      ? `<figure><figcaption>Zoomed to the tenants' slices, ${esc(formatRange(slices))}.</figcaption>${rangeSvg({ policy, marks: ms, id }, slices, 'slices')}</figure>`
+      ? `<figure><figcaption>Zoomed to the tenants' slices, ${esc(formatRange(slices))}; the bracket marks the static band again.</figcaption>${rangeSvg({ policy, marks: ms, id }, slices, 'slices')}</figure>`
       : '') +
     `<details class="catalog"><summary>Reserved port catalog of policy ${esc(policy.name)} (${plural(policy.reservedPorts.length, 'entry', 'entries')})</summary>` +
     `<table><thead><tr><th scope="col">Name</th><th scope="col" class="num">Ports</th><th scope="col">Protocol</th><th scope="col">Component</th><th scope="col">Source</th></tr></thead><tbody>${catalog}</tbody></table></details>` +

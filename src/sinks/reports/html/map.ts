@@ -3,6 +3,7 @@
 // slices; markers are the ports in use, with violations drawn as a different shape (and
 // colour), so colour is never the only signal.
 import type { CompiledPolicy, PortEntry } from '../../../engine/policy/model.js';
+import { dynamicBand } from '../../../engine/policy/load.js';
 import { formatRange, type PortRange } from '../../../engine/ports.js';
 import { panels, spans, ticks, xMid, xOf, type Panel } from './axis.js';
 import { esc } from './escape.js';
@@ -142,6 +143,12 @@ export function overviewSvg({ policy, marks, id }: MapInput): string {
   return out.join('');
 }
 
+/** The bottom of the NodePort range that the API server allocates from last (KEP-3668). */
+export function staticBand(range: PortRange): PortRange {
+  const dynamic = dynamicBand(range);
+  return { lo: range.lo, hi: Math.max(range.lo, dynamic.lo - 1) };
+}
+
 /**
  * Where the tenants' slices lie when they cover under a quarter of the NodePort range: at
  * full NodePort width a 40-port slice is 16 pixels, too small to see which ports are taken.
@@ -255,6 +262,19 @@ export function rangeSvg({ policy, marks, id }: MapInput, np: PortRange, view: '
     names.push(`<text class="slice" x="${lx.toFixed(1)}" y="${ly}">${esc(label)}</text>`);
   });
   out.push(...names);
+  // The static band (KEP-3668): the API server allocates NodePorts there only when the rest
+  // is full, so slices placed there rarely collide with its own allocations.
+  const band0 = staticBand(policy.nodePortRange);
+  const s0 = Math.max(band0.lo, np.lo);
+  const s1 = Math.min(band0.hi, np.hi);
+  if (s0 <= s1) {
+    const y = sliceTop + 28;
+    const [a, b] = [x(s0), x(s1 + 1)];
+    out.push(
+      `<g class="static"><title>API server's static band ${formatRange(band0)}: it allocates NodePorts here last (KEP-3668)</title>` +
+        `<path d="M${a.toFixed(1)},${y - 3}V${y}H${b.toFixed(1)}V${y - 3}"/></g>`,
+    );
+  }
   out.push(`</g><g class="axis"><line x1="${LEFT}" x2="${LEFT + PLOT}" y1="${axisY}" y2="${axisY}"/>`);
   const labels: Parameters<typeof placeLabels>[0] = [
     { x: LEFT, text: String(np.lo), anchor: 'start', must: true },

@@ -48,6 +48,7 @@ svg.defs{position:absolute}
 .t0 rect{fill:#b9d7f2}.t1 rect{fill:#c4e8bb}.t2 rect{fill:#f3d9a8}.t3 rect{fill:#dccdf2}.t4 rect{fill:#f4c4d1}.t5 rect{fill:#bfe6e2}.t6 rect{fill:#e8e8a8}.t7 rect{fill:#d6d6d6}
 .slice{fill:#111;font-weight:600;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .leader{stroke:#3b4250;stroke-width:1}
+.static path{fill:none;stroke:#1b1f24;stroke-width:2.5}
 .mk{cursor:pointer;outline:none}
 .mk>*{stroke:#fff;stroke-width:1.2}
 .k-ok>*{fill:var(--ok)}.k-deny>*{fill:var(--deny)}.k-warn>*{fill:var(--warn)}.k-audit>*{fill:var(--audit)}
