@@ -82,7 +82,9 @@ describe.each([
   });
 
   it('makes no request beyond the file itself, and logs no error', async () => {
-    await page.screenshot({ path: artifact(`${file}-top.png`) });
+    // The summary and the map, as docs/report-screenshot.png shows them.
+    const map = (await page.locator('#map figure').last().boundingBox())!;
+    await page.screenshot({ path: artifact(`${file}-top.png`), fullPage: true, clip: { x: 0, y: 0, width: 1280, height: Math.ceil(map.y + map.height + 12) } });
     expect(watch.outside).toEqual([]);
     expect(watch.requests.every((u) => u.startsWith('file:'))).toBe(true);
     expect(watch.errors).toEqual([]);
