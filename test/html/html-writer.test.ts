@@ -225,6 +225,23 @@ describe('several policies', () => {
   });
 });
 
+describe('an empty scan', () => {
+  it('still renders every section, saying there is nothing to show', () => {
+    const policy = fixturePolicy();
+    const html = writeHtml({
+      policies: [policy], findings: [], errors: [], portUses: [], namespaces: [], exposures: [],
+      summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, generatedAt: new Date(0),
+    });
+    expect(section(html, 'map')).toContain('0 ports in use on the nodes (0 hostPort, 0 nodePort), 0 with findings');
+    expect(tags(html, 'g', 'mk')).toHaveLength(0);
+    expect(tags(html, 'g', 'b-res').length).toBeGreaterThan(0);
+    expect(section(html, 'tenants')).toContain('data-used="0" data-free="100"');
+    expect(section(html, 'exposures')).toContain('No network policy opens a sensitive node port.');
+    expect(section(html, 'findings')).toContain('No findings: every object checked keeps to the policy.');
+    expect(html).not.toContain('id="errors"');
+  });
+});
+
 describe('golden', () => {
   // The page for the fixture, byte for byte: `UPDATE_GOLDEN=1` rewrites it; review the diff
   // (test-artifacts/report-fixture.html from the browser test shows the same page).

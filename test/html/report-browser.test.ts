@@ -283,6 +283,21 @@ describe('report for a fixture with hostile names', () => {
   });
 });
 
+describe('an empty report', () => {
+  it('runs its script without errors when there is nothing to draw', async () => {
+    const html = writeHtml({
+      ...fixture(), findings: [], errors: [], portUses: [], exposures: [],
+      summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+    });
+    const { page, watch } = await open(html, 'report-empty.html');
+    await expect(page.locator('.filters').isVisible()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Rule' }).click();
+    await expect(page.locator('#findings-status').innerText()).resolves.toBe('Showing 0 of 0 findings; sorted by Rule, ascending');
+    expect(watch.errors).toEqual([]);
+    await page.close();
+  });
+});
+
 describe('the request watch itself', () => {
   it('catches a page that fetches from the network', async () => {
     const { page, watch } = await open('<!DOCTYPE html><p>leaky</p><img src="http://192.0.2.1/pixel.png">', 'leaky.html');

@@ -264,6 +264,7 @@ function findingsTable(result: ScanResult): string {
     select('tenant', 'Tenant', fs.map((f) => f.tenant ?? NONE)) +
     `<label>Text<input type="search" id="f-text" placeholder="name, path, port…"></label><button type="button" id="f-reset">Clear filters</button></div>` +
     `<p id="findings-status" role="status">Showing ${fs.length} of ${fs.length} findings</p>` +
+    (fs.length === 0 ? `<p>No findings: every object checked keeps to the ${result.policies.length === 1 ? 'policy' : 'policies'}.</p>` : '') +
     `<table id="findings-table"><caption class="muted">Sorted by file, line and path; the column headers sort.</caption><thead><tr>` +
     `<th scope="col">Action</th><th scope="col">Rule</th><th scope="col">Tenant</th><th scope="col">Namespace</th><th scope="col">Object</th>` +
     `<th scope="col">Field</th><th scope="col" class="num" data-type="num">Value</th><th scope="col">Message</th><th scope="col">Source</th>${many ? '<th scope="col">Policy</th>' : ''}` +
