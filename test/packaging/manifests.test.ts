@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import path from 'node:path';
 import { SERVE_DEFAULTS } from '../../src/config/serve.js';
+import { CONTROLLER_DEFAULTS } from '../../src/controller/config.js';
+import { startOpsServer } from '../../src/controller/ops.js';
 import { API_CALLS } from '../../src/k8s/api-calls.js';
 import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';
 import { createOpsApp } from '../../src/server/ops-app.js';
@@ -220,7 +222,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
     it.each(['webhook', 'controller'])('%s: probes hit /healthz and /readyz on the metrics port the process listens on', (component) => {
       const c = container(deployment(objects(), component));
       const args = (c.args as string[]) ?? [];
-      const metricsPort = Number(flag(args, '--metrics-port') ?? 8080);
+      const metricsPort = Number(flag(args, '--metrics-port') ?? (component === 'webhook' ? SERVE_DEFAULTS : CONTROLLER_DEFAULTS).metricsPort);
       expect(containerPort(c, c.livenessProbe.httpGet.port)).toBe(metricsPort);
       expect(containerPort(c, c.readinessProbe.httpGet.port)).toBe(metricsPort);
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
@@ -235,7 +237,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       const service = one(objects(), 'Service', 'portcullis-webhook');
       expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(true);
       const https = (service.spec as Obj).ports.find((p: Obj) => p.port === 443);
-      expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? 8443));
+      expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? SERVE_DEFAULTS.port));
     });
 
     it('controller: the image ENTRYPOINT with `controller` instead of `serve`, and controller flags', () => {
@@ -319,6 +321,8 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(roles).toHaveLength(1);
       expect(roles[0].metadata.namespace).toBe(OWN_NAMESPACE);
       expect(grants(roles[0].rules as Obj[])).toEqual(listed('own-namespace'));
+      // Where the Role names the Lease, it is the one the controller uses.
+      for (const r of roles[0].rules as Obj[]) if (r.resourceNames) expect(r.resourceNames).toEqual([CONTROLLER_DEFAULTS.leaseName]);
       expect(grants(one(objects(), 'ClusterRole').rules as Obj[]).filter((g) => g.startsWith('coordination.k8s.io/'))).toEqual([]);
     });
 
@@ -347,23 +351,42 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
   });
 });
 
-describe('the probe paths exist on the ops server serve runs on --metrics-port', () => {
-  it.each(['webhook', 'controller'])('%s: liveness answers 200, readiness 200 when ready and 503 when draining', async (component) => {
+describe('the probe paths exist on the ops servers the processes run on --metrics-port', () => {
+  async function probe(component: string, listen: (isReady: () => boolean) => Promise<{ base: string; close: () => Promise<void> }>) {
     const c = container(deployment(objectsOf('enforce'), component));
-    let draining = false;
-    const app = createOpsApp({ registry: new Registry(), readiness: () => ({ policy: true, tls: true, cluster: true, draining }) });
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((r) => server.once('listening', r));
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    let ready = true;
+    const server = await listen(() => ready);
     try {
-      expect((await fetch(base + c.livenessProbe.httpGet.path)).status).toBe(200);
-      expect((await fetch(base + c.readinessProbe.httpGet.path)).status).toBe(200);
-      draining = true;
-      expect((await fetch(base + c.readinessProbe.httpGet.path)).status).toBe(503);
-      expect((await fetch(`${base}/nonexistent`)).status).toBe(404);
+      expect((await fetch(server.base + c.livenessProbe.httpGet.path)).status).toBe(200);
+      expect((await fetch(server.base + c.readinessProbe.httpGet.path)).status).toBe(200);
+      ready = false;
+      expect((await fetch(server.base + c.readinessProbe.httpGet.path)).status).toBe(503);
+      expect((await fetch(server.base + c.livenessProbe.httpGet.path)).status).toBe(200);
+      expect((await fetch(`${server.base}/nonexistent`)).status).toBe(404);
     } finally {
-      server.closeAllConnections();
-      await new Promise((r) => server.close(r));
+      await server.close();
     }
+  }
+
+  it('webhook (serve): liveness 200; readiness 200 when ready, 503 when draining', async () => {
+    await probe('webhook', async (isReady) => {
+      const app = createOpsApp({ registry: new Registry(), readiness: () => ({ policy: true, tls: true, cluster: true, draining: !isReady() }) });
+      const server = app.listen(0, '127.0.0.1');
+      await new Promise((r) => server.once('listening', r));
+      return {
+        base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        close: async () => {
+          server.closeAllConnections();
+          await new Promise((r) => server.close(r));
+        },
+      };
+    });
+  });
+
+  it('controller: liveness 200; readiness 200 when synced, 503 before', async () => {
+    await probe('controller', async (isReady) => {
+      const ops = await startOpsServer(0, isReady, new Registry(), '127.0.0.1');
+      return { base: `http://127.0.0.1:${ops.port}`, close: () => ops.close() };
+    });
   });
 });
