@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # portcullis image: `portcullis serve` by default; the controller Deployment runs
 # `node /app/dist/cmd/cli.js controller` from the same image.
 #
