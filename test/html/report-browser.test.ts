@@ -1,7 +1,9 @@
 // The html report in a real browser (Debian's chromium via playwright-core): the report for
 // examples/, produced by the scan pipeline, must draw what the JSON output of the same scan
-// says; nothing may leave the page; markers answer the keyboard; the table sorts and filters.
-import { writeFileSync } from 'node:fs';
+// says, and so must the report of a --cluster scan (against the test API server); nothing may
+// leave the page; markers answer the keyboard; the table sorts and filters.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { runScan } from '../../src/cmd/scan.js';
@@ -10,6 +12,8 @@ import { writeHtml } from '../../src/sinks/reports/html.js';
 import { loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { artifact, launch, watchedPage, type Session, type Watch } from './browser.js';
 import { fixture, INJECTION } from './fixture.js';
+import { kubeletEgress, namespace, node, pod, service } from '../support/cluster-objects.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const NOW = new Date('2026-11-25T18:00:00Z');
@@ -31,10 +35,10 @@ interface JsonReport {
   findings: JsonFinding[];
 }
 
-async function scan(policyArgs: string[], format: 'json' | 'html'): Promise<string> {
+async function scan(policyArgs: string[], format: 'json' | 'html', cluster = false): Promise<string> {
   let out = '';
   let err = '';
-  const status = await runScan([arg('examples')], { policy: policyArgs.map(arg), format }, {
+  const status = await runScan(cluster ? [] : [arg('examples')], { policy: policyArgs.map(arg), format, cluster }, {
     stdout: { write: (s: string) => (out += s) },
     stderr: { write: (s: string) => (err += s) },
     stdoutColor: false,
@@ -280,6 +284,46 @@ describe('report for a fixture with hostile names', () => {
     const result = await page.evaluate(() => fetch('http://192.0.2.1/x').then(() => 'fetched', () => 'refused'));
     expect(result).toBe('refused');
     expect(watch.errors.join('\n')).toMatch(/Content Security Policy/);
+  });
+});
+
+describe('report for a --cluster scan', () => {
+  let fake: FakeApiServer;
+  let dir: string;
+  const saved = process.env.KUBECONFIG;
+  beforeAll(async () => {
+    fake = await FakeApiServer.start();
+    fake.put(namespace('shop'));
+    fake.put(node('node-1', '10.0.0.11'));
+    fake.put(node('node-2', '10.0.0.12'));
+    fake.put(pod('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]));
+    fake.put(pod('shop', 'web', [{ containerPort: 8080, hostPort: 8080 }]));
+    fake.put(service('shop', 'front', [30080, 31000]));
+    fake.put(kubeletEgress('shop', 'to-nodes', '10.0.0.0/24'));
+    dir = mkdtempSync(path.join(tmpdir(), 'portcullis-html-cluster-'));
+    const file = path.join(dir, 'kubeconfig');
+    writeFileSync(file, fake.kubeconfig());
+    process.env.KUBECONFIG = file;
+  });
+  afterAll(async () => {
+    if (saved === undefined) delete process.env.KUBECONFIG;
+    else process.env.KUBECONFIG = saved;
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('draws the cluster’s ports and exposures as the JSON output says, with no file sources', async () => {
+    const json = JSON.parse(await scan([], 'json', true)) as JsonReport;
+    const { page, watch } = await open(await scan([], 'html', true), 'report-cluster.html');
+    expect(json.findings.map((f) => `${f.rule} ${f.resource.name} ${f.value}`).sort()).toEqual(['hostport-reserved agent 10250', 'netpol-sensitive-exposure to-nodes 10250']);
+    const marks = await page.locator('svg[id$="-overview"] .mk').evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-lane')}:${g.getAttribute('data-port')}:${g.getAttribute('data-act')}`));
+    expect(marks.sort()).toEqual(['hostPort:10250:deny', 'hostPort:8080:ok', 'nodePort:30080:ok', 'nodePort:31000:ok']);
+    await expect(page.locator('#findings-table tbody tr').count()).resolves.toBe(json.findings.length);
+    expect((await page.locator('#findings-table tbody td:nth-child(9)').allInnerTexts()).every((t) => t === '')).toBe(true);
+    await expect(page.locator('#exposures pre').first().innerText()).resolves.toBe('to:\n  - ipBlock:\n      cidr: 10.0.0.0/24');
+    expect(watch.outside).toEqual([]);
+    expect(watch.errors).toEqual([]);
+    await page.close();
   });
 });
 
