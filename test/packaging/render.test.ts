@@ -61,6 +61,16 @@ describe('schema validation can fail', () => {
   it.each([
     { name: 'Deployment with replicas as a string', object: { apiVersion: 'apps/v1', kind: 'Deployment', ...base, spec: { replicas: '2', selector: {}, template: {} } }, error: '/spec/replicas' },
     {
+      name: 'a container port deep in a pod template, as a string',
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', ...base, spec: { selector: {}, template: { spec: { containers: [{ name: 'c', ports: [{ containerPort: '80' }] }] } } } },
+      error: '/spec/template/spec/containers/0/ports/0/containerPort',
+    },
+    {
+      name: 'a matchCondition without its expression',
+      object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'x' }, webhooks: [{ name: 'a.b.c', clientConfig: {}, sideEffects: 'None', admissionReviewVersions: ['v1'], matchConditions: [{ name: 'm' }] }] },
+      error: 'expression',
+    },
+    {
       name: 'webhook with timeoutSeconds as a string',
       object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', metadata: { name: 'x' }, webhooks: [{ name: 'a.b.c', clientConfig: {}, sideEffects: 'None', admissionReviewVersions: ['v1'], timeoutSeconds: '5' }] },
       error: '/webhooks/0/timeoutSeconds',
