@@ -132,6 +132,7 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
       // The first pass over the input is needed only when some tenant is chosen by labels.
       namespaceLabels: policies.some((p) => p.hasLabelTenants),
       readStdin: io.readStdin,
+      warn: (m) => io.stderr.write(`warning: ${m}\n`),
     });
   }
 

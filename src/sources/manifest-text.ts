@@ -102,10 +102,16 @@ function jsonErrorLine(text: string, message: string, fallback: number): number 
   return fallback;
 }
 
+/** Editors on Windows start UTF-8 files with a byte order mark, which JSON.parse rejects. */
+function withoutBom(text: string): string {
+  return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+}
+
 type Parsed = { ok: true; value: unknown; line: number } | { ok: false; line: number; message: string };
 
 /** The file's documents as values, each with its line. JSON files are parsed as one document. */
 export function* parseDocuments(text: string, file: string): Generator<{ parsed: Parsed; chunk: Chunk }> {
+  text = withoutBom(text);
   const firstChar = text.trimStart().charAt(0);
   const isJsonFile = /\.json$/i.test(file);
   if (isJsonFile || firstChar === '{' || firstChar === '[') {
@@ -240,6 +246,7 @@ const MENTIONS_NAMESPACE = /\bkind["']?[ \t]*:[ \t]*["']?Namespace\b/;
  * are left for the main pass to report.
  */
 export function collectNamespaces(text: string, file: string, into: Map<string, Labels>): void {
+  text = withoutBom(text);
   if (!MENTIONS_NAMESPACE.test(text)) return;
   const visit = (v: unknown) => {
     if (!isKubeObject(v)) return;

@@ -15,6 +15,8 @@ export interface ManifestSourceOptions extends TextOptions {
   namespaceLabels: boolean;
   /** Reads all of stdin for the path `-`; called at most once. */
   readStdin?: () => Promise<string>;
+  /** Told about a directory that holds no manifest files (a mistyped path, say). */
+  warn?: (message: string) => void;
 }
 
 /** The name stdin has in findings and errors. */
@@ -39,7 +41,7 @@ function readError(file: string, err: unknown): InputError {
   return { file, line: null, message: `cannot read: ${text}` };
 }
 
-type Entry = { file: string } | { error: InputError };
+type Entry = { file: string } | { error: InputError } | { empty: string };
 
 /**
  * The files under the given paths, in a stable order: a named file whatever its extension,
@@ -89,8 +91,16 @@ async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
       yield { error: readError(p, err) };
       continue;
     }
-    if (s.isDirectory()) yield* dir(p);
-    else yield { file: p };
+    if (!s.isDirectory()) {
+      yield { file: p };
+      continue;
+    }
+    let files = 0;
+    for await (const entry of dir(p)) {
+      if ('file' in entry) files++;
+      yield entry;
+    }
+    if (files === 0) yield { empty: p };
   }
 }
 
@@ -147,7 +157,9 @@ export function manifestSource(paths: readonly string[], opts: ManifestSourceOpt
     for (let current = await pull(); current !== null; ) {
       const next = pull();
       const { entry } = current;
-      if (!('file' in entry)) {
+      if ('empty' in entry) {
+        opts.warn?.(`${entry.empty}: no .yaml, .yml or .json files found`);
+      } else if ('error' in entry) {
         yield [{ type: 'error', error: entry.error }];
       } else {
         const name = entry.file === '-' ? STDIN_NAME : entry.file;

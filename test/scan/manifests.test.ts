@@ -123,6 +123,18 @@ describe('itemsOfText', () => {
       want: ['resource 1 Pod/p ns=default'],
     },
     {
+      name: 'a JSON file with a byte order mark',
+      file: 'bom.json',
+      text: '\uFEFF{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"}}',
+      want: ['resource 1 Pod/p ns=default'],
+    },
+    {
+      name: 'a YAML file with a byte order mark',
+      file: 'bom.yaml',
+      text: '\uFEFFapiVersion: v1\nkind: Pod\nmetadata: {name: p}\n',
+      want: ['resource 1 Pod/p ns=default'],
+    },
+    {
       name: 'YAML flow mapping in a .yaml file that JSON cannot read',
       file: 'x.yaml',
       text: '{apiVersion: v1, kind: Pod, metadata: {name: p}}\n',
@@ -219,6 +231,14 @@ describe('manifestSource', () => {
     },
   ])('$name', async ({ paths, want }) => {
     expect((await collect(paths())).out).toEqual(want);
+  });
+
+  it('warns about a directory without manifest files, and reads nothing from it', async () => {
+    const empty = path.join(dir, '.empty');
+    await mkdir(empty, { recursive: true });
+    const warnings: string[] = [];
+    const { out } = await collect([empty], { warn: (m) => warnings.push(m) });
+    expect({ out, warnings }).toEqual({ out: [], warnings: [`${empty}: no .yaml, .yml or .json files found`] });
   });
 
   it('reads the labels of a Namespace that comes after the objects in it', async () => {
