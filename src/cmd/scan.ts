@@ -146,7 +146,9 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
   const result = await scanSource(source, { policies, engine, keep: keepFor(format), now: io.now, onProgress: progress?.update });
   progress?.clear();
 
-  for (const e of result.errors) io.stderr.write(`${formatInputError(e)}\n`);
+  // One line per input error on stderr, where CI logs show it whatever the report format;
+  // except when the table goes to stdout, which lists them itself.
+  if (formatName !== 'table' || opts.output) for (const e of result.errors) io.stderr.write(`${formatInputError(e)}\n`);
   const color = opts.color !== false && !opts.output && io.stdoutColor;
   const text = format.write(result, { color, failOn });
   if (opts.output) {

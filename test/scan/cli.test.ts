@@ -74,19 +74,19 @@ describe('portcullis scan (built CLI)', () => {
     },
     {
       name: 'an unreadable path exits 2 and the other paths are still scanned',
-      args: ['missing.yaml', 'clean.yaml'],
+      args: ['missing.yaml', 'clean.yaml', '--format', 'json'],
       status: 2,
       stderr: ['missing.yaml: cannot read: no such file or directory (ENOENT)'],
     },
     {
       name: 'corrupt YAML is one line with its line, exit 2 even with deny findings (2 wins)',
-      args: ['corrupt.yaml'],
+      args: ['corrupt.yaml', '--format', 'json'],
       status: 2,
       stderr: [expect.stringMatching(/^corrupt\.yaml:10: invalid YAML: .+ \(in the document at line 7\)$/)],
     },
     {
       name: 'an object without a name is an input error',
-      args: ['noname.yaml'],
+      args: ['noname.yaml', '--format', 'json'],
       status: 2,
       stderr: ['noname.yaml:1: Service has neither metadata.name nor metadata.generateName'],
     },
@@ -102,6 +102,15 @@ describe('portcullis scan (built CLI)', () => {
     const r = run(args, { cwd: dir });
     expect({ status: r.status, stderr: r.stderr.split('\n').filter(Boolean) }).toEqual({ status, stderr });
     expect(r.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('lists input errors in the table on stdout, not again on stderr', () => {
+    const r = run(['corrupt.yaml', 'missing.yaml'], { cwd: dir });
+    expect({ status: r.status, stderr: r.stderr, errorLines: r.stdout.split('\n').filter((l) => /^\s+(corrupt|missing)\.yaml:/.test(l)).length }).toEqual({
+      status: 2,
+      stderr: '',
+      errorLines: 2,
+    });
   });
 
   it('reads stdin with - and names it <stdin> in the json report', () => {
