@@ -55,10 +55,11 @@ export function portPolicyCrd(): Schema {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
+            // .status is what cluster/policies.ts writes (PortPolicyStatus).
             { name: 'NodePortRange', type: 'string', jsonPath: '.spec.nodePortRange' },
-            { name: 'Valid', type: 'string', jsonPath: '.status.conditions[?(@.type=="Valid")].status' },
+            { name: 'Valid', type: 'boolean', jsonPath: '.status.valid' },
             { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
-            { name: 'Message', type: 'string', priority: 1, jsonPath: '.status.conditions[?(@.type=="Valid")].message' },
+            { name: 'Problem', type: 'string', priority: 1, jsonPath: '.status.problems[0].message' },
           ],
           schema: {
             openAPIV3Schema: {
@@ -70,8 +71,8 @@ export function portPolicyCrd(): Schema {
                 kind: { type: 'string' },
                 metadata: { type: 'object' },
                 spec: toStructural(PORT_POLICY_SPEC_SCHEMA),
-                // Written by portcullis (validation problems as conditions); free-form so
-                // that a newer status shape is not pruned by an older CRD.
+                // Written by portcullis (valid, problems with their paths); free-form so that
+                // a newer status shape is not pruned by an older CRD.
                 status: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
               },
             },

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv } from 'ajv';
 import { parseAllDocuments } from 'yaml';
+import type { PortPolicyStatus } from '../../src/cluster/policies.js';
 import { loadPolicy } from '../../src/engine/policy/load.js';
 import { PORT_POLICY_API_VERSION, PORT_POLICY_SPEC_SCHEMA } from '../../src/engine/policy/schema.js';
 import { portPolicyCrd, portPolicyCrdYaml, toStructural } from '../../src/k8s/crd.js';
@@ -34,7 +35,13 @@ describe('PortPolicy CRD', () => {
     expect(`${crd.spec.group}/${version.name}`).toBe(PORT_POLICY_API_VERSION);
     expect([version.served, version.storage]).toEqual([true, true]);
     expect(version.subresources).toEqual({ status: {} });
-    expect(version.additionalPrinterColumns.map((c: Obj) => c.jsonPath)).toContain('.spec.nodePortRange');
+    // The status fields the columns show are the ones portcullis writes (a rename breaks tsc here).
+    const statusFields: (keyof PortPolicyStatus)[] = ['valid', 'problems'];
+    expect(version.additionalPrinterColumns.map((c: Obj) => c.jsonPath)).toEqual(
+      expect.arrayContaining(['.spec.nodePortRange', `.status.${statusFields[0]}`, `.status.${statusFields[1]}[0].message`]),
+    );
+    const status: PortPolicyStatus = { valid: false, problems: [{ path: 'spec.nodePortRange', message: 'bad' }], warnings: [] };
+    expect(typeof status.problems[0].message).toBe('string');
     expect(schema.properties.status['x-kubernetes-preserve-unknown-fields']).toBe(true);
   });
 
