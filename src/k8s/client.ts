@@ -1,9 +1,13 @@
-// The one module that imports @kubernetes/client-node. It is used only for what it does well
-// (reading kubeconfig files and in-cluster service-account credentials, exec/OIDC auth); the
-// requests themselves go over node:http(s), so that lists are paged and watches are read as a
-// stream of lines by our own code. Everything else takes a KubeClient as an argument.
+// The one module that imports @kubernetes/client-node, and only for kubeconfigs that need it
+// (exec plugins, OIDC, auth providers, proxies, merged KUBECONFIG lists). Tokens, client
+// certificates and the in-cluster service account are read here directly. Requests go over
+// node:http(s), so that lists are paged and watches are read as a stream of lines by our own
+// code. Everything else takes a KubeClient as an argument.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
+import path from 'node:path';
 
 export interface WatchEvent {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -43,6 +47,8 @@ export interface ConnectOptions {
   inCluster?: boolean;
   /** Per-request timeout for non-watch calls. */
   requestTimeoutMs?: number;
+  /** Where KUBECONFIG, HOME and KUBERNETES_SERVICE_HOST/PORT are read; process.env by default. */
+  env?: NodeJS.ProcessEnv;
 }
 
 function statusError(status: number, text: string): ApiError {
@@ -54,7 +60,94 @@ function statusError(status: number, text: string): ApiError {
   }
 }
 
-export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient> {
+/** How requests are authenticated: TLS options and headers, re-evaluated per request. */
+interface Credentials {
+  server: string;
+  namespace: string;
+  apply(options: https.RequestOptions): Promise<void>;
+}
+
+const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount';
+// Bound service-account tokens are rotated by the kubelet (hourly by default); client-go
+// re-reads the file every minute.
+const TOKEN_REREAD_MS = 60_000;
+
+function fileToken(file: string): () => Promise<string> {
+  let cached: { token: string; at: number } | null = null;
+  return async () => {
+    if (!cached || Date.now() - cached.at > TOKEN_REREAD_MS) cached = { token: (await readFile(file, 'utf8')).trim(), at: Date.now() };
+    return cached.token;
+  };
+}
+
+function bearer(token: (() => Promise<string>) | null, base: https.AgentOptions, agent: http.Agent): Credentials['apply'] {
+  return async (options) => {
+    Object.assign(options, base, { agent });
+    if (token) (options.headers as Record<string, string>).Authorization = `Bearer ${await token()}`;
+  };
+}
+
+type Obj = Record<string, any>;
+
+/**
+ * Credentials without @kubernetes/client-node for what most kubeconfigs and every pod use:
+ * the in-cluster service account, bearer tokens, client certificates, CA files or data.
+ * Returns null for anything else (exec plugins, OIDC, auth providers, proxies, impersonation),
+ * which client-node handles. Importing client-node costs about 85 MB of resident memory
+ * (its generated API models), a third of the controller's budget at 150,000 pods.
+ */
+async function lightCredentials(opts: ConnectOptions, env: NodeJS.ProcessEnv): Promise<Credentials | null> {
+  const keepAlive = { keepAlive: true };
+  let text = opts.kubeconfig;
+  let dir = process.cwd();
+  if (text === undefined && !opts.inCluster) {
+    const paths = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+    const file = paths.length > 1 ? null : (paths[0] ?? (env.HOME ? path.join(env.HOME, '.kube', 'config') : null));
+    if (paths.length > 1) return null; // merged kubeconfigs: client-node's rules
+    if (file && existsSync(file)) {
+      text = await readFile(file, 'utf8');
+      dir = path.dirname(file);
+    } else if (!env.KUBERNETES_SERVICE_HOST) {
+      return null; // let client-node say what is missing
+    }
+  }
+  if (text === undefined) {
+    const host = env.KUBERNETES_SERVICE_HOST;
+    const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+    if (!host) throw new ApiError(0, 'NoCluster', 'not running in a cluster: KUBERNETES_SERVICE_HOST is not set');
+    const ca = await readFile(path.join(SA_DIR, 'ca.crt'));
+    const namespace = existsSync(path.join(SA_DIR, 'namespace')) ? (await readFile(path.join(SA_DIR, 'namespace'), 'utf8')).trim() : 'default';
+    const base = { ca };
+    return { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, namespace, apply: bearer(fileToken(path.join(SA_DIR, 'token')), base, new https.Agent({ ...keepAlive, ...base })) };
+  }
+  const { parse } = await import('yaml');
+  const config = parse(text) as Obj;
+  const contextName = opts.context ?? config['current-context'];
+  const context = (config.contexts as Obj[] | undefined)?.find((c) => c.name === contextName)?.context as Obj | undefined;
+  if (!context) throw new ApiError(0, 'NoContext', opts.context ? `kubeconfig has no context "${opts.context}"` : 'kubeconfig has no current context');
+  const cluster = (config.clusters as Obj[] | undefined)?.find((c) => c.name === context.cluster)?.cluster as Obj | undefined;
+  const user = ((config.users as Obj[] | undefined)?.find((u) => u.name === context.user)?.user ?? {}) as Obj;
+  if (!cluster?.server) throw new ApiError(0, 'NoCluster', `kubeconfig context "${contextName}" names no cluster with a server`);
+  const simpleUser = Object.keys(user).every((k) => ['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data'].includes(k));
+  const simpleCluster = Object.keys(cluster).every((k) => ['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify'].includes(k));
+  if (!simpleUser || !simpleCluster) return null;
+  const data = async (inline: unknown, file: unknown): Promise<Buffer | undefined> =>
+    typeof inline === 'string' ? Buffer.from(inline, 'base64') : typeof file === 'string' ? readFile(path.resolve(dir, file)) : undefined;
+  const base: https.AgentOptions = {
+    ca: await data(cluster['certificate-authority-data'], cluster['certificate-authority']),
+    cert: await data(user['client-certificate-data'], user['client-certificate']),
+    key: await data(user['client-key-data'], user['client-key']),
+  };
+  if (cluster['insecure-skip-tls-verify'] === true) base.rejectUnauthorized = false;
+  for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
+  const server = String(cluster.server);
+  const token = typeof user.token === 'string' ? async () => user.token as string : typeof user.tokenFile === 'string' ? fileToken(path.resolve(dir, user.tokenFile)) : null;
+  const agent = server.startsWith('http:') ? new http.Agent(keepAlive) : new https.Agent({ ...keepAlive, ...base });
+  return { server, namespace: context.namespace ?? 'default', apply: bearer(token, base, agent) };
+}
+
+/** Everything else, through client-node (loaded only then). */
+async function clientNodeCredentials(opts: ConnectOptions): Promise<Credentials> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (opts.kubeconfig !== undefined) kc.loadFromString(opts.kubeconfig);
@@ -66,14 +159,23 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
   }
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new ApiError(0, 'NoCluster', 'no cluster in the kubeconfig (or not running in a cluster)');
-  const server = cluster.server.replace(/\/+$/, '');
-  const namespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  return {
+    server: cluster.server,
+    namespace: kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default',
+    // Re-applied per request: exec and OIDC credentials refresh themselves here.
+    apply: (options) => kc.applyToHTTPSOptions(options),
+  };
+}
+
+export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient> {
+  const creds = (await lightCredentials(opts, opts.env ?? process.env)) ?? (await clientNodeCredentials(opts));
+  const server = creds.server.replace(/\/+$/, '');
+  const namespace = creds.namespace;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;
 
   async function open(method: string, path: string, body: string | undefined, timeoutMs: number | null, signal?: AbortSignal): Promise<http.IncomingMessage> {
     const options: https.RequestOptions = { method, headers: { Accept: 'application/json' } };
-    // Re-applied per request: exec and OIDC credentials refresh themselves here.
-    await kc.applyToHTTPSOptions(options);
+    await creds.apply(options);
     const url = new URL(server + path);
     const headers = options.headers as Record<string, string>;
     if (body !== undefined) {
@@ -82,8 +184,15 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
     }
     const mod = url.protocol === 'http:' ? http : https;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { ...options, signal }, resolve);
+      const req = mod.request(url, options, resolve);
       if (timeoutMs !== null) req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path}: no answer within ${timeoutMs} ms`)));
+      // Abort by closing the connection without an error: an AbortError emitted after the
+      // response was read (a keep-alive socket back in the pool) would have no listener.
+      if (signal) {
+        const onAbort = () => req.destroy();
+        signal.addEventListener('abort', onAbort, { once: true });
+        req.once('close', () => signal.removeEventListener('abort', onAbort));
+      }
       req.on('error', reject);
       req.end(body);
     });
@@ -106,6 +215,7 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
       return (text ? JSON.parse(text) : {}) as T;
     },
     async watch(path, onEvent, signal) {
+      if (signal.aborted) return;
       let res: http.IncomingMessage;
       try {
         res = await open('GET', path, undefined, null, signal);

@@ -102,14 +102,32 @@ function parseSelector(text: string | null): ((o: Obj) => boolean) | null {
   return (o) => terms.every((f) => f(o.metadata?.labels ?? {}));
 }
 
+/** Objects by `namespace/name`; seeded objects stay JSON text until something reads them (benchmarks). */
 class Collection {
-  readonly objects = new Map<string, Obj>();
+  private readonly objects = new Map<string, Obj | string>();
   private sorted: string[] | null = null;
   keys(): string[] {
     this.sorted ??= [...this.objects.keys()].sort();
     return this.sorted;
   }
-  set(k: string, o: Obj) {
+  get(k: string): Obj | undefined {
+    const v = this.objects.get(k);
+    if (typeof v !== 'string') return v;
+    const o = JSON.parse(v) as Obj;
+    this.objects.set(k, o);
+    return o;
+  }
+  json(k: string): string | undefined {
+    const v = this.objects.get(k);
+    return typeof v === 'string' || v === undefined ? v : JSON.stringify(v);
+  }
+  has(k: string): boolean {
+    return this.objects.has(k);
+  }
+  values(): Obj[] {
+    return this.keys().map((k) => this.get(k)!);
+  }
+  set(k: string, o: Obj | string) {
     if (!this.objects.has(k)) this.sorted = null;
     this.objects.set(k, o);
   }
@@ -194,7 +212,7 @@ export class FakeApiServer {
     const ns = res.namespaced ? (object.metadata.namespace ?? 'default') : null;
     const coll = this.data.get(res.resource)!;
     const k = key(ns, object.metadata.name);
-    const old = coll.objects.get(k);
+    const old = coll.get(k);
     const stored = structuredClone(object);
     stored.metadata = { ...stored.metadata, uid: old?.metadata.uid ?? stored.metadata.uid ?? `uid-${++this.uidCounter}` };
     if (ns !== null) stored.metadata.namespace = ns;
@@ -214,7 +232,9 @@ export class FakeApiServer {
       const ns = res.namespaced ? (object.metadata.namespace ?? 'default') : null;
       object.metadata.uid ??= `uid-${++this.uidCounter}`;
       object.metadata.resourceVersion = String(++this.rv);
-      this.data.get(res.resource)!.set(key(ns, object.metadata.name), object);
+      if (ns !== null) object.metadata.namespace = ns;
+      // Kept as the JSON the list serves: 150,000 pods as objects would need gigabytes.
+      this.data.get(res.resource)!.set(key(ns, object.metadata.name), JSON.stringify(object));
     }
     this.compactedRv = this.rv;
     this.history = [];
@@ -223,7 +243,7 @@ export class FakeApiServer {
   remove(apiVersion: string, kind: string, namespace: string | null, name: string): boolean {
     const res = this.resourceFor(apiVersion, kind);
     const k = key(res.namespaced ? namespace : null, name);
-    const old = this.data.get(res.resource)!.objects.get(k);
+    const old = this.data.get(res.resource)!.get(k);
     if (!old) return false;
     this.commit(res, 'DELETED', k, structuredClone(old));
     return true;
@@ -231,12 +251,12 @@ export class FakeApiServer {
 
   get(apiVersion: string, kind: string, namespace: string | null, name: string): Obj | undefined {
     const res = this.resourceFor(apiVersion, kind);
-    return this.data.get(res.resource)!.objects.get(key(res.namespaced ? namespace : null, name));
+    return this.data.get(res.resource)!.get(key(res.namespaced ? namespace : null, name));
   }
 
   list(apiVersion: string, kind: string, namespace?: string): Obj[] {
     const res = this.resourceFor(apiVersion, kind);
-    return [...this.data.get(res.resource)!.objects.values()].filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+    return this.data.get(res.resource)!.values().filter((o) => namespace === undefined || o.metadata.namespace === namespace);
   }
 
   /** Closes every open watch connection abruptly, as a restarting API server or a proxy does. */
@@ -343,7 +363,7 @@ export class FakeApiServer {
     const body: Obj | undefined = req.method === 'POST' || req.method === 'PUT' ? await readJson(req) : {};
     if (body === undefined) return this.send(out, 400, status(400, 'BadRequest', 'body is not JSON'));
     const k = key(res.namespaced ? namespace : null, name ?? body?.metadata?.name ?? '');
-    const current = coll.objects.get(k);
+    const current = coll.get(k);
     const notFound = () => this.send(out, 404, status(404, 'NotFound', `${res.resource}${res.group ? '.' + res.group : ''} "${name}" not found`));
     switch (verb) {
       case 'get':
@@ -404,18 +424,17 @@ export class FakeApiServer {
       listRv = parsed.rv;
       start = upperBound(keys, parsed.after);
     }
-    const items: Obj[] = [];
+    const items: string[] = [];
     let i = start;
     const prefix = namespace === null ? null : `${namespace}/`;
     for (; i < keys.length && (limit <= 0 || items.length < limit); i++) {
       if (prefix !== null && !keys[i].startsWith(prefix)) continue;
-      const o = coll.objects.get(keys[i])!;
-      if (selector && !selector(o)) continue;
-      items.push(o);
+      if (selector && !selector(coll.get(keys[i])!)) continue;
+      items.push(keys[i]);
     }
     let more = false;
     for (let j = i; j < keys.length; j++) {
-      if ((prefix === null || keys[j].startsWith(prefix)) && (!selector || selector(coll.objects.get(keys[j])!))) {
+      if ((prefix === null || keys[j].startsWith(prefix)) && (!selector || selector(coll.get(keys[j])!))) {
         more = true;
         break;
       }
@@ -426,7 +445,9 @@ export class FakeApiServer {
     out.writeHead(200, { 'Content-Type': 'application/json' });
     const apiVersion = res.group ? `${res.group}/${res.version}` : res.version;
     out.write(`{"kind":"${res.kind}List","apiVersion":"${apiVersion}","metadata":${JSON.stringify(metadata)},"items":[`);
-    items.forEach((o, n) => out.write((n ? ',' : '') + JSON.stringify({ apiVersion, kind: res.kind, ...o })));
+    // Like the real server for built-in kinds, items carry no apiVersion/kind of their own
+    // unless they were stored with them.
+    out.write(items.map((k) => coll.json(k)).join(','));
     out.end(']}');
   }
 
@@ -440,7 +461,7 @@ export class FakeApiServer {
       // No version: the current state as ADDED events, then changes.
       const coll = this.data.get(res.resource)!;
       for (const k of coll.keys()) {
-        const o = coll.objects.get(k)!;
+        const o = coll.get(k)!;
         if ((namespace === null || o.metadata.namespace === namespace) && (!w.selector || w.selector(o))) this.writeEvent(w, 'ADDED', o);
       }
     } else {
