@@ -12,8 +12,12 @@ export interface Block {
 }
 
 // An IPv4-mapped IPv6 block ::ffff:a.b.c.d/(96+n) is the IPv4 block a.b.c.d/n, as Go-based
-// CNIs read it (net.ParseCIDR then To4()).
+// CNIs read it (net.ParseCIDR then To4()). The dotted short form is rewritten before parsing
+// (so its octets get the same leading-zero leniency); any other spelling of the same block
+// (0:0:0:0:0:ffff:10.0.0.0/104, ::ffff:a00:0/104) is converted after parsing.
 const V4_MAPPED = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})\/(\d{1,3})$/i;
+const V4_MAPPED_PREFIX = 0xffffn << 32n;
+const V4_MASK = 0xffffffffn;
 const V4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 const HEX_GROUP = /^[0-9a-f]{1,4}$/i;
 
@@ -58,7 +62,11 @@ export function parseBlock(text: string): Block | string {
   const normalised = version === 4 ? address.split('.').map(Number).join('.') : address;
   try {
     const p = parseCidr(prefixText === null ? normalised : `${normalised}/${Number(prefixText)}`);
-    return { version: p.version, start: p.start, end: p.end, prefix: Number(p.prefix) };
+    const prefix = Number(p.prefix);
+    if (p.version === 6 && prefix >= 96 && (p.start & ~V4_MASK) === V4_MAPPED_PREFIX) {
+      return { version: 4, start: p.start & V4_MASK, end: p.end & V4_MASK, prefix: prefix - 96 };
+    }
+    return { version: p.version, start: p.start, end: p.end, prefix };
   } catch {
     return `"${text}" is not a valid CIDR`;
   }
