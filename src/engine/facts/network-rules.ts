@@ -160,9 +160,11 @@ function ciliumPorts(rule: Obj): PortSel[] | 'all' {
     // A rule with only icmps allows ICMP and no port of TCP, UDP or SCTP.
     return (listAt(rule, 'icmps') ?? []).length > 0 ? [] : 'all';
   }
+  // Only an empty or absent toPorts leaves ports unrestricted. A toPorts entry without ports
+  // (ports: [], or L7 rules alone) opens nothing: Cilium adds a port filter per listed port
+  // and a wildcard only when toPorts itself is empty (pkg/policy/rule.go, mergeEgress).
   return toPorts.flatMap((pr) => {
     const ports = isObj(pr) ? (listAt(pr, 'ports') ?? []) : [];
-    if (ports.length === 0) return [{ protocol: 'ANY' as const, range: null }];
     return ports.flatMap((p): PortSel[] => {
       if (!isObj(p)) return [];
       // Protocol ANY or omitted means every protocol; ICMP entries open no port.
