@@ -43,7 +43,10 @@ export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | nul
       (listAt(c, 'ports') ?? []).forEach((p, j) => {
         if (!isObj(p)) return;
         const at = `${prefix}.${list}[${i}].ports[${j}]`;
-        const protocol = PROTOCOLS.includes(p.protocol as Protocol) ? (p.protocol as Protocol) : 'TCP';
+        // The API server accepts only upper-case names, but a manifest that writes `udp` means
+        // UDP: reading it as the default TCP would miss the UDP overlay entries.
+        const written = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP';
+        const protocol = PROTOCOLS.find((x) => x === written) ?? 'TCP';
         const hostPort = portNumber(p.hostPort);
         const containerPort = portNumber(p.containerPort);
         if (hostPort !== undefined && hostPort !== 0) {
