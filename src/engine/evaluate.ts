@@ -46,10 +46,13 @@ function nodesFor(policy: CompiledPolicy, cluster: ClusterFacts): NodeAddresses 
 }
 
 export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation {
-  const { object, namespace, source } = resource;
+  const { object, source } = resource;
+  const kind = checkedKind(object.apiVersion, object.kind);
+  // A clusterwide policy is outside every namespace whatever the door passed (a stray
+  // metadata.namespace in a manifest): its findings carry no namespace and no tenant.
+  const namespace = kind?.type === 'cilium-policy' && kind.clusterwide ? null : resource.namespace;
   const ref = resourceRef(object, namespace);
   const evaluation: Evaluation = { resource: ref, source, findings: [], outcomes: [] };
-  const kind = checkedKind(object.apiVersion, object.kind);
   if (!kind) return evaluation;
   const facts = resourceFacts(object, kind);
   // Labels are asked for only when some tenant is chosen by them (a webhook may pay a read).
