@@ -1,6 +1,7 @@
 // Validates rendered objects against the API schemas of a current Kubernetes release
-// (kubernetes-models 5.1: Kubernetes 1.35 OpenAPI, compiled to ajv validators), cert-manager's
-// CRD schemas (@kubernetes-models/cert-manager) and our own CRD's openAPIV3Schema (ajv).
+// (kubernetes-models 5.1: the OpenAPI of 1.34 or later, compiled to ajv validators),
+// cert-manager's CRD schemas (@kubernetes-models/cert-manager) and our own CRD's
+// openAPIV3Schema (ajv).
 // The Kubernetes OpenAPI does not forbid unknown fields, so a misspelt field passes here;
 // the safety assertions read the exact field names and catch those that matter.
 import { Ajv } from 'ajv';
