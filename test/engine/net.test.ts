@@ -121,4 +121,15 @@ describe('address-set arithmetic (property-based)', () => {
       }),
     );
   });
+
+  it('so does every other spelling of it (full form, hex groups)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 32 }), (a, b, n) => {
+        const want = parseBlock(`${a}.${b}.0.0/${n}`);
+        expect(parseBlock(`0:0:0:0:0:ffff:${a}.${b}.0.0/${96 + n}`)).toEqual(want);
+        expect(parseBlock(`::ffff:${((a << 8) | b).toString(16)}:0/${96 + n}`)).toEqual(want);
+        expect(parseBlock(`0000:0000:0000:0000:0000:FFFF:${((a << 8) | b).toString(16)}:0000/${96 + n}`)).toEqual(want);
+      }),
+    );
+  });
 });
