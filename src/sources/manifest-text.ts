@@ -64,8 +64,9 @@ export function* yamlDocuments(text: string): Generator<Chunk> {
     const offset = firstContentLine(body);
     return offset === -1 ? null : { text: body, firstLine: startLine, line: startLine + offset };
   };
-  MARKER.lastIndex = 0;
-  for (let m = MARKER.exec(text); m !== null; m = MARKER.exec(text)) {
+  // A regex of its own: a global one keeps lastIndex, and generators interleave.
+  const marker = new RegExp(MARKER);
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
     const at = m.index;
     const chunk = emit(at);
     if (chunk) yield chunk;

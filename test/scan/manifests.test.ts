@@ -163,6 +163,15 @@ describe('yamlDocuments', () => {
   });
 });
 
+describe('yamlDocuments interleaved', () => {
+  it('two streams read in turns keep their own places', () => {
+    const a = yamlDocuments('a: 1\n---\nb: 2\n---\nc: 3\n');
+    const b = yamlDocuments('x: a long first document, longer than all of the other stream\n---\n\ny: 2\n');
+    const got = [a.next().value?.line, b.next().value?.line, a.next().value?.line, b.next().value?.line, a.next().value?.line];
+    expect(got).toEqual([1, 1, 3, 4, 5]);
+  });
+});
+
 describe('collectNamespaces', () => {
   it.each([
     { name: 'YAML with a Namespace among other documents', file: 'a.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels: {tenant: a}\n', want: { 'team-a': { tenant: 'a' } } },
