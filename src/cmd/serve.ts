@@ -41,7 +41,9 @@ function howToCall(port: number, certFile: string): string {
 export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks = {}): Promise<number> {
   const config = serveConfig(opts, process.env, hooks.overrides);
   const [{ pino }, { startServer }] = await Promise.all([import('pino'), import('../server/server.js')]);
-  const logger = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  // Synchronous writes to stdout: a decision line is never held back in a buffer (a
+  // buffered destination measured no faster here), and nothing is lost on a crash.
+  const logger = pino({ level: config.logLevel });
   const shutdown = hooks.shutdownSignal ?? firstSignal();
 
   let view: ClusterView | null = null;
@@ -75,12 +77,13 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
   // Whatever hangs, the process is gone before the kubelet's SIGKILL.
   const hardStop = setTimeout(() => {
     logger.error({ gracePeriodMs: config.gracePeriodMs }, 'shutdown took longer than the grace period; exiting');
-    process.exit(EXIT_CLEAN);
+    process.exit(1);
   }, config.gracePeriodMs + 1000);
   hardStop.unref();
   // Ctrl-C in a terminal means now; SIGTERM from the kubelet gets the whole drain.
   await server.drain(signal === 'SIGINT' ? { drainDelayMs: 0 } : {});
   await server.close();
   await view?.stop();
+  clearTimeout(hardStop);
   return EXIT_CLEAN;
 }

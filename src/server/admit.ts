@@ -82,13 +82,13 @@ export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
   };
 }
 
-function answer(parsed: ParsedReview, response: AdmissionResponse, verdict: Verdict, extra: Partial<AdmissionRecord> = {}): Admission {
+function answer(parsed: ParsedReview, checked: boolean, response: AdmissionResponse, verdict: Verdict, extra: Partial<AdmissionRecord> = {}): Admission {
   return {
     httpStatus: 200,
     review: reviewOf(parsed.apiVersion, response),
     record: {
       ...requestIdentity(parsed.request),
-      checked: checkedKind(apiVersionOf(parsed.request.kind), parsed.request.kind.kind) !== null,
+      checked,
       verdict,
       rules: [],
       findings: [],
@@ -109,19 +109,19 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   const kind = checkedKind(apiVersionOf(request.kind), request.kind.kind);
   // DELETE cannot add a port; status and scale cannot change one; CONNECT carries no object.
   if (request.operation === 'DELETE' || request.operation === 'CONNECT' || request.subResource !== '' || kind === null || request.object === null) {
-    return answer(parsed, allowed(uid), 'skipped');
+    return answer(parsed, kind !== null, allowed(uid), 'skipped');
   }
   if (deps.namespaceLookupError !== null && deps.policies.some((p) => p.hasLabelTenants)) {
     const message =
       `portcullis cannot tell the tenant of namespace "${request.namespace}": ${deps.namespaceLookupError}. ` +
       'Tenants are chosen by namespace labels, so the request is denied rather than judged without them; retry, and ask an admin if it persists.';
-    return answer(parsed, denied(uid, message), 'denied');
+    return answer(parsed, kind !== null, denied(uid, message), 'denied');
   }
   const resource = admissionResource(request, request.object);
 
   if (endpoint === 'mutate') {
     if (!deps.policies.some((p) => p.remediation.netpolCarveOut || p.remediation.dropOutOfRangeNodePort || p.remediation.nodePortAllocation)) {
-      return answer(parsed, allowed(uid), 'allowed');
+      return answer(parsed, kind !== null, allowed(uid), 'allowed');
     }
     const result = remediate({
       object: request.object,
@@ -131,13 +131,13 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
       cluster: deps.cluster,
       allocator: deps.allocator?.({ dryRun: request.dryRun }) ?? null,
     });
-    if (result.denial !== null) return answer(parsed, denied(uid, result.denial), 'denied');
+    if (result.denial !== null) return answer(parsed, kind !== null, denied(uid, result.denial), 'denied');
     // Edit a copy, diff it against the original: the patch is exactly what changed.
     const patch = fastJsonPatch.compare(request.object, result.object);
     const notes = [...result.changes.map((c) => `portcullis changed ${c}`), ...result.skipped.map((s) => `portcullis left as is: ${s}`)];
     const warnings = notes.slice(0, deps.limits.maxWarnings).map((n) => clip(n, deps.limits.maxWarningChars));
     const response = patched(uid, patch, { warnings });
-    return answer(parsed, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
+    return answer(parsed, kind !== null, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
   }
 
   const evaluation = evaluate(resource, deps.policies, deps.cluster);
@@ -156,7 +156,7 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
     previous,
     limits: deps.limits,
   });
-  return answer(parsed, decision.response, decision.verdict, {
+  return answer(parsed, kind !== null, decision.response, decision.verdict, {
     rules: decision.rules,
     findings: evaluation.findings.map((f) => ({ rule: f.rule, action: f.action })),
   });

@@ -77,9 +77,9 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
 
   const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number) => {
     const r = admission.record;
-    metrics.requests.inc({ endpoint, kind: r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', operation: r.operation || 'none', verdict: r.verdict });
-    metrics.latency.observe({ endpoint }, latencyMs / 1000);
-    for (const f of r.findings) metrics.findings.inc({ rule: f.rule, action: f.action });
+    metrics.countRequest(endpoint, r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', r.operation || 'none', r.verdict);
+    metrics.observeLatency(endpoint, latencyMs / 1000);
+    for (const f of r.findings) metrics.countFinding(f.rule, f.action);
     const line = {
       [LOG.verdict]: r.verdict,
       [LOG.rules]: r.rules,
@@ -94,7 +94,8 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
 
   const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const start = deps.clock();
-    const timeoutMs = parseGoDuration(req.query.timeout) ?? deps.defaultTimeoutMs;
+    const query = req.url.indexOf('?');
+    const timeoutMs = (query < 0 ? null : parseGoDuration(new URLSearchParams(req.url.slice(query + 1)).get('timeout'))) ?? deps.defaultTimeoutMs;
     const budgetMs = timeoutMs * deps.timeoutBudgetShare;
     let parsed: ParsedReview | ReviewProblem | null = null;
     let reqLog = logger;
@@ -157,8 +158,8 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       const uid = parsed?.ok ? parsed.request.uid : '';
       const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
       reqLog.error({ err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
-      metrics.requests.inc({ endpoint, kind: parsed?.ok ? parsed.request.kind.kind : 'none', operation: parsed?.ok ? parsed.request.operation : 'none', verdict: 'error' });
-      metrics.latency.observe({ endpoint }, (deps.clock() - start) / 1000);
+      metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind.kind : 'none', parsed?.ok ? parsed.request.operation : 'none', 'error');
+      metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
       if (!res.headersSent) {
         // 500, not a denial: the webhook configuration's failurePolicy decides.
         send(res, 500, reviewOf(apiVersion, errored(uid, 500, `portcullis failed on this request (uid ${uid || 'unknown'}); its log has the details`)), deps.draining());

@@ -4,6 +4,10 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 
 export interface WebhookMetrics {
   registry: Registry;
+  /** Per-request recording, with the labelled children cached (prom-client hashes labels on every call). */
+  countRequest(endpoint: string, kind: string, operation: string, verdict: string): void;
+  observeLatency(endpoint: string, seconds: number): void;
+  countFinding(rule: string, action: string): void;
   requests: Counter<'endpoint' | 'kind' | 'operation' | 'verdict'>;
   latency: Histogram<'endpoint'>;
   findings: Counter<'rule' | 'action'>;
@@ -11,11 +15,21 @@ export interface WebhookMetrics {
   certificateReloads: Counter<'result'>;
 }
 
+/** Caches what `make` returns per key: labelled children are created once per label set. */
+function cached<T>(make: (...labels: string[]) => T): (...labels: string[]) => T {
+  const cache = new Map<string, T>();
+  return (...labels) => {
+    const key = labels.join('\0');
+    let child = cache.get(key);
+    if (child === undefined) cache.set(key, (child = make(...labels)));
+    return child;
+  };
+}
+
 export function createMetrics(opts: { processDefaults?: boolean } = {}): WebhookMetrics {
   const registry = new Registry();
   if (opts.processDefaults ?? true) collectDefaultMetrics({ register: registry });
-  return {
-    registry,
+  const m = {
     requests: new Counter({
       name: 'portcullis_admission_requests_total',
       help: 'Admission requests answered, by endpoint, object kind, operation and verdict.',
@@ -49,5 +63,15 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
       labelNames: ['result'],
       registers: [registry],
     }),
+  };
+  const request = cached((endpoint, kind, operation, verdict) => m.requests.labels({ endpoint, kind, operation, verdict }));
+  const latency = cached((endpoint) => m.latency.labels({ endpoint }));
+  const finding = cached((rule, action) => m.findings.labels({ rule, action }));
+  return {
+    registry,
+    ...m,
+    countRequest: (endpoint, kind, operation, verdict) => request(endpoint, kind, operation, verdict).inc(),
+    observeLatency: (endpoint, seconds) => latency(endpoint).observe(seconds),
+    countFinding: (rule, action) => finding(rule, action).inc(),
   };
 }

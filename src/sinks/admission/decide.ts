@@ -48,9 +48,13 @@ export interface Decision {
 
 /** `...` clipped to `max` code points, so one long path or message never loses the warning. */
 export function clip(text: string, max: number): string {
+  // UTF-16 length bounds the code-point count from above: the common case needs no split.
+  if (text.length <= max) return text;
   const chars = Array.from(text);
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
+
+const fits = (text: string, max: number) => text.length <= max || Array.from(text).length <= max;
 
 const valueText = (f: Finding) => (f.value === null ? '' : ` ${f.value}`);
 
@@ -64,12 +68,12 @@ function denialMessage(deny: readonly Finding[]): string {
 function carriedOverWarning(f: Finding, kind: string, hasPodTemplate: boolean, max: number): string {
   const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : `a new ${kind} like this will be denied`;
   const long = `${f.rule}${valueText(f)} at ${f.path} predates this update; ${meaning}`;
-  return Array.from(long).length <= max ? long : clip(`${f.rule}${valueText(f)} predates this update; ${meaning}`, max);
+  return fits(long, max) ? long : clip(`${f.rule}${valueText(f)} predates this update; ${meaning}`, max);
 }
 
 function findingWarning(f: Finding, max: number): string {
   const long = `${f.rule} at ${f.path}: ${f.message}`;
-  return Array.from(long).length <= max ? long : clip(`${f.rule}: ${f.message}`, max);
+  return fits(long, max) ? long : clip(`${f.rule}: ${f.message}`, max);
 }
 
 /** Few and short: past the limit, the last warning says how many were left out. */
@@ -97,6 +101,7 @@ function auditAnnotations(audit: readonly Finding[]): Record<string, string> {
 
 export function decide(input: DecideInput): Decision {
   const { uid, findings, previous, limits } = input;
+  if (findings.length === 0) return { response: allowed(uid), verdict: 'allowed', rules: [], carriedOver: [] };
   const deny: Finding[] = [];
   const carriedOver: Finding[] = [];
   const warn: Finding[] = [];
