@@ -122,6 +122,18 @@ describe('portcullis scan (built CLI)', () => {
     });
   });
 
+  it('finds a label-chosen tenant from a Namespace that comes after the objects in it', async () => {
+    const policy = path.join(dir, 'policies', 'labels.yaml');
+    await writeFile(
+      policy,
+      'apiVersion: portcullis.dev/v1alpha1\nkind: PortPolicy\nmetadata: {name: labels}\nspec:\n  tenants:\n  - name: blue\n    namespaceSelector: {matchLabels: {team: blue}}\n    allowedHostPorts: []\n',
+    );
+    const input = `${POD_HOSTPORT_10250.replace('name: grabber', 'name: grabber\n  namespace: apps')}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {team: blue}\n`;
+    const r = run(['-', '--policy', policy, '--format', 'json'], { cwd: dir, input });
+    const report = JSON.parse(r.stdout);
+    expect(report.findings.map((f: { rule: string; tenant: string | null }) => `${f.rule} ${f.tenant}`)).toEqual(['hostport-reserved blue', 'hostport-not-allowed blue']);
+  });
+
   it('writes --output to the file, not stdout', async () => {
     const out = path.join(dir, 'report.json');
     const r = run(['bad.yaml', 'corrupt.yaml', '--format', 'json', '--output', out], { cwd: dir });
