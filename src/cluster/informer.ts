@@ -32,6 +32,31 @@ export interface InformerOptions<T extends Cached> {
   /** A resource the server does not serve (a CRD not installed) is retried this often. */
   missingRetryMs?: number;
   log?: Log;
+  /** Shared by a process's informers to bound how many list pages are in memory at once. */
+  pages?: PageGate;
+}
+
+/**
+ * A semaphore over list pages. Parsing a page of 500 pods makes 10-20 MB of short-lived
+ * objects; sixteen informers listing at once would hold sixteen of them.
+ */
+export class PageGate {
+  private waiting: (() => void)[] = [];
+  private free: number;
+  constructor(permits: number) {
+    this.free = permits;
+  }
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((resolve) => this.waiting.push(resolve));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
 }
 
 export interface InformerStats {
@@ -172,9 +197,20 @@ export class Informer<T extends Cached> {
     let rv = '';
     this.stats.lists++;
     for (;;) {
-      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, any>[] };
+      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, any>[] } | null = null;
+      const fetchPage = async () => {
+        const p: typeof page = await client.request('GET', withQuery(this.path(), { limit: pageSize, continue: cont, labelSelector }));
+        if (this.stop.signal.aborted) return;
+        rv = p!.metadata?.resourceVersion ?? rv;
+        for (const raw of p!.items ?? []) {
+          seen.add(`${raw.metadata?.namespace ?? ''}/${raw.metadata?.name}`);
+          this.apply(raw);
+        }
+        // Keep only the continue token: the page's objects are garbage from here on.
+        page = { metadata: p!.metadata };
+      };
       try {
-        page = await client.request('GET', withQuery(this.path(), { limit: pageSize, continue: cont, labelSelector }));
+        await (this.opts.pages ? this.opts.pages.run(fetchPage) : fetchPage());
       } catch (err) {
         if (err instanceof ApiError && err.status === 410 && cont) {
           // The snapshot behind the continue token was compacted: start the list again.
@@ -185,13 +221,8 @@ export class Informer<T extends Cached> {
         }
         throw err;
       }
-      if (this.stop.signal.aborted) return;
-      rv = page.metadata?.resourceVersion ?? rv;
-      for (const raw of page.items ?? []) {
-        seen.add(`${raw.metadata?.namespace ?? ''}/${raw.metadata?.name}`);
-        this.apply(raw);
-      }
-      cont = page.metadata?.continue || undefined;
+      if (this.stop.signal.aborted || !page) return;
+      cont = (page as { metadata?: { continue?: string } }).metadata?.continue || undefined;
       if (!cont) break;
     }
     // Whatever the cache holds that the list did not return was deleted while we were not watching.

@@ -13,7 +13,7 @@ import type { ClusterFacts, Evaluation, Labels, ResourceRef } from '../engine/ty
 import type { KubeClient } from '../k8s/client.js';
 import { AUDITED, NAMESPACES, NODES } from '../k8s/resources.js';
 import { buildPolicyReports, type ReportFlavor } from '../sinks/reports/policyreport.js';
-import { Informer } from '../cluster/informer.js';
+import { Informer, PageGate } from '../cluster/informer.js';
 import { silentLog, type Log } from '../cluster/log.js';
 import { PolicySet, type InformerTuning } from '../cluster/policies.js';
 import { strip, type Cached } from '../cluster/strip.js';
@@ -39,6 +39,8 @@ export interface ControllerOptions {
   writeQps?: number;
   writeBurst?: number;
   maxResultsPerReport?: number;
+  /** List pages parsed at once across all informers. */
+  listConcurrency?: number;
   tuning?: InformerTuning;
   log?: Log;
   now?: () => Date;
@@ -106,7 +108,8 @@ export function startController(opts: ControllerOptions): Controller {
     schedule();
   };
 
-  const tuning = { ...opts.tuning, log };
+  // Two list pages in memory at a time: one being parsed while the next is on the wire.
+  const tuning = { ...opts.tuning, log, pages: new PageGate(opts.listConcurrency ?? 2) };
   const policySet = new PolicySet({ client, defaults: opts.defaults, log, tuning, writeStatus: true, onChange: markAll });
 
   const namespaces = new Informer<Cached>({

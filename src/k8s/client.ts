@@ -198,10 +198,14 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
     });
   }
 
+  // Decoded chunk by chunk into V8 strings: a page of 500 pods is several MB, and joining
+  // Buffers would allocate that much outside the V8 heap on every page, where glibc's malloc
+  // keeps it resident long after it is freed.
   async function readAll(res: http.IncomingMessage): Promise<string> {
-    const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    res.setEncoding('utf8');
+    let text = '';
+    for await (const c of res) text += c as string;
+    return text;
   }
 
   return {
@@ -226,9 +230,10 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) throw statusError(status, await readAll(res));
       let rest = '';
+      res.setEncoding('utf8');
       try {
         for await (const chunk of res) {
-          rest += (chunk as Buffer).toString('utf8');
+          rest += chunk as string;
           let nl: number;
           while ((nl = rest.indexOf('\n')) >= 0) {
             const line = rest.slice(0, nl).trim();
