@@ -5,7 +5,7 @@
 //   scan  - the real pipeline: runScan from dist/ (walk, split, parse, engine, json report)
 //   parse - the ceiling: the same files read and parsed by js-yaml's loadAll, no rules
 // and prints objects/s, peak RSS and scan/ceiling. Runs on Node 24, which strips the types.
-//   node bench/scan.ts [--objects 100000] [--small 25000] [--runs 3]
+//   node bench/scan.ts [--objects 100000] [--small 25000] [--runs 3] [--node-flags "--max-semi-space-size=4"]
 //   node bench/scan.ts --child scan|parse DIR     one measurement
 //   node bench/scan.ts --generate DIR --objects N  only the data set, for profiling
 import { execFileSync } from 'node:child_process';
@@ -163,8 +163,14 @@ async function child(mode: string, dir: string): Promise<void> {
   process.stdout.write(JSON.stringify(result));
 }
 
+/** V8 flags for the measured processes, e.g. --node-flags "--max-semi-space-size=4". */
+function nodeFlags(): string[] {
+  const i = process.argv.indexOf('--node-flags');
+  return i >= 0 ? process.argv[i + 1].split(' ').filter(Boolean) : [];
+}
+
 function runChild(mode: string, dir: string): ChildResult {
-  const out = execFileSync(process.execPath, [import.meta.filename, '--child', mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const out = execFileSync(process.execPath, [...nodeFlags(), import.meta.filename, '--child', mode, dir], { encoding: 'utf8', maxBuffer: 1 << 20 });
   return JSON.parse(out) as ChildResult;
 }
 
@@ -208,7 +214,8 @@ async function main(): Promise<void> {
           `scan/ceiling ${(rate(scan) / rate(parse)).toFixed(2)} wall ${(cpuRate(scan) / cpuRate(parse)).toFixed(2)} cpu`,
       );
     }
-    process.stdout.write(`node ${process.version}, best of ${runs} runs each, ${DOCS_PER_FILE} documents a file\n${rows.join('\n')}\n`);
+    const flags = nodeFlags().length ? `, node flags ${nodeFlags().join(' ')}` : '';
+    process.stdout.write(`node ${process.version}${flags}, best of ${runs} runs each, ${DOCS_PER_FILE} documents a file\n${rows.join('\n')}\n`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
