@@ -41,7 +41,8 @@ await writeFile(
 );
 
 try {
-  const controller = spawn(process.execPath, [...CONTROLLER_NODE_FLAGS, path.join(here, 'audit-controller.js'), kubeconfig, path.join(repo, 'policies/default.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // --expose-gc only lets the controller measure its retained heap after the run.
+  const controller = spawn(process.execPath, ['--expose-gc', ...CONTROLLER_NODE_FLAGS, path.join(here, 'audit-controller.js'), kubeconfig, path.join(repo, 'policies/default.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   controller.stdout!.on('data', (d) => (out += d));
   const [code] = await once(controller, 'exit');
@@ -54,7 +55,7 @@ try {
     ['caches synced (list of every kind)', `${r.syncSeconds.toFixed(1)} s`],
     ['first complete report set', `${r.firstReportSetSeconds.toFixed(1)} s (aim < 60 s)`],
     ['controller peak RSS', `${mb(r.peakRssBytes)} MB (aim < 300 MB)`],
-    ['controller heap after the first report set (after GC with --expose-gc)', `${mb(r.heapUsedBytes)} MB`],
+    ['controller heap retained after the first report set', `${mb(r.heapUsedBytes)} MB`],
     ['peak RSS reached at', `${r.peakAtSeconds.toFixed(1)} s`],
     ['reports written', r.reportsWritten],
     ['scopes audited', r.scopes],
