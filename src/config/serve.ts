@@ -88,6 +88,13 @@ export const SERVE_DEFAULTS: ServeConfig = {
 
 const LOG_LEVELS: readonly LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error'];
 
+function seconds(value: unknown, flag: string, fallbackMs: number): number {
+  if (value === undefined) return fallbackMs;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new UsageError(`${flag} must be a number of seconds, got "${String(value)}"`);
+  return Math.round(n * 1000);
+}
+
 function port(value: unknown, flag: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number 0-65535, got "${String(value)}"`);
@@ -105,6 +112,9 @@ export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<
   if ((tlsCert === null) !== (tlsKey === null)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate');
   const logLevel = (opts.logLevel ?? SERVE_DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  const drainDelayMs = seconds(opts.drainDelay, '--drain-delay', SERVE_DEFAULTS.drainDelayMs);
+  const gracePeriodMs = seconds(opts.gracePeriod, '--grace-period', SERVE_DEFAULTS.gracePeriodMs);
+  if (drainDelayMs >= gracePeriodMs) throw new UsageError(`--drain-delay (${drainDelayMs / 1000} s) must be shorter than --grace-period (${gracePeriodMs / 1000} s)`);
   return {
     ...SERVE_DEFAULTS,
     port: opts.port === undefined ? SERVE_DEFAULTS.port : port(opts.port, '--port'),
@@ -115,6 +125,8 @@ export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<
     logLevel,
     inCluster: opts.inCluster === true || typeof opts.context === 'string' || (env.KUBERNETES_SERVICE_HOST ?? '') !== '',
     kubeContext: typeof opts.context === 'string' ? opts.context : null,
+    drainDelayMs,
+    gracePeriodMs,
     ...overrides,
   };
 }

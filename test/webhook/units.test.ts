@@ -123,6 +123,7 @@ describe('serveConfig', () => {
     { name: 'ports and policies', opts: { port: '9443', metricsPort: '9090', policy: ['a', 'b'] }, env: {}, expected: { ...SERVE_DEFAULTS, port: 9443, metricsPort: 9090, policyPaths: ['a', 'b'] } },
     { name: 'a certificate pair', opts: { tlsCert: 'c', tlsKey: 'k' }, env: {}, expected: { ...SERVE_DEFAULTS, tlsCert: 'c', tlsKey: 'k' } },
     { name: 'in a pod', opts: {}, env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, expected: { ...SERVE_DEFAULTS, inCluster: true } },
+    { name: 'drain timing in seconds', opts: { drainDelay: '0.5', gracePeriod: '10' }, env: {}, expected: { ...SERVE_DEFAULTS, drainDelayMs: 500, gracePeriodMs: 10000 } },
     { name: 'a kubeconfig context', opts: { context: 'kind-dev' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeContext: 'kind-dev' } },
   ])('$name', ({ opts, env, expected }) => {
     expect(serveConfig(opts, env)).toEqual(expected);
@@ -132,6 +133,8 @@ describe('serveConfig', () => {
     { name: 'a certificate without a key', opts: { tlsCert: 'c' }, message: '--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate' },
     { name: 'a port that is not a number', opts: { port: 'https' }, message: '--port must be a port number 0-65535, got "https"' },
     { name: 'a port out of range', opts: { metricsPort: '70000' }, message: '--metrics-port must be a port number 0-65535, got "70000"' },
+    { name: 'a negative drain delay', opts: { drainDelay: '-1' }, message: '--drain-delay must be a number of seconds, got "-1"' },
+    { name: 'a drain delay longer than the grace period', opts: { drainDelay: '30' }, message: '--drain-delay (30 s) must be shorter than --grace-period (25 s)' },
   ])('refuses $name', ({ opts, message }) => {
     expect(() => serveConfig(opts, {})).toThrow(new UsageError(message));
   });

@@ -1,0 +1,85 @@
+// `portcullis serve` as the kubelet runs it: a child process given a real SIGTERM while a
+// request is half-sent. The CLI runs from src/ through a resolve hook, so the test needs no
+// build and cannot run against a stale dist/.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { connect } from 'node:tls';
+import { makeCa, servingCert } from './harness.js';
+import { webPod } from './objects.js';
+import { admissionReview } from './reviews.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+const readyz = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+
+it('finishes a request in flight after SIGTERM, turns unready, and exits 0', async () => {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-cli-test-'));
+  const ca = await makeCa();
+  const leaf = await servingCert(ca);
+  await writeFile(path.join(dir, 'tls.crt'), leaf.cert);
+  await writeFile(path.join(dir, 'tls.key'), leaf.key);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      '--experimental-transform-types',
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
+      'src/cmd/cli.ts',
+      'serve',
+      ...['--port', String(port), '--metrics-port', String(metricsPort), '--tls-cert', path.join(dir, 'tls.crt'), '--tls-key', path.join(dir, 'tls.key')],
+      ...['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'],
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  try {
+    for (let i = 0; i < 300 && (await readyz(metricsPort)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readyz(metricsPort)).toBe(200);
+
+    const body = JSON.stringify(admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'sigterm' }));
+    const half = Math.floor(body.length / 2);
+    const socket = connect({ host: '127.0.0.1', port, ca: ca.cert, servername: 'localhost' });
+    await new Promise((r) => socket.once('secureConnect', r));
+    let raw = '';
+    socket.on('data', (d) => (raw += d));
+    const ended = new Promise((r) => socket.on('close', r));
+    socket.write(`POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+    await new Promise((r) => setTimeout(r, 100));
+
+    child.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await readyz(metricsPort)).toBe(503);
+    socket.write(body.slice(half));
+    await ended;
+
+    const [head, json] = raw.split('\r\n\r\n');
+    expect(head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+    expect(head.toLowerCase()).toContain('connection: close');
+    expect(JSON.parse(json).response).toMatchObject({ uid: 'sigterm', allowed: false, status: { code: 403 } });
+    expect(await exited).toBe(0);
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.msg)).toEqual(['policy loaded', 'serving', 'shutting down', 'draining: readiness is false', 'admission decision', 'drained: webhook server closed']);
+    expect(lines[4]).toMatchObject({ uid: 'sigterm', verdict: 'denied' });
+    expect(stderr).toBe('');
+  } finally {
+    child.kill('SIGKILL');
+    await rm(dir, { recursive: true, force: true });
+  }
+}, 20000);
