@@ -1,8 +1,8 @@
 // The background audit: informers over every kind the engine checks, a set of dirty scopes
 // (a namespace, or null for cluster-scoped objects), and one loop that re-evaluates a dirty
 // scope from the caches and hands its reports to the writer. An object change dirties its
-// namespace; a namespace relabel dirties that namespace; a policy change or a change of node
-// addresses dirties everything. Pods, ReplicaSets and Jobs controlled by a workload are
+// namespace; a namespace relabel dirties that namespace; a policy change dirties everything,
+// a change of node addresses the namespaces with network policies. Pods, ReplicaSets and Jobs controlled by a workload are
 // dropped as they arrive (see strip.ts): their owner's template is audited once instead, so
 // the cost follows the number of workloads, not pods. Every replica keeps its caches warm;
 // only the Lease holder writes.
@@ -69,6 +69,8 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
+const NETWORK_POLICY_KINDS = new Set(['NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
+
 const refKey = (r: ResourceRef) => `${r.apiVersion}|${r.kind}|${r.name}`;
 
 export function startController(opts: ControllerOptions): Controller {
@@ -132,7 +134,12 @@ export function startController(opts: ControllerOptions): Controller {
     onChange: (type, o, old) => {
       if (type === 'update' && JSON.stringify(o.addresses) === JSON.stringify(old?.addresses)) return;
       addressesStale = true;
-      markAll();
+      // Only network-policy findings depend on node addresses: an autoscaler adding nodes
+      // re-audits the namespaces that hold network policies, not the whole cluster.
+      for (const inf of audited) {
+        if (!NETWORK_POLICY_KINDS.has(inf.type.kind)) continue;
+        for (const ns of inf.namespaces()) markDirty(ns === '' ? null : ns);
+      }
     },
   });
   const audited = AUDITED.map(
