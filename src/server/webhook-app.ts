@@ -177,5 +177,10 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
     send(res, 405, { error: `method ${req.method} is not allowed; POST an AdmissionReview` }, false);
   });
   app.use((req, res) => send(res, 404, { error: `no such endpoint: ${req.method} ${req.path}; use POST /validate or POST /mutate` }, false));
+  // express's own handler would answer HTML with a stack trace outside NODE_ENV=production.
+  app.use((err: Error, _req: Request, res: Response, _next: (err?: unknown) => void) => {
+    logger.error({ err }, 'express error outside the admission handler');
+    if (!res.headersSent) send(res, 500, { error: 'internal error; the webhook log has the details' }, deps.draining());
+  });
   return app;
 }
