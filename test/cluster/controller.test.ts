@@ -182,6 +182,19 @@ describe('controller: background audit', () => {
     expect(reportWrites(fake, 'b').length).toBeGreaterThan(0);
   });
 
+  it('never has two leaders when two instances start at once', async () => {
+    seedCluster(fake);
+    const [a, b] = await Promise.all([controller('a'), controller('b')]);
+    await waitFor('a leader', () => a.isLeader() || b.isLeader());
+    for (let i = 0; i < 40; i++) {
+      expect(Number(a.isLeader()) + Number(b.isLeader())).toBe(1);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const leader = a.isLeader() ? 'a' : 'b';
+    await (leader === 'a' ? a : b).firstReportSet;
+    expect(reportWrites(fake, leader === 'a' ? 'b' : 'a')).toEqual([]);
+  });
+
   it('takes over from a leader that died without releasing, after the lease duration', async () => {
     fake.put({
       apiVersion: 'coordination.k8s.io/v1',

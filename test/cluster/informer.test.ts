@@ -124,6 +124,28 @@ describe('informer', () => {
     await waitFor('later', () => inf.get('c', 'later'));
   });
 
+  it.each([
+    { name: 'with a bookmark it resumes where the bookmark left it', bookmark: true, lists: 1 },
+    { name: 'without one its version is compacted away and it lists again', bookmark: false, lists: 2 },
+  ])('a namespace watch that sees no events of its own: $name', async ({ bookmark, lists }) => {
+    await fake.close();
+    fake = await FakeApiServer.start({ historySize: 3 });
+    client = await connectKube({ kubeconfig: fake.kubeconfig() });
+    fake.put(svc('a', 'mine'));
+    const { inf } = informer(SERVICES, { namespace: 'a' });
+    await inf.whenSynced();
+    await waitFor('watch open', () => fake.openWatches === 1);
+    // Other namespaces move the version on; the history keeps only the last 3 events.
+    for (let i = 0; i < 5; i++) fake.put(svc('b', `other-${i}`));
+    if (bookmark) fake.bookmark();
+    await new Promise((r) => setTimeout(r, 50));
+    fake.dropWatches();
+    fake.put(svc('a', 'after'));
+    await waitFor('change after reconnect', () => inf.get('a', 'after'));
+    expect(inf.stats.lists).toBe(lists);
+    expect(inf.size).toBe(2);
+  });
+
   it('restarts a list whose continue token expired mid-way', async () => {
     for (let i = 0; i < 6; i++) fake.put(svc('a', `s${i}`));
     let pages = 0;
