@@ -3,6 +3,7 @@
 // Generates manifest sets (mixed kinds, some violations, 100 documents a file) in a temp dir,
 // then, each in a fresh child process so peak RSS is its own:
 //   scan  - the real pipeline: runScan from dist/ (walk, split, parse, engine, json report)
+//   read  - the same source and scan loop with an engine that does nothing (the scan's own cost)
 //   parse - the ceiling: the same files read and parsed by js-yaml's loadAll, no rules
 // and prints objects/s, peak RSS and scan/ceiling. Runs on Node 24, which strips the types.
 //   node bench/scan.ts [--objects 100000] [--small 25000] [--runs 3] [--node-flags "--max-semi-space-size=4"]
@@ -13,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ScanEngine } from '../src/scan/run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 const DOCS_PER_FILE = 100;
@@ -147,6 +149,18 @@ async function child(mode: string, dir: string): Promise<void> {
     for (const name of (await readdir(dir)).sort()) {
       objects += loadAll(readFileSync(path.join(dir, name), 'utf8')).length;
     }
+  } else if (mode === 'read') {
+    // The scan's own part: the manifest source and the scan loop with an engine that does nothing.
+    type SourceModule = typeof import('../src/sources/manifests.js');
+    type LoopModule = typeof import('../src/scan/run.js');
+    const { manifestSource } = (await import(path.join(ROOT, 'dist/sources/manifests.js'))) as SourceModule;
+    const { scanSource } = (await import(path.join(ROOT, 'dist/scan/run.js'))) as LoopModule;
+    const source = manifestSource([dir], { defaultNamespace: 'default', isChecked: () => true, namespaceLabels: false });
+    const nothing: ScanEngine = {
+      evaluate: (r) => ({ resource: { apiVersion: r.object.apiVersion, kind: r.object.kind, namespace: r.namespace, name: '' }, source: r.source, findings: [], outcomes: [] }),
+    };
+    const result = await scanSource(source, { policies: [], engine: nothing, now: () => new Date(0) });
+    objects = result.summary.resources + result.summary.skipped;
   } else {
     type ScanModule = typeof import('../src/cmd/scan.js');
     const { runScan } = (await import(path.join(ROOT, 'dist/cmd/scan.js'))) as ScanModule;
@@ -203,15 +217,17 @@ async function main(): Promise<void> {
       const dir = path.join(tmp, String(n));
       await generate(dir, n);
       const scan = best('scan', dir, runs);
+      const read = best('read', dir, runs);
       const parse = best('parse', dir, runs);
-      if (scan.objects !== n || parse.objects !== n) throw new Error(`counted ${scan.objects} (scan) and ${parse.objects} (parse) of ${n} objects`);
+      if (scan.objects !== n || read.objects !== n || parse.objects !== n) throw new Error(`counted ${scan.objects} (scan) and ${parse.objects} (parse) of ${n} objects`);
       const rate = (r: ChildResult) => Math.round(r.objects / r.seconds);
       const cpuRate = (r: ChildResult) => Math.round(r.objects / r.cpuSeconds);
       rows.push(
         `${String(n).padStart(7)} objects, ${String(Math.ceil(n / DOCS_PER_FILE)).padStart(5)} files | ` +
           `scan ${String(rate(scan)).padStart(6)}/s wall ${String(cpuRate(scan)).padStart(6)}/s cpu, peak RSS ${scan.maxRssMB.toFixed(0).padStart(4)} MB | ` +
           `parse ceiling ${String(rate(parse)).padStart(6)}/s wall ${String(cpuRate(parse)).padStart(6)}/s cpu, peak RSS ${parse.maxRssMB.toFixed(0).padStart(4)} MB | ` +
-          `scan/ceiling ${(rate(scan) / rate(parse)).toFixed(2)} wall ${(cpuRate(scan) / cpuRate(parse)).toFixed(2)} cpu`,
+          `scan/ceiling ${(rate(scan) / rate(parse)).toFixed(2)} wall ${(cpuRate(scan) / cpuRate(parse)).toFixed(2)} cpu | ` +
+          `without the engine ${(rate(read) / rate(parse)).toFixed(2)} wall ${(cpuRate(read) / cpuRate(parse)).toFixed(2)} cpu`,
       );
     }
     const flags = nodeFlags().length ? `, node flags ${nodeFlags().join(' ')}` : '';
