@@ -79,7 +79,12 @@ async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
       else if (isFile && MANIFEST_EXTENSIONS.has(path.extname(e.name).toLowerCase())) yield { file: full };
     }
   }
+  const seenPaths = new Set<string>();
   for (const p of paths) {
+    // The same path twice on the command line (a shell glob and a name) is read once.
+    const resolved = p === '-' ? p : path.resolve(p);
+    if (seenPaths.has(resolved)) continue;
+    seenPaths.add(resolved);
     if (p === '-') {
       yield { file: '-' };
       continue;

@@ -234,6 +234,11 @@ describe('manifestSource', () => {
       want: ['app/notes.txt error 1 Pod has neither metadata.name nor metadata.generateName'],
     },
     {
+      name: 'the same path twice is read once',
+      paths: () => [path.join(dir, 'app', 'a.yaml'), path.join(dir, 'app', '..', 'app', 'a.yaml')],
+      want: ['app/a.yaml resource 1 Pod/a ns=team-a'],
+    },
+    {
       name: 'an unreadable path is an error and the others are still read',
       paths: () => [path.join(dir, 'missing.yaml'), path.join(dir, 'app', 'a.yaml')],
       want: ['missing.yaml error null cannot read: no such file or directory (ENOENT)', 'app/a.yaml resource 1 Pod/a ns=team-a'],
