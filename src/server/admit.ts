@@ -115,13 +115,13 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
     const message =
       `portcullis cannot tell the tenant of namespace "${request.namespace}": ${deps.namespaceLookupError}. ` +
       'Tenants are chosen by namespace labels, so the request is denied rather than judged without them; retry, and ask an admin if it persists.';
-    return answer(parsed, kind !== null, denied(uid, message), 'denied');
+    return answer(parsed, true, denied(uid, message), 'denied');
   }
   const resource = admissionResource(request, request.object);
 
   if (endpoint === 'mutate') {
     if (!deps.policies.some((p) => p.remediation.netpolCarveOut || p.remediation.dropOutOfRangeNodePort || p.remediation.nodePortAllocation)) {
-      return answer(parsed, kind !== null, allowed(uid), 'allowed');
+      return answer(parsed, true, allowed(uid), 'allowed');
     }
     const result = remediate({
       object: request.object,
@@ -131,19 +131,19 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
       cluster: deps.cluster,
       allocator: deps.allocator?.({ dryRun: request.dryRun }) ?? null,
     });
-    if (result.denial !== null) return answer(parsed, kind !== null, denied(uid, result.denial), 'denied');
+    if (result.denial !== null) return answer(parsed, true, denied(uid, result.denial), 'denied');
     // Edit a copy, diff it against the original: the patch is exactly what changed.
     const patch = fastJsonPatch.compare(request.object, result.object);
     const notes = [...result.changes.map((c) => `portcullis changed ${c}`), ...result.skipped.map((s) => `portcullis left as is: ${s}`)];
     const warnings = notes.slice(0, deps.limits.maxWarnings).map((n) => clip(n, deps.limits.maxWarningChars));
     const response = patched(uid, patch, { warnings });
-    return answer(parsed, kind !== null, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
+    return answer(parsed, true, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
   }
 
   const evaluation = evaluate(resource, deps.policies, deps.cluster);
   let previous: Set<string> | null = null;
-  if (request.operation === 'UPDATE' && request.oldObject) {
-    // Matched by Finding.key (rule, container or rule identity, port, protocol), never by
+  if (request.operation === 'UPDATE' && request.oldObject && evaluation.findings.some((f) => f.action === 'deny')) {
+    // Only a deny can be excused by the old object. Matched by Finding.key (rule, container or rule identity, port, protocol), never by
     // list index: inserting a container shifts every index after it.
     const old = evaluate(admissionResource(request, request.oldObject), deps.policies, deps.cluster);
     previous = new Set(old.findings.map((f) => f.key));
@@ -156,7 +156,7 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
     previous,
     limits: deps.limits,
   });
-  return answer(parsed, kind !== null, decision.response, decision.verdict, {
+  return answer(parsed, true, decision.response, decision.verdict, {
     rules: decision.rules,
     findings: evaluation.findings.map((f) => ({ rule: f.rule, action: f.action })),
   });
