@@ -195,6 +195,42 @@ describe('controller: background audit', () => {
     expect(reportWrites(fake, leader === 'a' ? 'b' : 'a')).toEqual([]);
   });
 
+  it('stops writing when it cannot renew its lease, before another instance takes over', async () => {
+    seedCluster(fake);
+    const a = await controller('a');
+    await a.firstReportSet;
+    const b = await controller('b');
+    await waitFor('b synced', () => b.synced());
+    // a is cut off from the Lease (a partition, an RBAC change): it must step down by itself.
+    fake.forbid = (r) => r.user === 'a' && r.resource === 'leases';
+    // renewDeadline (700 ms) < lease duration (1 s): a stops before b may start.
+    await waitFor(
+      'a steps down',
+      () => {
+        expect(b.isLeader()).toBe(false);
+        return !a.isLeader();
+      },
+      2000,
+    );
+    const writesByA = reportWrites(fake, 'a').length;
+    await waitFor('b takes over', () => b.isLeader(), 3000);
+    fake.put(pod('shop', 'debug3', [{ containerPort: 2379, hostPort: 2379 }]));
+    await waitFor('b writes', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug3 hostport-reserved fail'));
+    expect(reportWrites(fake, 'a')).toHaveLength(writesByA);
+  });
+
+  it('rate-limits report writes', async () => {
+    fake.put(namespace('a'));
+    for (let i = 0; i < 6; i++) fake.put(namespace(`ns-${i}`));
+    for (let i = 0; i < 6; i++) fake.put(service(`ns-${i}`, 'web', [30080]));
+    const started = Date.now();
+    // Burst 2, then 10 per second: 6 reports need at least 400 ms.
+    const c = await controller('a', { writeQps: 10, writeBurst: 2 });
+    await c.firstReportSet;
+    expect(fake.list(PR, 'PolicyReport')).toHaveLength(6);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+  });
+
   it('takes over from a leader that died without releasing, after the lease duration', async () => {
     fake.put({
       apiVersion: 'coordination.k8s.io/v1',
