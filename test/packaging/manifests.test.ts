@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import path from 'node:path';
 import { SERVE_DEFAULTS } from '../../src/config/serve.js';
-import { CONTROLLER_DEFAULTS } from '../../src/controller/config.js';
+import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/controller/config.js';
 import { startOpsServer } from '../../src/controller/ops.js';
 import { API_CALLS } from '../../src/k8s/api-calls.js';
 import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';
@@ -247,6 +247,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       const known = cliFlags('controller');
       for (const a of c.args as string[]) if (a.startsWith('--')) expect(known).toContain(a.split('=')[0]);
       expect(flag(c.args, '--lease-namespace') ?? OWN_NAMESPACE).toBe(OWN_NAMESPACE);
+      expect((c.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(CONTROLLER_NODE_OPTIONS);
     });
 
     it('webhook: the serving Secret is mounted as a directory (no subPath) where --tls-cert and --tls-key point', () => {
