@@ -41,8 +41,8 @@ function howToCall(port: number, certFile: string): string {
 export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks = {}): Promise<number> {
   const config = serveConfig(opts, process.env, hooks.overrides);
   const [{ pino }, { startServer }] = await Promise.all([import('pino'), import('../server/server.js')]);
-  // Synchronous writes to stdout: a decision line is never held back in a buffer (a
-  // buffered destination measured no faster here), and nothing is lost on a crash.
+  // Synchronous writes to stdout (pino's default): a decision line is never held back in a
+  // buffer and nothing is lost on a crash; buffered destinations measured no faster here.
   const logger = pino({ level: config.logLevel });
   const shutdown = hooks.shutdownSignal ?? firstSignal();
 
