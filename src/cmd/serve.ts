@@ -33,7 +33,7 @@ function howToCall(port: number, certFile: string): string {
     `portcullis: no --tls-cert given, so the webhook serves a self-signed certificate for localhost.`,
     `  Trust it with: --cacert ${certFile}`,
     `  Try:  curl --cacert ${certFile} -H 'Content-Type: application/json' --data @examples/admission/pod-hostport-kubelet.json ${base}/validate`,
-    `        curl --cacert ${certFile} -H 'Content-Type: application/json' --data @examples/admission/service-nodeport-out-of-range.json ${base}/mutate`,
+    `  /mutate patches only what a policy's remediation block switches on (examples/admission/policies does).`,
     '',
   ].join('\n');
 }
