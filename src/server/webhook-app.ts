@@ -157,7 +157,8 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
     } catch (err) {
       const uid = parsed?.ok ? parsed.request.uid : '';
       const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
-      reqLog.error({ err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
+      // The request's child logger already carries uid and endpoint when it exists.
+      reqLog.error(reqLog === logger ? { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint } : { err }, 'internal error while answering an admission request');
       metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind.kind : 'none', parsed?.ok ? parsed.request.operation : 'none', 'error');
       metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
       if (!res.headersSent) {
