@@ -8,7 +8,7 @@ import { resourceFacts } from './facts/resource-facts.js';
 import { nodeAddresses, type NodeAddresses } from './net/node-addresses.js';
 import type { CompiledPolicy, Tenant } from './policy/model.js';
 import { RULES, type RuleContext } from './rules/index.js';
-import type { ClusterFacts, Evaluation, Finding, KubeObject, Labels, PortUse, Resource, ResourceRef, RuleOutcome } from './types.js';
+import type { Action, ClusterFacts, Evaluation, Finding, KubeObject, Labels, PortUse, Resource, ResourceRef, RuleId, RuleOutcome, SourceRef } from './types.js';
 
 export { isCheckedKind };
 
@@ -45,7 +45,16 @@ function nodesFor(policy: CompiledPolicy, cluster: ClusterFacts): NodeAddresses 
   return nodes;
 }
 
-export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation {
+export interface EvaluateOptions {
+  /**
+   * Record pass and skip outcomes (default true). A door that reports only findings (the
+   * scan's table, json and sarif, the webhook) says false: two small objects per policy and
+   * rule per resource are most of what a clean object allocates.
+   */
+  readonly outcomes?: boolean;
+}
+
+export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts, options?: EvaluateOptions): Evaluation {
   const { object, source } = resource;
   const kind = checkedKind(object.apiVersion, object.kind);
   // A clusterwide policy is outside every namespace whatever the door passed (a stray
@@ -54,36 +63,43 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
   const ref = resourceRef(object, namespace);
   const evaluation: Evaluation = { resource: ref, source, findings: [], outcomes: [] };
   if (!kind) return evaluation;
+  const withOutcomes = options?.outcomes ?? true;
   const facts = resourceFacts(object, kind);
   // Labels are asked for only when some tenant is chosen by them (a webhook may pay a read).
   const labels = namespace !== null && policies.some((p) => p.hasLabelTenants) ? cluster.namespaceLabels(namespace) : undefined;
   for (const policy of policies) {
     const tenant = tenantOf(policy, namespace, labels);
     const ctx: RuleContext = { resource, kind, policy, tenant, facts, nodes: () => nodesFor(policy, cluster) };
-    const base = { policy: policy.name, tenant: tenant?.name ?? null };
     for (const rule of RULES) {
       const action = policy.rules[rule.id];
       if (action === 'off' || !rule.appliesTo(kind)) continue;
-      const common = { ...base, rule: rule.id, action, resource: ref, source };
       let found: Finding[];
       try {
-        found = rule.check(ctx).map((f) => ({ ...common, status: 'fail' as const, ...f }));
+        const checked = rule.check(ctx);
+        if (checked.length === 0) {
+          if (withOutcomes) evaluation.outcomes.push({ policy: policy.name, tenant: tenant?.name ?? null, rule: rule.id, status: 'pass' });
+          continue;
+        }
+        found = checked.map((f) => ({ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'fail' as const, ...f }));
       } catch (err) {
         // Input the rule cannot read (an ipBlock the API server would reject) is reported, not thrown.
         const message = `rule ${rule.id} could not check this object: ${err instanceof Error ? err.message : String(err)}`;
-        found = [{ ...common, status: 'error', path: '', value: null, message, key: `${rule.id}|error` }];
-      }
-      if (found.length === 0) {
-        evaluation.outcomes.push({ ...base, rule: rule.id, status: 'pass' });
-        continue;
+        found = [{ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'error', path: '', value: null, message, key: `${rule.id}|error` }];
       }
       // An exemption turns what the rule found into one skip; a clean object still passes.
       const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
-      if (exemption) evaluation.outcomes.push({ ...base, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
-      else evaluation.findings.push(...found);
+      if (!exemption) evaluation.findings.push(...found);
+      else if (withOutcomes) {
+        evaluation.outcomes.push({ policy: policy.name, tenant: tenant?.name ?? null, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
+      }
     }
   }
   return evaluation;
+}
+
+/** Who found it, where and how severe: built only for rules that found something. */
+function findingBase(policy: CompiledPolicy, tenant: Tenant | null, rule: RuleId, action: Action, resource: ResourceRef, source: SourceRef | null) {
+  return { policy: policy.name, tenant: tenant?.name ?? null, rule, action, resource, source };
 }
 
 /**

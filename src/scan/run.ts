@@ -2,6 +2,7 @@
 // runs the engine on each resource and gathers a ScanResult. It keeps findings (few) and,
 // only when the report format needs them, evaluations and port uses (one per resource), so
 // memory stays flat for the formats that list findings.
+import type { EvaluateOptions } from '../engine/evaluate.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import type { ClusterFacts, Evaluation, Finding, KubeObject, PortUse, Resource } from '../engine/types.js';
 import type { InputError, RuleExcerpt, ScanResult } from '../sinks/reports/scan-result.js';
@@ -9,7 +10,7 @@ import type { ScanSource } from '../sources/source-item.js';
 
 /** The engine functions a scan calls, passed in so the loop can be tested with any engine. */
 export interface ScanEngine {
-  evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts): Evaluation;
+  evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts, options?: EvaluateOptions): Evaluation;
   /** Every hostPort and nodePort the resource takes (html). */
   portUses?(resource: Resource): PortUse[];
   /** The tenant of a namespace under one policy (html). */
@@ -79,6 +80,8 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
   const portUses: PortUse[] = [];
   const exposures: RuleExcerpt[] = [];
   const namespaceNames = new Set<string>();
+  // Pass and skip outcomes only when the report shows them: the other formats would drop them.
+  const evaluateOptions: EvaluateOptions = { outcomes: keep.evaluations === true };
   const summary = { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } };
 
   const batches = source.batches ? source.batches() : oneByOne(source.items());
@@ -87,7 +90,7 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
       case 'resource': {
         summary.resources++;
         const { resource } = item;
-        const evaluation = engine.evaluate(resource, policies, cluster);
+        const evaluation = engine.evaluate(resource, policies, cluster, evaluateOptions);
         for (const f of evaluation.findings) summary.findings[f.action]++;
         if (keep.evaluations) {
           const own = detached(evaluation);

@@ -37,25 +37,29 @@ export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | nul
   const hostNetwork = spec.hostNetwork === true;
   const hostPorts: HostPortFact[] = [];
   for (const list of CONTAINER_LISTS) {
-    (listAt(spec, list) ?? []).forEach((c, i) => {
-      if (!isObj(c)) return;
-      const container = typeof c.name === 'string' ? c.name : `${list}[${i}]`;
-      (listAt(c, 'ports') ?? []).forEach((p, j) => {
-        if (!isObj(p)) return;
-        const at = `${prefix}.${list}[${i}].ports[${j}]`;
+    const containers = listAt(spec, list);
+    if (containers === undefined) continue;
+    for (let i = 0; i < containers.length; i++) {
+      const c = containers[i];
+      if (!isObj(c)) continue;
+      const ports = listAt(c, 'ports');
+      if (ports === undefined) continue;
+      for (let j = 0; j < ports.length; j++) {
+        const p = ports[j];
+        if (!isObj(p)) continue;
+        // Most ports are plain containerPorts: names and paths are built only for host ports.
+        const hostPort = portNumber(p.hostPort);
+        const field = hostPort !== undefined && hostPort !== 0 ? 'hostPort' : hostNetwork ? 'containerPort' : null;
+        const port = field === 'hostPort' ? hostPort : field === 'containerPort' ? portNumber(p.containerPort) : undefined;
+        if (field === null || port === undefined || port === 0) continue;
         // The API server accepts only upper-case names, but a manifest that writes `udp` means
         // UDP: reading it as the default TCP would miss the UDP overlay entries.
         const written = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP';
         const protocol = PROTOCOLS.find((x) => x === written) ?? 'TCP';
-        const hostPort = portNumber(p.hostPort);
-        const containerPort = portNumber(p.containerPort);
-        if (hostPort !== undefined && hostPort !== 0) {
-          hostPorts.push({ container, port: hostPort, protocol, path: `${at}.hostPort`, field: 'hostPort' });
-        } else if (hostNetwork && containerPort !== undefined && containerPort !== 0) {
-          hostPorts.push({ container, port: containerPort, protocol, path: `${at}.containerPort`, field: 'containerPort' });
-        }
-      });
-    });
+        const container = typeof c.name === 'string' ? c.name : `${list}[${i}]`;
+        hostPorts.push({ container, port, protocol, path: `${prefix}.${list}[${i}].ports[${j}].${field}`, field });
+      }
+    }
   }
   return { prefix, hostNetwork, hostPorts };
 }

@@ -37,11 +37,27 @@ export function apiGroup(apiVersion: string): string {
   return slash < 0 ? '' : apiVersion.slice(0, slash);
 }
 
+// Kind first, then group: most documents of a repository (ConfigMaps, Secrets, RBAC) are
+// ruled out by one lookup of their kind, without building a key string.
+const BY_KIND: ReadonlyMap<string, ReadonlyMap<string, CheckedKind>> = (() => {
+  const byKind = new Map<string, Map<string, CheckedKind>>();
+  for (const [groupKind, checked] of KINDS) {
+    const slash = groupKind.indexOf('/');
+    const kind = groupKind.slice(slash + 1);
+    if (!byKind.has(kind)) byKind.set(kind, new Map());
+    byKind.get(kind)!.set(groupKind.slice(0, slash), checked);
+  }
+  return byKind;
+})();
+
 export function checkedKind(apiVersion: string, kind: string): CheckedKind | null {
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') return null;
+  const groups = BY_KIND.get(kind);
+  if (groups === undefined) return null;
+  const group = apiGroup(apiVersion);
   // Cilium serves its policies as cilium.io/v2 only; v2alpha1 holds other kinds.
-  if (apiGroup(apiVersion) === 'cilium.io' && apiVersion !== 'cilium.io/v2') return null;
-  return KINDS.get(`${apiGroup(apiVersion)}/${kind}`) ?? null;
+  if (group === 'cilium.io' && apiVersion !== 'cilium.io/v2') return null;
+  return groups.get(group) ?? null;
 }
 
 export const isCheckedKind = (apiVersion: string, kind: string): boolean => checkedKind(apiVersion, kind) !== null;

@@ -31,8 +31,8 @@ export interface NetRule {
   readonly peers: readonly Peer[] | 'all';
   /** 'all': every port of every protocol. */
   readonly ports: readonly PortSel[] | 'all';
-  /** Hash of the rule as written: its identity independent of its list index. */
-  readonly hash: string;
+  /** The rule as written: its identity (ruleHash) is computed from it when a finding needs a key. */
+  readonly written: Obj;
 }
 
 export function networkRules(object: Obj, kind: CheckedKind): NetRule[] {
@@ -63,7 +63,7 @@ function kubernetesRules(object: Obj): NetRule[] {
         direction: 'egress' as const,
         peers: to.length === 0 ? ('all' as const) : to.map(kubernetesPeer),
         ports: ports.length === 0 ? ('all' as const) : ports.flatMap(kubernetesPort),
-        hash: contentHash(rule),
+        written: rule,
       },
     ];
   });
@@ -140,7 +140,7 @@ function ciliumRules(object: Obj, clusterwide: boolean): NetRule[] {
     const key = hostPolicy ? 'ingress' : 'egress';
     return (listAt(spec, key) ?? []).flatMap((rule, i) => {
       if (!isObj(rule)) return [];
-      return [{ path: `${path}.${key}[${i}]`, direction, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), hash: contentHash(rule) }];
+      return [{ path: `${path}.${key}[${i}]`, direction, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), written: rule }];
     });
   });
 }
@@ -192,6 +192,20 @@ function canonical(v: unknown): string {
       .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
+}
+
+// Hashing a rule costs more than judging it (canonical JSON of the whole rule), and only a
+// rule with a finding needs its key: computed on first use, once per rule.
+const hashes = new WeakMap<NetRule, string>();
+
+/** Hash of the rule as written: its identity independent of its list index. */
+export function ruleHash(rule: NetRule): string {
+  let h = hashes.get(rule);
+  if (h === undefined) {
+    h = contentHash(rule.written);
+    hashes.set(rule, h);
+  }
+  return h;
 }
 
 /** FNV-1a (32-bit) of the rule's canonical JSON: short, stable, not security-relevant. */

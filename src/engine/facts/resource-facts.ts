@@ -12,19 +12,33 @@ export interface ResourceFacts {
   readonly networkRules: readonly NetRule[];
 }
 
+// A class rather than an object literal with getters: V8 builds such literals slowly (about a
+// tenth of the engine's time on a 100,000-object scan), a class instance like any other object.
+class LazyFacts implements ResourceFacts {
+  #podSpec: PodSpecFacts | null | undefined;
+  #service: ServiceFacts | null | undefined;
+  #rules: readonly NetRule[] | undefined;
+  readonly #object: KubeObject;
+  readonly #kind: CheckedKind;
+
+  constructor(object: KubeObject, kind: CheckedKind) {
+    this.#object = object;
+    this.#kind = kind;
+  }
+
+  get podSpec(): PodSpecFacts | null {
+    return (this.#podSpec ??= podSpecFacts(this.#object, this.#kind));
+  }
+
+  get service(): ServiceFacts | null {
+    return (this.#service ??= this.#kind.type === 'service' ? serviceFacts(this.#object) : null);
+  }
+
+  get networkRules(): readonly NetRule[] {
+    return (this.#rules ??= networkRules(this.#object, this.#kind));
+  }
+}
+
 export function resourceFacts(object: KubeObject, kind: CheckedKind): ResourceFacts {
-  let podSpec: PodSpecFacts | null | undefined;
-  let service: ServiceFacts | null | undefined;
-  let rules: readonly NetRule[] | undefined;
-  return {
-    get podSpec() {
-      return (podSpec ??= podSpecFacts(object, kind));
-    },
-    get service() {
-      return (service ??= kind.type === 'service' ? serviceFacts(object) : null);
-    },
-    get networkRules() {
-      return (rules ??= networkRules(object, kind));
-    },
-  };
+  return new LazyFacts(object, kind);
 }

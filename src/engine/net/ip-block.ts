@@ -11,8 +11,28 @@ export interface IpBlock {
   readonly addresses: AddressSet;
 }
 
+// Policies repeat a handful of CIDRs (0.0.0.0/0, the cluster's ranges, an egress proxy) across
+// thousands of objects, and parsing one (syntax checks, then bigint arithmetic) costs more than
+// judging the rule. Blocks are immutable, so they are shared; the bound keeps a scan of
+// generated policies with ever-new CIDRs from growing the cache without end. What is kept is
+// copied: a parser's strings are slices of the whole file's text, which they would keep alive.
+const CACHE_LIMIT = 1024;
+const ownCopy = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
+const cache = new Map<string, IpBlock>();
+
 /** Throws on a CIDR the API server would not have accepted; the rule turns it into an error finding. */
 export function ipBlock(cidr: string, except: readonly string[] = []): IpBlock {
+  const key = except.length === 0 ? cidr : `${cidr}\u0000${except.join('\u0000')}`;
+  let block = cache.get(key);
+  if (block === undefined) {
+    block = parse(ownCopy(cidr), except);
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(ownCopy(key), block);
+  }
+  return block;
+}
+
+function parse(cidr: string, except: readonly string[]): IpBlock {
   const block = parseBlockOrThrow(cidr);
   const addresses = subtract(setOf([block]), setOf(except.map(parseBlockOrThrow)));
   return { cidr, version: block.version, prefix: block.prefix, addresses };

@@ -4,7 +4,7 @@
 // attackers take from one compromised pod to the node's secrets. The kubelet is not a pod,
 // so what counts is egress from pods to node addresses, and ingress to nodes in a Cilium
 // host policy; a pod-level ingress rule on 10250 (metrics-server listens there) never is.
-import type { NetRule, Peer, PortSel } from '../facts/network-rules.js';
+import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/network-rules.js';
 import { EMPTY_SET, intersect, isEmpty, isSubset, overlaps, size, union } from '../net/address-set.js';
 import type { IpBlock } from '../net/ip-block.js';
 import type { NodeAddresses } from '../net/node-addresses.js';
@@ -102,54 +102,58 @@ function describePeer(p: Peer): string {
 
 const describePeers = (peers: NetRule['peers'], none: string): string => (peers === 'all' ? none : peers.map(describePeer).join(', ') || 'nothing');
 
-function check(rule: NetRule, entry: PortEntry, nodes: NodeAddresses): RuleFinding | null {
+function check(rule: NetRule, entry: PortEntry, nodes: () => NodeAddresses): RuleFinding | null {
   const named = namedPort(rule.ports, entry);
   const allowsAll = allowsAllOf(rule.ports, entry);
-  const proto = entry.protocol === 'ANY' ? 'any protocol' : entry.protocol;
-  const sensitive = (port: number) => `${entry.name} ${port}/${proto}`;
-  const key = `netpol-sensitive-exposure|${rule.direction}|${rule.hash}|${entry.name}`;
-  const viaIpBlock = rule.peers !== 'all' && rule.peers.some((p) => p.type === 'ipBlock');
-  const nodeWord =
-    rule.peers === 'all'
-      ? 'the nodes (the rule allows every destination)'
-      : !viaIpBlock
-        ? 'the nodes'
-        : nodes.known
-          ? 'node addresses'
-          : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
-  const fix = viaIpBlock ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
+  // Most rules name neither this port nor every port: nothing to judge, nothing to build.
+  if (named === null && !allowsAll) return null;
   if (rule.direction === 'host-ingress') {
-    if ((named === null && !allowsAll) || !sourcesBroad(rule.peers)) return null;
+    if (!sourcesBroad(rule.peers)) return null;
     const port = named ?? entry.range.lo;
     return {
       path: rule.path,
       value: port,
       message:
-        `host-policy ingress rule opens ${sensitive(port)} on the nodes to ${describePeers(rule.peers, 'every source')}; ` +
+        `host-policy ingress rule opens ${sensitive(entry, port)} on the nodes to ${describePeers(rule.peers, 'every source')}; ` +
         `allow it only from the control plane (entities kube-apiserver, remote-node, host)`,
-      key,
+      key: findingKey(rule, entry),
     };
   }
-  if (named !== null && reachesNodesBroadly(rule.peers, nodes, entry)) {
+  if (named !== null && reachesNodesBroadly(rule.peers, nodes(), entry)) {
+    const fix = viaIpBlock(rule) ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
     return {
       path: rule.path,
       value: named,
       message:
-        `egress rule lets pods reach ${sensitive(named)} on ${nodeWord}${rule.peers === 'all' ? '' : ` (to: ${describePeers(rule.peers, '')})`}; ${fix}`,
-      key,
+        `egress rule lets pods reach ${sensitive(entry, named)} on ${nodeWord(rule, nodes())}${rule.peers === 'all' ? '' : ` (to: ${describePeers(rule.peers, '')})`}; ${fix}`,
+      key: findingKey(rule, entry),
     };
   }
-  if (allowsAll && targetsNodes(rule.peers, nodes)) {
+  if (allowsAll && targetsNodes(rule.peers, nodes())) {
     return {
       path: rule.path,
       value: entry.range.lo,
       message:
-        `egress rule allows every ${proto} port, ${sensitive(entry.range.lo)} included, to node addresses ` +
+        `egress rule allows every ${protocolText(entry)} port, ${sensitive(entry, entry.range.lo)} included, to node addresses ` +
         `(to: ${describePeers(rule.peers, 'every destination')}); list only the ports the pods need (not ${formatRange(entry.range)})`,
-      key,
+      key: findingKey(rule, entry),
     };
   }
   return null;
+}
+
+const protocolText = (entry: PortEntry): string => (entry.protocol === 'ANY' ? 'any protocol' : entry.protocol);
+
+const sensitive = (entry: PortEntry, port: number): string => `${entry.name} ${port}/${protocolText(entry)}`;
+
+const findingKey = (rule: NetRule, entry: PortEntry): string => `netpol-sensitive-exposure|${rule.direction}|${ruleHash(rule)}|${entry.name}`;
+
+const viaIpBlock = (rule: NetRule): boolean => rule.peers !== 'all' && rule.peers.some((p) => p.type === 'ipBlock');
+
+function nodeWord(rule: NetRule, nodes: NodeAddresses): string {
+  if (rule.peers === 'all') return 'the nodes (the rule allows every destination)';
+  if (!viaIpBlock(rule)) return 'the nodes';
+  return nodes.known ? 'node addresses' : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
 }
 
 export const netpolSensitiveExposure: Rule = {
@@ -168,7 +172,7 @@ export const netpolSensitiveExposure: Rule = {
     const out: RuleFinding[] = [];
     for (const rule of facts.networkRules) {
       for (const entry of policy.sensitivePorts) {
-        const f = check(rule, entry, nodes());
+        const f = check(rule, entry, nodes);
         if (f) out.push(f);
       }
     }
