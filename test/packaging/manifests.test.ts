@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import path from 'node:path';
-import { SERVE_DEFAULTS } from '../../src/config/serve.js';
+import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
 import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/controller/config.js';
 import { startOpsServer } from '../../src/controller/ops.js';
 import { API_CALLS } from '../../src/k8s/api-calls.js';
@@ -238,6 +238,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(true);
       const https = (service.spec as Obj).ports.find((p: Obj) => p.port === 443);
       expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? SERVE_DEFAULTS.port));
+      expect((c.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(SERVE_NODE_OPTIONS);
     });
 
     it('controller: the image ENTRYPOINT with `controller` instead of `serve`, and controller flags', () => {
