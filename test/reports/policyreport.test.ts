@@ -172,5 +172,31 @@ describe('writePolicyReports', () => {
 
   it('writes no YAML aliases, which some consumers reject', () => {
     expect(writePolicyReports(fixtureScan())).not.toMatch(/[&*]a\d/);
+    expect(writePolicyReports(fixtureScan())).not.toMatch(/[&*]ref_\d/);
+  });
+
+  // Names are the tenants' own: a Go (YAML 1.1) reader such as kubectl takes `on`, `yes` or
+  // `12:30` unquoted for a boolean or a number, so they must come out quoted.
+  it.each([
+    { name: 'YAML 1.1 booleans', value: 'on' },
+    { name: 'yes', value: 'yes' },
+    { name: 'sexagesimal', value: '12:30' },
+    { name: 'quotes and a colon', value: 'a: "b"' },
+    { name: 'a line separator', value: 'a\u2028b' },
+  ])('$name stay strings for YAML 1.1 and 1.2 readers', ({ value }) => {
+    const evaluation: Evaluation = {
+      resource: { apiVersion: 'v1', kind: 'Service', namespace: value, name: value },
+      source: { file: value, line: 1 },
+      findings: [],
+      outcomes: [{ policy: value, rule: 'nodeport-range', status: 'skip', tenant: value, reason: value }],
+    };
+    const text = writePolicyReports({ ...fixtureScan(), evaluations: [evaluation] });
+    for (const version of ['1.1', '1.2'] as const) {
+      const [doc] = parseAllDocuments(text, { version }).map((d) => d.toJS() as Report);
+      expect(doc!.metadata.namespace).toBe(value);
+      expect(doc!.results[0]!.policy).toBe(value);
+      expect(doc!.results[0]!.resources[0]).toEqual({ apiVersion: 'v1', kind: 'Service', namespace: value, name: value });
+      expect(doc!.results[0]!.properties).toEqual({ tenant: value, reason: value, file: value, line: '1' });
+    }
   });
 });
