@@ -1,6 +1,7 @@
 // The one module that imports @kubernetes/client-node, and only for kubeconfigs that need it
-// (exec plugins, OIDC, auth providers, proxies, merged KUBECONFIG lists). Tokens, client
-// certificates and the in-cluster service account are read here directly. Requests go over
+// (exec plugins, OIDC, auth providers, proxies, basic auth). Kubeconfig files ($KUBECONFIG
+// lists merged by kubectl's rules), tokens, client certificates, CAs and the in-cluster service
+// account are read here directly. Requests go over
 // node:http(s), so that lists are paged and watches are read as a stream of lines by our own
 // code. Everything else takes a KubeClient as an argument.
 import { existsSync } from 'node:fs';
@@ -40,7 +41,7 @@ export interface KubeClient {
 }
 
 export interface ConnectOptions {
-  /** A kubeconfig as text (tests); otherwise $KUBECONFIG, ~/.kube/config or the in-cluster service account. */
+  /** A kubeconfig as text (tests); otherwise $KUBECONFIG (merged when it lists several files), ~/.kube/config, or the in-cluster service account. */
   kubeconfig?: string;
   context?: string;
   /** Use only the in-cluster service account. */
@@ -49,6 +50,8 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Where KUBECONFIG, HOME and KUBERNETES_SERVICE_HOST/PORT are read; process.env by default. */
   env?: NodeJS.ProcessEnv;
+  /** Where the service account's token, ca.crt and namespace are mounted (tests). */
+  serviceAccountDir?: string;
 }
 
 function statusError(status: number, text: string): ApiError {
@@ -89,86 +92,132 @@ function bearer(token: (() => Promise<string>) | null, base: https.AgentOptions,
 
 type Obj = Record<string, any>;
 
+/** Fields of a kubeconfig that name files, resolved against the directory of the file that set them (kubectl's rule). */
+const CLUSTER_FILES = ['certificate-authority'];
+const USER_FILES = ['client-certificate', 'client-key', 'tokenFile'];
+
 /**
- * Credentials without @kubernetes/client-node for what most kubeconfigs and every pod use:
- * the in-cluster service account, bearer tokens, client certificates, CA files or data.
- * Returns null for anything else (exec plugins, OIDC, auth providers, proxies, impersonation),
- * which client-node handles. Importing client-node costs about 85 MB of resident memory
- * (its generated API models), a third of the controller's budget at 150,000 pods.
+ * The kubeconfig as kubectl reads it: the text given (tests), else every file of $KUBECONFIG
+ * merged (missing files skipped; for a cluster, user or context named twice, and for
+ * current-context, the first file that sets it wins), else ~/.kube/config. Relative file paths
+ * are made absolute. Null when there is none (then the in-cluster service account applies).
  */
-async function lightCredentials(opts: ConnectOptions, env: NodeJS.ProcessEnv): Promise<Credentials | null> {
-  const keepAlive = { keepAlive: true };
-  let text = opts.kubeconfig;
-  let dir = process.cwd();
-  if (text === undefined && !opts.inCluster) {
-    const paths = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
-    const file = paths.length > 1 ? null : (paths[0] ?? (env.HOME ? path.join(env.HOME, '.kube', 'config') : null));
-    if (paths.length > 1) return null; // merged kubeconfigs: client-node's rules
-    if (file && existsSync(file)) {
-      text = await readFile(file, 'utf8');
-      dir = path.dirname(file);
-    } else if (!env.KUBERNETES_SERVICE_HOST) {
-      return null; // let client-node say what is missing
+async function readKubeconfig(opts: ConnectOptions, env: NodeJS.ProcessEnv): Promise<Obj | null> {
+  const { parse } = await import('yaml');
+  const sources: { text: string; dir: string }[] = [];
+  if (opts.kubeconfig !== undefined) {
+    sources.push({ text: opts.kubeconfig, dir: process.cwd() });
+  } else {
+    const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
+    const files = listed.length > 0 ? listed : env.HOME ? [path.join(env.HOME, '.kube', 'config')] : [];
+    for (const file of files) {
+      if (!existsSync(file)) continue;
+      sources.push({ text: await readFile(file, 'utf8'), dir: path.dirname(path.resolve(file)) });
+    }
+    if (sources.length === 0) {
+      if (env.KUBERNETES_SERVICE_HOST) return null;
+      throw new ApiError(0, 'NoConfig', listed.length > 0 ? `no kubeconfig file found at KUBECONFIG=${env.KUBECONFIG}` : 'no kubeconfig (~/.kube/config or $KUBECONFIG) and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)');
     }
   }
-  if (text === undefined) {
-    const host = env.KUBERNETES_SERVICE_HOST;
-    const port = env.KUBERNETES_SERVICE_PORT ?? '443';
-    if (!host) throw new ApiError(0, 'NoCluster', 'not running in a cluster: KUBERNETES_SERVICE_HOST is not set');
-    const ca = await readFile(path.join(SA_DIR, 'ca.crt'));
-    const namespace = existsSync(path.join(SA_DIR, 'namespace')) ? (await readFile(path.join(SA_DIR, 'namespace'), 'utf8')).trim() : 'default';
-    const base = { ca };
-    return { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, namespace, apply: bearer(fileToken(path.join(SA_DIR, 'token')), base, new https.Agent({ ...keepAlive, ...base })) };
+  const merged: Obj = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': '' };
+  const resolve = (entry: Obj | undefined, fields: string[], dir: string): Obj | undefined => {
+    if (!entry || typeof entry !== 'object') return entry;
+    const out = { ...entry };
+    for (const f of fields) if (typeof out[f] === 'string' && out[f] !== '') out[f] = path.resolve(dir, out[f]);
+    if (out.exec && typeof out.exec.command === 'string' && out.exec.command.includes('/')) out.exec = { ...out.exec, command: path.resolve(dir, out.exec.command) };
+    return out;
+  };
+  for (const { text, dir } of sources) {
+    const config = (parse(text) ?? {}) as Obj;
+    if (!merged['current-context'] && typeof config['current-context'] === 'string') merged['current-context'] = config['current-context'];
+    for (const [list, inner, fields] of [
+      ['clusters', 'cluster', CLUSTER_FILES],
+      ['users', 'user', USER_FILES],
+      ['contexts', 'context', []],
+    ] as const) {
+      for (const item of (config[list] ?? []) as Obj[]) {
+        if (!item?.name || (merged[list] as Obj[]).some((x) => x.name === item.name)) continue;
+        (merged[list] as Obj[]).push({ ...item, [inner]: resolve(item[inner], fields as unknown as string[], dir) ?? {} });
+      }
+    }
   }
-  const { parse } = await import('yaml');
-  const config = parse(text) as Obj;
-  const contextName = opts.context ?? config['current-context'];
-  const context = (config.contexts as Obj[] | undefined)?.find((c) => c.name === contextName)?.context as Obj | undefined;
-  if (!context) throw new ApiError(0, 'NoContext', opts.context ? `kubeconfig has no context "${opts.context}"` : 'kubeconfig has no current context');
-  const cluster = (config.clusters as Obj[] | undefined)?.find((c) => c.name === context.cluster)?.cluster as Obj | undefined;
-  const user = ((config.users as Obj[] | undefined)?.find((u) => u.name === context.user)?.user ?? {}) as Obj;
+  return merged;
+}
+
+/** The in-cluster service account: the API server's Service address, its CA and a rotated token. */
+async function inClusterCredentials(opts: ConnectOptions, env: NodeJS.ProcessEnv): Promise<Credentials> {
+  const host = env.KUBERNETES_SERVICE_HOST;
+  const port = env.KUBERNETES_SERVICE_PORT ?? '443';
+  if (!host) throw new ApiError(0, 'NoCluster', 'not running in a cluster: KUBERNETES_SERVICE_HOST is not set');
+  const dir = opts.serviceAccountDir ?? SA_DIR;
+  const ca = await readFile(path.join(dir, 'ca.crt'));
+  const namespace = existsSync(path.join(dir, 'namespace')) ? (await readFile(path.join(dir, 'namespace'), 'utf8')).trim() : 'default';
+  const base = { ca };
+  return { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, namespace, apply: bearer(fileToken(path.join(dir, 'token')), base, new https.Agent({ keepAlive: true, ...base })) };
+}
+
+// Fields our own code handles; anything else in the chosen cluster or user (exec plugins,
+// auth providers, proxy-url, basic auth, impersonation) goes through client-node.
+const LIGHT_USER = new Set(['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'extensions']);
+const LIGHT_CLUSTER = new Set(['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name', 'disable-compression', 'extensions']);
+
+/**
+ * Credentials without @kubernetes/client-node for what most kubeconfigs and every pod use:
+ * the in-cluster service account, bearer tokens, client certificates, CA files or data (what
+ * kind, kubeadm and `kubectl config set-credentials` write). Returns null for anything else,
+ * which client-node handles. Importing client-node costs about 85 MB of resident memory (its
+ * generated API models), a third of the controller's budget at 150,000 pods.
+ */
+async function lightCredentials(config: Obj, contextName: string): Promise<Credentials | null> {
+  const context = (config.contexts as Obj[]).find((c) => c.name === contextName)!.context as Obj;
+  const cluster = (config.clusters as Obj[]).find((c) => c.name === context.cluster)?.cluster as Obj | undefined;
+  const user = ((config.users as Obj[]).find((u) => u.name === context.user)?.user ?? {}) as Obj;
   if (!cluster?.server) throw new ApiError(0, 'NoCluster', `kubeconfig context "${contextName}" names no cluster with a server`);
-  const simpleUser = Object.keys(user).every((k) => ['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data'].includes(k));
-  const simpleCluster = Object.keys(cluster).every((k) => ['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify'].includes(k));
-  if (!simpleUser || !simpleCluster) return null;
+  if (!Object.keys(user).every((k) => LIGHT_USER.has(k)) || !Object.keys(cluster).every((k) => LIGHT_CLUSTER.has(k))) return null;
   const data = async (inline: unknown, file: unknown): Promise<Buffer | undefined> =>
-    typeof inline === 'string' ? Buffer.from(inline, 'base64') : typeof file === 'string' ? readFile(path.resolve(dir, file)) : undefined;
+    typeof inline === 'string' && inline !== '' ? Buffer.from(inline, 'base64') : typeof file === 'string' && file !== '' ? readFile(file) : undefined;
   const base: https.AgentOptions = {
     ca: await data(cluster['certificate-authority-data'], cluster['certificate-authority']),
     cert: await data(user['client-certificate-data'], user['client-certificate']),
     key: await data(user['client-key-data'], user['client-key']),
+    servername: typeof cluster['tls-server-name'] === 'string' && cluster['tls-server-name'] !== '' ? cluster['tls-server-name'] : undefined,
   };
   if (cluster['insecure-skip-tls-verify'] === true) base.rejectUnauthorized = false;
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   const server = String(cluster.server);
-  const token = typeof user.token === 'string' ? async () => user.token as string : typeof user.tokenFile === 'string' ? fileToken(path.resolve(dir, user.tokenFile)) : null;
-  const agent = server.startsWith('http:') ? new http.Agent(keepAlive) : new https.Agent({ ...keepAlive, ...base });
-  return { server, namespace: context.namespace ?? 'default', apply: bearer(token, base, agent) };
+  const token = typeof user.token === 'string' && user.token !== '' ? async () => user.token as string : typeof user.tokenFile === 'string' ? fileToken(user.tokenFile) : null;
+  const agent = server.startsWith('http:') ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...base });
+  return { server, namespace: context.namespace || 'default', apply: bearer(token, base, agent) };
 }
 
-/** Everything else, through client-node (loaded only then). */
-async function clientNodeCredentials(opts: ConnectOptions): Promise<Credentials> {
+/** Everything else, through client-node (loaded only then), from the merged kubeconfig. */
+async function clientNodeCredentials(config: Obj, contextName: string): Promise<Credentials> {
   const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
-  if (opts.kubeconfig !== undefined) kc.loadFromString(opts.kubeconfig);
-  else if (opts.inCluster) kc.loadFromCluster();
-  else kc.loadFromDefault();
-  if (opts.context) {
-    if (!kc.getContextObject(opts.context)) throw new ApiError(0, 'NoContext', `kubeconfig has no context "${opts.context}"`);
-    kc.setCurrentContext(opts.context);
-  }
+  kc.loadFromString(JSON.stringify(config));
+  kc.setCurrentContext(contextName);
   const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new ApiError(0, 'NoCluster', 'no cluster in the kubeconfig (or not running in a cluster)');
+  if (!cluster) throw new ApiError(0, 'NoCluster', `kubeconfig context "${contextName}" names no cluster with a server`);
   return {
     server: cluster.server,
-    namespace: kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default',
+    namespace: kc.getContextObject(contextName)?.namespace || 'default',
     // Re-applied per request: exec and OIDC credentials refresh themselves here.
     apply: (options) => kc.applyToHTTPSOptions(options),
   };
 }
 
+async function credentials(opts: ConnectOptions, env: NodeJS.ProcessEnv): Promise<Credentials> {
+  const config = opts.inCluster ? null : await readKubeconfig(opts, env);
+  if (config === null) return inClusterCredentials(opts, env);
+  const contextName = opts.context ?? config['current-context'];
+  if (!(config.contexts as Obj[]).some((c) => c.name === contextName && c.context)) {
+    throw new ApiError(0, 'NoContext', opts.context ? `kubeconfig has no context "${opts.context}"` : 'kubeconfig has no current context (give --context)');
+  }
+  return (await lightCredentials(config, contextName)) ?? (await clientNodeCredentials(config, contextName));
+}
+
 export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient> {
-  const creds = (await lightCredentials(opts, opts.env ?? process.env)) ?? (await clientNodeCredentials(opts));
+  const creds = await credentials(opts, opts.env ?? process.env);
   const server = creds.server.replace(/\/+$/, '');
   const namespace = creds.namespace;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 60_000;

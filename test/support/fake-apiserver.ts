@@ -7,7 +7,9 @@
 // resources it does not serve. Tests change the world with put/remove and break it with
 // dropWatches/compact. Clients reach it through a kubeconfig from kubeconfig().
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 
 type Obj = Record<string, any>;
 
@@ -64,6 +66,12 @@ export interface FakeApiServerOptions {
   /** With allowWatchBookmarks, a BOOKMARK this often (the real server: about every minute). */
   bookmarkIntervalMs?: number;
   port?: number;
+  /**
+   * Serve HTTPS, as every real API server does: `ca` signed `cert` (kubeconfig() then carries
+   * it as certificate-authority-data), and client certificates signed by `clientCa` are
+   * accepted as the user `cert:<CN>` (the API server takes the user name from the CN).
+   */
+  tls?: { cert: string; key: string; ca: string; clientCa?: string };
 }
 
 /** Kinds whose status only the /status subresource writes (the rest take it from the body). */
@@ -137,7 +145,8 @@ class Collection {
 }
 
 export class FakeApiServer {
-  private readonly server: http.Server;
+  private readonly server: http.Server | https.Server;
+  private readonly tls: FakeApiServerOptions['tls'];
   private readonly resources: readonly ServedResource[];
   private readonly data = new Map<string, Collection>();
   private history: HistoryEvent[] = [];
@@ -159,12 +168,16 @@ export class FakeApiServer {
     this.historySize = opts.historySize ?? 10_000;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
     for (const r of this.resources) this.data.set(r.resource, new Collection());
-    this.server = http.createServer((req, res) => {
+    this.tls = opts.tls;
+    const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch((err) => {
         if (!res.headersSent) this.send(res, 500, status(500, 'InternalError', String(err)));
         else res.destroy();
       });
-    });
+    };
+    this.server = opts.tls
+      ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: Boolean(opts.tls.clientCa), rejectUnauthorized: false }, listener)
+      : http.createServer(listener);
   }
 
   static async start(opts: FakeApiServerOptions = {}): Promise<FakeApiServer> {
@@ -174,17 +187,23 @@ export class FakeApiServer {
   }
 
   get url(): string {
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return `${this.tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
   }
 
-  /** A kubeconfig for this server; `token` identifies the user to `forbid`. */
-  kubeconfig(opts: { token?: string; namespace?: string; context?: string } = {}): string {
+  /**
+   * A kubeconfig for this server; `token` identifies the user to `forbid`, and so does a client
+   * certificate (`cert:<CN>`). Over HTTPS the cluster entry carries the CA as kind writes it.
+   */
+  kubeconfig(opts: { token?: string; namespace?: string; context?: string; clientCert?: { cert: string; key: string } } = {}): string {
     const context = opts.context ?? 'fake';
+    const b64 = (pem: string) => Buffer.from(pem).toString('base64');
+    const user: Obj = opts.token ? { token: opts.token } : {};
+    if (opts.clientCert) Object.assign(user, { 'client-certificate-data': b64(opts.clientCert.cert), 'client-key-data': b64(opts.clientCert.key) });
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: { server: this.url, 'insecure-skip-tls-verify': true } }],
-      users: [{ name: 'user', user: opts.token ? { token: opts.token } : {} }],
+      clusters: [{ name: 'fake', cluster: this.tls ? { server: this.url, 'certificate-authority-data': b64(this.tls.ca) } : { server: this.url, 'insecure-skip-tls-verify': true } }],
+      users: [{ name: 'user', user }],
       contexts: [{ name: context, context: { cluster: 'fake', user: 'user', namespace: opts.namespace } }],
       'current-context': context,
     });
@@ -341,7 +360,9 @@ export class FakeApiServer {
 
   private async handle(req: http.IncomingMessage, out: http.ServerResponse) {
     const url = new URL(req.url ?? '/', 'http://x');
-    const user = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
+    const socket = req.socket as TLSSocket;
+    const cn = this.tls?.clientCa && socket.authorized ? socket.getPeerCertificate()?.subject?.CN : undefined;
+    const user = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? (cn ? `cert:${cn}` : '');
     const logged = { method: req.method ?? '', path: url.pathname + url.search, user, info: undefined as RequestInfo | undefined };
     if (this.logRequests) this.requests.push(logged);
     const route = this.route(url.pathname);
