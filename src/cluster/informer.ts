@@ -195,11 +195,14 @@ export class Informer<T extends Cached> {
     const seen = new Set<string>();
     let cont: string | undefined;
     let rv = '';
+    /** Paged restarts after an expired continue token; the second expiry lists in one piece. */
+    let restarts = 0;
     this.stats.lists++;
     for (;;) {
       let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, any>[] } | null = null;
+      const limit = restarts > 1 ? undefined : pageSize;
       const fetchPage = async () => {
-        const p: typeof page = await client.request('GET', withQuery(this.path(), { limit: pageSize, continue: cont, labelSelector }));
+        const p: typeof page = await client.request('GET', withQuery(this.path(), { limit, continue: cont, labelSelector }));
         if (this.stop.signal.aborted) return;
         rv = p!.metadata?.resourceVersion ?? rv;
         for (const raw of p!.items ?? []) {
@@ -213,8 +216,12 @@ export class Informer<T extends Cached> {
         await (this.opts.pages ? this.opts.pages.run(fetchPage) : fetchPage());
       } catch (err) {
         if (err instanceof ApiError && err.status === 410 && cont) {
-          // The snapshot behind the continue token was compacted: start the list again.
+          // The snapshot behind the continue token was compacted (etcd compacts every 5
+          // minutes, so a slow list of a large collection can outlive it): start the list
+          // again, in pages; if that expires too, as client-go's pager does with
+          // FullListIfExpired, in one piece, which no compaction can interrupt.
           this.stats.expired++;
+          restarts++;
           seen.clear();
           cont = undefined;
           continue;

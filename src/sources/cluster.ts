@@ -52,16 +52,22 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
     return client;
   }
 
-  /** Every page of a list; a continue token that expires restarts the list, skipping what was yielded. */
+  /**
+   * Every page of a list. A continue token that expires (410: etcd compacted the snapshot)
+   * restarts the list, skipping what was yielded; a second expiry lists the rest in one piece,
+   * as client-go's pager does with FullListIfExpired, so a list always ends.
+   */
   async function* list(c: KubeClient, type: ResourceType, namespace: string | null): AsyncGenerator<Obj[]> {
     const seen = new Set<string>();
     let cont: string | undefined;
+    let restarts = 0;
     for (;;) {
       let page: { metadata?: { continue?: string }; items?: Obj[] };
       try {
-        page = await c.request('GET', withQuery(collectionPath(type, namespace), { limit: pageSize, continue: cont }));
+        page = await c.request('GET', withQuery(collectionPath(type, namespace), { limit: restarts > 1 ? undefined : pageSize, continue: cont }));
       } catch (err) {
         if (err instanceof ApiError && err.status === 410 && cont) {
+          restarts++;
           cont = undefined;
           continue;
         }

@@ -168,6 +168,35 @@ describe('informer', () => {
     expect(inf.stats.expired).toBe(1);
   });
 
+  it('lists in one piece when the continue token expires again after a restart', async () => {
+    for (let i = 0; i < 6; i++) fake.put(svc('a', `s${i}`));
+    const original = client.request.bind(client);
+    const compacting: KubeClient = {
+      ...client,
+      async request(method, path, body) {
+        const r = await original(method, path, body);
+        // Every paged answer is followed by a write and a compaction: no continue token survives.
+        if (path.includes('limit=')) {
+          fake.put(ns(`n${Math.random()}`));
+          fake.compact();
+        }
+        return r as never;
+      },
+    };
+    const { inf } = informer(SERVICES, { client: compacting });
+    await inf.whenSynced();
+    expect(inf.size).toBe(6);
+    expect(inf.stats.expired).toBe(2);
+    const lists = fake.requests.filter((r) => r.path.startsWith('/api/v1/services') && !r.path.includes('watch=')).map((r) => r.path.replace(/continue=[^&]+/, 'continue=T'));
+    expect(lists).toEqual([
+      '/api/v1/services?limit=2',
+      '/api/v1/services?limit=2&continue=T',
+      '/api/v1/services?limit=2',
+      '/api/v1/services?limit=2&continue=T',
+      '/api/v1/services',
+    ]);
+  });
+
   it('drops pods controlled by a workload at the door and keeps standalone ones', async () => {
     fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name: 'solo' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'SECRET', value: 's' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
     fake.put({

@@ -145,4 +145,36 @@ describe('scan --cluster', () => {
       spec: { containers: [{ name: 'app', ports: [{ containerPort: 10255, hostPort: 10255 }] }] },
     });
   });
+
+  it('restarts a list whose continue token expired, without duplicates, and ends even if every token expires', async () => {
+    for (let i = 0; i < 7; i++) fake.put(service('other', `svc-${i}`));
+    const client = await connectKube({ kubeconfig: fake.kubeconfig() });
+    const compacting = (always: boolean) => {
+      let pages = 0;
+      return {
+        ...client,
+        async request(method: 'GET', path: string, body?: unknown) {
+          const r = await client.request(method, path, body);
+          if (path.startsWith('/api/v1/services?limit=') && (always || pages++ === 0)) {
+            fake.put(namespace(`n-${Math.random()}`));
+            fake.compact();
+          }
+          return r as never;
+        },
+      };
+    };
+    for (const always of [false, true]) {
+      const source = clusterSource({ client: compacting(always), pageSize: 3 });
+      await source.facts();
+      const names: string[] = [];
+      for await (const item of source.items()) if (item.type === 'resource' && item.resource.object.kind === 'Service') names.push(item.resource.object.metadata.name!);
+      expect(names.sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-6', 'web']);
+    }
+    const services = fake.requests.filter((r) => r.path.startsWith('/api/v1/services')).map((r) => r.path.replace(/continue=[^&]+/, 'continue=T'));
+    // First scan: one expiry, a paged restart. Second: two expiries, then the rest in one piece.
+    expect(services).toEqual([
+      ...['/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3&continue=T'],
+      ...['/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services'],
+    ]);
+  });
 });
