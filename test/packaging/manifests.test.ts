@@ -111,8 +111,8 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       }
     });
 
-    it('the validating rules are exactly the kinds the engine checks, on CREATE and UPDATE', () => {
-      const config = one(objects(), 'ValidatingWebhookConfiguration');
+    it.each(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'])('%s: the rules are exactly the kinds the engine checks, on CREATE and UPDATE', (kind) => {
+      const config = one(objects(), kind);
       const covered = (config.webhooks as Webhook[]).flatMap((w) =>
         (w.rules as Obj[]).flatMap((r) => {
           expect([...r.operations].sort()).toEqual(['CREATE', 'UPDATE']);
@@ -124,10 +124,24 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(new Set(covered).size).toBe(covered.length);
     });
 
-    it('the mutating rules cover only what /mutate can patch: Services and NetworkPolicies', () => {
-      const config = one(objects(), 'MutatingWebhookConfiguration');
-      const covered = (config.webhooks as Webhook[]).flatMap((w) => (w.rules as Obj[]).flatMap((r) => (r.resources as string[]).map((res) => `${r.apiGroups[0]}/${res}`)));
-      expect(covered.sort()).toEqual(['/services', 'networking.k8s.io/networkpolicies']);
+    it('the mutating webhooks mirror the validating ones: same rules, matchConditions, namespaceSelector, timeout and failurePolicy', () => {
+      // Issue 4: both configurations match exactly the checked kinds, and the same conservative
+      // conditions keep most requests away from both. Only the name, the path and
+      // reinvocationPolicy (a mutating-only field) differ.
+      const shape = (w: Webhook) => {
+        const { name, clientConfig, reinvocationPolicy, ...rest } = w; // eslint-disable-line @typescript-eslint/no-unused-vars
+        return { id: name.split('.')[0], service: { ...(clientConfig.service as Obj), path: undefined }, ...rest };
+      };
+      const validating = (one(objects(), 'ValidatingWebhookConfiguration').webhooks as Webhook[]).map(shape);
+      const mutating = (one(objects(), 'MutatingWebhookConfiguration').webhooks as Webhook[]).map(shape);
+      expect(mutating).toEqual(validating);
+    });
+
+    it('mutating: reinvoked only where /mutate can patch (Services, NetworkPolicies)', () => {
+      for (const w of one(objects(), 'MutatingWebhookConfiguration').webhooks as Webhook[]) {
+        const patchable = (w.rules as Obj[]).some((r) => (r.resources as string[]).some((res) => res === 'services' || res === 'networkpolicies'));
+        expect({ name: w.name, reinvocationPolicy: w.reinvocationPolicy }).toEqual({ name: w.name, reinvocationPolicy: patchable ? 'IfNeeded' : 'Never' });
+      }
     });
 
     it('every webhook calls the Service through /validate or /mutate on a port the Service exposes', () => {
@@ -142,8 +156,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       }
     });
 
-    it('CA injection: annotation on both configurations naming a serving Certificate for the Service, signed by a CA Issuer from a self-signed CA', () => {
-      for (const config of webhooksOf(objects()).map((w) => w.config)) {
+    it('CA injection: annotation on both configurations naming the serving Certificate for the Service, signed by a CA Issuer from a self-signed CA that keeps its key', () => {
+      const configs = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].map((kind) => one(objects(), kind));
+      for (const config of configs) {
         const annotation = config.metadata.annotations?.['cert-manager.io/inject-ca-from'];
         expect(annotation).toBeDefined();
         const [ns, name] = annotation!.split('/');
@@ -153,7 +168,10 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
         for (const { webhook } of webhooksOf(objects())) {
           const ref = webhook.clientConfig.service as Obj;
           expect(spec.dnsNames).toContain(`${ref.name}.${ref.namespace}.svc`);
+          expect(spec.dnsNames).toContain(`${ref.name}.${ref.namespace}.svc.cluster.local`);
         }
+        // The serving Certificate, not the CA: its Secret's ca.crt is the CA that signed what
+        // the pods serve (manifests/base/webhooks/validating.yaml says why).
         expect(spec.isCA ?? false).toBe(false);
         const caIssuer = one(objects(), 'Issuer', spec.issuerRef.name);
         expect(caIssuer.metadata.namespace).toBe(ns);
@@ -161,6 +179,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
         expect(caSecret).toBeDefined();
         const ca = find(objects(), 'Certificate').find((c) => (c.spec as Obj).secretName === caSecret)!;
         expect((ca.spec as Obj).isCA).toBe(true);
+        expect(ca.metadata.namespace).toBe(ns);
+        // A renewed CA with the same key still verifies serving certificates signed before.
+        expect((ca.spec as Obj).privateKey.rotationPolicy).toBe('Never');
         const root = one(objects(), 'Issuer', (ca.spec as Obj).issuerRef.name);
         expect((root.spec as Obj).selfSigned).toEqual({});
         // The CA outlives the serving certificate many times over.
@@ -237,7 +258,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       const service = one(objects(), 'Service', 'portcullis-webhook');
       expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(true);
       const https = (service.spec as Obj).ports.find((p: Obj) => p.port === 443);
+      expect(https.targetPort).toBe(8443);
       expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? SERVE_DEFAULTS.port));
+      expect((c.ports as Obj[]).map((p) => p.containerPort)).toContain(8443);
       expect((c.env as Obj[]).find((e) => e.name === 'NODE_OPTIONS')?.value).toBe(SERVE_NODE_OPTIONS);
     });
 
@@ -277,16 +300,20 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(find(objects(), 'ConfigMap', 'portcullis-policy')).toHaveLength(1);
     });
 
-    it('webhook: preStop sleep (no shell needed) and a grace period that covers it plus the longest request', () => {
+    it('webhook: preStop sleep (no shell needed) and a grace period that covers it, the drain and the longest request', () => {
       const d = deployment(objects(), 'webhook');
-      const sleep = container(d).lifecycle.preStop.sleep.seconds as number;
+      const c = container(d);
+      const sleep = c.lifecycle.preStop.sleep.seconds as number;
       expect(sleep).toBeGreaterThan(0);
-      expect(container(d).lifecycle.preStop.exec).toBeUndefined();
+      expect(c.lifecycle.preStop.exec).toBeUndefined();
       const longest = Math.max(...webhooksOf(objects()).map((w) => w.webhook.timeoutSeconds as number));
-      // serve's own shutdown budget after SIGTERM already includes its drain delay and the
-      // in-flight requests; the kubelet's grace period runs from the start of preStop.
-      expect(SERVE_DEFAULTS.gracePeriodMs / 1000).toBeGreaterThanOrEqual(SERVE_DEFAULTS.drainDelayMs / 1000 + longest);
-      expect(podSpec(d).terminationGracePeriodSeconds).toBeGreaterThanOrEqual(sleep + SERVE_DEFAULTS.gracePeriodMs / 1000);
+      const drain = Number(flag(c.args, '--drain-delay') ?? SERVE_DEFAULTS.drainDelayMs / 1000);
+      const grace = Number(flag(c.args, '--grace-period') ?? SERVE_DEFAULTS.gracePeriodMs / 1000);
+      // serve's own shutdown budget after SIGTERM includes its drain delay and the in-flight
+      // requests; the kubelet's grace period runs from the start of preStop, and the process
+      // needs a moment to exit after its budget before SIGKILL.
+      expect(grace).toBeGreaterThanOrEqual(drain + longest);
+      expect(podSpec(d).terminationGracePeriodSeconds).toBeGreaterThan(sleep + grace);
     });
   });
 

@@ -121,8 +121,13 @@ describe('webhook matchConditions', () => {
     if (!call) expect(engineSeesExposure(object)).toBe(false);
   });
 
-  it('a Pod matches exactly one validating webhook and no mutating one', () => {
-    expect(matches(WORKLOAD_ROWS[0].object, 'v1', 'Pod').map((v) => v.webhook)).toEqual(['pods.validate.portcullis.dev']);
+  it('a Pod matches exactly one webhook of each configuration', () => {
+    expect(matches(WORKLOAD_ROWS[0].object, 'v1', 'Pod').map((v) => v.webhook)).toEqual(['pods.validate.portcullis.dev', 'pods.mutate.portcullis.dev']);
+  });
+
+  it.each(AUDITED.map((t) => ({ kind: t.kind, t })))('$kind: one validating and one mutating webhook', ({ t }) => {
+    const names = matches(null, t.group ? `${t.group}/${t.version}` : t.version, t.kind).map((v) => v.webhook.split('.')[1]);
+    expect(names).toEqual(['validate', 'mutate']);
   });
 
   it.each(WORKLOADS)('$kind: a null object (DELETE) is sent, never an error', ({ apiVersion, kind }) => {
@@ -149,7 +154,7 @@ describe('webhook matchConditions', () => {
         const clean = JSON.parse(JSON.stringify(s)) as Obj; // drop undefined, as the API server's encoding does
         const object = { apiVersion: w.apiVersion, kind: w.kind, metadata: { name: 'x', namespace: 'ns' }, ...w.wrap(clean) };
         const verdicts = matches(object, w.apiVersion, w.kind);
-        return verdicts.length === 1 && verdicts[0].call === engineSeesExposure(object);
+        return verdicts.length === 2 && verdicts.every((v) => v.call === engineSeesExposure(object));
       }),
       { numRuns: 300 },
     );
