@@ -76,7 +76,7 @@ describe('PortPolicy CRD', () => {
 
   describe('the API server and the loader accept and reject the same policies', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    const policyFiles = ['policies/default.yaml', 'examples/policies/portpolicy.yaml', 'manifests/base/workload/policy.yaml', 'manifests/overlays/audit/workload/policy.yaml'];
+    const policyFiles = ['policies/default.yaml', 'examples/policies/portpolicy.yaml', 'manifests/base/workload/policy.yaml', 'manifests/overlays/audit/workload/policy.yaml', 'manifests/overlays/enforce/workload/policy.yaml'];
     const shipped = policyFiles.flatMap((f) =>
       parseAllDocuments(readFileSync(path.join(REPO_ROOT, f), 'utf8')).map((d, i) => ({ name: `${f} #${i}`, doc: d.toJS() as Obj, valid: true })),
     );

@@ -29,6 +29,7 @@ const results = new Map<string, { loaded: LoadedPolicies; docs: Obj[] }>();
 let shippedDefault: LoadedPolicies;
 beforeAll(async () => {
   for (const mode of MODES) results.set(mode, await loadConfigMap(`manifests/overlays/${mode}/workload`));
+  results.set('base', await loadConfigMap('manifests/base/workload'));
   shippedDefault = await loadPolicyPaths([]);
 });
 
@@ -54,6 +55,10 @@ describe('policy ConfigMaps', () => {
   it('audit and enforce differ only in their rule actions', () => {
     const withoutRules = (docs: Obj[]) => docs.map((d) => ({ ...d, spec: { ...d.spec, rules: undefined } }));
     expect(withoutRules(results.get('audit')!.docs)).toEqual(withoutRules(results.get('enforce')!.docs));
+  });
+
+  it('the base (everything at once, for upgrades and GitOps) installs the enforce policy', () => {
+    expect(results.get('base')!.docs).toEqual(results.get('enforce')!.docs);
   });
 
   it('both keep the shipped catalog and its kube-system exemption', () => {
