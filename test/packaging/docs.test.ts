@@ -30,6 +30,19 @@ describe('install guide and e2e workflow', () => {
     expect(deletes).toEqual([3, 2, 1, 0]);
   });
 
+  it.each([
+    { name: 'docs/readme/install.md', text: guide },
+    { name: '.github/workflows/e2e.yaml', text: workflow },
+  ])('$name: every file or directory under manifests/ that it names exists', ({ text }) => {
+    const named = [...new Set([...text.matchAll(/\bmanifests\/[\w./-]*[\w]/g)].map((m) => m[0]))].filter((p) => !p.includes('<'));
+    expect(named.length).toBeGreaterThan(4);
+    for (const p of named) expect({ path: p, exists: existsSync(path.join(REPO_ROOT, p)) }).toEqual({ path: p, exists: true });
+    // `<mode>` stands for both overlays.
+    for (const m of text.matchAll(/\bmanifests\/overlays\/<mode>\/([\w./-]*\w)/g)) {
+      for (const mode of ['audit', 'enforce']) expect(existsSync(path.join(REPO_ROOT, 'manifests/overlays', mode, m[1]))).toBe(true);
+    }
+  });
+
   it('the objects the guide waits for exist under those names', async () => {
     const objects = (await Promise.all(['manifests/crds', 'manifests/base/pki', 'manifests/overlays/audit/workload'].map((d) => kustomize(d)))).flat();
     const waits = [...guide.matchAll(/\b(certificate|deployment|crd)\/([\w.-]+)/g)].map((m) => ({ kind: m[1], name: m[2] }));
