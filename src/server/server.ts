@@ -1,14 +1,17 @@
 // Puts the webhook together: policies, certificate, the two apps on their servers, the
 // watchers that reload, and the drain. Everything it talks to is passed in (logger, clock,
 // cluster view), so tests run it whole in-process.
-import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer as createHttpServer, STATUS_CODES, type Server as HttpServer } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../cluster/view.js';
 import { UsageError } from '../cmd/exit.js';
 import type { ServeConfig } from '../config/serve.js';
+import { errored, reviewOf } from '../sinks/admission/response.js';
 import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';
+import { ADMISSION_API_VERSION } from '../sources/admission.js';
 import { NodePortReservations } from '../cluster/allocator.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
 import { drain, trackUnusedConnections, type DrainResult } from './drain.js';
@@ -54,6 +57,30 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string, wh
       resolve((server.address() as AddressInfo).port);
     });
   });
+}
+
+/**
+ * Requests Node refuses before express sees them (headers not complete within
+ * headersTimeout, a malformed request line, headers over 16 KiB) get an AdmissionReview
+ * error too, instead of Node's empty reply: the client learns what was wrong.
+ */
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  // Node's own handler writes only when nothing of a response has gone out; same here.
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  if (err.code === 'ECONNRESET' || !socket.writable || started) {
+    socket.destroy();
+    return;
+  }
+  const [status, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'the request did not arrive in time']
+      : err.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'the request headers are too large']
+        : [400, `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
+  const body = JSON.stringify(reviewOf(ADMISSION_API_VERSION, errored('', status, message)));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
 }
 
 /** The view's own allocator when it has one (the live view), else reservations over its ports in use. */
@@ -124,6 +151,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     },
     app,
   );
+  webhook.on('clientError', answerClientError);
   const unused = trackUnusedConnections(webhook, 'secureConnection');
   const ops = createHttpServer(createOpsApp({ registry: metrics.registry, readiness }));
   const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');

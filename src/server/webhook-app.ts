@@ -32,6 +32,9 @@ export interface WebhookAppDeps {
   draining: () => boolean;
 }
 
+/** The largest webhook timeout the API server allows (admissionregistration.k8s.io/v1 timeoutSeconds). */
+const MAX_TIMEOUT_MS = 30_000;
+
 const problem = (message: string, uid = ''): ReviewProblem => ({ ok: false, apiVersion: ADMISSION_API_VERSION, uid, message });
 
 interface Facts {
@@ -62,6 +65,15 @@ async function gatherFacts(view: ClusterView | null, policies: readonly Compiled
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * V8's JSON.parse messages quote the text around the error ("Unexpected token 's',
+ * \"...:\"s3cr3t...\" is not valid JSON"), which may be a secret from a pod's env: the answer
+ * and the log keep only the reason and the position.
+ */
+export function jsonErrorText(err: Error): string {
+  return err.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
 function send(res: Response, status: number, body: unknown, close: boolean): void {
@@ -95,59 +107,60 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
   const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const start = deps.clock();
     const query = req.url.indexOf('?');
-    const timeoutMs = (query < 0 ? null : parseGoDuration(new URLSearchParams(req.url.slice(query + 1)).get('timeout'))) ?? deps.defaultTimeoutMs;
+    const asked = query < 0 ? null : parseGoDuration(new URLSearchParams(req.url.slice(query + 1)).get('timeout'));
+    // The API server sends 1-30 s (timeoutSeconds' range); a larger value from another client
+    // is capped there, also because setTimeout turns anything past 2^31-1 ms into 1 ms.
+    const timeoutMs = Math.min(asked ?? deps.defaultTimeoutMs, MAX_TIMEOUT_MS);
     const budgetMs = timeoutMs * deps.timeoutBudgetShare;
     let parsed: ParsedReview | ReviewProblem | null = null;
     let reqLog = logger;
     try {
       let admission: Admission;
-      const type = req.headers['content-type'] ?? '';
-      if (!/^application\/json\s*(;|$)/i.test(type)) {
-        admission = invalid(problem(`content-type is ${JSON.stringify(type)}; expected application/json`), 415);
+      // The body is read as JSON whatever its Content-Type says: the API server always sends
+      // application/json, and `curl --data` sends application/x-www-form-urlencoded unless told
+      // otherwise. A body that is not JSON is refused by the parser below, saying so.
+      const body = await readBody(req, deps.bodyLimitBytes, budgetMs);
+      if (!body.ok) {
+        admission =
+          body.reason === 'too-large'
+            ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
+            : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
+        if (body.reason === 'aborted') return; // nobody left to answer
       } else {
-        const body = await readBody(req, deps.bodyLimitBytes, budgetMs);
-        if (!body.ok) {
-          admission =
-            body.reason === 'too-large'
-              ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
-              : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
-          if (body.reason === 'aborted') return; // nobody left to answer
-        } else {
-          let json: unknown;
-          try {
-            json = JSON.parse(body.body.toString('utf8'));
-          } catch (err) {
-            json = undefined;
-            parsed = problem(`the body is not valid JSON: ${(err as Error).message}`);
-          }
-          parsed ??= parseAdmissionReview(json);
-          if (parsed.ok) {
-            const { request } = parsed;
-            const id = requestIdentity(request);
-            reqLog = logger.child({
-              [LOG.uid]: id.uid,
-              [LOG.endpoint]: endpoint,
-              [LOG.kind]: id.kind,
-              [LOG.namespace]: id.namespace,
-              [LOG.name]: id.name,
-              [LOG.operation]: id.operation,
-              [LOG.dryRun]: id.dryRun,
-            });
-            // Pod specs carry secrets in env: the object is logged at debug level only.
-            if (reqLog.isLevelEnabled('debug')) reqLog.debug({ [LOG.object]: request.object }, 'admission request');
-          }
-          const policies = deps.policies();
-          const facts = parsed.ok
-            ? await gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start))
-            : { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
-          admission = admit(endpoint, parsed, {
-            policies,
-            cluster: facts.cluster,
-            namespaceLookupError: facts.namespaceLookupError,
-            allocator: deps.allocator,
-            limits: deps.limits,
-          });
+        let json: unknown;
+        try {
+          json = JSON.parse(body.body.toString('utf8'));
+        } catch (err) {
+          json = undefined;
+          parsed = problem(`the body is not valid JSON: ${jsonErrorText(err as Error)}`);
         }
+        parsed ??= parseAdmissionReview(json);
+        if (parsed.ok) {
+          const { request } = parsed;
+          const id = requestIdentity(request);
+          reqLog = logger.child({
+            [LOG.uid]: id.uid,
+            [LOG.endpoint]: endpoint,
+            [LOG.kind]: id.kind,
+            [LOG.namespace]: id.namespace,
+            [LOG.name]: id.name,
+            [LOG.operation]: id.operation,
+            [LOG.dryRun]: id.dryRun,
+          });
+          // Pod specs carry secrets in env: the object is logged at debug level only.
+          if (reqLog.isLevelEnabled('debug')) reqLog.debug({ [LOG.object]: request.object }, 'admission request');
+        }
+        const policies = deps.policies();
+        const facts = parsed.ok
+          ? await gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start))
+          : { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+        admission = admit(endpoint, parsed, {
+          policies,
+          cluster: facts.cluster,
+          namespaceLookupError: facts.namespaceLookupError,
+          allocator: deps.allocator,
+          limits: deps.limits,
+        });
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
       send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);

@@ -51,6 +51,14 @@ export interface ReviewProblem {
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/**
+ * A field's value for an error message, which goes back to the API server and into the log:
+ * a short string as is, anything else by its type only (a body that puts an object where
+ * `kind` belongs may carry a pod spec, and pod specs carry secrets).
+ */
+const shown = (v: unknown): string =>
+  typeof v === 'string' && v.length <= 63 ? JSON.stringify(v) : v === undefined || v === null ? 'missing' : `a ${Array.isArray(v) ? 'list' : typeof v === 'string' ? 'long string' : typeof v}`;
+
 function gvk(v: unknown): GroupVersionKind | null {
   if (!isObject(v) || typeof v.kind !== 'string' || v.kind === '' || typeof v.version !== 'string') return null;
   return { group: str(v.group), version: v.version, kind: v.kind };
@@ -70,11 +78,11 @@ export function parseAdmissionReview(body: unknown): ParsedReview | ReviewProble
   if (!isObject(body)) return problem('the body is not a JSON object; expected an admission.k8s.io/v1 AdmissionReview');
   const request = isObject(body.request) ? body.request : null;
   const uid = request ? str(request.uid) : '';
-  const echoVersion = typeof body.apiVersion === 'string' && body.apiVersion.startsWith('admission.k8s.io/') ? body.apiVersion : ADMISSION_API_VERSION;
-  if (body.kind !== ADMISSION_KIND) return problem(`kind is ${JSON.stringify(body.kind ?? null)}; expected AdmissionReview`, echoVersion, uid);
+  const echoVersion = typeof body.apiVersion === 'string' && /^admission\.k8s\.io\/v\w{1,16}$/.test(body.apiVersion) ? body.apiVersion : ADMISSION_API_VERSION;
+  if (body.kind !== ADMISSION_KIND) return problem(`kind is ${shown(body.kind)}; expected AdmissionReview`, echoVersion, uid);
   if (body.apiVersion !== ADMISSION_API_VERSION) {
     return problem(
-      `apiVersion ${JSON.stringify(body.apiVersion ?? null)} is not supported; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])`,
+      `${body.apiVersion === undefined ? 'apiVersion is missing' : `apiVersion ${shown(body.apiVersion)} is not supported`}; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])`,
       echoVersion,
       uid,
     );
@@ -83,7 +91,7 @@ export function parseAdmissionReview(body: unknown): ParsedReview | ReviewProble
   if (uid === '') return problem('request.uid is missing', echoVersion);
   const bad = (message: string) => problem(message, echoVersion, uid);
   if (typeof request.operation !== 'string' || !OPERATIONS.includes(request.operation)) {
-    return bad(`request.operation is ${JSON.stringify(request.operation ?? null)}; expected CREATE, UPDATE, DELETE or CONNECT`);
+    return bad(`request.operation is ${shown(request.operation)}; expected CREATE, UPDATE, DELETE or CONNECT`);
   }
   const kind = gvk(request.kind);
   if (!kind) return bad('request.kind is missing or has no kind and version');

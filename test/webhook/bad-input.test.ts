@@ -53,6 +53,26 @@ describe('bodies that are not a usable AdmissionReview', () => {
       reply: refused(400, 'request.operation is "PATCH"; expected CREATE, UPDATE, DELETE or CONNECT', 'uid-1'),
     },
     { name: 'no request.kind', body: JSON.stringify(withRequest({ kind: undefined })), status: 400, reply: refused(400, 'request.kind is missing or has no kind and version', 'uid-1') },
+    {
+      name: 'malformed JSON around a secret (V8 quotes the text near the error; the answer does not)',
+      body: '{"apiVersion": "admission.k8s.io/v1", "env": [{"name": "API_TOKEN", "value": s3cr3t-api-token-do-not-log}]}',
+      status: 400,
+      reply: refused(400, "the body is not valid JSON: Unexpected token 's'"),
+    },
+    { name: 'a bare secret', body: 's3cr3t-api-token-do-not-log', status: 400, reply: refused(400, "the body is not valid JSON: Unexpected token 's'") },
+    {
+      name: 'an object where kind belongs (shown by its type only)',
+      body: JSON.stringify({ apiVersion: V1, kind: { env: [{ value: 's3cr3t-api-token-do-not-log' }] }, request: { uid: 'uid-k' } }),
+      status: 400,
+      reply: refused(400, 'kind is a object; expected AdmissionReview', 'uid-k'),
+    },
+    { name: 'no kind', body: JSON.stringify({ apiVersion: V1, request: { uid: 'uid-k' } }), status: 400, reply: refused(400, 'kind is missing; expected AdmissionReview', 'uid-k') },
+    {
+      name: 'no apiVersion',
+      body: JSON.stringify({ kind: 'AdmissionReview', request: { uid: 'uid-k' } }),
+      status: 400,
+      reply: refused(400, 'apiVersion is missing; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])', 'uid-k'),
+    },
     { name: 'CREATE without an object', body: JSON.stringify(withRequest({ object: null })), status: 400, reply: refused(400, 'request.object is missing; a CREATE carries the object', 'uid-1') },
   ])('$name → $status', async ({ body, status, reply }) => {
     for (const endpoint of ['/validate', '/mutate']) {
@@ -64,17 +84,42 @@ describe('bodies that are not a usable AdmissionReview', () => {
 });
 
 describe('transport problems', () => {
+  // The API server always sends application/json; `curl --data` sends a form type unless told
+  // otherwise. The body decides: JSON is judged, anything else is refused by the JSON parser.
   it.each([
-    { name: 'text/plain', type: 'text/plain', status: 415, reply: refused(415, 'content-type is "text/plain"; expected application/json') },
-    { name: 'no content type', type: '', status: 415, reply: refused(415, 'content-type is ""; expected application/json') },
-  ])('content type $name → 415', async ({ type, status, reply }) => {
+    { name: 'application/json with a charset', type: 'application/json; charset=utf-8' },
+    { name: 'curl --data without -H', type: 'application/x-www-form-urlencoded' },
+    { name: 'text/plain', type: 'text/plain' },
+    { name: 'no content type', type: '' },
+  ])('content type $name: the JSON body is judged', async ({ type }) => {
     const res = await h.post('/validate', validReview(), { headers: { 'content-type': type } });
-    expect({ status: res.status, json: res.json }).toEqual({ status, json: reply });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
   });
 
-  it('accepts application/json with a charset', async () => {
-    const res = await h.post('/validate', validReview(), { headers: { 'content-type': 'application/json; charset=utf-8' } });
-    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+  it.each([
+    { name: 'a request line that is not HTTP', raw: 'HELLO\r\n\r\n', status: 400, head: 'HTTP/1.1 400 Bad Request', message: /^the request is not valid HTTP\/1\.1 \(HPE_/ },
+    {
+      name: 'headers over 16 KiB',
+      raw: `POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20 * 1024)}\r\n\r\n`,
+      status: 431,
+      head: 'HTTP/1.1 431 Request Header Fields Too Large',
+      message: /^the request headers are too large$/,
+    },
+  ])('$name, refused by Node before the app → $status with a JSON body', async ({ raw, status, head, message }) => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost' }, () => socket.write(raw));
+      let data = '';
+      socket.on('data', (d) => (data += d.toString()));
+      socket.on('end', () => resolve(data));
+      socket.on('error', reject);
+    });
+    const [top, body] = reply.split('\r\n\r\n');
+    expect(top.split('\r\n')[0]).toBe(head);
+    expect(top.toLowerCase()).toContain('content-type: application/json');
+    const json = JSON.parse(body);
+    expect(json).toEqual(refused(status, expect.stringMatching(message) as unknown as string));
+    // The server goes on answering.
+    expect((await h.post('/validate', validReview())).json.response).toEqual({ uid: 'uid-1', allowed: true });
   });
 
   const tooLarge = refused(413, 'the body is larger than the 65536-byte limit (two 3 MiB objects and the review around them)');
@@ -168,10 +213,20 @@ describe('internal errors', () => {
       expect({ status: res.status, json: res.json }).toEqual({ status: 500, json: refused(500, 'portcullis failed on this request (uid uid-500); its log has the details', 'uid-500') });
       const line = b.logs.find((l) => l.msg === 'internal error while answering an admission request');
       expect(line).toMatchObject({ level: 50, uid: 'uid-500', endpoint: 'validate', err: { type: 'TypeError', message: 'cache corrupted' } });
+      // The pod's env holds a token: not in the error line, nor anywhere else in the log.
+      expect(JSON.stringify(b.logs)).not.toContain('s3cr3t-api-token-do-not-log');
       const metrics = await b.ops('/metrics');
       expect(metrics.text).toContain('portcullis_admission_requests_total{endpoint="validate",kind="Pod",operation="CREATE",verdict="error"} 1');
     } finally {
       await b.close();
     }
+  });
+});
+
+describe('the log of all the requests above', () => {
+  it('never holds the env value some of their bodies carried', () => {
+    expect(h.logs.length).toBeGreaterThan(20);
+    expect(h.logs.filter((l) => l.msg === 'admission request refused').length).toBeGreaterThan(10);
+    expect(JSON.stringify(h.logs)).not.toContain('s3cr3t');
   });
 });
