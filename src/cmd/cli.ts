@@ -41,7 +41,7 @@ program
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .option('--in-cluster', 'watch PortPolicies, Namespaces, Nodes and Services in the cluster (default when running in a pod)')
   .option('--context <name>', 'kubeconfig context when watching a cluster from outside')
-  .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long with /readyz false (default 5)')
+  .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long with /readyz false (default 2)')
   .option('--grace-period <seconds>', 'after SIGTERM, cut whatever is still open after this long (default 25)')
   .action(async (opts) => {
     const { runServe } = await import('./serve.js');

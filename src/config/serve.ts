@@ -39,7 +39,9 @@ export interface ServeConfig {
   timeoutBudgetShare: number;
   /**
    * After SIGTERM, keep serving this long with /readyz false: endpoints take a few seconds to
-   * drop the pod, and the API server keeps reusing keep-alive connections meanwhile.
+   * drop the pod, and the API server keeps reusing keep-alive connections meanwhile. The
+   * Deployment's 5 s preStop sleep already runs before SIGTERM, so 2 s more covers a client
+   * that picked this pod just before the endpoints changed; without a preStop sleep, raise it.
    */
   drainDelayMs: number;
   /**
@@ -52,8 +54,9 @@ export interface ServeConfig {
   /** fs.watch can miss events (network and overlay filesystems): re-check files this often. */
   reloadPollMs: number;
   /**
-   * The API server recommends warnings under 120 characters, truncates items over 256 and the
-   * whole set over 4 KiB (k8s.io/apiserver/pkg/endpoints/filters/warning.go): 10 × 120 fits.
+   * The API server asks for warnings under 120 characters (AdmissionResponse.warnings), truncates
+   * items over 256 and the whole set over 4 KiB (k8s.io/apiserver/pkg/endpoints/filters/warning.go):
+   * at most 119 characters each, and 10 × 119 fits.
    */
   maxWarnings: number;
   maxWarningChars: number;
@@ -77,12 +80,12 @@ export const SERVE_DEFAULTS: ServeConfig = {
   bodyLimitBytes: 7 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   timeoutBudgetShare: 0.8,
-  drainDelayMs: 5_000,
+  drainDelayMs: 2_000,
   gracePeriodMs: 25_000,
   reloadDebounceMs: 250,
   reloadPollMs: 60_000,
   maxWarnings: 10,
-  maxWarningChars: 120,
+  maxWarningChars: 119,
   reservationTtlMs: 30_000,
 };
 
