@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { KUBECTL_MISSING, kustomize } from './kustomize.js';
-import { schemaErrors } from './schemas.js';
+import { schemaErrors, unknownFields } from './schemas.js';
 
 // Every directory a user applies: the install steps in order, and each mode as a whole.
 const KUSTOMIZATIONS = [
@@ -39,6 +39,19 @@ describe('kubectl kustomize', () => {
       for (const e of await schemaErrors(o)) problems.push(`${o.kind} ${o.metadata.name}: ${e}`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it.each(KUSTOMIZATIONS.map((dir) => ({ dir })))('$dir: no built-in object has a field its Kubernetes type does not know', async ({ dir }) => {
+    const problems: string[] = [];
+    let checked = 0;
+    for (const o of await kustomize(dir)) {
+      const unknown = unknownFields(o);
+      if (unknown === null) continue;
+      checked++;
+      for (const e of unknown) problems.push(`${o.kind} ${o.metadata.name}: ${e}`);
+    }
+    expect(problems).toEqual([]);
+    if (!['manifests/crds', 'manifests/base/pki'].includes(dir)) expect(checked).toBeGreaterThan(0);
   });
 
   it('the whole of a mode is exactly the union of its install steps', async () => {
@@ -81,5 +94,26 @@ describe('schema validation can fail', () => {
   ])('$name', async ({ object, error }) => {
     const errors = await schemaErrors(object as never);
     expect(errors.join('\n')).toContain(error);
+  });
+
+  it.each([
+    {
+      name: 'a misspelt securityContext field deep in a pod template',
+      object: { apiVersion: 'apps/v1', kind: 'Deployment', ...base, spec: { template: { spec: { containers: [{ name: 'c', securityContext: { readOnlyRootFileSystem: true } }] } } } },
+      error: '/spec/template/spec/containers/0/securityContext: unknown field "readOnlyRootFileSystem"',
+    },
+    {
+      name: 'a misspelt webhook field',
+      object: { apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', metadata: { name: 'x' }, webhooks: [{ name: 'a.b.c', timeoutSecond: 5 }] },
+      error: '/webhooks/0: unknown field "timeoutSecond"',
+    },
+    { name: 'an unknown top-level field', object: { apiVersion: 'v1', kind: 'Service', ...base, specs: {} }, error: '/: unknown field "specs"' },
+  ])('unknown fields: $name', ({ object, error }) => {
+    expect(unknownFields(object as never)?.join('\n')).toContain(error);
+  });
+
+  it('unknown fields: ConfigMap data, labels and a CRD schema are free-form where the type says so', () => {
+    expect(unknownFields({ apiVersion: 'v1', kind: 'ConfigMap', ...base, metadata: { ...base.metadata, labels: { any: 'x' } }, data: { 'policy.yaml': 'x' } } as never)).toEqual([]);
+    expect(unknownFields({ apiVersion: 'cert-manager.io/v1', kind: 'Certificate', ...base } as never)).toBeNull();
   });
 });

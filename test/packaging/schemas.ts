@@ -4,6 +4,7 @@
 // openAPIV3Schema (ajv).
 // The Kubernetes OpenAPI does not forbid unknown fields, so a misspelt field passes here;
 // the safety assertions read the exact field names and catch those that matter.
+import * as k8s from '@kubernetes/client-node';
 import { Ajv } from 'ajv';
 import { portPolicyCrd } from '../../src/k8s/crd.js';
 import type { K8sObject } from './kustomize.js';
@@ -42,4 +43,50 @@ export async function schemaErrors(object: K8sObject): Promise<string[]> {
     const errors = (err as { errors?: { instancePath: string; message?: string }[] }).errors;
     return errors ? errors.map((e) => `${e.instancePath || '/'}: ${e.message}`) : [String(err)];
   }
+}
+
+// --- unknown fields ---------------------------------------------------------------------
+// The schemas above accept fields they do not know, as the API server's OpenAPI does; the
+// API server itself drops them with a warning, or rejects them under kubectl's strict field
+// validation. A misspelt field (`readOnlyRootFileSystem`, `timeoutSecond`) would otherwise
+// pass every test and silently do nothing. The generated models of @kubernetes/client-node
+// (a runtime dependency) list every field of every built-in type: walk the object along them.
+
+type Attribute = { baseName: string; type: string };
+type ModelType = { getAttributeTypeMap(): Attribute[] };
+const models = k8s as unknown as Record<string, ModelType | undefined>;
+
+function walk(value: unknown, type: string, at: string, out: string[]): void {
+  if (value === null || value === undefined) return;
+  const array = /^Array<(.+)>$/.exec(type);
+  if (array) {
+    if (Array.isArray(value)) value.forEach((v, i) => walk(v, array[1], `${at}/${i}`, out));
+    return;
+  }
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (map) {
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value as object)) walk(v, map[1], `${at}/${k}`, out);
+    return;
+  }
+  const model = models[type];
+  if (!model?.getAttributeTypeMap || typeof value !== 'object' || Array.isArray(value)) return; // string, number, any, IntOrString...
+  const attributes = model.getAttributeTypeMap();
+  for (const [k, v] of Object.entries(value as object)) {
+    const attribute = attributes.find((a) => a.baseName === k);
+    if (!attribute) out.push(`${at || '/'}: unknown field "${k}" of ${type}`);
+    else walk(v, attribute.type, `${at}/${k}`, out);
+  }
+}
+
+/**
+ * Fields of a built-in object that its Kubernetes type does not have; null when the kind is
+ * not a built-in one (cert-manager's and our own kinds are checked by their CRD schemas).
+ */
+export function unknownFields(object: K8sObject): string[] | null {
+  const version = object.apiVersion.split('/').pop()!;
+  const type = `V${version.slice(1)}${object.kind}`;
+  if (!models[type]?.getAttributeTypeMap) return null;
+  const out: string[] = [];
+  walk(object, type, '', out);
+  return out;
 }
