@@ -136,3 +136,30 @@ export function logAgent(opts: { hostPorts?: number[]; image?: string; extraCont
 }
 
 export { clone };
+
+/** A CronJob in team-a whose job template takes a host port (10250 by default). */
+export function backupCronJob(opts: { schedule?: string; hostPort?: number } = {}): Obj {
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'CronJob',
+    metadata: { name: 'backup', namespace: 'team-a', uid: '7c6b5a49-3827-4615-a4b3-c2d1e0f9a8b7', resourceVersion: '902114', generation: 2 },
+    spec: {
+      schedule: opts.schedule ?? '0 3 * * *',
+      concurrencyPolicy: 'Forbid',
+      suspend: false,
+      successfulJobsHistoryLimit: 3,
+      failedJobsHistoryLimit: 1,
+      jobTemplate: {
+        spec: {
+          backoffLimit: 2,
+          template: {
+            spec: {
+              restartPolicy: 'OnFailure',
+              containers: [container('backup', 'ghcr.io/example/backup:1.3', [{ name: 'status', containerPort: 8081, hostPort: opts.hostPort ?? 10250 }])],
+            },
+          },
+        },
+      },
+    },
+  };
+}

@@ -46,7 +46,7 @@ describe('decide', () => {
       findings: [finding({})],
       previous: new Set(['hostport-reserved/agent/10250/TCP']),
       verdict: 'warned',
-      response: { uid: 'u', allowed: true, warnings: ['hostport-reserved 10250 predates this update; new Pods from this template will be denied'] },
+      response: { uid: 'u', allowed: true, warnings: ['hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied'] },
     },
     {
       name: 'a deny with a key the old object did not have',
@@ -80,6 +80,42 @@ describe('decide', () => {
     const d = decide({ ...base, findings, previous });
     expect(d.verdict).toBe(verdict);
     expect(d.response).toEqual(response);
+  });
+
+  it.each([
+    {
+      name: 'a CronJob template: the full path does not fit, the path inside the pod spec does',
+      f: { path: 'spec.jobTemplate.spec.template.spec.initContainers[2].ports[0].hostPort' },
+      warning: 'hostport-reserved 10250 at initContainers[2].ports[0] predates this update; new Pods from this template will be denied',
+    },
+    {
+      name: 'a hostNetwork finding keeps its whole path',
+      f: { rule: 'hostport-not-allowed' as const, path: 'spec.template.spec.hostNetwork', value: null },
+      warning: 'hostport-not-allowed at spec.template.spec.hostNetwork predates this update; new Pods from this template will be denied',
+    },
+    {
+      name: 'a finding without a path',
+      f: { path: '', status: 'error' as const, value: null },
+      warning: 'hostport-reserved predates this update; new Pods from this template will be denied',
+    },
+  ])('carried over: $name', ({ f, warning }) => {
+    const k = finding({ ...f, key: 'k' });
+    const d = decide({ ...base, findings: [k], previous: new Set(['k']) });
+    expect(d.response.warnings).toEqual([warning]);
+    expect(warning.length).toBeLessThan(120);
+  });
+
+  it('gives several audit findings one annotation per rule: unique, valid keys, every finding in the value', () => {
+    const audit = (rule: Finding['rule'], path: string) => finding({ action: 'audit', rule, path, key: path });
+    const d = decide({ ...base, findings: [audit('hostport-reserved', 'a'), audit('hostport-not-allowed', 'b'), audit('hostport-reserved', 'c')], previous: null });
+    expect(d.verdict).toBe('audited');
+    const annotations = d.response.auditAnnotations!;
+    expect(Object.keys(annotations).sort()).toEqual(['hostport-not-allowed', 'hostport-reserved']);
+    // The API server checks webhook-name/key as a qualified name: the key part at most 63 characters.
+    for (const key of Object.keys(annotations)) expect(key).toMatch(/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/);
+    expect(JSON.parse(annotations['hostport-reserved']).map((v: { path: string }) => v.path)).toEqual(['a', 'c']);
+    expect(d.response.warnings).toBeUndefined();
+    expect(d.response.allowed).toBe(true);
   });
 
   it('words a carried-over finding of a Service for a Service', () => {

@@ -65,15 +65,32 @@ function denialMessage(deny: readonly Finding[]): string {
   return `portcullis denied this ${deny[0].resource.kind}: ${what}\n${lines.join('\n')}`;
 }
 
+/**
+ * Ever shorter ways to say where a finding is, for warnings that must stay under 120
+ * characters: the full path; inside a pod spec, the path from `containers[i]` on (the prefix
+ * is the same for every finding of the object); then without the final field name.
+ */
+function places(path: string): string[] {
+  const inPodSpec = path.replace(/^spec\.(?:jobTemplate\.spec\.)?(?:template\.spec\.)?(?=(?:containers|initContainers|ephemeralContainers)\[)/, '');
+  if (inPodSpec === path) return [path];
+  const port = inPodSpec.replace(/\.(?:hostPort|containerPort)$/, '');
+  return port === inPodSpec ? [path, inPodSpec] : [path, inPodSpec, port];
+}
+
+/** The first candidate that fits, else the last one clipped. */
+function firstFitting(candidates: string[], max: number): string {
+  return candidates.find((c) => fits(c, max)) ?? clip(candidates[candidates.length - 1], max);
+}
+
 function carriedOverWarning(f: Finding, kind: string, hasPodTemplate: boolean, max: number): string {
   const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : `a new ${kind} like this will be denied`;
-  const long = `${f.rule}${valueText(f)} at ${f.path} predates this update; ${meaning}`;
-  return fits(long, max) ? long : clip(`${f.rule}${valueText(f)} predates this update; ${meaning}`, max);
+  const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
+  return firstFitting([...where, ''].map((at) => `${f.rule}${valueText(f)}${at} predates this update; ${meaning}`), max);
 }
 
 function findingWarning(f: Finding, max: number): string {
-  const long = `${f.rule} at ${f.path}: ${f.message}`;
-  return fits(long, max) ? long : clip(`${f.rule}: ${f.message}`, max);
+  const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
+  return firstFitting([...where, ''].map((at) => `${f.rule}${at}: ${f.message}`), max);
 }
 
 /** Few and short: past the limit, the last warning says how many were left out. */
