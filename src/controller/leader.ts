@@ -94,8 +94,14 @@ export class LeaderElector {
     const signal = this.stopSignal.signal;
     while (!signal.aborted) {
       let ok = false;
+      // A leader's attempt must end by its renew deadline, as client-go bounds it with a
+      // context: a request the API server never answers (a partition, an overloaded server)
+      // would otherwise keep this replica leading past the lease duration, while another
+      // replica, seeing no renewal, has taken over. A candidate's attempt gets one lease duration.
+      const started = this.now();
+      const deadline = this.leader ? this.lastRenew + this.renewDeadlineMs : started + this.leaseDurationMs;
       try {
-        ok = await this.tryAcquireOrRenew();
+        ok = await this.tryAcquireOrRenew(deadline);
       } catch (err) {
         this.log.warn({ lease: this.opts.name, err: (err as Error).message }, 'lease request failed');
       }
@@ -120,9 +126,15 @@ export class LeaderElector {
     }
   }
 
-  private async tryAcquireOrRenew(): Promise<boolean> {
-    const { client, identity, namespace, name } = this.opts;
+  private async tryAcquireOrRenew(deadline: number): Promise<boolean> {
+    const { identity, namespace, name } = this.opts;
     const t = this.now();
+    const request = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
+      const left = deadline - this.now();
+      if (left <= 0) return Promise.reject(new Error(`lease ${method}: renew deadline passed`));
+      return this.opts.client.request<T>(method, path, body, { timeoutMs: left });
+    };
+    const client = { request };
     const seconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
     let lease: Lease;
     try {

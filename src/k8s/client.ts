@@ -31,8 +31,8 @@ export interface KubeClient {
   readonly server: string;
   /** The kubeconfig context's namespace, or the pod's own namespace in a cluster; 'default' otherwise. */
   readonly namespace: string;
-  /** One request; non-2xx answers reject with ApiError. */
-  request<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T>;
+  /** One request; non-2xx answers reject with ApiError. `timeoutMs` overrides the client's per-request timeout. */
+  request<T = Record<string, unknown>>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T>;
   /**
    * A watch: calls onEvent for each event line until the server ends the stream (resolves),
    * the connection fails (rejects) or `signal` aborts (resolves). A non-2xx answer rejects with ApiError.
@@ -260,8 +260,8 @@ export async function connectKube(opts: ConnectOptions = {}): Promise<KubeClient
   return {
     server,
     namespace,
-    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-      const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), requestTimeoutMs);
+    async request<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown, options?: { timeoutMs?: number }): Promise<T> {
+      const res = await open(method, path, body === undefined ? undefined : JSON.stringify(body), options?.timeoutMs ?? requestTimeoutMs);
       const text = await readAll(res);
       const status = res.statusCode ?? 0;
       if (status < 200 || status >= 300) throw statusError(status, text);

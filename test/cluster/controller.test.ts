@@ -219,6 +219,27 @@ describe('controller: background audit', () => {
     expect(reportWrites(fake, 'a')).toHaveLength(writesByA);
   });
 
+  it('steps down by its renew deadline when the API server stops answering its lease requests', async () => {
+    seedCluster(fake);
+    const a = await controller('a');
+    await a.firstReportSet;
+    const b = await controller('b');
+    await waitFor('b synced', () => b.synced());
+    // a's lease requests hang (no answer, no error): a must not keep leading past the deadline.
+    fake.stall = (r) => r.user === 'a' && r.resource === 'leases';
+    await waitFor(
+      'a steps down',
+      () => {
+        expect(b.isLeader()).toBe(false);
+        return !a.isLeader();
+      },
+      2000,
+    );
+    await waitFor('b takes over', () => b.isLeader(), 3000);
+    expect(a.isLeader()).toBe(false);
+    fake.stall = () => false;
+  });
+
   it('rate-limits report writes', async () => {
     fake.put(namespace('a'));
     for (let i = 0; i < 6; i++) fake.put(namespace(`ns-${i}`));

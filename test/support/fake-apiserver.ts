@@ -156,6 +156,8 @@ export class FakeApiServer {
   private readonly watchers = new Set<Watcher>();
   private uidCounter = 0;
   forbid: (req: RequestInfo) => boolean;
+  /** Return true to never answer (a partition, an overloaded server): the request hangs until the client gives up. */
+  stall: (req: RequestInfo) => boolean = () => false;
   readonly historySize: number;
   readonly bookmarkIntervalMs: number;
   /** Every request, in order: tests assert on writes with it. */
@@ -373,6 +375,7 @@ export class FakeApiServer {
     const verb: RequestInfo['verb'] =
       req.method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : 'get';
     logged.info = { user, verb, group: res.group, resource: res.resource, subresource: sub, namespace, name };
+    if (this.stall(logged.info)) return;
     if (this.forbid(logged.info)) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const who = `system:serviceaccount:test:${user || 'anonymous'}`;
