@@ -204,8 +204,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       const spec = d.spec as Obj;
       expect(spec.replicas).toBeGreaterThanOrEqual(2);
       expect(spec.strategy.rollingUpdate.maxUnavailable).toBe(0);
-      const spreads = (podSpec(d).topologySpreadConstraints as Obj[]).map((t) => t.topologyKey);
-      expect(spreads).toContain('kubernetes.io/hostname');
+      const byNode = (podSpec(d).topologySpreadConstraints as Obj[]).find((t) => t.topologyKey === 'kubernetes.io/hostname')!;
+      expect(byNode).toMatchObject({ maxSkew: 1, whenUnsatisfiable: 'DoNotSchedule', nodeTaintsPolicy: 'Honor' });
+      expect(selectorMatches(byNode.labelSelector, (spec.template as Obj).metadata.labels)).toBe(true);
     });
 
     it.each(['webhook', 'controller'])('%s: runs as non-root uid with a read-only root, no capabilities, seccomp RuntimeDefault', (component) => {
