@@ -42,6 +42,17 @@ describe('decide', () => {
       },
     },
     {
+      name: 'a rule that could not check the object (no path)',
+      findings: [finding({ status: 'error', path: '', value: null, message: 'rule hostport-reserved could not check this object: bad input', key: 'hostport-reserved|error' })],
+      previous: null,
+      verdict: 'denied',
+      response: {
+        uid: 'u',
+        allowed: false,
+        status: { code: 403, message: 'portcullis denied this DaemonSet: 1 violation\n- hostport-reserved (policy p): rule hostport-reserved could not check this object: bad input' },
+      },
+    },
+    {
       name: 'a deny the old object had',
       findings: [finding({})],
       previous: new Set(['hostport-reserved/agent/10250/TCP']),

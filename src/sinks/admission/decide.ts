@@ -60,7 +60,8 @@ const valueText = (f: Finding) => (f.value === null ? '' : ` ${f.value}`);
 
 /** One line per deny finding in status.message: rule, policy, path, value and what to do. */
 function denialMessage(deny: readonly Finding[]): string {
-  const lines = deny.map((f) => `- ${f.rule} (policy ${f.policy}) at ${f.path}${f.value === null ? '' : ` = ${f.value}`}: ${f.message}`);
+  // A rule that could not check the object (status error) has no path to point at.
+  const lines = deny.map((f) => `- ${f.rule} (policy ${f.policy})${f.path === '' ? '' : ` at ${f.path}`}${f.value === null ? '' : ` = ${f.value}`}: ${f.message}`);
   const what = deny.length === 1 ? '1 violation' : `${deny.length} violations`;
   return `portcullis denied this ${deny[0].resource.kind}: ${what}\n${lines.join('\n')}`;
 }
