@@ -67,8 +67,8 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
   // Both results exported from the start at 0, so an alert on failures sees the first one
   // as an increase (a series that appears at 1 has no increase to rate()).
   for (const result of ['success', 'failure']) {
-    m.policyReloads.labels({ result });
-    m.certificateReloads.labels({ result });
+    m.policyReloads.inc({ result }, 0);
+    m.certificateReloads.inc({ result }, 0);
   }
   const request = cached((endpoint, kind, operation, verdict) => m.requests.labels({ endpoint, kind, operation, verdict }));
   const latency = cached((endpoint) => m.latency.labels({ endpoint }));

@@ -536,6 +536,9 @@ describe('telling: logs and metrics', () => {
         'portcullis_findings_total{rule="nodeport-not-allowed",action="audit"} 1',
         'portcullis_admission_duration_seconds_count{endpoint="validate"} 3',
         'process_resident_memory_bytes',
+        // Exported at 0 before the first reload, so the first failure is an increase.
+        'portcullis_policy_reloads_total{result="failure"} 0',
+        'portcullis_certificate_reloads_total{result="failure"} 0',
       ]) {
         expect(text).toContain(sample);
       }

@@ -3,6 +3,7 @@
 import { X509Certificate } from 'node:crypto';
 import { connect } from 'node:tls';
 import { Agent, fetch } from 'undici';
+import { SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { eventually, servingCert, startHarness, TEST_POLICY, writeAtomic, type Harness } from './harness.js';
 import { webPod } from './objects.js';
 import { admissionReview } from './reviews.js';
@@ -88,6 +89,48 @@ describe('certificate rotation', () => {
     // The same broken pair is not counted again on the next check.
     await h.server.reloadCertificate();
     expect(await metric(h, 'portcullis_certificate_reloads_total{result="failure"} 1')).toBe(true);
+  });
+});
+
+describe('files rewritten in place (no ..data symlink: a hostPath or a plain directory)', () => {
+  it('picks up a certificate pair and a policy file overwritten in place, and counts no failure for the pair', async () => {
+    const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-plain-'));
+    const [cert, key, policy] = ['tls.crt', 'tls.key', 'policy.yaml'].map((f) => path.join(dir, f));
+    const probe = await startHarness();
+    await writeFile(cert, probe.leaf.cert);
+    await writeFile(key, probe.leaf.key);
+    await writeFile(policy, TEST_POLICY);
+    // A server on the plain files, trusting the same CA.
+    // The shipped debounce (250 ms) coalesces the two writes into one reload.
+    const h = await startHarness({ config: { tlsCert: cert, tlsKey: key, policyPaths: [policy], reloadDebounceMs: SERVE_DEFAULTS.reloadDebounceMs } });
+    const ca = probe.ca;
+    await probe.close();
+    try {
+      const trusting = { ...h, ca } as Harness;
+      const renewed = await servingCert(ca);
+      // Two writes, certificate then key, as a script or an operator would do them.
+      await writeFile(cert, renewed.cert);
+      await writeFile(key, renewed.key);
+      await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="success"} 1'));
+      expect(await servedSerial(trusting)).toBe(serialOf(renewed.cert));
+      expect(await metric(h, 'portcullis_certificate_reloads_total{result="failure"} 0')).toBe(true);
+
+      await writeFile(policy, TEST_POLICY.replace('hostport-not-allowed: warn', 'hostport-not-allowed: warn\n    hostport-reserved: warn'));
+      await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="success"} 1'));
+      const res = await fetch(h.url('/validate'), {
+        method: 'POST',
+        body: JSON.stringify(admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'plain' })),
+        headers: { 'content-type': 'application/json' },
+        dispatcher: new Agent({ connect: { ca: ca.cert } }),
+      });
+      expect(((await res.json()) as { response: { allowed: boolean } }).response.allowed).toBe(true);
+    } finally {
+      await h.close();
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 
