@@ -9,7 +9,11 @@ export interface ServeConfig {
   port: number;
   /** Plain-HTTP port of /healthz, /readyz and /metrics. */
   metricsPort: number;
-  /** Address both servers bind; 0.0.0.0 in a pod (the Service and kubelet probes reach it). */
+  /**
+   * Address both servers bind. '' is every address, IPv6 and IPv4 (Node's default: `::`
+   * where the kernel has IPv6, else 0.0.0.0): an IPv6-only cluster reaches the pod, and so
+   * does a local client whose `localhost` resolves to ::1.
+   */
   host: string;
   /** PEM files; both null → a self-signed certificate for localhost is made at start. */
   tlsCert: string | null;
@@ -70,7 +74,7 @@ export interface ServeConfig {
 export const SERVE_DEFAULTS: ServeConfig = {
   port: 8443,
   metricsPort: 8080,
-  host: '0.0.0.0',
+  host: '',
   tlsCert: null,
   tlsKey: null,
   policyPaths: [],

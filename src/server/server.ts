@@ -50,9 +50,9 @@ export interface RunningServer {
 
 function listen(server: HttpServer | HttpsServer, port: number, host: string, what: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot listen on ${host}:${port} for ${what}: ${err.code ?? err.message}`));
+    const onError = (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot listen on ${host || '*'}:${port} for ${what}: ${err.code ?? err.message}`));
     server.once('error', onError);
-    server.listen(port, host, () => {
+    server.listen(port, host || undefined, () => {
       server.off('error', onError);
       resolve((server.address() as AddressInfo).port);
     });
