@@ -47,6 +47,14 @@ describe('examples/admission', () => {
     expect(line.rules).toEqual(rules);
   });
 
+  it("the webhook README's curl of pod-hostport-kubelet.json shows the real answer", async () => {
+    const readme = await readFile(path.resolve(DIR, '../../docs/readme/webhook.md'), 'utf8');
+    const curl = /curl --cacert \S+ -H 'Content-Type: application\/json' \\\n\s+--data @(examples\/admission\/\S+\.json) https:\/\/localhost:8443\/validate\n```\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    expect(curl).not.toBeNull();
+    const res = await h.post('/validate', await readFile(path.resolve(DIR, '../..', curl![1]), 'utf8'), { raw: true });
+    expect(JSON.parse(curl![2])).toEqual(res.json);
+  });
+
   it('service-nodeport-out-of-range.json is fixed by /mutate with examples/admission/policies', async () => {
     const m = await startHarness({ config: { policyPaths: [path.join(DIR, 'policies')] } });
     try {
