@@ -133,3 +133,28 @@ describe('address-set arithmetic (property-based)', () => {
     );
   });
 });
+
+describe('ipBlock cache', () => {
+  it.each([
+    { name: 'the same block twice', first: ['10.0.0.0/8', []], then: ['10.0.0.0/8', []], same: true },
+    { name: 'the same block with the same except', first: ['10.0.0.0/8', ['10.1.0.0/16']], then: ['10.0.0.0/8', ['10.1.0.0/16']], same: true },
+    { name: 'another except list', first: ['10.0.0.0/8', ['10.1.0.0/16']], then: ['10.0.0.0/8', ['10.2.0.0/16']], same: false },
+    { name: 'no except after an except', first: ['10.0.0.0/8', ['10.1.0.0/16']], then: ['10.0.0.0/8', []], same: false },
+  ] as { name: string; first: [string, string[]]; then: [string, string[]]; same: boolean }[])('$name', ({ first, then, same }) => {
+    const a = ipBlock(...first);
+    const b = ipBlock(...then);
+    expect(a === b).toBe(same);
+    const block = parseBlock(then[0]) as Block;
+    const addresses = subtract(setOf([block]), setOf(then[1].map((e) => parseBlock(e) as Block)));
+    expect(b).toEqual({ cidr: then[0], version: block.version, prefix: block.prefix, addresses });
+  });
+
+  it.each([
+    { name: 'a cidr that spells a cached cidr and except list', cidr: '10.0.0.0/8\u000010.1.0.0/16' },
+    { name: 'their JSON', cidr: '["10.0.0.0/8","10.1.0.0/16"]' },
+  ])('$name is still rejected, every time', ({ cidr }) => {
+    ipBlock('10.0.0.0/8', ['10.1.0.0/16']);
+    expect(() => ipBlock(cidr)).toThrow(/is not a valid CIDR|has an invalid prefix length/);
+    expect(() => ipBlock(cidr)).toThrow(/is not a valid CIDR|has an invalid prefix length/);
+  });
+});

@@ -18,16 +18,20 @@ export interface IpBlock {
 // copied: a parser's strings are slices of the whole file's text, which they would keep alive.
 const CACHE_LIMIT = 1024;
 const ownCopy = (text: string): string => JSON.parse(JSON.stringify(text)) as string;
-const cache = new Map<string, IpBlock>();
+// Keyed by the cidr alone, or by the JSON of cidr and except list: keys of the two kinds can
+// never collide, whatever characters a (rejected) cidr contains.
+const plain = new Map<string, IpBlock>();
+const withExcept = new Map<string, IpBlock>();
 
 /** Throws on a CIDR the API server would not have accepted; the rule turns it into an error finding. */
 export function ipBlock(cidr: string, except: readonly string[] = []): IpBlock {
-  const key = except.length === 0 ? cidr : `${cidr}\u0000${except.join('\u0000')}`;
+  const cache = except.length === 0 ? plain : withExcept;
+  const key = except.length === 0 ? cidr : JSON.stringify([cidr, ...except]);
   let block = cache.get(key);
   if (block === undefined) {
     block = parse(ownCopy(cidr), except);
     if (cache.size >= CACHE_LIMIT) cache.clear();
-    cache.set(ownCopy(key), block);
+    cache.set(except.length === 0 ? ownCopy(key) : key, block);
   }
   return block;
 }
