@@ -89,6 +89,21 @@ describe('evaluate', () => {
     ]);
   });
 
+  const exempting = policy({ exemptions: [{ namespaces: ['kube-system'], kinds: ['*'], names: ['*'], rules: ['hostport-reserved'], reason: 'system' }] });
+  it.each([
+    { name: 'a clean object', object: { ...kubeletPod(), spec: { containers: [container('web', [{ containerPort: 8080 }])] } }, ns: 'apps' },
+    { name: 'an object with findings', object: kubeletPod(), ns: 'apps' },
+    { name: 'an exempted object', object: kubeletPod(), ns: 'kube-system' },
+    { name: 'a Service', object: svc, ns: 'apps' },
+    { name: 'an unreadable network policy', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'x' } }] }] } }, ns: 'apps', errors: true },
+  ] as { name: string; object: Record<string, unknown>; ns: string; errors?: boolean }[])('outcomes: false gives the same findings and no outcomes: $name', ({ object, ns, errors }) => {
+    const full = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster());
+    const lean = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: false });
+    expect(full.outcomes.length > 0).toBe(!errors);
+    expect(lean).toEqual({ ...full, outcomes: [] });
+    expect(evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: true })).toEqual(full);
+  });
+
   it('ignores kinds it does not check', () => {
     expect(evaluate(resource({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }), [defaultPolicy()], NO_CLUSTER_FACTS)).toEqual({
       resource: { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'default', name: 'c' },

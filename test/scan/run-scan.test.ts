@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { failsThreshold, runScan, type ScanIO } from '../../src/cmd/scan.js';
 import type { Finding } from '../../src/engine/types.js';
-import { compareFindings } from '../../src/scan/run.js';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { compareFindings, scanSource } from '../../src/scan/run.js';
+import { policy, resource } from '../engine/helpers.js';
 
 const POD = (name: string, hostPort: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec:\n  containers:\n  - name: c\n    image: x\n    ports: [{containerPort: 80, hostPort: ${hostPort}}]\n`;
 
@@ -86,5 +88,26 @@ describe('runScan', () => {
     const x = io({ readStdin: async () => POD('piped', 10250) });
     expect(await runScan(['-'], { format: 'json' }, x)).toBe(1);
     expect(JSON.parse(x.out.join('')).findings[0].source).toEqual({ file: '<stdin>', line: 1 });
+  });
+});
+
+describe('scanSource keeps pass outcomes only for the formats that show them', () => {
+  it.each([
+    { name: 'json drops them: the engine is told not to build them', keep: {}, outcomes: false },
+    { name: 'policyreport keeps evaluations with their outcomes', keep: { evaluations: true }, outcomes: true },
+  ])('$name', async ({ keep, outcomes }) => {
+    const asked: (boolean | undefined)[] = [];
+    const item = { type: 'resource' as const, resource: resource({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'ClusterIP' } }) };
+    const result = await scanSource(
+      { facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }), items: async function* () { yield item; } },
+      {
+        policies: [policy()],
+        engine: { evaluate: (r, p, c, o) => (asked.push(o?.outcomes), evaluate(r, p, c, o)) },
+        keep,
+        now: () => new Date(0),
+      },
+    );
+    expect(asked).toEqual([outcomes]);
+    expect(result.evaluations?.[0]?.outcomes.map((o) => o.status)).toEqual(outcomes ? ['pass', 'pass'] : undefined);
   });
 });
