@@ -202,7 +202,7 @@ describe('UPDATE of other kinds: carried over by identity, never by index', () =
       oldObject: pod({ metrics: 10250 }),
       allowed: true,
       denied: [],
-      warnings: ['hostport-reserved 10250 at containers[1].ports[0].hostPort predates this update; a new Pod like this will be denied', expect.stringMatching(/^hostport-not-allowed/)],
+      warnings: ['hostport-reserved 10250 at spec.containers[1].ports[0].hostPort predates this update; new Pods like this will be denied', expect.stringMatching(/^hostport-not-allowed/)],
     },
     {
       name: 'a NetworkPolicy whose rules are reordered, the exposing one unchanged: allowed, with a warning',

@@ -84,7 +84,8 @@ function firstFitting(candidates: string[], max: number): string {
 }
 
 function carriedOverWarning(f: Finding, kind: string, hasPodTemplate: boolean, max: number): string {
-  const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : `a new ${kind} like this will be denied`;
+  // Said as the issue words it for templates, and in the same terms for a Pod itself.
+  const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : kind === 'Pod' ? 'new Pods like this will be denied' : `a new ${kind} like this will be denied`;
   const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
   return firstFitting([...where, ''].map((at) => `${f.rule}${valueText(f)}${at} predates this update; ${meaning}`), max);
 }
