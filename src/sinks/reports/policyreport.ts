@@ -154,46 +154,57 @@ function summary(results: readonly ReportResult[]): Record<ResultStatus, number>
  * `portcullis-cluster`, ...). The same evaluations always give the same objects.
  */
 export function buildPolicyReports(evaluations: readonly Evaluation[], options: PolicyReportOptions): KubeObject[] {
+  return [...policyReports(evaluations, options)];
+}
+
+/**
+ * The same reports one by one, scope by scope: the results of one namespace are built only
+ * when its turn comes, so a writer that serialises each report as it comes holds the results
+ * of one namespace at a time instead of the whole scan's (five or so per object).
+ */
+function policyReports(evaluations: readonly Evaluation[], options: PolicyReportOptions): Iterable<KubeObject> {
   const flavor = KINDS[options.flavor ?? 'wgpolicyk8s'];
   const max = options.maxResults ?? MAX_RESULTS_PER_REPORT;
   if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxResults must be a positive integer, got ${max}`);
   const ms = options.generatedAt.getTime();
   const timestamp = { seconds: Math.floor(ms / 1000), nanos: (((ms % 1000) + 1000) % 1000) * 1_000_000 };
 
-  const byScope = new Map<string | null, Sortable[]>();
+  const byScope = new Map<string | null, Evaluation[]>();
   for (const e of evaluations) {
-    const list = byScope.get(e.resource.namespace) ?? [];
-    list.push(...resultsOf(e, timestamp, options.uidOf));
-    byScope.set(e.resource.namespace, list);
+    const list = byScope.get(e.resource.namespace);
+    if (list) list.push(e);
+    else byScope.set(e.resource.namespace, [e]);
   }
-
   const scopes = [...byScope.keys()].sort((a, b) => (a === null ? -1 : b === null ? 1 : a < b ? -1 : a > b ? 1 : 0));
-  const reports: KubeObject[] = [];
-  for (const namespace of scopes) {
-    const sorted = byScope
-      .get(namespace)!
-      .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
-      .map((s) => s.result);
-    const base = `portcullis-${namespace ?? 'cluster'}`;
-    for (let i = 0; i * max < sorted.length; i++) {
-      const results = sorted.slice(i * max, (i + 1) * max);
-      reports.push({
-        apiVersion: flavor.apiVersion,
-        kind: namespace === null ? flavor.cluster : flavor.namespaced,
-        metadata: {
-          name: i === 0 ? base : `${base}-${i}`,
-          ...(namespace === null ? {} : { namespace }),
-          labels: { [MANAGED_BY_LABEL]: REPORT_SOURCE, [SCOPE_LABEL]: namespace ?? 'cluster' },
-        },
-        // openreports.io reports name their producer once at the top; v1alpha2 has no such
-        // field (the API server would prune it), so there it is on each result only.
-        ...(options.flavor === 'openreports' ? { source: REPORT_SOURCE } : {}),
-        summary: summary(results),
-        results,
-      });
+
+  function* reports(): Generator<KubeObject> {
+    for (const namespace of scopes) {
+      const sorted = byScope
+        .get(namespace)!
+        .flatMap((e) => resultsOf(e, timestamp, options.uidOf))
+        .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
+        .map((s) => s.result);
+      const base = `portcullis-${namespace ?? 'cluster'}`;
+      for (let i = 0; i * max < sorted.length; i++) {
+        const results = sorted.slice(i * max, (i + 1) * max);
+        yield {
+          apiVersion: flavor.apiVersion,
+          kind: namespace === null ? flavor.cluster : flavor.namespaced,
+          metadata: {
+            name: i === 0 ? base : `${base}-${i}`,
+            ...(namespace === null ? {} : { namespace }),
+            labels: { [MANAGED_BY_LABEL]: REPORT_SOURCE, [SCOPE_LABEL]: namespace ?? 'cluster' },
+          },
+          // openreports.io reports name their producer once at the top; v1alpha2 has no such
+          // field (the API server would prune it), so there it is on each result only.
+          ...(options.flavor === 'openreports' ? { source: REPORT_SOURCE } : {}),
+          summary: summary(results),
+          results,
+        };
+      }
     }
   }
-  return reports;
+  return reports();
 }
 
 // js-yaml's dump writes these objects about three times as fast as the yaml package's
@@ -206,6 +217,7 @@ const DUMP_OPTIONS = { noRefs: true, lineWidth: -1, quoteStyle: 'double' } as co
 /** `--format policyreport` / `--format openreports`: the objects as multi-document YAML. */
 export function writePolicyReports(scan: ScanResult, flavor: ReportFlavor = 'wgpolicyk8s'): string {
   const evaluations = scan.evaluations ?? evaluationsFromFindings(scan.findings);
-  const reports = buildPolicyReports(evaluations, { generatedAt: scan.generatedAt, flavor });
-  return reports.map((r) => `---\n${dump(r, DUMP_OPTIONS)}`).join('');
+  const out: string[] = [];
+  for (const report of policyReports(evaluations, { generatedAt: scan.generatedAt, flavor })) out.push(`---\n${dump(report, DUMP_OPTIONS)}`);
+  return out.join('');
 }
