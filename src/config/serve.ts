@@ -37,6 +37,12 @@ export interface ServeConfig {
    */
   defaultTimeoutMs: number;
   /**
+   * A request whose headers are not complete in this long is answered 408 (JSON) and closed.
+   * The API server sends its headers at once, in one write; 10 s is its default webhook
+   * timeout, after which it has given up anyway.
+   */
+  headersTimeoutMs: number;
+  /**
    * Share of the API server's `timeout` that reading the body and looking up the namespace may
    * use, so the answer (a denial saying why, not a timeout) arrives with time to spare.
    */
@@ -83,6 +89,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   kubeContext: null,
   bodyLimitBytes: 7 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
+  headersTimeoutMs: 10_000,
   timeoutBudgetShare: 0.8,
   drainDelayMs: 2_000,
   gracePeriodMs: 25_000,

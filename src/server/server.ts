@@ -145,9 +145,13 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       // Longer than the API server's webhook client idle timeout (Go's 90 s): a server that
       // closes first races the client's next request on that connection, which then fails.
       keepAliveTimeout: 120_000,
-      // Backstops for stalled clients; the body deadline answers first, with a JSON body.
+      // Backstops for stalled clients: headers late, or a request not complete in 30 s (the API
+      // server's longest webhook timeout; the body deadline answers first). Both answer 408
+      // with a JSON body (answerClientError). Node checks them every connectionsCheckingInterval
+      // (30 s by default, which could double the wait): every second here.
       requestTimeout: 30_000,
-      headersTimeout: 30_000,
+      headersTimeout: config.headersTimeoutMs,
+      connectionsCheckingInterval: 1_000,
     },
     app,
   );

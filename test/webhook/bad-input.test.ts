@@ -149,6 +149,29 @@ describe('transport problems', () => {
     expect(after.json.response).toEqual({ uid: 'uid-1', allowed: true });
   });
 
+  it('a client that stalls in its headers is answered 408 with a JSON body', async () => {
+    const s = await startHarness({ config: { headersTimeoutMs: 500 } });
+    try {
+      const started = performance.now();
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect({ host: '127.0.0.1', port: s.server.webhookPort, ca: s.ca.cert, servername: 'localhost' }, () => {
+          socket.write('POST /validate?timeout=10s HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl');
+        });
+        let data = '';
+        socket.on('data', (d) => (data += d.toString()));
+        socket.on('end', () => resolve(data));
+        socket.on('error', reject);
+      });
+      const [head, body] = raw.split('\r\n\r\n');
+      expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
+      expect(JSON.parse(body)).toEqual(refused(408, 'the request did not arrive in time'));
+      // Checked every second: answered well before the API server's 10 s.
+      expect(performance.now() - started).toBeLessThan(2500);
+    } finally {
+      await s.close();
+    }
+  });
+
   it('a client that stalls mid-body is answered 408 within the budget of its timeout parameter', async () => {
     const started = performance.now();
     const raw = await new Promise<string>((resolve, reject) => {
