@@ -2,7 +2,7 @@
 //
 // Generates manifest sets (mixed kinds, some violations, 100 documents a file) in a temp dir,
 // then, each in a fresh child process so peak RSS is its own:
-//   scan  - the real pipeline: runScan from dist/ (walk, split, parse, engine, json report)
+//   scan  - the real pipeline: runScan built from src/ (walk, split, parse, engine, json report)
 //   read  - the same source and scan loop with an engine that does nothing (the scan's own cost)
 //   parse - the ceiling: the same files read and parsed by js-yaml's loadAll, no rules
 // and prints objects/s, peak RSS and scan/ceiling. Runs on Node 24, which strips the types.
@@ -15,14 +15,26 @@
 //   node bench/scan.ts [--objects 100000] [--small 25000] [--runs 5] [--format json] [--node-flags "--max-semi-space-size=4"]
 //   node bench/scan.ts --child scan|read|parse DIR [--format F]   one measurement
 //   node bench/scan.ts --generate DIR --objects N                 only the data set, for profiling
+//
+// The code measured is built from src/ into a directory of the bench's own (with the shipped
+// policy beside it, where the CLI looks for it): several people share this checkout, and a
+// `npm run build` of theirs rewriting dist/ mid-run would break or skew a measurement.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { ScanEngine } from '../src/scan/run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
+const BUILD = path.join(ROOT, 'node_modules/.cache/portcullis-bench-scan');
+const BUILT = path.join(BUILD, 'dist');
+
+function build(): void {
+  const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', path.join(ROOT, 'tsconfig.build.json'), '--outDir', BUILT, '--sourceMap', 'false'], { stdio: 'inherit' });
+  cpSync(path.join(ROOT, 'policies'), path.join(BUILD, 'policies'), { recursive: true });
+}
 const DOCS_PER_FILE = 100;
 
 function arg(name: string, fallback: number): number {
@@ -169,8 +181,8 @@ async function child(mode: string, dir: string): Promise<void> {
     // The scan's own part: the manifest source and the scan loop with an engine that does nothing.
     type SourceModule = typeof import('../src/sources/manifests.js');
     type LoopModule = typeof import('../src/scan/run.js');
-    const { manifestSource } = (await import(path.join(ROOT, 'dist/sources/manifests.js'))) as SourceModule;
-    const { scanSource } = (await import(path.join(ROOT, 'dist/scan/run.js'))) as LoopModule;
+    const { manifestSource } = (await import(path.join(BUILT, 'sources/manifests.js'))) as SourceModule;
+    const { scanSource } = (await import(path.join(BUILT, 'scan/run.js'))) as LoopModule;
     const source = manifestSource([dir], { defaultNamespace: 'default', isChecked: () => true, namespaceLabels: false });
     const nothing: ScanEngine = {
       evaluate: (r) => ({ resource: { apiVersion: r.object.apiVersion, kind: r.object.kind, namespace: r.namespace, name: '' }, source: r.source, findings: [], outcomes: [] }),
@@ -179,7 +191,7 @@ async function child(mode: string, dir: string): Promise<void> {
     objects = result.summary.resources + result.summary.skipped;
   } else {
     type ScanModule = typeof import('../src/cmd/scan.js');
-    const { runScan } = (await import(path.join(ROOT, 'dist/cmd/scan.js'))) as ScanModule;
+    const { runScan } = (await import(path.join(BUILT, 'cmd/scan.js'))) as ScanModule;
     let out = '';
     const io = { stdout: { write: (s: string) => (out = s) }, stderr: process.stderr, stdoutColor: false, now: () => new Date(0) };
     await runScan([dir], { format: FORMAT, failOn: 'never' }, io);
@@ -269,6 +281,7 @@ async function main(): Promise<void> {
   const genAt = process.argv.indexOf('--generate');
   if (genAt >= 0) return generate(process.argv[genAt + 1], arg('objects', 100_000));
 
+  build();
   const large = arg('objects', 100_000);
   const small = arg('small', 25_000);
   const runs = arg('runs', 5);
