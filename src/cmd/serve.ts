@@ -7,7 +7,7 @@ import { EXIT_CLEAN, UsageError } from './exit.js';
 export interface ServeHooks {
   /** Replaces the in-cluster view (tests). */
   openClusterView?: (config: ServeConfig) => Promise<ClusterView>;
-  /** Resolves to a signal name to shut down on; defaults to the first SIGTERM or SIGINT. */
+  /** Resolves to a signal name to shut down on; defaults to the first SIGTERM or SIGINT (or the parent's exit under npm). */
   shutdownSignal?: Promise<string>;
   /** Settings the command line does not expose (tests shorten the drain). */
   overrides?: Partial<ServeConfig>;
@@ -15,15 +15,25 @@ export interface ServeHooks {
   stderr?: (text: string) => void;
 }
 
-function firstSignal(): Promise<string> {
+/** The first SIGTERM or SIGINT; with `watchParent`, also the parent's exit (see ServeConfig.exitWhenOrphaned). */
+function firstSignal(watchParent: boolean): Promise<string> {
   return new Promise((resolve) => {
+    const parent = process.ppid;
+    let orphaned: NodeJS.Timeout | undefined;
     const on = (signal: string) => {
       process.off('SIGTERM', on);
       process.off('SIGINT', on);
+      clearInterval(orphaned);
       resolve(signal);
     };
     process.on('SIGTERM', on);
     process.on('SIGINT', on);
+    if (watchParent) {
+      orphaned = setInterval(() => {
+        if (process.ppid !== parent) on('parent-exited');
+      }, 250);
+      orphaned.unref();
+    }
   });
 }
 
@@ -44,7 +54,7 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
   // Synchronous writes to stdout (pino's default): a decision line is never held back in a
   // buffer and nothing is lost on a crash; buffered destinations measured no faster here.
   const logger = pino({ level: config.logLevel });
-  const shutdown = hooks.shutdownSignal ?? firstSignal();
+  const shutdown = hooks.shutdownSignal ?? firstSignal(config.exitWhenOrphaned);
 
   let view: ClusterView | null = null;
   if (hooks.openClusterView) {

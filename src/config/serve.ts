@@ -21,6 +21,13 @@ export interface ServeConfig {
   /** PortPolicy files or directories; empty → the shipped default policy. */
   policyPaths: string[];
   logLevel: LogLevel;
+  /**
+   * Run by npm (`npm start`, `npx portcullis serve`: npm sets npm_command): npm passes a SIGTERM
+   * to the `sh -c` it runs the command in, and the shell dies without passing it on, leaving
+   * this process running with no parent. Losing the parent is then taken as the SIGTERM.
+   * Never in a pod: node is PID 1 there (the Dockerfile's ENTRYPOINT), and npm is not involved.
+   */
+  exitWhenOrphaned: boolean;
   /** Watch PortPolicies, Namespaces, Nodes and Services in the cluster. */
   inCluster: boolean;
   kubeContext: string | null;
@@ -85,6 +92,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   tlsKey: null,
   policyPaths: [],
   logLevel: 'info',
+  exitWhenOrphaned: false,
   inCluster: false,
   kubeContext: null,
   bodyLimitBytes: 7 * 1024 * 1024,
@@ -143,6 +151,7 @@ export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<
     tlsKey,
     policyPaths: Array.isArray(opts.policy) ? (opts.policy as string[]) : [],
     logLevel,
+    exitWhenOrphaned: (env.npm_command ?? '') !== '',
     inCluster: opts.inCluster === true || typeof opts.context === 'string' || (env.KUBERNETES_SERVICE_HOST ?? '') !== '',
     kubeContext: typeof opts.context === 'string' ? opts.context : null,
     drainDelayMs,

@@ -83,3 +83,30 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
     await rm(dir, { recursive: true, force: true });
   }
 }, 20000);
+
+it('under npm (npx, npm start), exits when the shell npm ran it in is killed without passing SIGTERM on', async () => {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const args = [
+    process.execPath,
+    ...['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', path.join(ROOT, 'test/webhook/ts-loader.mjs'), 'src/cmd/cli.ts', 'serve'],
+    ...['--port', String(port), '--metrics-port', String(metricsPort), '--policy', 'examples/policies', '--drain-delay', '0.2'],
+  ];
+  // As npm runs it: `sh -c '<command>'`; `; true` keeps the shell from exec'ing node, so it stays the parent.
+  const shell = spawn('sh', ['-c', `${args.map((a) => `'${a}'`).join(' ')}; true`], { cwd: ROOT, env: { ...process.env, npm_command: 'exec' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  shell.stdout.on('data', (d) => (stdout += d));
+  try {
+    for (let i = 0; i < 300 && (await readyz(metricsPort)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readyz(metricsPort)).toBe(200);
+    shell.kill('SIGTERM');
+    // Gone: the ops server no longer answers (readyz gives 0 when the connection is refused).
+    for (let i = 0; i < 200 && (await readyz(metricsPort)) !== 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(await readyz(metricsPort)).toBe(0);
+    await new Promise((r) => setTimeout(r, 100));
+    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'parent-exited' });
+    expect(lines.at(-1)).toMatchObject({ msg: 'drained: webhook server closed', forced: false });
+  } finally {
+    shell.kill('SIGKILL');
+  }
+}, 20000);

@@ -170,6 +170,7 @@ describe('serveConfig', () => {
     { name: 'ports and policies', opts: { port: '9443', metricsPort: '9090', policy: ['a', 'b'] }, env: {}, expected: { ...SERVE_DEFAULTS, port: 9443, metricsPort: 9090, policyPaths: ['a', 'b'] } },
     { name: 'a certificate pair', opts: { tlsCert: 'c', tlsKey: 'k' }, env: {}, expected: { ...SERVE_DEFAULTS, tlsCert: 'c', tlsKey: 'k' } },
     { name: 'in a pod', opts: {}, env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, expected: { ...SERVE_DEFAULTS, inCluster: true } },
+    { name: 'run by npm (npx, npm start)', opts: {}, env: { npm_command: 'exec' }, expected: { ...SERVE_DEFAULTS, exitWhenOrphaned: true } },
     { name: 'drain timing in seconds', opts: { drainDelay: '0.5', gracePeriod: '10' }, env: {}, expected: { ...SERVE_DEFAULTS, drainDelayMs: 500, gracePeriodMs: 10000 } },
     { name: 'a kubeconfig context', opts: { context: 'kind-dev' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeContext: 'kind-dev' } },
   ])('$name', ({ opts, env, expected }) => {
