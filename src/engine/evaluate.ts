@@ -48,8 +48,8 @@ function nodesFor(policy: CompiledPolicy, cluster: ClusterFacts): NodeAddresses 
 export interface EvaluateOptions {
   /**
    * Record pass and skip outcomes (default true). A door that reports only findings (the
-   * scan's table, json and sarif, the webhook) says false: two small objects per policy and
-   * rule per resource are most of what a clean object allocates.
+   * scan's table, json, sarif and html) says false: an object per policy and rule is most of
+   * what a clean resource allocates, and those formats would drop them.
    */
   readonly outcomes?: boolean;
 }
