@@ -31,7 +31,7 @@ function firstSignal(watchParent: boolean): Promise<string> {
     if (watchParent) {
       orphaned = setInterval(() => {
         if (process.ppid !== parent) on('parent-exited');
-      }, 250);
+      }, 100);
       orphaned.unref();
     }
   });
@@ -90,8 +90,10 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
     process.exit(1);
   }, config.gracePeriodMs + 1000);
   hardStop.unref();
-  // Ctrl-C in a terminal means now; SIGTERM from the kubelet gets the whole drain.
-  await server.drain(signal === 'SIGINT' ? { drainDelayMs: 0 } : {});
+  // Ctrl-C in a terminal means now, and so does npm's SIGTERM (npm has already exited, and no
+  // Service routes to a process npm runs); SIGTERM from the kubelet gets the whole drain.
+  // Requests in flight are finished either way.
+  await server.drain(signal === 'SIGINT' || signal === 'parent-exited' ? { drainDelayMs: 0 } : {});
   await server.close();
   await view?.stop();
   clearTimeout(hardStop);
