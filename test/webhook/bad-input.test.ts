@@ -122,6 +122,16 @@ describe('transport problems', () => {
     expect((await h.post('/validate', validReview())).json.response).toEqual({ uid: 'uid-1', allowed: true });
   });
 
+  it.each([
+    { name: 'the API server\'s default', query: 'timeout=10s' },
+    { name: 'a short one', query: 'timeout=500ms' },
+    { name: 'one past what setTimeout can hold (capped at 30 s)', query: 'timeout=1000h' },
+    { name: 'an unreadable one (the 10 s default)', query: 'timeout=soon' },
+  ])('a timeout parameter: $name → judged', async ({ query }) => {
+    const res = await h.post('/validate', validReview(), { query });
+    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+  });
+
   const tooLarge = refused(413, 'the body is larger than the 65536-byte limit (two 3 MiB objects and the review around them)');
   const big = () => {
     const pod = webPod();
