@@ -62,6 +62,12 @@ describe('dropOutOfRangeNodePort', () => {
       want: { type: 'NodePort', ports: [{ port: 80, nodePort: 0 }] },
       changes: [],
     },
+    {
+      name: 'a malformed port list (a null entry) is left for the API server to reject',
+      spec: { type: 'NodePort', ports: [null, { port: 80, nodePort: 8080 }] },
+      want: { type: 'NodePort', ports: [null, { port: 80, nodePort: 8080 }] },
+      changes: [],
+    },
   ])('$name', ({ spec, want, changes }) => {
     const original = service(spec);
     const copy = structuredClone(original);

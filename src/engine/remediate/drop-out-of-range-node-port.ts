@@ -29,7 +29,10 @@ export interface ServiceSpec {
 export function nodePortServiceSpec(o: KubeObject | null): ServiceSpec | null {
   if (!o || o.apiVersion !== 'v1' || o.kind !== 'Service') return null;
   const spec = o.spec as ServiceSpec | undefined;
-  return spec && (spec.type === 'NodePort' || spec.type === 'LoadBalancer') ? spec : null;
+  if (!spec || (spec.type !== 'NodePort' && spec.type !== 'LoadBalancer')) return null;
+  // A port list with non-objects is malformed (the API server rejects it): nothing to remediate.
+  if (spec.ports !== undefined && (!Array.isArray(spec.ports) || spec.ports.some((p) => typeof p !== 'object' || p === null))) return null;
+  return spec;
 }
 
 /** 0 and absent both mean "let the API server choose" (the Go zero value). */
