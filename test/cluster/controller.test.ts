@@ -1,4 +1,9 @@
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
+import { runScan } from '../../src/cmd/scan.js';
 import { startController, type Controller, type ControllerOptions } from '../../src/controller/controller.js';
 import { controllerRegistry, startOpsServer } from '../../src/controller/ops.js';
 import type { CompiledPolicy, PortPolicySpec } from '../../src/engine/policy/model.js';
@@ -138,6 +143,42 @@ describe('controller: background audit', () => {
     await c2.firstReportSet;
     await c2.idle();
     expect(reportWrites(fake, 'b')).toEqual([]);
+  });
+
+  it('writes the reports scan --cluster --format policyreport writes, chunked the same way', async () => {
+    seedCluster(fake);
+    fake.put(namespace('big'));
+    for (let i = 0; i < 700; i++) fake.put(service('big', `s${i}`, [30000 + i]));
+    const c = await controller('a', { tuning: { retryDelayMs: 20, pageSize: 500 } });
+    await c.firstReportSet;
+    const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-parity-'));
+    const saved = process.env.KUBECONFIG;
+    let stdout = '';
+    try {
+      process.env.KUBECONFIG = path.join(dir, 'kubeconfig');
+      await writeFile(process.env.KUBECONFIG, fake.kubeconfig());
+      const io = { stdout: { write: (t: string) => (stdout += t) }, stderr: { write: () => true }, stdoutColor: false, now: () => new Date() };
+      await runScan([], { cluster: true, format: 'policyreport' }, io);
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+      await rm(dir, { recursive: true, force: true });
+    }
+    // Everything but when it was written, the uid the controller adds, and the server's metadata.
+    const comparable = (r: Obj) => ({
+      kind: r.kind,
+      apiVersion: r.apiVersion,
+      name: r.metadata.name,
+      namespace: r.metadata.namespace,
+      labels: r.metadata.labels,
+      summary: r.summary,
+      results: (r.results as Obj[]).map(({ timestamp: _t, resources, ...rest }) => ({ ...rest, resources: (resources as Obj[]).map(({ uid: _u, ...res }) => res) })),
+    });
+    const scanned = parseAllDocuments(stdout).map((d) => comparable(d.toJS()));
+    const written = [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')].map(comparable);
+    const byName = (a: Obj, b: Obj) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`);
+    expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual(['big/portcullis-big 1000', 'big/portcullis-big-1 400', 'shop/portcullis-shop 9', 'undefined/portcullis-cluster 1']);
+    expect(written.sort(byName)).toEqual(scanned.sort(byName));
   });
 
   it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
