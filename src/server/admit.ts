@@ -3,7 +3,7 @@
 // decodes, gathers the cluster facts, encodes, logs and counts.
 import fastJsonPatch from 'fast-json-patch';
 import { checkedKind } from '../engine/facts/kinds.js';
-import { evaluate } from '../engine/evaluate.js';
+import { evaluate, type EvaluateOptions } from '../engine/evaluate.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import { remediate } from '../engine/remediate.js';
 import type { Action, ClusterFacts, RuleId } from '../engine/types.js';
@@ -11,6 +11,8 @@ import { decide, clip, type Verdict, type WarningLimits } from '../sinks/admissi
 import { allowed, denied, errored, patched, reviewOf, type AdmissionResponse, type AdmissionReviewResponse } from '../sinks/admission/response.js';
 import { admissionResource, type AdmissionRequest, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
+
+const ONLY_FINDINGS: EvaluateOptions = { outcomes: false };
 
 export type Endpoint = 'validate' | 'mutate';
 
@@ -140,12 +142,13 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
     return answer(parsed, true, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
   }
 
-  const evaluation = evaluate(resource, deps.policies, deps.cluster);
+  // An admission answer tells only findings: pass and skip records would be built for nothing.
+  const evaluation = evaluate(resource, deps.policies, deps.cluster, ONLY_FINDINGS);
   let previous: Set<string> | null = null;
   if (request.operation === 'UPDATE' && request.oldObject && evaluation.findings.some((f) => f.action === 'deny')) {
     // Only a deny can be excused by the old object. Matched by Finding.key (rule, container or rule identity, port, protocol), never by
     // list index: inserting a container shifts every index after it.
-    const old = evaluate(admissionResource(request, request.oldObject), deps.policies, deps.cluster);
+    const old = evaluate(admissionResource(request, request.oldObject), deps.policies, deps.cluster, ONLY_FINDINGS);
     previous = new Set(old.findings.map((f) => f.key));
   }
   const decision = decide({
