@@ -45,6 +45,22 @@ export function templateOwner(kind: string, raw: Obj): { kind: string; name: str
   return null;
 }
 
+/**
+ * True when a pod spec can give a host-port finding: a hostPort, or hostNetwork. An owned pod
+ * (or ReplicaSet, Job) without either adds nothing its owner's template does not already say.
+ */
+export function exposesHost(kind: string, raw: Obj): boolean {
+  const spec = (kind === 'Pod' ? raw.spec : raw.spec?.template?.spec) as Obj | undefined;
+  if (!spec || typeof spec !== 'object') return false;
+  if (spec.hostNetwork === true) return true;
+  for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
+    for (const c of (Array.isArray(spec[k]) ? spec[k] : []) as Obj[]) {
+      for (const p of (Array.isArray(c?.ports) ? c.ports : []) as Obj[]) if (typeof p?.hostPort === 'number' && p.hostPort > 0) return true;
+    }
+  }
+  return false;
+}
+
 function meta(raw: Obj, labels: boolean): CachedMeta {
   const m = raw.metadata ?? {};
   const out: CachedMeta = { name: m.name ?? m.generateName ?? '', uid: m.uid, resourceVersion: m.resourceVersion };

@@ -2,6 +2,9 @@
 // listed in pages (limit/continue), so memory holds one page at a time; objects are stripped
 // to what the rules read before they reach the scan loop. Pods, ReplicaSets and Jobs
 // controlled by an audited workload are counted as skipped: their owner's template is checked.
+// The few such objects that use host ports are held back until every kind has been listed:
+// if their owner was not among the listed objects (it is gone, or not visible to these
+// credentials), they are checked themselves, so no host-port finding is lost.
 //
 // Credentials that cannot see everything still give a useful scan: without access to Nodes
 // the network-policy rule assumes private node ranges; without access to Namespaces tenants
@@ -10,7 +13,7 @@
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
 import { AUDITED, collectionPath, NAMESPACES, NODES, objectPath, withQuery, type ResourceType } from '../k8s/resources.js';
-import { nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
+import { exposesHost, nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
 import { UsageError } from '../cmd/exit.js';
 import type { ScanSource, SourceItem } from './source-item.js';
 
@@ -135,15 +138,49 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
     return { namespaceLabels: (ns) => labels.get(ns), nodeAddresses };
   }
 
-  function toItem(type: ResourceType, raw: Obj): SourceItem {
+  /** `kind|namespace|name` of every workload listed: the owners whose templates were checked. */
+  const listedOwners = new Set<string>();
+  /** Owned objects with host ports, checked at the end if their owner was not listed. */
+  const heldBack: { type: ResourceType; raw: Obj; owner: { kind: string; name: string } }[] = [];
+  const OWNER_KINDS = new Set(['ReplicaSet', 'ReplicationController', 'StatefulSet', 'DaemonSet', 'Job', 'Deployment', 'CronJob']);
+
+  const skippedItem = (type: ResourceType, raw: Obj, owner: { kind: string; name: string }): SourceItem => ({
+    type: 'skipped',
+    source: null,
+    kind: type.kind,
+    name: raw.metadata?.name,
+    reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked`,
+  });
+
+  function resourceItem(type: ResourceType, raw: Obj): SourceItem {
+    const stripped = strip(type, raw) ?? strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
+    return { type: 'resource', resource: { object: stripped, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
+  }
+
+  function toItem(type: ResourceType, raw: Obj): SourceItem | null {
     raw.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
     raw.kind ??= type.kind;
+    if (OWNER_KINDS.has(type.kind)) listedOwners.add(`${type.kind}|${raw.metadata?.namespace ?? ''}|${raw.metadata?.name}`);
     const owner = templateOwner(type.kind, raw);
     if (owner) {
-      return { type: 'skipped', source: null, kind: type.kind, name: raw.metadata?.name, reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked` };
+      if (!exposesHost(type.kind, raw)) return skippedItem(type, raw, owner);
+      heldBack.push({ type, raw: resourceItemSource(type, raw), owner });
+      return null;
     }
-    const object = strip(type, raw)!;
-    return { type: 'resource', resource: { object, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
+    return resourceItem(type, raw);
+  }
+
+  /** What a held-back object keeps: its identity, owner references and stripped pod spec. */
+  function resourceItemSource(type: ResourceType, raw: Obj): Obj {
+    const object = strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
+    return { ...object, metadata: { ...object.metadata, ownerReferences: raw.metadata?.ownerReferences } };
+  }
+
+  function* releaseHeldBack(): Generator<SourceItem> {
+    for (const { type, raw, owner } of heldBack.splice(0)) {
+      if (listedOwners.has(`${owner.kind}|${raw.metadata?.namespace ?? ''}|${owner.name}`)) yield skippedItem(type, raw, owner);
+      else yield resourceItem(type, raw);
+    }
   }
 
   async function* items(): AsyncGenerator<SourceItem> {
@@ -162,7 +199,10 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
         const scope = scopes[i];
         try {
           for await (const page of list(c, type, type.namespaced ? scope : null)) {
-            for (const raw of page) yield toItem(type, raw);
+            for (const raw of page) {
+              const item = toItem(type, raw);
+              if (item) yield item;
+            }
             yield progress();
           }
         } catch (err) {
@@ -186,6 +226,7 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
       done++;
       yield progress();
     }
+    yield* releaseHeldBack();
   }
 
   return {

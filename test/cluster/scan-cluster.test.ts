@@ -80,6 +80,23 @@ describe('scan --cluster', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/pods?')).map((r) => r.path)).toEqual(['/api/v1/pods?limit=500']);
   });
 
+  it('checks an owned pod itself when its owner is not among the listed objects', async () => {
+    // Its ReplicaSet is gone (or not visible): the template that stood for it was never checked.
+    fake.put(pod('other', 'orphan-x', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone-1' }));
+    fake.put(pod('other', 'orphan-y', [{ containerPort: 8080 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone-1' }));
+    const { stdout } = await scan({ format: 'json' });
+    const report = json(stdout);
+    expect(findingsOf(report)).toEqual([
+      'other/Pod/debug hostport-reserved 10255',
+      'other/Pod/orphan-x hostport-reserved 10250',
+      'shop/Deployment/agent hostport-reserved 10250',
+      'shop/NetworkPolicy/to-nodes netpol-sensitive-exposure 10250',
+    ]);
+    // The orphan without host ports can add nothing: it stays skipped, as do the owned pods whose owner was listed.
+    expect(report.summary).toMatchObject({ resources: 5, skipped: 6 });
+    expect(report.findings[1].path).toBe('spec.containers[0].ports[0].hostPort');
+  });
+
   it('scans one namespace with --namespace', async () => {
     const { code, stdout } = await scan({ format: 'json', namespace: 'other' });
     expect(findingsOf(json(stdout))).toEqual(['other/Pod/debug hostport-reserved 10255']);
