@@ -14,6 +14,8 @@ export interface CachedMeta {
   uid?: string;
   resourceVersion?: string;
   labels?: Record<string, string>;
+  /** The controlling workload of an owned object kept for its host ports (see strip()). */
+  owner?: { kind: string; name: string };
 }
 
 export interface Cached extends KubeObject {
@@ -127,7 +129,9 @@ export function nodeAddressesOf(raw: Obj): string[] {
 
 /**
  * Cuts a listed or watched object down for the cache. Returns null for objects that are not
- * kept (pods, ReplicaSets and Jobs controlled by an audited workload).
+ * kept: pods, ReplicaSets and Jobs controlled by an audited workload, unless they use host
+ * ports. Those few are kept with `metadata.owner`, and the audit checks them only while their
+ * owner is not in the cache (deleted, or its template has no host port that the pod has).
  */
 export function strip(type: ResourceType, raw: Obj): Cached | null {
   const base = (metadata: CachedMeta, rest: Obj = {}): Cached => ({ apiVersion: apiVersionOf(type), kind: type.kind, metadata, ...rest }) as Cached;
@@ -139,14 +143,16 @@ export function strip(type: ResourceType, raw: Obj): Cached | null {
     case 'Service':
       return base(meta(raw, false), { spec: service(raw.spec) });
     case 'Pod':
-      if (templateOwner('Pod', raw)) return null;
-      return base(meta(raw, false), { spec: podSpec(raw.spec) });
+    case 'ReplicaSet':
+    case 'Job': {
+      const owner = templateOwner(type.kind, raw);
+      if (owner && !exposesHost(type.kind, raw)) return null;
+      const m = meta(raw, false);
+      if (owner) m.owner = owner;
+      return base(m, { spec: type.kind === 'Pod' ? podSpec(raw.spec) : template(raw.spec) });
+    }
     case 'PodTemplate':
       return base(meta(raw, false), { template: { spec: podSpec(raw.template?.spec) } });
-    case 'ReplicaSet':
-    case 'Job':
-      if (templateOwner(type.kind, raw)) return null;
-      return base(meta(raw, false), { spec: template(raw.spec) });
     case 'ReplicationController':
     case 'Deployment':
     case 'StatefulSet':

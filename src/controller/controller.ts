@@ -4,7 +4,8 @@
 // namespace; a namespace relabel dirties that namespace; a policy change dirties everything,
 // a change of node addresses the namespaces with network policies. Pods, ReplicaSets and Jobs controlled by a workload are
 // dropped as they arrive (see strip.ts): their owner's template is audited once instead, so
-// the cost follows the number of workloads, not pods. Every replica keeps its caches warm;
+// the cost follows the number of workloads, not pods. The few with host ports are kept, and
+// audited themselves only while their owner is missing from the cache. Every replica keeps its caches warm;
 // only the Lease holder writes.
 import { randomBytes } from 'node:crypto';
 import { evaluate } from '../engine/evaluate.js';
@@ -153,6 +154,7 @@ export function startController(opts: ControllerOptions): Controller {
       }),
   );
   const all = [policySet.informer, namespaces, nodes, ...audited];
+  const byKind = new Map(audited.map((i) => [i.type.kind, i]));
 
   const facts: ClusterFacts = {
     namespaceLabels: (ns: string): Labels | undefined => {
@@ -189,6 +191,10 @@ export function startController(opts: ControllerOptions): Controller {
     for (const inf of audited) {
       if (inf.type.namespaced === (scope === null)) continue;
       for (const object of inf.inNamespace(scope)) {
+        // An owned object kept for its host ports stands for itself only while its owner is
+        // not cached: otherwise the owner's template, audited once, carries the finding.
+        const owner = object.metadata.owner;
+        if (owner && byKind.get(owner.kind)?.get(scope, owner.name)) continue;
         const e = evaluate({ object, namespace: scope, source: null }, policies, facts);
         evaluations.push(e);
         if (object.metadata.uid) uids.set(refKey(e.resource), object.metadata.uid as string);

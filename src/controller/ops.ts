@@ -68,7 +68,7 @@ export function controllerRegistry(controller: Controller): Registry {
         for (const i of controller.informers()) this.set({ resource: i.type.resource }, value(i));
       },
     });
-  perInformer('portcullis_controller_cached_objects', 'Objects held in the cache (pods and ReplicaSets owned by workloads are not kept).', (i) => i.size);
+  perInformer('portcullis_controller_cached_objects', 'Objects held in the cache (pods, ReplicaSets and Jobs owned by workloads are kept only when they use host ports).', (i) => i.size);
   perInformer('portcullis_controller_lists', 'Lists since start (a relist follows an expired watch).', (i) => i.stats.lists);
   perInformer('portcullis_controller_watch_failures', 'Watches that failed (dropped connection, error answer) since start.', (i) => i.stats.failures);
   perInformer('portcullis_controller_synced', '1 once the cache has listed.', (i) => (i.synced() ? 1 : 0));

@@ -3,8 +3,9 @@
 // to what the rules read before they reach the scan loop. Pods, ReplicaSets and Jobs
 // controlled by an audited workload are counted as skipped: their owner's template is checked.
 // The few such objects that use host ports are held back until every kind has been listed:
-// if their owner was not among the listed objects (it is gone, or not visible to these
-// credentials), they are checked themselves, so no host-port finding is lost.
+// if their owner was not listed (it is gone, or not visible to these credentials) or is an
+// owned object without host ports (its template does not say what the pod says), they are
+// checked themselves, so no host-port finding is lost. The controller decides the same way.
 //
 // Credentials that cannot see everything still give a useful scan: without access to Nodes
 // the network-policy rule assumes private node ranges; without access to Namespaces tenants
@@ -138,7 +139,7 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
     return { namespaceLabels: (ns) => labels.get(ns), nodeAddresses };
   }
 
-  /** `kind|namespace|name` of every workload listed: the owners whose templates were checked. */
+  /** `kind|namespace|name` of the workloads listed whose templates stand for their pods. */
   const listedOwners = new Set<string>();
   /** Owned objects with host ports, checked at the end if their owner was not listed. */
   const heldBack: { type: ResourceType; raw: Obj; owner: { kind: string; name: string } }[] = [];
@@ -152,28 +153,26 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
     reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked`,
   });
 
+  /** A resource item; the object stripped, its owner references (if any) set aside. */
   function resourceItem(type: ResourceType, raw: Obj): SourceItem {
-    const stripped = strip(type, raw) ?? strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
-    return { type: 'resource', resource: { object: stripped, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
+    const object = strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
+    return { type: 'resource', resource: { object, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
   }
 
   function toItem(type: ResourceType, raw: Obj): SourceItem | null {
     raw.apiVersion ??= type.group ? `${type.group}/${type.version}` : type.version;
     raw.kind ??= type.kind;
-    if (OWNER_KINDS.has(type.kind)) listedOwners.add(`${type.kind}|${raw.metadata?.namespace ?? ''}|${raw.metadata?.name}`);
     const owner = templateOwner(type.kind, raw);
+    // An owner stands for its pods when its template was checked and says what they say: it is
+    // checked itself, or it is owned and has host ports (as the controller's cache keeps them).
+    if (OWNER_KINDS.has(type.kind) && (!owner || exposesHost(type.kind, raw))) listedOwners.add(`${type.kind}|${raw.metadata?.namespace ?? ''}|${raw.metadata?.name}`);
     if (owner) {
       if (!exposesHost(type.kind, raw)) return skippedItem(type, raw, owner);
-      heldBack.push({ type, raw: resourceItemSource(type, raw), owner });
+      // Kept stripped: identity and pod spec.
+      heldBack.push({ type, raw: strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!, owner });
       return null;
     }
     return resourceItem(type, raw);
-  }
-
-  /** What a held-back object keeps: its identity, owner references and stripped pod spec. */
-  function resourceItemSource(type: ResourceType, raw: Obj): Obj {
-    const object = strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
-    return { ...object, metadata: { ...object.metadata, ownerReferences: raw.metadata?.ownerReferences } };
   }
 
   function* releaseHeldBack(): Generator<SourceItem> {

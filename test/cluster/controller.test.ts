@@ -181,6 +181,21 @@ describe('controller: background audit', () => {
     expect(written.sort(byName)).toEqual(scanned.sort(byName));
   });
 
+  it('audits an owned pod with host ports itself while its owner is missing, and moves the finding to the owner when it appears', async () => {
+    fake.put(namespace('shop'));
+    fake.put(pod('shop', 'web-1-a', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1' }));
+    fake.put(pod('shop', 'web-1-b', [{ containerPort: 8080 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-1' }));
+    const c = await controller();
+    await c.firstReportSet;
+    const shop = () => fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop');
+    expect(failures(shop())).toEqual(['Pod/web-1-a hostport-reserved fail']);
+    // The pod without host ports can add nothing to a report: it is not kept.
+    expect(resultsOf(shop()).some((r) => r.startsWith('Pod/web-1-b'))).toBe(false);
+    fake.put(replicaSet('shop', 'web-1', [{ containerPort: 10250, hostPort: 10250 }]));
+    await waitFor('finding moves to the owner', () => failures(shop()).join() === 'ReplicaSet/web-1 hostport-reserved fail');
+    expect(resultsOf(shop()).every((r) => r.startsWith('ReplicaSet/web-1'))).toBe(true);
+  });
+
   it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
     fake.put(namespace('big'));
     for (let i = 0; i < 4; i++) fake.put(service('big', `s${i}`, [30000 + i]));
@@ -364,7 +379,8 @@ describe('controller: background audit', () => {
       const metrics = (await get('/metrics')).text;
       expect(metrics).toContain('portcullis_controller_leader 1');
       expect(metrics).toContain('portcullis_controller_findings{rule="hostport-reserved",action="deny"} 2');
-      expect(metrics).toContain('portcullis_controller_cached_objects{resource="pods"} 1');
+      // The standalone pod, and the three owned pods kept for their host ports (their owner stands for them).
+      expect(metrics).toContain('portcullis_controller_cached_objects{resource="pods"} 4');
       expect(metrics).toMatch(/portcullis_controller_report_writes\{operation="create",result="ok"\} 2/);
       expect(metrics).toContain('process_resident_memory_bytes');
       expect((await get('/nope')).status).toBe(404);
