@@ -9,7 +9,7 @@ import { ruleExcerpts } from '../sinks/reports/html/exposures.js';
 import { FORMAT_NAMES, FORMATS, isFormatName, type ReportFormat } from '../sinks/reports/index.js';
 import type { InputError } from '../sinks/reports/scan-result.js';
 import { manifestSource } from '../sources/manifests.js';
-import { formatPolicyError, loadPolicyPaths } from '../sources/policy-files.js';
+import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
 import type { ScanSource } from '../sources/source-item.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, UsageError } from './exit.js';
 
@@ -119,12 +119,16 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
     for (const e of loaded.errors) io.stderr.write(`${formatPolicyError(e)}\n`);
     return EXIT_USAGE;
   }
-  const policies = loaded.policies;
+  let policies = loaded.policies;
 
   let source: ScanSource;
   if (opts.cluster) {
     const { clusterSource } = await import('../sources/cluster.js');
-    source = clusterSource({ context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    const cluster = clusterSource({ context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    // Without --policy, the cluster's PortPolicy objects are the active set, as for the
+    // webhook and the controller; the shipped default applies while there is none.
+    if ((opts.policy ?? []).length === 0) policies = (await cluster.portPolicies(await loadDefaultSpec())) ?? policies;
+    source = cluster;
   } else {
     source = manifestSource(paths, {
       defaultNamespace: opts.defaultNamespace ?? 'default',

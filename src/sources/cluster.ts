@@ -11,9 +11,11 @@
 // the network-policy rule assumes private node ranges; without access to Namespaces tenants
 // are matched by name only; when a kind cannot be listed cluster-wide, it is listed namespace
 // by namespace (the namespaces it can list, or the kubeconfig context's namespace).
+import { loadPolicy } from '../engine/policy/load.js';
+import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
-import { AUDITED, collectionPath, NAMESPACES, NODES, objectPath, withQuery, type ResourceType } from '../k8s/resources.js';
+import { AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
 import { exposesHost, nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
 import { UsageError } from '../cmd/exit.js';
 import type { ScanSource, SourceItem } from './source-item.js';
@@ -38,7 +40,17 @@ type Obj = Record<string, any>;
 const forbidden = (err: unknown) => err instanceof ApiError && (err.status === 403 || err.status === 401);
 const notServed = (err: unknown) => err instanceof ApiError && err.status === 404;
 
-export function clusterSource(opts: ClusterSourceOptions): ScanSource {
+export interface ClusterScanSource extends ScanSource {
+  /**
+   * The cluster's valid PortPolicy objects, compiled over `defaults` as the webhook and the
+   * controller compile them; null when there is none, the CRD is not installed, or these
+   * credentials may not list them (then the --policy files or the shipped default apply).
+   * Invalid objects are ignored with a warning.
+   */
+  portPolicies(defaults: PortPolicySpec): Promise<CompiledPolicy[] | null>;
+}
+
+export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
   const warn = opts.warn ?? (() => {});
   const pageSize = opts.pageSize ?? 500;
   let client: KubeClient | null = opts.client ?? null;
@@ -228,8 +240,29 @@ export function clusterSource(opts: ClusterSourceOptions): ScanSource {
     yield* releaseHeldBack();
   }
 
+  async function portPolicies(defaults: PortPolicySpec): Promise<CompiledPolicy[] | null> {
+    const c = await connect();
+    const compiled: CompiledPolicy[] = [];
+    try {
+      for await (const page of list(c, PORT_POLICIES, null)) {
+        for (const o of page) {
+          const r = loadPolicy({ apiVersion: o.apiVersion ?? 'portcullis.dev/v1alpha1', kind: o.kind ?? 'PortPolicy', metadata: { name: o.metadata?.name }, spec: o.spec }, defaults);
+          if (r.ok) compiled.push(r.policy);
+          else warn(`PortPolicy "${o.metadata?.name}" is invalid and ignored: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+        }
+      }
+    } catch (err) {
+      // Not installed, or not readable with these (namespace-limited) credentials.
+      if (notServed(err) || forbidden(err)) return null;
+      throw new UsageError(`scan --cluster: cannot read the cluster at ${c.server}: ${(err as Error).message}`);
+    }
+    compiled.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return compiled.length > 0 ? compiled : null;
+  }
+
   return {
     facts: () => (factsPromise ??= loadFacts()),
     items,
+    portPolicies,
   };
 }

@@ -6,7 +6,7 @@ import { runScan, type ScanCommandOptions } from '../../src/cmd/scan.js';
 import { connectKube } from '../../src/k8s/client.js';
 import { clusterSource } from '../../src/sources/cluster.js';
 import type { SourceItem } from '../../src/sources/source-item.js';
-import { deployment, kubeletEgress, namespace, node, pod, replicaSet, service } from '../support/cluster-objects.js';
+import { deployment, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
 type Obj = Record<string, any>;
@@ -95,6 +95,26 @@ describe('scan --cluster', () => {
     // The orphan without host ports can add nothing: it stays skipped, as do the owned pods whose owner was listed.
     expect(report.summary).toMatchObject({ resources: 5, skipped: 6 });
     expect(report.findings[1].path).toBe('spec.containers[0].ports[0].hostPort');
+  });
+
+  it('without --policy uses the cluster\'s PortPolicy objects, with tenants by namespace label', async () => {
+    fake.put(portPolicy('tenancy', { tenants: [{ name: 'team-a', namespaceSelector: { matchLabels: { tenant: 'a' } }, nodePortRange: '31000-31099' }] }));
+    fake.put(portPolicy('broken', { tenants: [{ name: 't', namespaces: ['x'], nodePortRange: '20000-20010' }] }));
+    const { stdout, stderr } = await scan({ format: 'json' });
+    const report = json(stdout);
+    expect(new Set((report.findings as Obj[]).map((f) => f.policy))).toEqual(new Set(['tenancy']));
+    expect((report.findings as Obj[]).filter((f) => f.rule === 'nodeport-range').map((f) => [f.resource.name, f.tenant, f.value])).toEqual([['web', 'team-a', 30080]]);
+    expect(stderr).toMatch(/^warning: PortPolicy "broken" is invalid and ignored: spec\.tenants\[0\]\.nodePortRange: /);
+    // --policy files win over the objects.
+    const file = path.join(dir, 'policy.yaml');
+    await writeFile(file, 'apiVersion: portcullis.dev/v1alpha1\nkind: PortPolicy\nmetadata: {name: from-file}\nspec: {}\n');
+    const withFile = json((await scan({ format: 'json', policy: [file] })).stdout);
+    expect(new Set((withFile.findings as Obj[]).map((f) => f.policy))).toEqual(new Set(['from-file']));
+    // Credentials that may not list PortPolicies (cluster-scoped) get the shipped default, quietly.
+    fake.forbid = (r) => r.resource === 'portpolicies';
+    const limited = await scan({ format: 'json' });
+    expect(new Set((json(limited.stdout).findings as Obj[]).map((f) => f.policy))).toEqual(new Set(['default']));
+    expect(limited.stderr).toBe('');
   });
 
   it('scans one namespace with --namespace', async () => {
