@@ -247,6 +247,8 @@ export class Informer<T extends Cached> {
     const onStop = () => abort.abort();
     this.stop.signal.addEventListener('abort', onStop);
     let failure: Error | null = null;
+    let events = 0;
+    const started = Date.now();
     this.stats.watches++;
     const path = withQuery(this.path(), {
       watch: 1,
@@ -268,6 +270,7 @@ export class Informer<T extends Cached> {
             return;
           }
           this.stats.events++;
+          events++;
           const rv = obj?.metadata?.resourceVersion;
           if (ev.type === 'ADDED' || ev.type === 'MODIFIED') this.apply(obj);
           else if (ev.type === 'DELETED') this.delete(obj?.metadata?.namespace, obj?.metadata?.name);
@@ -280,6 +283,9 @@ export class Informer<T extends Cached> {
     }
     if (failure) throw failure;
     if (this.stop.signal.aborted) return;
+    // A server (or proxy) that ends every watch at once would otherwise be asked again in a
+    // tight loop: like client-go's reflector, treat it as a failure, which backs off.
+    if (events === 0 && Date.now() - started < 1000) throw new Error(`very short watch: ${this.opts.type.resource} ended after ${Date.now() - started} ms with no events`);
   }
 
   private async run(): Promise<void> {

@@ -197,6 +197,23 @@ describe('informer', () => {
     ]);
   });
 
+  it('backs off when every watch ends at once with no events, instead of asking again in a tight loop', async () => {
+    let watches = 0;
+    const ending: KubeClient = {
+      ...client,
+      async watch() {
+        watches++;
+      },
+    };
+    const { inf } = informer(SERVICES, { client: ending });
+    await inf.whenSynced();
+    await new Promise((r) => setTimeout(r, 300));
+    // 20, 40, 80, 160 ms between attempts: a handful, not thousands.
+    expect(watches).toBeGreaterThanOrEqual(3);
+    expect(watches).toBeLessThanOrEqual(6);
+    expect(inf.lastError?.message).toMatch(/very short watch/);
+  });
+
   it('drops pods controlled by a workload at the door and keeps standalone ones', async () => {
     fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name: 'solo' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'SECRET', value: 's' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
     fake.put({
