@@ -102,6 +102,9 @@ export class ReportWriter {
           throw err;
         }
         for (const r of page.items ?? []) {
+          // Checked here too: a server or proxy that ignored the selector must not make other
+          // tools' reports (Kyverno's, in the same namespaces) look like stale chunks of ours.
+          if (r.metadata?.labels?.[MANAGED_BY_LABEL] !== REPORT_SOURCE) continue;
           this.known.set(`${r.metadata?.namespace ?? ''}/${r.metadata?.name}`, { resourceVersion: r.metadata?.resourceVersion, fingerprint: fingerprint(r) });
         }
         cont = page.metadata?.continue || undefined;

@@ -7,7 +7,7 @@ import { runScan } from '../../src/cmd/scan.js';
 import { startController, type Controller, type ControllerOptions } from '../../src/controller/controller.js';
 import { controllerRegistry, startOpsServer } from '../../src/controller/ops.js';
 import type { CompiledPolicy, PortPolicySpec } from '../../src/engine/policy/model.js';
-import { connectKube } from '../../src/k8s/client.js';
+import { connectKube, type KubeClient } from '../../src/k8s/client.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { cronJob, deployment, job, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -69,7 +69,7 @@ describe('controller: background audit', () => {
   });
 
   async function controller(token = 'a', extra: Partial<ControllerOptions> = {}) {
-    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token }) });
+    const client = extra.client ?? (await connectKube({ kubeconfig: fake.kubeconfig({ token }) }));
     const c = startController({
       client,
       defaults,
@@ -194,6 +194,21 @@ describe('controller: background audit', () => {
     fake.put(replicaSet('shop', 'web-1', [{ containerPort: 10250, hostPort: 10250 }]));
     await waitFor('finding moves to the owner', () => failures(shop()).join() === 'ReplicaSet/web-1 hostport-reserved fail');
     expect(resultsOf(shop()).every((r) => r.startsWith('ReplicaSet/web-1'))).toBe(true);
+  });
+
+  it('never deletes other tools\' reports, even when the server ignores the label selector', async () => {
+    seedCluster(fake);
+    const kyverno = { apiVersion: PR, kind: 'PolicyReport', metadata: { namespace: 'shop', name: 'kyverno-pol-1', labels: { 'app.kubernetes.io/managed-by': 'kyverno' } }, results: [], summary: {} };
+    fake.put(kyverno);
+    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'a' }) });
+    const ignoring: KubeClient = { ...client, request: (method, p, body, o) => client.request(method, p.replace(/labelSelector=[^&]*&?/, ''), body, o) as never };
+    const c = await controller('a', { client: ignoring });
+    await c.firstReportSet;
+    fake.remove('v1', 'Pod', 'shop', 'debug');
+    await waitFor('re-audit', () => !failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug hostport-reserved fail'));
+    await c.idle();
+    expect(fake.get(PR, 'PolicyReport', 'shop', 'kyverno-pol-1')).toBeDefined();
+    expect(fake.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
   });
 
   it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
