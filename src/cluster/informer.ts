@@ -251,7 +251,7 @@ export class Informer<T extends Cached> {
     const started = Date.now();
     this.stats.watches++;
     const path = withQuery(this.path(), {
-      watch: 1,
+      watch: true, // as client-go and kubectl send it
       resourceVersion: this.rv ?? undefined,
       allowWatchBookmarks: true,
       labelSelector,
