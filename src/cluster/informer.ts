@@ -250,14 +250,25 @@ export class Informer<T extends Cached> {
     let events = 0;
     const started = Date.now();
     this.stats.watches++;
+    // Spread reconnects of many informers, as client-go does (timeout in [t, 2t)).
+    const timeoutSeconds = Math.floor(watchTimeoutSeconds * (1 + Math.random()));
     const path = withQuery(this.path(), {
       watch: true, // as client-go and kubectl send it
       resourceVersion: this.rv ?? undefined,
       allowWatchBookmarks: true,
       labelSelector,
-      // Spread reconnects of many informers, as client-go does (timeout in [t, 2t)).
-      timeoutSeconds: Math.floor(watchTimeoutSeconds * (1 + Math.random())),
+      timeoutSeconds,
     });
+    // The server ends the watch after timeoutSeconds. One still open well after that sits on a
+    // dead connection (a node or NAT that vanished without a FIN), which would silently stop
+    // every event: drop it and resume from the last version.
+    const watchdog = setTimeout(
+      () => {
+        failure ??= new Error(`watch ${this.opts.type.resource}: still open ${timeoutSeconds} s after it should have ended; reconnecting`);
+        abort.abort();
+      },
+      (timeoutSeconds + Math.min(60, timeoutSeconds / 2)) * 1000,
+    );
     try {
       await client.watch(
         path,
@@ -279,6 +290,7 @@ export class Informer<T extends Cached> {
         abort.signal,
       );
     } finally {
+      clearTimeout(watchdog);
       this.stop.signal.removeEventListener('abort', onStop);
     }
     if (failure) throw failure;

@@ -214,6 +214,20 @@ describe('informer', () => {
     expect(inf.lastError?.message).toMatch(/very short watch/);
   });
 
+  it('drops a watch that outlives its timeout (a dead connection) and resumes from its version', async () => {
+    fake.put(svc('a', 'x'));
+    const { inf } = informer(SERVICES, { watchTimeoutSeconds: 1 });
+    await inf.whenSynced();
+    // The watch request is never answered, as over a connection whose peer vanished.
+    fake.stall = (r) => r.verb === 'watch';
+    fake.dropWatches();
+    await waitFor('watchdog fired', () => /still open/.test(inf.lastError?.message ?? ''), 5000);
+    fake.stall = () => false;
+    fake.put(svc('a', 'y'));
+    await waitFor('resumed', () => inf.get('a', 'y'), 5000);
+    expect(inf.stats.lists).toBe(1);
+  });
+
   it('drops pods controlled by a workload at the door and keeps standalone ones', async () => {
     fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name: 'solo' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'SECRET', value: 's' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
     fake.put({
