@@ -1,5 +1,5 @@
 // `portcullis controller` as a process: started with a kubeconfig file and --context against
-// the test API server, it writes reports; a SIGTERM hands the Lease over and it exits 0. The
+// the test API server over HTTPS, it writes reports; a SIGTERM hands the Lease over and it exits 0. The
 // CLI runs from src/ through the webhook tests' resolve hook, so no build is needed.
 import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { namespace, pod } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { makeCa, servingCert } from '../webhook/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -23,7 +24,9 @@ const children: ChildProcess[] = [];
 const pids = new Set<number>();
 
 beforeEach(async () => {
-  fake = await FakeApiServer.start();
+  // HTTPS with a CA made here: the kubeconfig carries it as certificate-authority-data, as kind writes it.
+  const ca = await makeCa();
+  fake = await FakeApiServer.start({ tls: { ...(await servingCert(ca)), ca: ca.cert } });
   fake.put(namespace('shop'));
   fake.put(pod('shop', 'debug', [{ containerPort: 10250, hostPort: 10250 }]));
   dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-controller-cli-'));
