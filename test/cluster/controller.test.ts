@@ -349,6 +349,12 @@ describe('controller: background audit', () => {
     expect([...policies]).toEqual(['tenancy']);
     fake.put(namespace('shop', { tenant: 'b' }));
     await waitFor('relabelled', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Service/web nodeport-range fail team-b'));
+    // An invalid PortPolicy is ignored; deleting the last valid one brings the files back.
+    fake.put(portPolicy('broken', { tenants: [{ name: 't', namespaces: ['x'], nodePortRange: '20000-20010' }] }));
+    await waitFor('invalid status', () => fake.get('portcullis.dev/v1alpha1', 'PortPolicy', null, 'broken')?.status?.valid === false);
+    fake.remove('portcullis.dev/v1alpha1', 'PortPolicy', null, 'tenancy');
+    const policiesNow = () => new Set(((fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')?.results ?? []) as Obj[]).map((r) => r.policy));
+    await waitFor('files again', () => [...policiesNow()].join() === 'default');
   });
 
   it('judges network policies against the Nodes\' addresses', async () => {
