@@ -44,12 +44,19 @@ interface Facts {
 
 /**
  * The node addresses, and the request's namespace labels when a policy chooses tenants by
- * label (a cache miss costs a read from the API server), within the time left.
+ * label (a cache miss costs a read from the API server), within the time left. Synchronous
+ * unless a read may be needed: most requests then skip a promise and a microtask turn.
  */
-async function gatherFacts(view: ClusterView | null, policies: readonly CompiledPolicy[], namespace: string, timeLeftMs: number): Promise<Facts> {
-  if (!view) return { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+function gatherFacts(view: ClusterView | null, policies: readonly CompiledPolicy[], namespace: string, timeLeftMs: number): Facts | Promise<Facts> {
+  if (!view) return NO_FACTS;
   const nodeAddresses = view.nodeAddresses();
   if (namespace === '' || !policies.some((p) => p.hasLabelTenants)) return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
+  return namespaceFacts(view, namespace, nodeAddresses, timeLeftMs);
+}
+
+const NO_FACTS: Facts = { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+
+async function namespaceFacts(view: ClusterView, namespace: string, nodeAddresses: readonly string[], timeLeftMs: number): Promise<Facts> {
   let timer: NodeJS.Timeout | undefined;
   try {
     const labels: Labels | undefined = await Promise.race([
@@ -87,12 +94,13 @@ function send(res: Response, status: number, body: unknown, close: boolean): voi
 export function createWebhookApp(deps: WebhookAppDeps): express.Express {
   const { logger, metrics } = deps;
 
-  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number) => {
+  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, identity: Record<string, unknown>) => {
     const r = admission.record;
     metrics.countRequest(endpoint, r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', r.operation || 'none', r.verdict);
     metrics.observeLatency(endpoint, latencyMs / 1000);
     for (const f of r.findings) metrics.countFinding(f.rule, f.action);
     const line = {
+      ...identity,
       [LOG.verdict]: r.verdict,
       [LOG.rules]: r.rules,
       [LOG.warnings]: r.warnings,
@@ -113,7 +121,10 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
     const timeoutMs = Math.min(asked ?? deps.defaultTimeoutMs, MAX_TIMEOUT_MS);
     const budgetMs = timeoutMs * deps.timeoutBudgetShare;
     let parsed: ParsedReview | ReviewProblem | null = null;
-    let reqLog = logger;
+    // The request's identity, written first on every line about it. The fields of a child
+    // logger (controller-runtime's per-request logger), passed in each call instead: a pino
+    // child per request serialises its bindings once for the one line most requests get.
+    let identity: Record<string, unknown> | null = null;
     try {
       let admission: Admission;
       // The body is read as JSON whatever its Content-Type says: the API server always sends
@@ -138,7 +149,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
         if (parsed.ok) {
           const { request } = parsed;
           const id = requestIdentity(request);
-          reqLog = logger.child({
+          identity = {
             [LOG.uid]: id.uid,
             [LOG.endpoint]: endpoint,
             [LOG.kind]: id.kind,
@@ -146,14 +157,13 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
             [LOG.name]: id.name,
             [LOG.operation]: id.operation,
             [LOG.dryRun]: id.dryRun,
-          });
+          };
           // Pod specs carry secrets in env: the object is logged at debug level only.
-          if (reqLog.isLevelEnabled('debug')) reqLog.debug({ [LOG.object]: request.object }, 'admission request');
+          if (logger.isLevelEnabled('debug')) logger.debug({ ...identity, [LOG.object]: request.object }, 'admission request');
         }
         const policies = deps.policies();
-        const facts = parsed.ok
-          ? await gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start))
-          : { cluster: NO_CLUSTER_FACTS, namespaceLookupError: null };
+        let facts = parsed.ok ? gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start)) : NO_FACTS;
+        if (facts instanceof Promise) facts = await facts;
         admission = admit(endpoint, parsed, {
           policies,
           cluster: facts.cluster,
@@ -164,14 +174,13 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
       send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);
-      const line = tell(endpoint, admission, deps.clock() - start);
-      if (admission.record.verdict === 'invalid') reqLog.warn({ [LOG.endpoint]: endpoint, [LOG.uid]: admission.record.uid, ...line }, 'admission request refused');
-      else reqLog.info(line, 'admission decision');
+      const line = tell(endpoint, admission, deps.clock() - start, identity ?? { [LOG.endpoint]: endpoint, [LOG.uid]: admission.record.uid });
+      if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
+      else logger.info(line, 'admission decision');
     } catch (err) {
       const uid = parsed?.ok ? parsed.request.uid : '';
       const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
-      // The request's child logger already carries uid and endpoint when it exists.
-      reqLog.error(reqLog === logger ? { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint } : { err }, 'internal error while answering an admission request');
+      logger.error(identity ? { ...identity, err } : { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
       metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind.kind : 'none', parsed?.ok ? parsed.request.operation : 'none', 'error');
       metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
       if (!res.headersSent) {

@@ -211,8 +211,12 @@ export function ruleHash(rule: NetRule): string {
 /** FNV-1a (32-bit) of the rule's canonical JSON: short, stable, not security-relevant. */
 function contentHash(rule: Obj): string {
   let h = 0x811c9dc5;
-  for (const ch of canonical(rule)) {
-    h ^= ch.codePointAt(0)!;
+  const text = canonical(rule);
+  // By code point, without the string iterator's one-string-per-character.
+  for (let i = 0; i < text.length; i++) {
+    const cp = text.codePointAt(i)!;
+    if (cp > 0xffff) i++;
+    h ^= cp;
     h = Math.imul(h, 0x01000193) >>> 0;
   }
   return h.toString(16).padStart(8, '0');

@@ -54,7 +54,18 @@ export function clip(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max - 1).join('')}…`;
 }
 
-const fits = (text: string, max: number) => text.length <= max || Array.from(text).length <= max;
+/** At most `max` code points; counted without splitting the text into an array (most messages are longer than a warning). */
+function fits(text: string, max: number): boolean {
+  if (text.length <= max) return true;
+  let points = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) i++;
+    if (++points > max) return false;
+  }
+  return true;
+}
 
 const valueText = (f: Finding) => (f.value === null ? '' : ` ${f.value}`);
 
