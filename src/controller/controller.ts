@@ -177,6 +177,7 @@ export function startController(opts: ControllerOptions): Controller {
     burst: opts.writeBurst,
     log,
     onWrite: (op, ok) => stats.writes[op][ok ? 'ok' : 'error']++,
+    writeTimeoutMs: opts.renewDeadlineMs ?? 10_000,
   });
 
   const synced = () => all.every((i) => i.synced());

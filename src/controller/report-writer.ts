@@ -21,6 +21,11 @@ export interface WriterOptions {
   log?: Log;
   onWrite?: (operation: 'create' | 'update' | 'delete', ok: boolean) => void;
   now?: () => number;
+  /**
+   * Per-request timeout for writes. The controller passes its renew deadline: a write that
+   * hangs past it could land after leadership has moved on, and it would hold up the hand-over.
+   */
+  writeTimeoutMs?: number;
 }
 
 interface Known {
@@ -75,6 +80,10 @@ export class ReportWriter {
     this.bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 50, opts.now ?? Date.now);
     this.types = opts.flavor === 'openreports' ? { namespaced: OPEN_REPORTS, cluster: OPEN_CLUSTER_REPORTS } : { namespaced: POLICY_REPORTS, cluster: CLUSTER_POLICY_REPORTS };
     this.log = opts.log ?? silentLog;
+  }
+
+  private timeout(): { timeoutMs?: number } {
+    return { timeoutMs: this.opts.writeTimeoutMs };
   }
 
   /** Scopes (namespace, or null for cluster reports) that hold reports of ours. */
@@ -142,7 +151,7 @@ export class ReportWriter {
       const name = key.slice(ns.length + 1);
       const type = ns ? this.types.namespaced : this.types.cluster;
       try {
-        await this.opts.client.request('DELETE', objectPath(type, ns || null, name));
+        await this.opts.client.request('DELETE', objectPath(type, ns || null, name), undefined, this.timeout());
         this.opts.onWrite?.('delete', true);
       } catch (err) {
         if (!(err instanceof ApiError && err.status === 404)) {
@@ -162,7 +171,7 @@ export class ReportWriter {
     const { client } = this.opts;
     const update = async (resourceVersion: string) => {
       const body = { ...report, metadata: { ...report.metadata, resourceVersion } };
-      return client.request<Obj>('PUT', objectPath(type, ns, String(report.metadata.name)), body);
+      return client.request<Obj>('PUT', objectPath(type, ns, String(report.metadata.name)), body, this.timeout());
     };
     try {
       let stored: Obj;
@@ -188,10 +197,10 @@ export class ReportWriter {
 
   private async createOrReplace(type: ResourceType, ns: string | null, report: KubeObject, update: (rv: string) => Promise<Obj>): Promise<Obj> {
     try {
-      return await this.opts.client.request<Obj>('POST', collectionPath(type, ns), report);
+      return await this.opts.client.request<Obj>('POST', collectionPath(type, ns), report, this.timeout());
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) throw err;
-      const current = await this.opts.client.request<Obj>('GET', objectPath(type, ns, String(report.metadata.name)));
+      const current = await this.opts.client.request<Obj>('GET', objectPath(type, ns, String(report.metadata.name)), undefined, this.timeout());
       return update(current.metadata?.resourceVersion);
     }
   }

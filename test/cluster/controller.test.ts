@@ -311,6 +311,20 @@ describe('controller: background audit', () => {
     fake.stall = () => false;
   });
 
+  it('gives up a report write that hangs by its renew deadline, so a shutdown hands over promptly', async () => {
+    seedCluster(fake);
+    fake.stall = (r) => r.resource === 'policyreports' && r.verb === 'create';
+    const c = await controller('a');
+    await waitFor('a write hangs', () => fake.requests.some((r) => r.method === 'POST' && r.path.includes('policyreports')), 3000);
+    const t = Date.now();
+    await c.stop();
+    // The write times out after the renew deadline (700 ms), then the Lease is released.
+    expect(Date.now() - t).toBeLessThan(1500);
+    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec.holderIdentity).toBe('');
+    expect(c.stats.writes.create.error).toBeGreaterThan(0);
+    fake.stall = () => false;
+  });
+
   it('rate-limits report writes', async () => {
     fake.put(namespace('a'));
     for (let i = 0; i < 6; i++) fake.put(namespace(`ns-${i}`));
