@@ -13,12 +13,14 @@ import type { Action, ClusterFacts, Evaluation, Finding, KubeObject, Labels, Por
 export { isCheckedKind };
 
 export function resourceRef(object: KubeObject, namespace: string | null): ResourceRef {
-  return {
+  const ref: ResourceRef = {
     apiVersion: object.apiVersion,
     kind: object.kind,
     namespace,
     name: object.metadata?.name ?? object.metadata?.generateName ?? '',
   };
+  if (typeof object.metadata?.uid === 'string') ref.uid = object.metadata.uid;
+  return ref;
 }
 
 /**

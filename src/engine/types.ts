@@ -40,6 +40,8 @@ export interface ResourceRef {
   namespace: string | null;
   /** metadata.name, or generateName when the object has no name yet. */
   name: string;
+  /** metadata.uid, present for objects read from a cluster: PolicyReport results carry it. */
+  uid?: string;
 }
 
 export type RuleId =

@@ -164,7 +164,7 @@ describe('controller: background audit', () => {
       else process.env.KUBECONFIG = saved;
       await rm(dir, { recursive: true, force: true });
     }
-    // Everything but when it was written, the uid the controller adds, and the server's metadata.
+    // Everything but when it was written and the server's metadata; uids included.
     const comparable = (r: Obj) => ({
       kind: r.kind,
       apiVersion: r.apiVersion,
@@ -172,13 +172,14 @@ describe('controller: background audit', () => {
       namespace: r.metadata.namespace,
       labels: r.metadata.labels,
       summary: r.summary,
-      results: (r.results as Obj[]).map(({ timestamp: _t, resources, ...rest }) => ({ ...rest, resources: (resources as Obj[]).map(({ uid: _u, ...res }) => res) })),
+      results: (r.results as Obj[]).map(({ timestamp: _t, ...rest }) => rest),
     });
     const scanned = parseAllDocuments(stdout).map((d) => comparable(d.toJS()));
     const written = [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')].map(comparable);
     const byName = (a: Obj, b: Obj) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`);
     expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual(['big/portcullis-big 1000', 'big/portcullis-big-1 400', 'shop/portcullis-shop 9', 'undefined/portcullis-cluster 1']);
     expect(written.sort(byName)).toEqual(scanned.sort(byName));
+    expect(scanned.flatMap((r) => (r.results as Obj[]).flatMap((x) => x.resources as Obj[])).every((res) => typeof res.uid === 'string' && res.uid !== '')).toBe(true);
   });
 
   it('audits an owned pod with host ports itself while its owner is missing, and moves the finding to the owner when it appears', async () => {

@@ -91,7 +91,7 @@ const STATUS_ORDER: Record<ResultStatus, number> = { fail: 0, error: 1, warn: 2,
 
 function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: PolicyReportOptions['uidOf']): Sortable[] {
   const r = e.resource;
-  const uid = uidOf?.(r);
+  const uid = uidOf?.(r) ?? r.uid;
   // Fresh objects per result: a caller that edits one result must not edit its neighbours.
   const resources = () => [
     { apiVersion: r.apiVersion, kind: r.kind, ...(r.namespace === null ? {} : { namespace: r.namespace }), name: r.name, ...(uid ? { uid } : {}) },
