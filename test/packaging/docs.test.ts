@@ -2,9 +2,10 @@
 // must exist, and the guide's install and uninstall commands must come in the safe order.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { readmeSection } from '../support/readme.js';
 import { find, kustomize, REPO_ROOT } from './kustomize.js';
 
-const guide = readFileSync(path.join(REPO_ROOT, 'docs/readme/install.md'), 'utf8');
+const guide = readmeSection('Install on a cluster');
 const workflow = readFileSync(path.join(REPO_ROOT, '.github/workflows/e2e.yaml'), 'utf8');
 
 const kustomizeDirs = (text: string) => [...text.matchAll(/kubectl (apply|delete) -k ([\w./-]+)/g)].map((m) => ({ verb: m[1], dir: m[2] }));
@@ -12,7 +13,7 @@ const STEP = (dir: string) => ['crds', 'pki', 'workload', 'webhooks'].findIndex(
 
 describe('install guide and e2e workflow', () => {
   it.each([
-    { name: 'docs/readme/install.md', text: guide },
+    { name: 'README.md, Install on a cluster', text: guide },
     { name: '.github/workflows/e2e.yaml', text: workflow },
   ])('$name: every `kubectl apply|delete -k` names a kustomization', ({ text }) => {
     const dirs = kustomizeDirs(text);
@@ -21,7 +22,7 @@ describe('install guide and e2e workflow', () => {
   });
 
   it.each([
-    { name: 'docs/readme/install.md', text: guide },
+    { name: 'README.md, Install on a cluster', text: guide },
     { name: '.github/workflows/e2e.yaml', text: workflow },
   ])('$name: installs crds, pki, workload, webhooks in that order and uninstalls webhooks first', ({ text }) => {
     const applies = kustomizeDirs(text).filter((d) => d.verb === 'apply' && STEP(d.dir) >= 0).map((d) => STEP(d.dir));
@@ -31,7 +32,7 @@ describe('install guide and e2e workflow', () => {
   });
 
   it.each([
-    { name: 'docs/readme/install.md', text: guide },
+    { name: 'README.md, Install on a cluster', text: guide },
     { name: '.github/workflows/e2e.yaml', text: workflow },
   ])('$name: every file or directory under manifests/ that it names exists', ({ text }) => {
     const named = [...new Set([...text.matchAll(/\bmanifests\/[\w./-]*[\w]/g)].map((m) => m[0]))].filter((p) => !p.includes('<'));

@@ -3,7 +3,6 @@
 // /validate with the policy each mode installs (its ConfigMap, as the pods mount it), so a
 // change of wording in the engine fails here instead of leaving the guide wrong.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
@@ -12,11 +11,12 @@ import { NO_CLUSTER_FACTS } from '../../src/engine/types.js';
 import { admit } from '../../src/server/admit.js';
 import { parseAdmissionReview } from '../../src/sources/admission.js';
 import { loadPolicyPaths } from '../../src/sources/policy-files.js';
-import { kustomize, one, REPO_ROOT } from './kustomize.js';
+import { kustomize, one } from './kustomize.js';
+import { readmeSection } from '../support/readme.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const guide = readFileSync(path.join(REPO_ROOT, 'docs/readme/install.md'), 'utf8');
+const guide = readmeSection('Install on a cluster');
 
 /** The body of the heredoc that writes `file` in the guide. */
 function heredoc(file: string): Obj {

@@ -17,7 +17,7 @@ export type K8sObject = {
 export const KUBECTL_MISSING =
   'kubectl was not found on PATH. The manifest tests render manifests/ with `kubectl kustomize` ' +
   '(kubectl 1.27 or later; it embeds kustomize v5). Install kubectl, then run npm test again ' +
-  '(docs/readme/install.md, "Prerequisites for the manifest tests").';
+  '(README.md, "Prerequisites for the manifest tests").';
 
 // Renders are pure functions of the files: one per directory per test file is enough.
 const rendered = new Map<string, Promise<K8sObject[]>>();

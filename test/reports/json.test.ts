@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
 import type { Finding } from '../../src/engine/types.js';
 import { SCAN_OUTPUT_SCHEMA } from '../../src/sinks/reports/json-schema.js';
 import { findingMessage } from '../../src/sinks/reports/finding-text.js';
 import { writeJson } from '../../src/sinks/reports/json.js';
 import { FINDINGS, fixtureScan } from './fixture.js';
 import { checkScanJson } from './schemas.js';
+import { readmeSection } from '../support/readme.js';
 
 const validate = (doc: unknown) => checkScanJson(doc)[0];
 
@@ -78,8 +78,8 @@ describe('json schema', () => {
     expect(validate(doc)).toBe(false);
   });
 
-  it('is printed in docs/readme/reports.md exactly', () => {
-    const md = readFileSync(new URL('../../docs/readme/reports.md', import.meta.url), 'utf8');
+  it('is printed in the README exactly', () => {
+    const md = readmeSection('Report formats');
     const block = /<!-- scan-output-schema -->\s*```json\n([\s\S]*?)```/.exec(md);
     expect(block).not.toBeNull();
     expect(JSON.parse(block![1]!)).toEqual(SCAN_OUTPUT_SCHEMA);

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { patchOf, startHarness, type Harness } from './harness.js';
 import { DNS_EGRESS, egressPolicy, logAgent, webPod, webService } from './objects.js';
 import { admissionReview } from './reviews.js';
+import { readmeSection } from '../support/readme.js';
 
 const DIR = path.resolve(import.meta.dirname, '../../examples/admission');
 
@@ -48,7 +49,7 @@ describe('examples/admission', () => {
   });
 
   it("the webhook README's curl of pod-hostport-kubelet.json shows the real answer", async () => {
-    const readme = await readFile(path.resolve(DIR, '../../docs/readme/webhook.md'), 'utf8');
+    const readme = readmeSection('The admission webhook: `portcullis serve`');
     const curl = /curl --cacert \S+ -H 'Content-Type: application\/json' \\\n\s+--data @(examples\/admission\/\S+\.json) https:\/\/localhost:8443\/validate\n```\n\n```json\n([\s\S]*?)\n```/.exec(readme);
     expect(curl).not.toBeNull();
     const res = await h.post('/validate', await readFile(path.resolve(DIR, '../..', curl![1]), 'utf8'), { raw: true });

@@ -1,5 +1,5 @@
 // The JSON Schema of `portcullis scan --format json` (schemaVersion 1). It is the contract:
-// docs/readme/reports.md prints it, and a test checks that both agree and that the writer's
+// the README prints it, and a test checks that both agree and that the writer's
 // output validates. Adding an optional field is compatible; renaming, removing or changing a
 // type needs schemaVersion 2.
 
