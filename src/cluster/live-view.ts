@@ -5,9 +5,10 @@ import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { NodePortAllocator } from '../engine/remediate/types.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type ConnectOptions, type KubeClient } from '../k8s/client.js';
-import { NAMESPACES, NODES, objectPath, SERVICES } from '../k8s/resources.js';
+import { NAMESPACES, objectPath, SERVICES } from '../k8s/resources.js';
 import { NodePortReservations } from './allocator.js';
 import { Informer } from './informer.js';
+import { nodeAddressCache } from './node-addresses.js';
 import { silentLog, type Log } from './log.js';
 import { PolicySet, type InformerTuning } from './policies.js';
 import { strip, type Cached } from './strip.js';
@@ -64,28 +65,9 @@ export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
     },
   });
 
-  // The same array until a node's addresses change: evaluate() caches N per array.
-  let addresses: readonly string[] = [];
-  let addressesStale = true;
-  const nodes = new Informer<Cached>({
-    ...tuning,
-    client,
-    type: NODES,
-    strip: (raw) => strip(NODES, raw),
-    log,
-    onChange: (type, o, old) => {
-      if (type === 'update' && JSON.stringify(o.addresses) === JSON.stringify(old?.addresses)) return;
-      addressesStale = true;
-      emit('nodes');
-    },
-  });
-  const nodeAddresses = (): readonly string[] => {
-    if (addressesStale) {
-      addresses = [...new Set([...nodes.values()].flatMap((n) => (n.addresses as string[] | undefined) ?? []))].sort();
-      addressesStale = false;
-    }
-    return addresses;
-  };
+  const nodeCache = nodeAddressCache({ client, tuning: { ...tuning, log }, onAddressesChanged: () => emit('nodes') });
+  const nodes = nodeCache.informer;
+  const nodeAddresses = nodeCache.addresses;
 
   // port → number of Services holding it (a port can be held by two Services for a moment
   // while one is deleted and the other created).

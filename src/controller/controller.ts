@@ -12,9 +12,10 @@ import { evaluate } from '../engine/evaluate.js';
 import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Evaluation, Labels, ResourceRef } from '../engine/types.js';
 import type { KubeClient } from '../k8s/client.js';
-import { AUDITED, NAMESPACES, NODES } from '../k8s/resources.js';
+import { AUDITED, NAMESPACES } from '../k8s/resources.js';
 import { buildPolicyReports, type ReportFlavor } from '../sinks/reports/policyreport.js';
 import { Informer, PageGate } from '../cluster/informer.js';
+import { nodeAddressCache } from '../cluster/node-addresses.js';
 import { silentLog, type Log } from '../cluster/log.js';
 import { PolicySet, type InformerTuning } from '../cluster/policies.js';
 import { strip, type Cached } from '../cluster/strip.js';
@@ -125,24 +126,19 @@ export function startController(opts: ControllerOptions): Controller {
       markDirty(o.metadata.name);
     },
   });
-  let addresses: readonly string[] = [];
-  let addressesStale = true;
-  const nodes = new Informer<Cached>({
-    ...tuning,
+  const nodeCache = nodeAddressCache({
     client,
-    type: NODES,
-    strip: (raw) => strip(NODES, raw),
-    onChange: (type, o, old) => {
-      if (type === 'update' && JSON.stringify(o.addresses) === JSON.stringify(old?.addresses)) return;
-      addressesStale = true;
-      // Only network-policy findings depend on node addresses: an autoscaler adding nodes
-      // re-audits the namespaces that hold network policies, not the whole cluster.
+    tuning,
+    // Only network-policy findings depend on node addresses: an autoscaler adding nodes
+    // re-audits the namespaces that hold network policies, not the whole cluster.
+    onAddressesChanged: () => {
       for (const inf of audited) {
         if (!NETWORK_POLICY_KINDS.has(inf.type.kind)) continue;
         for (const ns of inf.namespaces()) markDirty(ns === '' ? null : ns);
       }
     },
   });
+  const nodes = nodeCache.informer;
   const audited = AUDITED.map(
     (type) =>
       new Informer<Cached>({
@@ -162,11 +158,7 @@ export function startController(opts: ControllerOptions): Controller {
       return o ? (o.metadata.labels ?? {}) : undefined;
     },
     get nodeAddresses() {
-      if (addressesStale) {
-        addresses = [...new Set([...nodes.values()].flatMap((n) => (n.addresses as string[] | undefined) ?? []))].sort();
-        addressesStale = false;
-      }
-      return addresses;
+      return nodeCache.addresses();
     },
   };
 
