@@ -92,24 +92,40 @@ function send(res: ServerResponse, status: number, body: unknown, close: boolean
   res.end(json);
 }
 
+type RequestIdentity = ReturnType<typeof requestIdentity>;
+
+/** The request's identity as log fields, in the order every line about it starts with. */
+const identityFields = (id: RequestIdentity, endpoint: Endpoint): Record<string, unknown> => ({
+  [LOG.uid]: id.uid,
+  [LOG.endpoint]: endpoint,
+  [LOG.kind]: id.kind,
+  [LOG.namespace]: id.namespace,
+  [LOG.name]: id.name,
+  [LOG.operation]: id.operation,
+  [LOG.dryRun]: id.dryRun,
+});
+
 export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
   const { logger, metrics } = deps;
 
-  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, identity: Record<string, unknown>) => {
+  /**
+   * Metrics, and the decision line: the request's identity first (as a per-request child
+   * logger would write it), then the decision, added to the same object: copying the identity
+   * into a new one with a spread took about 3% of the webhook's CPU in a CPU profile under load.
+   */
+  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, id: RequestIdentity | null) => {
     const r = admission.record;
     metrics.countRequest(endpoint, r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', r.operation || 'none', r.verdict);
     metrics.observeLatency(endpoint, latencyMs / 1000);
     for (const f of r.findings) metrics.countFinding(f.rule, f.action);
-    const line = {
-      ...identity,
-      [LOG.verdict]: r.verdict,
-      [LOG.rules]: r.rules,
-      [LOG.warnings]: r.warnings,
-      [LOG.patchOps]: r.patchOps,
-      [LOG.httpStatus]: admission.httpStatus,
-      [LOG.latencyMs]: Math.round(latencyMs * 1000) / 1000,
-      ...(r.verdict === 'denied' || r.verdict === 'invalid' ? { [LOG.message]: r.message } : {}),
-    };
+    const line = id === null ? { [LOG.endpoint]: endpoint, [LOG.uid]: r.uid } : identityFields(id, endpoint);
+    line[LOG.verdict] = r.verdict;
+    line[LOG.rules] = r.rules;
+    line[LOG.warnings] = r.warnings;
+    line[LOG.patchOps] = r.patchOps;
+    line[LOG.httpStatus] = admission.httpStatus;
+    line[LOG.latencyMs] = Math.round(latencyMs * 1000) / 1000;
+    if (r.verdict === 'denied' || r.verdict === 'invalid') line[LOG.message] = r.message;
     return line;
   };
 
@@ -126,7 +142,7 @@ export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
     // The request's identity, written first on every line about it. The fields of a child
     // logger (controller-runtime's per-request logger), passed in each call instead: a pino
     // child per request serialises its bindings once for the one line most requests get.
-    let identity: Record<string, unknown> | null = null;
+    let id: RequestIdentity | null = null;
     try {
       let admission: Admission;
       // The body is read as JSON whatever its Content-Type says: the API server always sends
@@ -150,18 +166,9 @@ export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
         parsed ??= parseAdmissionReview(json);
         if (parsed.ok) {
           const { request } = parsed;
-          const id = requestIdentity(request);
-          identity = {
-            [LOG.uid]: id.uid,
-            [LOG.endpoint]: endpoint,
-            [LOG.kind]: id.kind,
-            [LOG.namespace]: id.namespace,
-            [LOG.name]: id.name,
-            [LOG.operation]: id.operation,
-            [LOG.dryRun]: id.dryRun,
-          };
+          id = requestIdentity(request);
           // Pod specs carry secrets in env: the object is logged at debug level only.
-          if (logger.isLevelEnabled('debug')) logger.debug({ ...identity, [LOG.object]: request.object }, 'admission request');
+          if (logger.isLevelEnabled('debug')) logger.debug({ ...identityFields(id, endpoint), [LOG.object]: request.object }, 'admission request');
         }
         const policies = deps.policies();
         let facts = parsed.ok ? gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start)) : NO_FACTS;
@@ -176,13 +183,13 @@ export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
       send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);
-      const line = tell(endpoint, admission, deps.clock() - start, identity ?? { [LOG.endpoint]: endpoint, [LOG.uid]: admission.record.uid });
+      const line = tell(endpoint, admission, deps.clock() - start, id);
       if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
       else logger.info(line, 'admission decision');
     } catch (err) {
       const uid = parsed?.ok ? parsed.request.uid : '';
       const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
-      logger.error(identity ? { ...identity, err } : { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
+      logger.error(id ? { ...identityFields(id, endpoint), err } : { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
       metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind.kind : 'none', parsed?.ok ? parsed.request.operation : 'none', 'error');
       metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
       if (!res.headersSent) {
