@@ -2,7 +2,6 @@
 // the cluster facts the request needs, calls the pure admit(), encodes the answer, and then
 // tells (one log line, the metrics). Every throw becomes a 500 AdmissionReview.
 import express, { type Request, type Response } from 'express';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import { NamespaceLookupError, type ClusterView } from '../cluster/view.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
@@ -84,7 +83,7 @@ export function jsonErrorText(err: Error): string {
   return err.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
-function send(res: ServerResponse, status: number, body: unknown, close: boolean): void {
+function send(res: Response, status: number, body: unknown, close: boolean): void {
   const json = JSON.stringify(body);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
   if (close) headers.connection = 'close';
@@ -105,7 +104,7 @@ const identityFields = (id: RequestIdentity, endpoint: Endpoint): Record<string,
   [LOG.dryRun]: id.dryRun,
 });
 
-export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
+export function createWebhookApp(deps: WebhookAppDeps): express.Express {
   const { logger, metrics } = deps;
 
   /**
@@ -129,11 +128,10 @@ export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
     return line;
   };
 
-  const handle = (endpoint: Endpoint) => async (req: IncomingMessage, res: ServerResponse) => {
+  const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const start = deps.clock();
-    const url = req.url ?? '';
-    const query = url.indexOf('?');
-    const asked = query < 0 ? null : parseGoDuration(new URLSearchParams(url.slice(query + 1)).get('timeout'));
+    const query = req.url.indexOf('?');
+    const asked = query < 0 ? null : parseGoDuration(new URLSearchParams(req.url.slice(query + 1)).get('timeout'));
     // The API server sends 1-30 s (timeoutSeconds' range); a larger value from another client
     // is capped there, also because setTimeout turns anything past 2^31-1 ms into 1 ms.
     const timeoutMs = Math.min(asked ?? deps.defaultTimeoutMs, MAX_TIMEOUT_MS);
@@ -199,36 +197,20 @@ export function createWebhookApp(deps: WebhookAppDeps): RequestListener {
     }
   };
 
-  const validate = handle('validate');
-  const mutate = handle('mutate');
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.post('/validate', validate);
-  app.post('/mutate', mutate);
+  app.post('/validate', handle('validate'));
+  app.post('/mutate', handle('mutate'));
   app.all(['/validate', '/mutate'], (req, res) => {
     res.setHeader('allow', 'POST');
     send(res, 405, { error: `method ${req.method} is not allowed; POST an AdmissionReview` }, false);
   });
   app.use((req, res) => send(res, 404, { error: `no such endpoint: ${req.method} ${req.path}; use POST /validate or POST /mutate` }, false));
   // express's own handler would answer HTML with a stack trace outside NODE_ENV=production.
-  const failed = (res: ServerResponse) => (err: unknown) => {
+  app.use((err: Error, _req: Request, res: Response, _next: (err?: unknown) => void) => {
     logger.error({ err }, 'express error outside the admission handler');
     if (!res.headersSent) send(res, 500, { error: 'internal error; the webhook log has the details' }, deps.draining());
-  };
-  app.use((err: Error, _req: Request, res: Response, _next: (err?: unknown) => void) => failed(res)(err));
-  // The API server's exact requests skip express: its per-request setup and router walk cost
-  // about 5% of the webhook's CPU under load (CPU profile, bench:webhook at 16 connections).
-  // Everything else (other methods, other spellings of the paths that express's
-  // case-insensitive, trailing-slash-tolerant matching accepts, 404s) goes through express.
-  return (req, res) => {
-    if (req.method === 'POST') {
-      const url = req.url ?? '';
-      const query = url.indexOf('?');
-      const path = query < 0 ? url : url.slice(0, query);
-      if (path === '/validate') return void validate(req, res).catch(failed(res));
-      if (path === '/mutate') return void mutate(req, res).catch(failed(res));
-    }
-    app(req, res);
-  };
+  });
+  return app;
 }
