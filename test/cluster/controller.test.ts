@@ -267,14 +267,18 @@ describe('controller: background audit', () => {
     expect(reportWrites(fake, leader === 'a' ? 'b' : 'a')).toEqual([]);
   });
 
-  it('stops writing when it cannot renew its lease, before another instance takes over', async () => {
+  it.each([
+    // A partition or an RBAC change: a's lease requests fail.
+    { name: 'its lease requests are refused', cutOff: (f: FakeApiServer) => (f.forbid = (r) => r.user === 'a' && r.resource === 'leases') },
+    // The API server stops answering (no answer, no error): a must not keep leading past the deadline.
+    { name: 'the API server stops answering its lease requests', cutOff: (f: FakeApiServer) => (f.stall = (r) => r.user === 'a' && r.resource === 'leases') },
+  ])('steps down by its renew deadline when $name, before another instance takes over', async ({ cutOff }) => {
     seedCluster(fake);
     const a = await controller('a');
     await a.firstReportSet;
     const b = await controller('b');
     await waitFor('b synced', () => b.synced());
-    // a is cut off from the Lease (a partition, an RBAC change): it must step down by itself.
-    fake.forbid = (r) => r.user === 'a' && r.resource === 'leases';
+    cutOff(fake);
     // renewDeadline (700 ms) < lease duration (1 s): a stops before b may start.
     await waitFor(
       'a steps down',
@@ -286,29 +290,10 @@ describe('controller: background audit', () => {
     );
     const writesByA = reportWrites(fake, 'a').length;
     await waitFor('b takes over', () => b.isLeader(), 3000);
+    expect(a.isLeader()).toBe(false);
     fake.put(pod('shop', 'debug3', [{ containerPort: 2379, hostPort: 2379 }]));
     await waitFor('b writes', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug3 hostport-reserved fail'));
     expect(reportWrites(fake, 'a')).toHaveLength(writesByA);
-  });
-
-  it('steps down by its renew deadline when the API server stops answering its lease requests', async () => {
-    seedCluster(fake);
-    const a = await controller('a');
-    await a.firstReportSet;
-    const b = await controller('b');
-    await waitFor('b synced', () => b.synced());
-    // a's lease requests hang (no answer, no error): a must not keep leading past the deadline.
-    fake.stall = (r) => r.user === 'a' && r.resource === 'leases';
-    await waitFor(
-      'a steps down',
-      () => {
-        expect(b.isLeader()).toBe(false);
-        return !a.isLeader();
-      },
-      2000,
-    );
-    await waitFor('b takes over', () => b.isLeader(), 3000);
-    expect(a.isLeader()).toBe(false);
     fake.stall = () => false;
   });
 
