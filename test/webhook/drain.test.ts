@@ -1,11 +1,10 @@
 // SIGTERM: readiness false at once, keep serving for the drain delay, stop accepting, finish
 // what is in flight, close idle keep-alive connections, and be gone within the grace period.
-import { createServer } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import { Agent, fetch } from 'undici';
 import type { ClusterView } from '../../src/cluster/view.js';
 import { runServe } from '../../src/cmd/serve.js';
-import { startHarness, type Harness } from './harness.js';
+import { startHarness, type Harness, freePort } from './harness.js';
 import { webPod, webService } from './objects.js';
 import { admissionReview } from './reviews.js';
 
@@ -91,14 +90,6 @@ describe('drain', () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('portcullis serve (runServe)', () => {
   it('starts with a self-signed certificate, prints how to call it, and shuts down on SIGTERM without dropping a request', async () => {

@@ -2,6 +2,7 @@
 // signs, policy files in a temporary directory, logs captured as parsed JSON lines, and an
 // undici client that trusts the CA (the API server's caBundle).
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
@@ -198,4 +199,13 @@ export async function eventually(check: () => Promise<boolean> | boolean, ms = 3
     if (performance.now() > until) throw new Error(`condition not met within ${ms} ms`);
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/** A port free on 127.0.0.1 a moment ago, for a server the test starts as a child process. */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
 }
