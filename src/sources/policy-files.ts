@@ -2,7 +2,7 @@
 // file, line and field. Policy files are small, so the position-keeping `yaml` parser is used.
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PolicyProblem, PortPolicySpec } from '../engine/policy/model.js';
 
@@ -81,7 +81,8 @@ async function loadDocuments(file: string): Promise<{ docs: Document[]; lines: L
     const e = doc.errors[0];
     if (e) return { file, line: lines.linePos(e.pos[0]).line, field: null, message: `invalid YAML: ${e.message.split('\n')[0]}` };
   }
-  return { docs: docs.filter((d) => d.contents !== null), lines };
+  // A document with nothing in it (comments only, a bare `---`) is no document.
+  return { docs: docs.filter((d) => d.contents !== null && !(isScalar(d.contents) && d.contents.value === null)), lines };
 }
 
 /** The shipped default policy's spec: what other policies' omitted fields default to. */
@@ -93,47 +94,89 @@ export async function loadDefaultSpec(file = DEFAULT_POLICY_FILE): Promise<PortP
   return (loaded.docs[0].toJS() as { spec: PortPolicySpec }).spec;
 }
 
+/** The names in a directory that were skipped for their extension, for the error that says why. */
+async function skippedNames(dir: string): Promise<string[]> {
+  const entries = await readdir(dir).catch(() => [] as string[]);
+  return entries.filter((n) => !n.startsWith('.') && !POLICY_EXTENSIONS.has(path.extname(n))).sort();
+}
+
+/** At most this many skipped names are listed in the error; the rest are counted. */
+const MAX_NAMED = 5;
+
+/**
+ * The error for a path that yields no PortPolicy. An empty set would allow everything, so it
+ * is refused like any other bad policy. The usual cause is a ConfigMap created with
+ * `--from-file=policy=FILE`: the key becomes the file name, and `policy` has no extension.
+ */
+async function emptyPathError(p: string, files: readonly string[]): Promise<PolicyFileError> {
+  const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
+  if (files.length > 0) {
+    const what = isDir ? `its ${files.length === 1 ? 'file holds' : `${files.length} files hold`}` : 'the file holds';
+    return { file: p, line: null, field: null, message: `no PortPolicy here: ${what} no YAML document. Expected at least one document with kind: PortPolicy` };
+  }
+  const skipped = isDir ? await skippedNames(p) : [];
+  const found = skipped.length === 0 ? 'it is empty' : `it holds ${skipped.slice(0, MAX_NAMED).join(', ')}${skipped.length > MAX_NAMED ? ` and ${skipped.length - MAX_NAMED} more` : ''}, none of them *.yaml, *.yml or *.json`;
+  return {
+    file: p,
+    line: null,
+    field: null,
+    message: `no policy file: ${found}. A policy directory must hold *.yaml, *.yml or *.json files with PortPolicy documents; a ConfigMap key is the file name, so it must end in .yaml (kubectl create configmap NAME --from-file=policy.yaml=FILE)`,
+  };
+}
+
 /**
  * Loads every PortPolicy document in the given files and directories (recursively).
- * An empty `paths` loads the shipped default. Problems are collected, never thrown.
+ * An empty `paths` loads the shipped default. Problems are collected, never thrown. Every
+ * path must yield at least one PortPolicy: a path that yields none is an error, never an
+ * empty set (which would allow everything).
  */
 export async function loadPolicyPaths(paths: readonly string[], defaults?: PortPolicySpec): Promise<LoadedPolicies> {
   const defaultSpec = defaults ?? (await loadDefaultSpec());
   const result: LoadedPolicies = { policies: [], errors: [], warnings: [] };
-  const files: string[] = [];
+  const names = new Map<string, string>();
   for (const p of paths.length ? paths : [DEFAULT_POLICY_FILE]) {
+    let files: string[];
     try {
-      files.push(...(await policyFilesUnder(p)));
+      files = await policyFilesUnder(p);
     } catch (err) {
       result.errors.push({ file: p, line: null, field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-    }
-  }
-  const names = new Map<string, string>();
-  for (const file of files) {
-    const loaded = await loadDocuments(file);
-    if (!('docs' in loaded)) {
-      result.errors.push(loaded);
       continue;
     }
-    for (const doc of loaded.docs) {
-      const at = (p: PolicyProblem): PolicyFileError => ({ file, line: lineOf(doc, p.path, loaded.lines), field: p.path || null, message: p.message });
-      const r = loadPolicy(doc.toJS(), defaultSpec);
-      if (!r.ok) {
-        result.errors.push(...r.problems.map(at));
-        continue;
-      }
-      const seen = names.get(r.policy.name);
-      if (seen) {
-        result.errors.push(at({ path: 'metadata.name', message: `policy "${r.policy.name}" is also defined in ${seen}` }));
-        continue;
-      }
-      names.set(r.policy.name, file);
-      result.warnings.push(...r.warnings.map(at));
-      result.policies.push(r.policy);
-    }
-  }
-  if (files.length > 0 && result.policies.length === 0 && result.errors.length === 0) {
-    result.errors.push({ file: paths.join(', '), line: null, field: null, message: 'no PortPolicy documents found' });
+    const before = { policies: result.policies.length, errors: result.errors.length };
+    for (const file of files) await loadFile(file, defaultSpec, names, result);
+    if (result.policies.length === before.policies && result.errors.length === before.errors) result.errors.push(await emptyPathError(p, files));
   }
   return result;
+}
+
+async function loadFile(file: string, defaultSpec: PortPolicySpec, names: Map<string, string>, result: LoadedPolicies): Promise<void> {
+  const loaded = await loadDocuments(file);
+  if (!('docs' in loaded)) {
+    result.errors.push(loaded);
+    return;
+  }
+  for (const doc of loaded.docs) {
+    const at = (p: PolicyProblem): PolicyFileError => ({ file, line: lineOf(doc, p.path, loaded.lines), field: p.path || null, message: p.message });
+    const object = doc.toJS() as unknown;
+    const kind = (object as { kind?: unknown } | null)?.kind;
+    // Another kind of object (a ConfigMap, a Deployment) in a policy file: one error that
+    // says so, instead of the schema's complaints about every PortPolicy field it lacks.
+    if (typeof kind === 'string' && kind !== 'PortPolicy') {
+      result.errors.push(at({ path: 'kind', message: `a ${kind} is not a PortPolicy; a policy file holds only PortPolicy documents (kind: PortPolicy)` }));
+      continue;
+    }
+    const r = loadPolicy(object, defaultSpec);
+    if (!r.ok) {
+      result.errors.push(...r.problems.map(at));
+      continue;
+    }
+    const seen = names.get(r.policy.name);
+    if (seen) {
+      result.errors.push(at({ path: 'metadata.name', message: `policy "${r.policy.name}" is also defined in ${seen}` }));
+      continue;
+    }
+    names.set(r.policy.name, file);
+    result.warnings.push(...r.warnings.map(at));
+    result.policies.push(r.policy);
+  }
 }
