@@ -1,6 +1,7 @@
 // The data that flows through the engine: typed resources in, findings out.
 // Nothing here knows where a resource came from (file, AdmissionReview, cluster list)
 // beyond the optional SourceRef that sinks print.
+import type { RULES } from './rules/index.js';
 
 export type Labels = Readonly<Record<string, string>>;
 
@@ -44,20 +45,8 @@ export interface ResourceRef {
   uid?: string;
 }
 
-export type RuleId =
-  | 'nodeport-range'
-  | 'nodeport-not-allowed'
-  | 'hostport-reserved'
-  | 'hostport-not-allowed'
-  | 'netpol-sensitive-exposure';
-
-export const RULE_IDS: readonly RuleId[] = [
-  'nodeport-range',
-  'nodeport-not-allowed',
-  'hostport-reserved',
-  'hostport-not-allowed',
-  'netpol-sensitive-exposure',
-];
+/** The ids of the rules in the registry, src/engine/rules/index.ts. */
+export type RuleId = (typeof RULES)[number]['id'];
 
 export type Action = 'deny' | 'warn' | 'audit';
 export type RuleAction = Action | 'off';

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { RULE_IDS } from '../../src/engine/types.js';
+import { RULE_IDS } from '../../src/engine/rules/index.js';
 import { formatPolicyError, loadPolicyPaths, type LoadedPolicies } from '../../src/sources/policy-files.js';
 import { kustomize, one } from './kustomize.js';
 

@@ -4,7 +4,8 @@ import { Ajv, type ErrorObject } from 'ajv';
 import { compileGlobs, compileSelector } from '../match.js';
 import { parseBlock, type Block } from '../net/cidr.js';
 import { formatRange, parsePortRange, rangeContains, rangesOverlap, type PortRange } from '../ports.js';
-import { RULE_IDS, type RuleAction, type RuleId } from '../types.js';
+import { RULE_IDS, RULES } from '../rules/index.js';
+import type { RuleAction, RuleId } from '../types.js';
 import type {
   CompiledPolicy,
   Exemption,
@@ -201,7 +202,7 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
   const tenants = compileTenants(spec, nodePortRange, problems, warnings);
   const exemptions = compileExemptions(spec, problems);
   if (problems.length > 0) return { ok: false, problems };
-  const rules = Object.fromEntries(RULE_IDS.map((id) => [id, spec.rules?.[id] ?? 'deny'])) as Record<RuleId, RuleAction>;
+  const rules = Object.fromEntries(RULES.map((r) => [r.id, spec.rules?.[r.id] ?? r.defaultAction])) as Record<RuleId, RuleAction>;
   const policy: CompiledPolicy = {
     name: metadata.name,
     nodePortRange,

@@ -3,6 +3,8 @@
 // Kept within what a CRD structural schema accepts (no $ref, no oneOf at the top of a
 // property) so the CRD can be derived by dropping only `additionalProperties: false`.
 
+import { RULES } from '../rules/index.js';
+
 const PORT_RANGE = '^([0-9]{1,5})(-([0-9]{1,5}))?$';
 const RULE_ACTION = { type: 'string', enum: ['deny', 'warn', 'audit', 'off'] } as const;
 const STRINGS = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
@@ -76,13 +78,7 @@ export const PORT_POLICY_SPEC_SCHEMA = {
     rules: {
       type: 'object',
       additionalProperties: false,
-      properties: {
-        'nodeport-range': RULE_ACTION,
-        'nodeport-not-allowed': RULE_ACTION,
-        'hostport-reserved': RULE_ACTION,
-        'hostport-not-allowed': RULE_ACTION,
-        'netpol-sensitive-exposure': RULE_ACTION,
-      },
+      properties: Object.fromEntries(RULES.map((r) => [r.id, RULE_ACTION])),
     },
     remediation: {
       type: 'object',

@@ -6,10 +6,12 @@
 import { formatRange, inRange } from '../ports.js';
 import type { Rule, RuleFinding } from './rule.js';
 
-export const hostportNotAllowed: Rule = {
+export const hostportNotAllowed: Rule<'hostport-not-allowed'> = {
   id: 'hostport-not-allowed',
   title: "Host port outside the tenant's allowed host ports",
   defaultAction: 'deny',
+  category: 'Host ports',
+  lane: 'hostPort',
   help:
     "A tenant with allowedHostPorts may take only those host ports ([] means none); one with allowHostNetwork: false may not " +
     'set spec.hostNetwork. Use a port from the allowed list, or expose the pod through a Service instead of a host port.',

@@ -10,10 +10,12 @@ import type { Rule, RuleFinding } from './rule.js';
 const describeEntry = (e: PortEntry): string =>
   e.range.lo === e.range.hi ? `${e.name} (${e.component})` : `${e.name} (${e.component}, ports ${formatRange(e.range)})`;
 
-export const hostportReserved: Rule = {
+export const hostportReserved: Rule<'hostport-reserved'> = {
   id: 'hostport-reserved',
   title: 'Host port on a reserved node port',
   defaultAction: 'deny',
+  category: 'Host ports',
+  lane: 'hostPort',
   help:
     'A hostPort (or a containerPort with hostNetwork: true) takes that port on the node. On a port of the reserved catalog ' +
     '(kube-apiserver 6443, etcd 2379-2380, kubelet 10250/10255/10248, kube-proxy 10249/10256, kube-controller-manager 10257, ' +

@@ -1,11 +1,28 @@
 // The rule registry, listed by hand: the order here is the order of outcomes and of SARIF rules.
+// It is the one source of what a rule is: the RuleId type, the policy schema's `rules`, the
+// scan output schema's rule enum, default actions, report categories, port-map lanes and docs
+// links are all read from here. A new rule is one file and one line in RULES.
 import { hostportNotAllowed } from './hostport-not-allowed.js';
 import { hostportReserved } from './hostport-reserved.js';
 import { netpolSensitiveExposure } from './netpol-sensitive-exposure.js';
 import { nodeportNotAllowed } from './nodeport-not-allowed.js';
 import { nodeportRange } from './nodeport-range.js';
 import type { Rule } from './rule.js';
+import type { RuleId } from '../types.js';
 
 export type { Rule, RuleContext, RuleFinding } from './rule.js';
 
-export const RULES: readonly Rule[] = [nodeportRange, nodeportNotAllowed, hostportReserved, hostportNotAllowed, netpolSensitiveExposure];
+export const RULES = [nodeportRange, nodeportNotAllowed, hostportReserved, hostportNotAllowed, netpolSensitiveExposure] as const;
+
+export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
+
+const BY_ID: ReadonlyMap<RuleId, Rule> = new Map(RULES.map((r) => [r.id, r]));
+
+export function ruleById(id: RuleId): Rule {
+  return BY_ID.get(id)!;
+}
+
+/** Each rule has a section of docs/rules.md headed by its id; GitHub makes the id its anchor. */
+export const RULE_DOCS_URL = 'https://portcullis.dev/docs/rules.md';
+
+export const ruleDocsUrl = (id: RuleId): string => `${RULE_DOCS_URL}#${id}`;

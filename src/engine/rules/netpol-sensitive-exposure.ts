@@ -156,10 +156,12 @@ function nodeWord(rule: NetRule, nodes: NodeAddresses): string {
   return nodes.known ? 'node addresses' : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
 }
 
-export const netpolSensitiveExposure: Rule = {
+export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
   id: 'netpol-sensitive-exposure',
   title: 'Network policy opens a sensitive node port broadly',
   defaultAction: 'deny',
+  category: 'Network policies',
+  lane: null,
   help:
     'A NetworkPolicy egress rule (or Cilium egress rule) that names a sensitive port (kubelet 10250/10255 by default) with ' +
     'destinations that include node addresses broadly, or that allows every port to destinations that are only nodes, lets ' +

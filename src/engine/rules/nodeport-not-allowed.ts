@@ -4,10 +4,12 @@
 // reach the outside only through the platform's ingress or load balancers.
 import type { Rule } from './rule.js';
 
-export const nodeportNotAllowed: Rule = {
+export const nodeportNotAllowed: Rule<'nodeport-not-allowed'> = {
   id: 'nodeport-not-allowed',
   title: 'Node ports in a tenant without node ports',
   defaultAction: 'deny',
+  category: 'NodePorts',
+  lane: 'nodePort',
   help:
     'A tenant with allowNodePorts: false may not create NodePort Services, nor LoadBalancer Services that allocate node ports. ' +
     'Use type ClusterIP behind the ingress, or a LoadBalancer with allocateLoadBalancerNodePorts: false, no nodePort and ' +

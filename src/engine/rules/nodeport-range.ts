@@ -5,10 +5,12 @@
 import { formatRange, inRange } from '../ports.js';
 import type { Rule, RuleFinding } from './rule.js';
 
-export const nodeportRange: Rule = {
+export const nodeportRange: Rule<'nodeport-range'> = {
   id: 'nodeport-range',
   title: 'Node port outside the NodePort range',
   defaultAction: 'deny',
+  category: 'NodePorts',
+  lane: 'nodePort',
   help:
     "A NodePort or LoadBalancer Service's spec.ports[].nodePort and spec.healthCheckNodePort must lie in the NodePort range " +
     "(30000-32767 by default), and in the tenant's slice when its namespace belongs to a tenant with nodePortRange. " +

@@ -4,7 +4,7 @@ import type { ResourceFacts } from '../facts/resource-facts.js';
 import type { CheckedKind } from '../facts/kinds.js';
 import type { NodeAddresses } from '../net/node-addresses.js';
 import type { CompiledPolicy, Tenant } from '../policy/model.js';
-import type { Action, Finding, Resource, RuleId } from '../types.js';
+import type { Action, Finding, PortUse, Resource, RuleId } from '../types.js';
 
 export interface RuleContext {
   readonly resource: Resource;
@@ -19,10 +19,20 @@ export interface RuleContext {
 /** The part of a Finding a rule decides. */
 export type RuleFinding = Pick<Finding, 'path' | 'value' | 'message' | 'key'>;
 
-export interface Rule {
-  readonly id: RuleId;
+/**
+ * Everything that makes a rule, in its own file; the registry (index.ts) lists the files and
+ * every other place (types, schemas, report formats, docs links) reads from it.
+ */
+export interface Rule<Id extends string = RuleId> {
+  /** Also the rule's key in a policy's `rules`, its docs anchor and its SARIF ruleId. */
+  readonly id: Id;
   readonly title: string;
+  /** The action when a policy's `rules` does not name the rule. */
   readonly defaultAction: Action;
+  /** PolicyReport result category: Policy Reporter groups results by it. */
+  readonly category: string;
+  /** The port-map lane (hostPort or nodePort) its findings are drawn in; null when it has none. */
+  readonly lane: PortUse['type'] | null;
   /** Why the rule exists and how to fix a finding; SARIF rule help and the docs use it. */
   readonly help: string;
   /** Whether the rule looks at this kind at all (a pass outcome is recorded only then). */

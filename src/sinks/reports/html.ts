@@ -6,7 +6,8 @@
 import { stringify } from 'yaml';
 import type { CompiledPolicy, Tenant } from '../../engine/policy/model.js';
 import { formatRange, inRange, rangeSize } from '../../engine/ports.js';
-import { ACTIONS, RULE_IDS } from '../../engine/types.js';
+import { RULE_IDS } from '../../engine/rules/index.js';
+import { ACTIONS } from '../../engine/types.js';
 import type { Action, Finding } from '../../engine/types.js';
 import { esc } from './html/escape.js';
 import { DEFS, icon, legend, overviewSvg, rangeSvg, slicesSpan, staticBand } from './html/map.js';

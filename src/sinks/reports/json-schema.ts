@@ -3,6 +3,8 @@
 // output validates. Adding an optional field is compatible; renaming, removing or changing a
 // type needs schemaVersion 2.
 
+import { RULE_IDS } from '../../engine/rules/index.js';
+
 const nullableString = { type: ['string', 'null'] } as const;
 const count = { type: 'integer', minimum: 0 } as const;
 
@@ -39,10 +41,7 @@ export const SCAN_OUTPUT_SCHEMA = {
         additionalProperties: false,
         required: ['rule', 'action', 'policy', 'tenant', 'resource', 'path', 'value', 'message', 'source'],
         properties: {
-          rule: {
-            type: 'string',
-            enum: ['nodeport-range', 'nodeport-not-allowed', 'hostport-reserved', 'hostport-not-allowed', 'netpol-sensitive-exposure'],
-          },
+          rule: { type: 'string', enum: [...RULE_IDS] },
           action: { type: 'string', enum: ['deny', 'warn', 'audit'] },
           policy: { type: 'string', description: 'PortPolicy name' },
           tenant: { ...nullableString, description: 'null when the namespace belongs to no tenant' },

@@ -2,7 +2,8 @@
 // One <testsuite> per rule; a <testcase> per finding and per resource that passed or was
 // exempted; findings at or above --fail-on are <failure>s, so the dashboard turns red
 // exactly when the build does; rule errors are <error>s; exemptions are <skipped>.
-import { ACTIONS, RULE_IDS, type Action, type Finding, type RuleId } from '../../engine/types.js';
+import { RULE_IDS } from '../../engine/rules/index.js';
+import { ACTIONS, type Action, type Finding, type RuleId } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { ScanResult, WriterOptions } from './scan-result.js';
 

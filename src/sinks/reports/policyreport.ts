@@ -3,6 +3,7 @@
 // well as violations. The builder is pure and shared: `scan --format policyreport` prints
 // its objects as YAML, the controller (issue 5) writes the same objects to the cluster.
 import { dump } from 'js-yaml';
+import { ruleById } from '../../engine/rules/index.js';
 import type { Action, Evaluation, Finding, KubeObject, ResourceRef, RuleId } from '../../engine/types.js';
 import { findingMessage } from './finding-text.js';
 import type { ScanResult } from './scan-result.js';
@@ -33,15 +34,6 @@ export const SCOPE_LABEL = 'portcullis.dev/report-scope';
 const KINDS: Record<ReportFlavor, { apiVersion: string; namespaced: string; cluster: string }> = {
   wgpolicyk8s: { apiVersion: 'wgpolicyk8s.io/v1alpha2', namespaced: 'PolicyReport', cluster: 'ClusterPolicyReport' },
   openreports: { apiVersion: 'openreports.io/v1alpha1', namespaced: 'Report', cluster: 'ClusterReport' },
-};
-
-// Policy Reporter groups results by category.
-const CATEGORY: Record<RuleId, string> = {
-  'nodeport-range': 'NodePorts',
-  'nodeport-not-allowed': 'NodePorts',
-  'hostport-reserved': 'Host ports',
-  'hostport-not-allowed': 'Host ports',
-  'netpol-sensitive-exposure': 'Network policies',
 };
 
 // The v1alpha2 CRD's severity enum is critical, high, medium, low, info.
@@ -108,7 +100,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         source: REPORT_SOURCE,
         policy: f.policy,
         rule: f.rule,
-        category: CATEGORY[f.rule],
+        category: ruleById(f.rule).category,
         severity: SEVERITY[f.action],
         result: status,
         scored: true,
@@ -128,7 +120,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         source: REPORT_SOURCE,
         policy: o.policy,
         rule: o.rule,
-        category: CATEGORY[o.rule],
+        category: ruleById(o.rule).category,
         result: o.status,
         scored: true,
         message: skip ? `exempted from ${o.rule}: ${o.reason ?? 'no reason given'}` : `${o.rule} passed`,

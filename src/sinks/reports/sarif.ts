@@ -2,6 +2,7 @@
 // shows rule.shortDescription as the alert title, help.markdown on the alert page, maps
 // `level` to severity, and keeps one alert per partialFingerprints across runs.
 import { createHash } from 'node:crypto';
+import { ruleDocsUrl } from '../../engine/rules/index.js';
 import type { Action, Finding, RuleAction, RuleId } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
@@ -32,6 +33,7 @@ function rule(info: RuleInfo) {
     shortDescription: { text: info.title },
     fullDescription: { text: firstParagraph(info.help) },
     help: { text: info.help.trim(), markdown: info.help.trim() },
+    helpUri: ruleDocsUrl(info.id),
     defaultConfiguration: { level: LEVEL[info.defaultAction], enabled: info.defaultAction !== 'off' },
     properties: {
       tags: ['security', 'kubernetes', 'ports'],

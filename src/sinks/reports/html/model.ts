@@ -1,5 +1,6 @@
 // What the page draws, derived once from a ScanResult: the ports in use grouped into map
 // markers with the findings that concern them, and each namespace's tenant.
+import { ruleById } from '../../../engine/rules/index.js';
 import { ACTIONS } from '../../../engine/types.js';
 import type { Action, Finding, PortUse, ResourceRef, RuleId, SourceRef } from '../../../engine/types.js';
 import type { CompiledPolicy } from '../../../engine/policy/model.js';
@@ -28,14 +29,7 @@ export interface Mark {
   worst: Action | null;
 }
 
-const LANE_OF_RULE: Partial<Record<RuleId, Lane>> = {
-  'hostport-reserved': 'hostPort',
-  'hostport-not-allowed': 'hostPort',
-  'nodeport-range': 'nodePort',
-  'nodeport-not-allowed': 'nodePort',
-};
-
-export const laneOfRule = (rule: RuleId): Lane | undefined => LANE_OF_RULE[rule];
+export const laneOfRule = (rule: RuleId): Lane | undefined => ruleById(rule).lane ?? undefined;
 
 export const resourceKey = (r: ResourceRef): string => `${r.apiVersion}\u0000${r.kind}\u0000${r.namespace ?? ''}\u0000${r.name}`;
 
