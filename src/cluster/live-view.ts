@@ -29,8 +29,6 @@ export interface LiveViewOptions {
   /** The shipped default policy's spec (loadDefaultSpec()). */
   defaults: PortPolicySpec;
   log?: Log;
-  /** Write PortPolicy problems to their status; on by default. */
-  writePolicyStatus?: boolean;
   /** How long an allocated node port stays reserved; 30 s by default. */
   reservationTtlMs?: number;
   tuning?: InformerTuning;
@@ -51,7 +49,7 @@ export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
   const listeners: ((what: 'policies' | 'namespaces' | 'nodes') => void)[] = [];
   const emit = (what: 'policies' | 'namespaces' | 'nodes') => listeners.forEach((l) => l(what));
 
-  const policySet = new PolicySet({ client, defaults: opts.defaults, writeStatus: opts.writePolicyStatus, log, tuning, onChange: () => emit('policies') });
+  const policySet = new PolicySet({ client, defaults: opts.defaults, log, tuning, onChange: () => emit('policies') });
 
   const namespaces = new Informer<Cached>({
     ...tuning,

@@ -1,6 +1,7 @@
 // PortPolicy objects as the active policy set. Each object is compiled once per version with
-// the same loader as policy files; an invalid one is ignored and its problems are written to
-// its status, so `kubectl get portpolicy NAME -o yaml` tells the admin what is wrong. While no
+// the same loader as policy files; an invalid one is ignored and, by the one process that
+// writes status (the controller), its problems are written to its status, so
+// `kubectl get portpolicy NAME -o yaml` tells the admin what is wrong. While no
 // valid object exists, policies() is null and the caller's --policy files apply.
 import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PolicyProblem, PortPolicySpec } from '../engine/policy/model.js';
@@ -30,7 +31,7 @@ export interface PolicySetOptions {
   client: KubeClient;
   /** The shipped default's spec: what omitted fields default to, as for files. */
   defaults: PortPolicySpec;
-  /** Write problems to the objects' status (needs update on portpolicies/status). */
+  /** Write problems to the objects' status (needs update on portpolicies/status); off unless asked. */
   writeStatus?: boolean;
   log?: Log;
   tuning?: InformerTuning;
@@ -94,7 +95,7 @@ export class PolicySet {
         this.compiled.set(name, { resourceVersion: object.metadata.resourceVersion, policy: r.ok ? r.policy : null, status });
       }
       const status = this.compiled.get(name)!.status;
-      if (this.opts.writeStatus !== false && !sameStatus(object.status, status)) void this.writeStatus(object, status);
+      if (this.opts.writeStatus === true && !sameStatus(object.status, status)) void this.writeStatus(object, status);
     }
     const valid = [...this.compiled.entries()]
       .filter(([, c]) => c.policy !== null)

@@ -1,6 +1,14 @@
-// Every Kubernetes API call portcullis makes, in one list. The manifests' RBAC is checked
-// against it by a test: the ClusterRole grants exactly these (cluster scope), the Role in
-// portcullis-system the namespaced ones.
+// Every Kubernetes API call portcullis makes, per process. Each process runs as its own
+// ServiceAccount with its own roles, and a test checks both ways: the code makes exactly these
+// calls (run against the test API server), and the manifests' RBAC grants exactly these per
+// ServiceAccount (ClusterRole for cluster scope, Role in portcullis-system for the rest).
+//
+// The webhook faces the network, so it holds only what admission reads: no pods or workload
+// specs (their env often carries secrets), no reports, no leases, no secrets or configmaps
+// (its certificate and policy arrive as mounted volumes, read by the kubelet). PortPolicy
+// status has one writer, the controller; the webhook only reads PortPolicies.
+// `scan --cluster` runs with the user's own credentials and needs a subset of the
+// controller's reads.
 export interface ApiCall {
   group: string; // '' for the core group
   resource: string;
@@ -10,27 +18,55 @@ export interface ApiCall {
   why: string;
 }
 
-export const API_CALLS: readonly ApiCall[] = [
-  { group: '', resource: 'namespaces', verbs: ['get', 'list', 'watch'], scope: 'cluster', why: 'namespace labels decide tenancy' },
+export type ApiProcess = 'webhook' | 'controller';
+
+/** The ServiceAccount each process runs as, in portcullis-system. */
+export const SERVICE_ACCOUNTS: Record<ApiProcess, string> = {
+  webhook: 'portcullis-webhook',
+  controller: 'portcullis-controller',
+};
+
+const WEBHOOK: readonly ApiCall[] = [
+  { group: '', resource: 'namespaces', verbs: ['get', 'list', 'watch'], scope: 'cluster', why: 'namespace labels decide tenancy; get for a namespace created a moment ago' },
   { group: '', resource: 'nodes', verbs: ['list', 'watch'], scope: 'cluster', why: 'node addresses for the network-policy rule' },
-  { group: '', resource: 'services', verbs: ['list', 'watch'], scope: 'cluster', why: 'node ports in use; audit' },
-  { group: '', resource: 'pods', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit of standalone pods' },
-  { group: '', resource: 'replicationcontrollers', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: '', resource: 'podtemplates', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'apps', resource: 'deployments', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'apps', resource: 'replicasets', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'apps', resource: 'statefulsets', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'apps', resource: 'daemonsets', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'batch', resource: 'jobs', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'batch', resource: 'cronjobs', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'cilium.io', resource: 'ciliumnetworkpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
-  { group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'audit' },
+  { group: '', resource: 'services', verbs: ['list', 'watch'], scope: 'cluster', why: 'node ports in use, for allocation' },
   { group: 'portcullis.dev', resource: 'portpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'the active policy set' },
-  { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update'], scope: 'cluster', why: 'report invalid policies in their status' },
-  { group: 'wgpolicyk8s.io', resource: 'policyreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results' },
-  { group: 'wgpolicyk8s.io', resource: 'clusterpolicyreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results for cluster-scoped objects' },
-  { group: 'openreports.io', resource: 'reports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results with --report-format openreports' },
-  { group: 'openreports.io', resource: 'clusterreports', verbs: ['get', 'list', 'create', 'update', 'delete'], scope: 'cluster', why: 'background audit results for cluster-scoped objects with --report-format openreports' },
+];
+
+const AUDIT_READ = ['list', 'watch'] as const;
+const REPORT_WRITE = ['get', 'list', 'create', 'update', 'delete'] as const;
+
+const CONTROLLER: readonly ApiCall[] = [
+  { group: '', resource: 'namespaces', verbs: AUDIT_READ, scope: 'cluster', why: 'namespace labels decide tenancy' },
+  { group: '', resource: 'nodes', verbs: AUDIT_READ, scope: 'cluster', why: 'node addresses for the network-policy rule' },
+  { group: '', resource: 'services', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: '', resource: 'pods', verbs: AUDIT_READ, scope: 'cluster', why: 'audit of standalone pods' },
+  { group: '', resource: 'replicationcontrollers', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: '', resource: 'podtemplates', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'apps', resource: 'deployments', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'apps', resource: 'replicasets', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'apps', resource: 'statefulsets', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'apps', resource: 'daemonsets', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'batch', resource: 'jobs', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'batch', resource: 'cronjobs', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'cilium.io', resource: 'ciliumnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'portcullis.dev', resource: 'portpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'the active policy set' },
+  { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update'], scope: 'cluster', why: 'report invalid policies in their status (the one writer)' },
+  { group: 'wgpolicyk8s.io', resource: 'policyreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results' },
+  { group: 'wgpolicyk8s.io', resource: 'clusterpolicyreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results for cluster-scoped objects' },
+  { group: 'openreports.io', resource: 'reports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results with --report-format openreports' },
+  { group: 'openreports.io', resource: 'clusterreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results for cluster-scoped objects with --report-format openreports' },
   { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'own-namespace', why: 'leader election among controller replicas' },
 ];
+
+export const API_CALLS: Record<ApiProcess, readonly ApiCall[]> = { webhook: WEBHOOK, controller: CONTROLLER };
+
+/** `group/resource:verb` for each call of a process, sorted: the form tests compare. */
+export function grantsOf(calls: readonly ApiCall[], scope?: ApiCall['scope']): string[] {
+  return calls
+    .filter((c) => scope === undefined || c.scope === scope)
+    .flatMap((c) => c.verbs.map((v) => `${c.group}/${c.resource}:${v}`))
+    .sort();
+}

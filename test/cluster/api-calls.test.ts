@@ -1,10 +1,11 @@
-// src/k8s/api-calls.ts is what the manifests' RBAC is checked against. This test runs the code
-// that talks to the cluster (the webhook's caches, the controller in both report flavors, a
-// cluster scan) against the test API server and compares the calls it really made with the list.
+// src/k8s/api-calls.ts is what the manifests' RBAC is checked against, per process. This test
+// runs the code that talks to the cluster (the webhook's caches, the controller in both report
+// flavors, a cluster scan) against the test API server and compares the calls each really made
+// with its list.
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startLiveClusterView } from '../../src/cluster/live-view.js';
 import { startController } from '../../src/controller/controller.js';
-import { API_CALLS } from '../../src/k8s/api-calls.js';
+import { API_CALLS, grantsOf } from '../../src/k8s/api-calls.js';
 import { connectKube } from '../../src/k8s/client.js';
 import { ALL_RESOURCES } from '../../src/k8s/resources.js';
 import { clusterSource } from '../../src/sources/cluster.js';
@@ -15,7 +16,7 @@ import { waitFor } from '../support/wait.js';
 
 describe('API calls', () => {
   let fake: FakeApiServer;
-  const made = new Set<string>();
+  const made = { webhook: new Set<string>(), controller: new Set<string>(), scan: new Set<string>() };
   const leaseNamespaces = new Set<string | null>();
 
   beforeAll(async () => {
@@ -36,11 +37,21 @@ describe('API calls', () => {
       fake.put(ccnp);
       const client = await connectKube({ kubeconfig: fake.kubeconfig() });
 
+      const record = (into: Set<string>, from: number) => {
+        for (const r of fake.requests.slice(from)) {
+          if (!r.info) continue;
+          into.add(`${r.info.group}/${r.info.resource}${r.info.subresource ? `/${r.info.subresource}` : ''}:${r.info.verb}`);
+          if (r.info.resource === 'leases') leaseNamespaces.add(r.info.namespace);
+        }
+        return fake.requests.length;
+      };
+      let seen = fake.requests.length;
+
       const view = startLiveClusterView({ client, defaults });
       await view.whenSynced();
       await view.namespaceLabels('not-cached');
-      await waitFor('status written', () => fake.get('portcullis.dev/v1alpha1', 'PortPolicy', null, 'broken')?.status);
       await view.stop();
+      seen = record(made.webhook, seen);
 
       const c = startController({ client, defaults, filePolicies, flavor, leaseNamespace: 'portcullis-system', debounceMs: 10, retryPeriodMs: 50, leaseDurationMs: 1000, renewDeadlineMs: 500 });
       await c.firstReportSet;
@@ -48,19 +59,16 @@ describe('API calls', () => {
       fake.remove('apps/v1', 'Deployment', 'shop', 'web');
       fake.remove('cilium.io/v2', 'CiliumClusterwideNetworkPolicy', null, 'c');
       await waitFor('reports deleted', () => fake.list(group, kind, 'shop').length === 0 && fake.list(group, `Cluster${kind}`).length === 0);
+      await waitFor('status written', () => fake.get('portcullis.dev/v1alpha1', 'PortPolicy', null, 'broken')?.status);
       await c.stop();
+      seen = record(made.controller, seen);
 
       const source = clusterSource({ client });
       await source.facts();
       for await (const _ of source.items());
       const scoped = clusterSource({ client, namespace: 'shop' });
       await scoped.facts();
-
-      for (const r of fake.requests) {
-        if (!r.info) continue;
-        made.add(`${r.info.group}/${r.info.resource}${r.info.subresource ? `/${r.info.subresource}` : ''}:${r.info.verb}`);
-        if (r.info.resource === 'leases') leaseNamespaces.add(r.info.namespace);
-      }
+      record(made.scan, seen);
       await fake.close();
     }
   });
@@ -68,18 +76,31 @@ describe('API calls', () => {
     await fake?.close().catch(() => {});
   });
 
-  it('lists exactly the calls the code makes', () => {
-    const listed = API_CALLS.flatMap((c) => c.verbs.map((v) => `${c.group}/${c.resource}:${v}`)).sort();
-    expect([...made].sort()).toEqual(listed);
+  it.each(['webhook', 'controller'] as const)('%s: lists exactly the calls the code makes', (process) => {
+    expect([...made[process]].sort()).toEqual(grantsOf(API_CALLS[process]));
+  });
+
+  it('webhook: reads only, and nothing on pods, workloads, reports, leases, secrets or configmaps', () => {
+    const resources = API_CALLS.webhook.map((c) => c.resource).sort();
+    expect(resources).toEqual(['namespaces', 'nodes', 'portpolicies', 'services']);
+    expect(API_CALLS.webhook.flatMap((c) => c.verbs).filter((v) => !['get', 'list', 'watch'].includes(v))).toEqual([]);
+  });
+
+  it('scan --cluster (the user\'s own credentials) needs no more than the controller reads', () => {
+    const controllerReads = grantsOf(API_CALLS.controller).filter((g) => /:(get|list|watch)$/.test(g));
+    expect([...made.scan].filter((g) => !controllerReads.includes(g))).toEqual(
+      // A single namespace is read by name (scan -n NAME); the controller lists them all.
+      ['/namespaces:get'],
+    );
   });
 
   it('touches Leases only in its own namespace', () => {
     expect([...leaseNamespaces]).toEqual(['portcullis-system']);
-    expect(API_CALLS.find((c) => c.resource === 'leases')?.scope).toBe('own-namespace');
+    expect(API_CALLS.controller.find((c) => c.resource === 'leases')?.scope).toBe('own-namespace');
   });
 
   it('names every resource the code has a path for', () => {
-    const listed = new Set(API_CALLS.map((c) => `${c.group}/${c.resource}`));
+    const listed = new Set(Object.values(API_CALLS).flat().map((c) => `${c.group}/${c.resource}`));
     expect(ALL_RESOURCES.map((r) => `${r.group}/${r.resource}`).filter((r) => !listed.has(r))).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
 import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/controller/config.js';
 import { startOpsServer } from '../../src/controller/ops.js';
-import { API_CALLS } from '../../src/k8s/api-calls.js';
+import { API_CALLS, grantsOf, SERVICE_ACCOUNTS, type ApiProcess } from '../../src/k8s/api-calls.js';
 import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';
 import { createOpsApp } from '../../src/server/ops-app.js';
 import { execForm, readDockerfile, runtimeStage } from './dockerfile.js';
@@ -223,7 +223,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(c.capabilities.add).toBeUndefined();
       expect((c.seccompProfile ?? pod.seccompProfile)?.type).toBe('RuntimeDefault');
       expect(podSpec(d).hostNetwork ?? false).toBe(false);
-      expect(podSpec(d).serviceAccountName).toBe('portcullis');
+      expect(podSpec(d).serviceAccountName).toBe(SERVICE_ACCOUNTS[component as ApiProcess]);
     });
 
     it.each(['webhook', 'controller'])('%s: requests and limits for cpu and memory', (component) => {
@@ -336,38 +336,53 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
           return (r.apiGroups as string[]).flatMap((g) => (r.resources as string[]).flatMap((res) => (r.verbs as string[]).map((v) => `${g}/${res}:${v}`)));
         })
         .sort();
-    const listed = (scope: string) => API_CALLS.filter((c) => c.scope === scope).flatMap((c) => c.verbs.map((v) => `${c.group}/${c.resource}:${v}`)).sort();
+    const PROCESSES = ['webhook', 'controller'] as const;
+    /** Every grant a ServiceAccount holds through the bindings that name it, by role kind. */
+    const heldBy = (objects: K8sObject[], account: string, roleKind: 'ClusterRole' | 'Role') =>
+      find(objects, `${roleKind}Binding`)
+        .filter((b) => (b.subjects as Obj[]).some((s) => s.kind === 'ServiceAccount' && s.name === account && s.namespace === OWN_NAMESPACE))
+        .flatMap((b) => {
+          expect((b.roleRef as Obj).kind).toBe(roleKind);
+          if (roleKind === 'Role') expect(b.metadata.namespace).toBe(OWN_NAMESPACE);
+          const role = one(objects, roleKind, (b.roleRef as Obj).name);
+          if (roleKind === 'Role') expect(role.metadata.namespace).toBe(OWN_NAMESPACE);
+          return grants(role.rules as Obj[]);
+        })
+        .sort();
 
-    it('the ClusterRole grants exactly the cluster-wide calls of src/k8s/api-calls.ts, nothing more', () => {
-      const roles = find(objects(), 'ClusterRole');
-      expect(roles).toHaveLength(1);
-      const granted = grants(roles[0].rules as Obj[]);
-      expect(granted.filter((g) => g.includes('*'))).toEqual([]);
-      expect(granted).toEqual(listed('cluster'));
+    it.each(PROCESSES)('%s: its ServiceAccount holds exactly its calls of src/k8s/api-calls.ts, cluster-wide and in portcullis-system', (process) => {
+      const account = SERVICE_ACCOUNTS[process];
+      expect(one(objects(), 'ServiceAccount', account).metadata.namespace).toBe(OWN_NAMESPACE);
+      const cluster = heldBy(objects(), account, 'ClusterRole');
+      expect(cluster.filter((g) => g.includes('*'))).toEqual([]);
+      expect(cluster).toEqual(grantsOf(API_CALLS[process], 'cluster'));
+      expect(heldBy(objects(), account, 'Role')).toEqual(grantsOf(API_CALLS[process], 'own-namespace'));
+      expect(podSpec(deployment(objects(), process)).serviceAccountName).toBe(account);
     });
 
-    it('leases only through a Role in portcullis-system, with exactly the listed verbs', () => {
-      const roles = find(objects(), 'Role');
-      expect(roles).toHaveLength(1);
-      expect(roles[0].metadata.namespace).toBe(OWN_NAMESPACE);
-      expect(grants(roles[0].rules as Obj[])).toEqual(listed('own-namespace'));
-      // Where the Role names the Lease, it is the one the controller uses.
-      for (const r of roles[0].rules as Obj[]) if (r.resourceNames) expect(r.resourceNames).toEqual([CONTROLLER_DEFAULTS.leaseName]);
-      expect(grants(one(objects(), 'ClusterRole').rules as Obj[]).filter((g) => g.startsWith('coordination.k8s.io/'))).toEqual([]);
+    it('webhook: nothing on pods, workloads, reports, leases, secrets or configmaps, and no writes', () => {
+      const held = [...heldBy(objects(), SERVICE_ACCOUNTS.webhook, 'ClusterRole'), ...heldBy(objects(), SERVICE_ACCOUNTS.webhook, 'Role')];
+      expect(held.filter((g) => !/^\/(namespaces|nodes|services):|^portcullis\.dev\/portpolicies:/.test(g))).toEqual([]);
+      expect(held.filter((g) => !/:(get|list|watch)$/.test(g))).toEqual([]);
     });
 
-    it('the bindings give both roles to the ServiceAccount the pods run as, and to nothing else', () => {
-      for (const [kind, roleKind] of [
-        ['ClusterRoleBinding', 'ClusterRole'],
-        ['RoleBinding', 'Role'],
-      ]) {
-        const binding = one(objects(), kind);
-        expect((binding.roleRef as Obj).kind).toBe(roleKind);
-        expect(one(objects(), roleKind, (binding.roleRef as Obj).name)).toBeDefined();
-        expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: 'portcullis', namespace: OWN_NAMESPACE }]);
-        if (kind === 'RoleBinding') expect(binding.metadata.namespace).toBe(OWN_NAMESPACE);
+    it('leases only through a Role in portcullis-system naming the controller\'s Lease', () => {
+      for (const role of find(objects(), 'Role')) {
+        expect(role.metadata.namespace).toBe(OWN_NAMESPACE);
+        for (const r of role.rules as Obj[]) if (r.resourceNames) expect(r.resourceNames).toEqual([CONTROLLER_DEFAULTS.leaseName]);
       }
-      expect(one(objects(), 'ServiceAccount', 'portcullis').metadata.namespace).toBe(OWN_NAMESPACE);
+      for (const role of find(objects(), 'ClusterRole')) expect(grants(role.rules as Obj[]).filter((g) => g.startsWith('coordination.k8s.io/'))).toEqual([]);
+    });
+
+    it('every binding names one of the two ServiceAccounts and a role that exists, and every role is bound', () => {
+      const accounts = Object.values(SERVICE_ACCOUNTS);
+      const bound = new Set<string>();
+      for (const b of [...find(objects(), 'ClusterRoleBinding'), ...find(objects(), 'RoleBinding')]) {
+        for (const s of b.subjects as Obj[]) expect({ kind: s.kind, known: accounts.includes(s.name), namespace: s.namespace }).toEqual({ kind: 'ServiceAccount', known: true, namespace: OWN_NAMESPACE });
+        bound.add(`${(b.roleRef as Obj).kind}/${(b.roleRef as Obj).name}`);
+      }
+      expect([...find(objects(), 'ClusterRole'), ...find(objects(), 'Role')].map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual([...bound].sort());
+      expect(find(objects(), 'ServiceAccount').map((a) => a.metadata.name).sort()).toEqual([...accounts].sort());
     });
   });
 
