@@ -1,7 +1,7 @@
 // The engine's one entry point: a resource and the active policies in, an Evaluation out.
 // Pure: no I/O, no clock, no logging; every door (webhook, scan, controller) decides what
 // the findings mean.
-import { checkedKind, isCheckedKind, type CheckedKind } from './facts/kinds.js';
+import { checkedKind, isCheckedKind, isClusterScoped, type CheckedKind } from './facts/kinds.js';
 import { podSpecFacts } from './facts/host-ports.js';
 import { serviceFacts } from './facts/node-ports.js';
 import { resourceFacts } from './facts/resource-facts.js';
@@ -59,9 +59,9 @@ export interface EvaluateOptions {
 export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts, options?: EvaluateOptions): Evaluation {
   const { object, source } = resource;
   const kind = checkedKind(object.apiVersion, object.kind);
-  // A clusterwide policy is outside every namespace whatever the door passed (a stray
+  // A cluster-scoped policy is outside every namespace whatever the door passed (a stray
   // metadata.namespace in a manifest): its findings carry no namespace and no tenant.
-  const namespace = kind?.type === 'cilium-policy' && kind.clusterwide ? null : resource.namespace;
+  const namespace = kind !== null && isClusterScoped(kind) ? null : resource.namespace;
   const ref = resourceRef(object, namespace);
   const evaluation: Evaluation = { resource: ref, source, findings: [], outcomes: [] };
   if (!kind) return evaluation;

@@ -6,7 +6,11 @@ export type CheckedKind =
   | { type: 'workload'; podSpecPath: readonly string[] }
   | { type: 'service' }
   | { type: 'network-policy' }
-  | { type: 'cilium-policy'; clusterwide: boolean };
+  | { type: 'cilium-policy'; clusterwide: boolean }
+  /** policy.networking.k8s.io: AdminNetworkPolicy and BaselineAdminNetworkPolicy (v1alpha1), ClusterNetworkPolicy (v1alpha2). */
+  | { type: 'admin-network-policy'; api: 'anp' | 'banp' | 'cnp' }
+  /** Calico's NetworkPolicy (namespaced) and GlobalNetworkPolicy, projectcalico.org/v3 or crd.projectcalico.org/v1. */
+  | { type: 'calico-policy'; global: boolean };
 
 const TEMPLATE = ['spec', 'template', 'spec'] as const;
 
@@ -30,7 +34,32 @@ const KINDS: ReadonlyMap<string, CheckedKind> = new Map<string, CheckedKind>([
   ['extensions/NetworkPolicy', { type: 'network-policy' }],
   ['cilium.io/CiliumNetworkPolicy', { type: 'cilium-policy', clusterwide: false }],
   ['cilium.io/CiliumClusterwideNetworkPolicy', { type: 'cilium-policy', clusterwide: true }],
+  ['policy.networking.k8s.io/AdminNetworkPolicy', { type: 'admin-network-policy', api: 'anp' }],
+  ['policy.networking.k8s.io/BaselineAdminNetworkPolicy', { type: 'admin-network-policy', api: 'banp' }],
+  ['policy.networking.k8s.io/ClusterNetworkPolicy', { type: 'admin-network-policy', api: 'cnp' }],
+  ['projectcalico.org/NetworkPolicy', { type: 'calico-policy', global: false }],
+  ['projectcalico.org/GlobalNetworkPolicy', { type: 'calico-policy', global: true }],
+  ['crd.projectcalico.org/NetworkPolicy', { type: 'calico-policy', global: false }],
+  ['crd.projectcalico.org/GlobalNetworkPolicy', { type: 'calico-policy', global: true }],
 ]);
+
+// Groups whose kinds change shape between versions: only the version read here is checked.
+// Cilium serves its policies as cilium.io/v2 only (v2alpha1 holds other kinds); the admin
+// network policies moved from v1alpha1 (AdminNetworkPolicy, BaselineAdminNetworkPolicy) to
+// v1alpha2 (ClusterNetworkPolicy, with other port fields) in network-policy-api v0.2.0;
+// Calico's v3 API and its v1 backing CRDs hold the same spec.
+const VERSIONED: ReadonlyMap<string, string> = new Map([
+  ['cilium.io/CiliumNetworkPolicy', 'cilium.io/v2'],
+  ['cilium.io/CiliumClusterwideNetworkPolicy', 'cilium.io/v2'],
+  ['policy.networking.k8s.io/AdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1'],
+  ['policy.networking.k8s.io/BaselineAdminNetworkPolicy', 'policy.networking.k8s.io/v1alpha1'],
+  ['policy.networking.k8s.io/ClusterNetworkPolicy', 'policy.networking.k8s.io/v1alpha2'],
+  ['projectcalico.org/NetworkPolicy', 'projectcalico.org/v3'],
+  ['projectcalico.org/GlobalNetworkPolicy', 'projectcalico.org/v3'],
+  ['crd.projectcalico.org/NetworkPolicy', 'crd.projectcalico.org/v1'],
+  ['crd.projectcalico.org/GlobalNetworkPolicy', 'crd.projectcalico.org/v1'],
+]);
+const VERSIONED_GROUPS: ReadonlySet<string> = new Set([...VERSIONED.keys()].map((k) => k.slice(0, k.lastIndexOf('/'))));
 
 export function apiGroup(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
@@ -55,9 +84,14 @@ export function checkedKind(apiVersion: string, kind: string): CheckedKind | nul
   const groups = BY_KIND.get(kind);
   if (groups === undefined) return null;
   const group = apiGroup(apiVersion);
-  // Cilium serves its policies as cilium.io/v2 only; v2alpha1 holds other kinds.
-  if (group === 'cilium.io' && apiVersion !== 'cilium.io/v2') return null;
-  return groups.get(group) ?? null;
+  const checked = groups.get(group);
+  if (checked === undefined) return null;
+  if (VERSIONED_GROUPS.has(group) && VERSIONED.get(`${group}/${kind}`) !== apiVersion) return null;
+  return checked;
 }
+
+/** Kinds that live outside every namespace: their findings carry no namespace and no tenant. */
+export const isClusterScoped = (kind: CheckedKind): boolean =>
+  (kind.type === 'cilium-policy' && kind.clusterwide) || kind.type === 'admin-network-policy' || (kind.type === 'calico-policy' && kind.global);
 
 export const isCheckedKind = (apiVersion: string, kind: string): boolean => checkedKind(apiVersion, kind) !== null;

@@ -1,9 +1,13 @@
-// Network-policy facts: every allow rule that can let pods reach the nodes, normalised from
-// networking.k8s.io NetworkPolicy and cilium.io/v2 CiliumNetworkPolicy /
-// CiliumClusterwideNetworkPolicy into one shape (peers and ports) that the rule judges.
+// Network-policy facts: every rule that can let pods reach the nodes, normalised from
+// networking.k8s.io NetworkPolicy, cilium.io/v2 CiliumNetworkPolicy /
+// CiliumClusterwideNetworkPolicy, the admin network policies of policy.networking.k8s.io
+// (admin-network-rules.ts) and Calico's policies (calico-network-rules.ts) into one shape
+// (action, peers and ports) that the rule judges.
 import { ipBlock, type IpBlock } from '../net/ip-block.js';
 import type { Protocol } from '../policy/model.js';
 import type { PortRange } from '../ports.js';
+import { adminNetworkRules } from './admin-network-rules.js';
+import { calicoNetworkRules } from './calico-network-rules.js';
 import type { CheckedKind } from './kinds.js';
 import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
 
@@ -13,20 +17,39 @@ export type PortProtocol = Protocol | 'ANY';
 export interface PortSel {
   readonly protocol: PortProtocol;
   readonly range: PortRange | null;
+  /** With range null: ports taken out again (Calico notPorts without ports). */
+  readonly except?: readonly PortRange[];
 }
 
 export type Peer =
   | { readonly type: 'ipBlock'; readonly block: IpBlock; readonly except: readonly string[] }
   | { readonly type: 'pods' }
   | { readonly type: 'entity'; readonly entity: string }
-  | { readonly type: 'nodes' }
+  /** Node addresses: all nodes, or those a selector picks (`selector` as written, '' for all). */
+  | { readonly type: 'nodes'; readonly selector?: string; readonly what?: string }
+  /** Pods and nodes alike: a Calico selector over every endpoint (host endpoints included). */
+  | { readonly type: 'endpoints'; readonly selector: string; readonly what: string }
   | { readonly type: 'other'; readonly what: string };
+
+/**
+ * What a rule does with the traffic it matches. Only allow opens; deny and pass end the
+ * evaluation of the object's later rules for that traffic (first match), so they can hide a
+ * later allow. Rules that do neither (Calico Log) are not kept.
+ */
+export type RuleAction = 'allow' | 'deny' | 'pass';
 
 export interface NetRule {
   /** Path of the rule from the object root: spec.egress[0], specs[1].ingress[0]. */
   readonly path: string;
   /** Egress from pods, or ingress to the nodes themselves (a Cilium host policy). */
   readonly direction: 'egress' | 'host-ingress';
+  readonly action: RuleAction;
+  /**
+   * The rule matches only part of the traffic its peers and ports say, by a condition not
+   * modelled here (a Calico egress rule's source, ipVersion, notProtocol): such a deny or pass
+   * hides nothing.
+   */
+  readonly narrowed: boolean;
   /** 'all': no L3 restriction (absent or empty `to`; Cilium: no L3 selector at all). */
   readonly peers: readonly Peer[] | 'all';
   /** 'all': every port of every protocol. */
@@ -38,6 +61,8 @@ export interface NetRule {
 export function networkRules(object: Obj, kind: CheckedKind): NetRule[] {
   if (kind.type === 'network-policy') return kubernetesRules(object);
   if (kind.type === 'cilium-policy') return ciliumRules(object, kind.clusterwide);
+  if (kind.type === 'admin-network-policy') return adminNetworkRules(object, kind.api);
+  if (kind.type === 'calico-policy') return calicoNetworkRules(object, kind.global);
   return [];
 }
 
@@ -61,6 +86,8 @@ function kubernetesRules(object: Obj): NetRule[] {
       {
         path: `spec.egress[${i}]`,
         direction: 'egress' as const,
+        action: 'allow' as const,
+        narrowed: false,
         peers: to.length === 0 ? ('all' as const) : to.map(kubernetesPeer),
         ports: ports.length === 0 ? ('all' as const) : ports.flatMap(kubernetesPort),
         written: rule,
@@ -90,7 +117,7 @@ function kubernetesPort(entry: unknown): PortSel[] {
   return [{ protocol, range: portRange(entry.port, entry.endPort) }];
 }
 
-function portRange(port: number, endPort: unknown): PortRange {
+export function portRange(port: number, endPort: unknown): PortRange {
   const end = typeof endPort === 'number' && endPort >= port ? endPort : port;
   return { lo: port, hi: end };
 }
@@ -140,7 +167,7 @@ function ciliumRules(object: Obj, clusterwide: boolean): NetRule[] {
     const key = hostPolicy ? 'ingress' : 'egress';
     return (listAt(spec, key) ?? []).flatMap((rule, i) => {
       if (!isObj(rule)) return [];
-      return [{ path: `${path}.${key}[${i}]`, direction, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), written: rule }];
+      return [{ path: `${path}.${key}[${i}]`, direction, action: 'allow' as const, narrowed: false, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), written: rule }];
     });
   });
 }

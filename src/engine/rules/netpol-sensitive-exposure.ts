@@ -2,13 +2,17 @@
 // (the kubelet's 10250/10255 by default) broadly. The kubelet API runs exec, logs and
 // port-forward for any container on the node; reaching it from any pod is the path
 // attackers take from one compromised pod to the node's secrets. The kubelet is not a pod,
-// so what counts is egress from pods to node addresses, and ingress to nodes in a Cilium
-// host policy; a pod-level ingress rule on 10250 (metrics-server listens there) never is.
+// so what counts is egress from pods to node addresses, and ingress to nodes in a host policy
+// (Cilium's, Calico's for host endpoints); a pod-level ingress rule on 10250 (metrics-server
+// listens there) never is. Only allowing rules open; where a kind orders its rules (the admin
+// network policies, Calico), an earlier deny or pass for the same traffic hides a later allow.
 import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/network-rules.js';
-import { EMPTY_SET, intersect, isEmpty, isSubset, overlaps, size, union } from '../net/address-set.js';
+import type { CheckedKind } from '../facts/kinds.js';
+import { EMPTY_SET, intersect, isEmpty, isSubset, overlaps, setOf, size, subtract, union, type AddressSet } from '../net/address-set.js';
+import { parseBlockOrThrow } from '../net/cidr.js';
 import type { IpBlock } from '../net/ip-block.js';
 import type { NodeAddresses } from '../net/node-addresses.js';
-import { formatRange, inRange } from '../ports.js';
+import { formatRange, inRange, rangeContains, rangesOverlap } from '../ports.js';
 import type { PortEntry } from '../policy/model.js';
 import type { Rule, RuleFinding } from './rule.js';
 
@@ -41,7 +45,7 @@ function namedPort(ports: NetRule['ports'], entry: PortEntry): number | null {
 }
 
 const allowsAllOf = (ports: NetRule['ports'], entry: PortEntry): boolean =>
-  ports === 'all' || ports.some((sel) => sel.range === null && protocolCovers(sel, entry));
+  ports === 'all' || ports.some((sel) => sel.range === null && protocolCovers(sel, entry) && !(sel.except ?? []).some((e) => rangeContains(e, entry.range)));
 
 function blockReachesNodes(block: IpBlock, nodes: NodeAddresses): boolean {
   if (nodes.known) {
@@ -57,6 +61,7 @@ function reachesNodesBroadly(peers: NetRule['peers'], nodes: NodeAddresses, entr
       case 'ipBlock':
         return blockReachesNodes(p.block, nodes);
       case 'nodes':
+      case 'endpoints':
         return true;
       case 'entity':
         return NODE_ENTITIES.has(p.entity) || (p.entity === 'kube-apiserver' && inRange(entry.range, KUBE_APISERVER_PORT));
@@ -81,7 +86,8 @@ function targetsNodes(peers: NetRule['peers'], nodes: NodeAddresses): boolean {
 function sourcesBroad(peers: NetRule['peers']): boolean {
   if (peers === 'all') return true;
   return peers.some(
-    (p) => (p.type === 'entity' && BROAD_SOURCE_ENTITIES.has(p.entity)) || (p.type === 'ipBlock' && p.block.prefix <= BROAD_PREFIX[p.block.version]),
+    (p) =>
+      (p.type === 'entity' && BROAD_SOURCE_ENTITIES.has(p.entity)) || p.type === 'endpoints' || (p.type === 'ipBlock' && p.block.prefix <= BROAD_PREFIX[p.block.version]),
   );
 }
 
@@ -94,7 +100,9 @@ function describePeer(p: Peer): string {
     case 'entity':
       return `entity ${p.entity}`;
     case 'nodes':
-      return 'nodes';
+      return p.what ?? 'nodes';
+    case 'endpoints':
+      return p.what;
     case 'other':
       return p.what;
   }
@@ -102,40 +110,39 @@ function describePeer(p: Peer): string {
 
 const describePeers = (peers: NetRule['peers'], none: string): string => (peers === 'all' ? none : peers.map(describePeer).join(', ') || 'nothing');
 
-function check(rule: NetRule, entry: PortEntry, nodes: () => NodeAddresses): RuleFinding | null {
+function check(rule: NetRule, peers: NetRule['peers'], entry: PortEntry, nodes: () => NodeAddresses, kind: CheckedKind): RuleFinding | null {
   const named = namedPort(rule.ports, entry);
   const allowsAll = allowsAllOf(rule.ports, entry);
   // Most rules name neither this port nor every port: nothing to judge, nothing to build.
   if (named === null && !allowsAll) return null;
   if (rule.direction === 'host-ingress') {
-    if (!sourcesBroad(rule.peers)) return null;
+    if (!sourcesBroad(peers)) return null;
     const port = named ?? entry.range.lo;
+    const fix = kind.type === 'calico-policy' ? 'the control plane nodes (their nets or host endpoints)' : 'the control plane (entities kube-apiserver, remote-node, host)';
     return {
       path: rule.path,
       value: port,
-      message:
-        `host-policy ingress rule opens ${sensitive(entry, port)} on the nodes to ${describePeers(rule.peers, 'every source')}; ` +
-        `allow it only from the control plane (entities kube-apiserver, remote-node, host)`,
+      message: `host-policy ingress rule opens ${sensitive(entry, port)} on the nodes to ${describePeers(peers, 'every source')}; allow it only from ${fix}`,
       key: findingKey(rule, entry),
     };
   }
-  if (named !== null && reachesNodesBroadly(rule.peers, nodes(), entry)) {
-    const fix = viaIpBlock(rule) ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
+  if (named !== null && reachesNodesBroadly(peers, nodes(), entry)) {
+    const fix = viaIpBlock(peers) ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
     return {
       path: rule.path,
       value: named,
       message:
-        `egress rule lets pods reach ${sensitive(entry, named)} on ${nodeWord(rule, nodes())}${rule.peers === 'all' ? '' : ` (to: ${describePeers(rule.peers, '')})`}; ${fix}`,
+        `egress rule lets pods reach ${sensitive(entry, named)} on ${nodeWord(peers, nodes())}${peers === 'all' ? '' : ` (to: ${describePeers(peers, '')})`}; ${fix}`,
       key: findingKey(rule, entry),
     };
   }
-  if (allowsAll && targetsNodes(rule.peers, nodes())) {
+  if (allowsAll && targetsNodes(peers, nodes())) {
     return {
       path: rule.path,
       value: entry.range.lo,
       message:
         `egress rule allows every ${protocolText(entry)} port, ${sensitive(entry, entry.range.lo)} included, to node addresses ` +
-        `(to: ${describePeers(rule.peers, 'every destination')}); list only the ports the pods need (not ${formatRange(entry.range)})`,
+        `(to: ${describePeers(peers, 'every destination')}); list only the ports the pods need (not ${formatRange(entry.range)})`,
       key: findingKey(rule, entry),
     };
   }
@@ -148,12 +155,93 @@ const sensitive = (entry: PortEntry, port: number): string => `${entry.name} ${p
 
 const findingKey = (rule: NetRule, entry: PortEntry): string => `netpol-sensitive-exposure|${rule.direction}|${ruleHash(rule)}|${entry.name}`;
 
-const viaIpBlock = (rule: NetRule): boolean => rule.peers !== 'all' && rule.peers.some((p) => p.type === 'ipBlock');
+const viaIpBlock = (peers: NetRule['peers']): boolean => peers !== 'all' && peers.some((p) => p.type === 'ipBlock');
 
-function nodeWord(rule: NetRule, nodes: NodeAddresses): string {
-  if (rule.peers === 'all') return 'the nodes (the rule allows every destination)';
-  if (!viaIpBlock(rule)) return 'the nodes';
+function nodeWord(peers: NetRule['peers'], nodes: NodeAddresses): string {
+  if (peers === 'all') return 'the nodes (the rule allows every destination)';
+  if (!viaIpBlock(peers)) return 'the nodes';
   return nodes.known ? 'node addresses' : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
+}
+
+// --- first match: what earlier deny and pass rules of the same object take away ----------
+
+/** The traffic to one sensitive port that earlier deny or pass rules of one direction match. */
+interface Blocked {
+  all: boolean;
+  /** Every node: a nodes peer with an empty selector, or Calico's all() / global(). */
+  allNodes: boolean;
+  addresses: AddressSet;
+  /** Selector-based peers blocked as written (`nodes:<selector>`, `endpoints:<selector>`, `entity:<name>`). */
+  selectors: Set<string>;
+}
+
+const EVERY_ADDRESS = setOf(['0.0.0.0/0', '::/0'].map(parseBlockOrThrow));
+
+const selectorKey = (p: Peer): string | null => {
+  if (p.type === 'nodes') return `nodes:${p.selector ?? ''}`;
+  if (p.type === 'endpoints') return `endpoints:${p.selector}`;
+  if (p.type === 'entity') return `entity:${p.entity}`;
+  return null;
+};
+
+/** A deny or pass hides an allow only for a port it matches entirely, on the entry's protocol. */
+function coversEntry(ports: NetRule['ports'], entry: PortEntry): boolean {
+  if (ports === 'all') return true;
+  return ports.some(
+    (sel) =>
+      (sel.protocol === 'ANY' || sel.protocol === entry.protocol) &&
+      (sel.range !== null ? rangeContains(sel.range, entry.range) : !(sel.except ?? []).some((e) => rangesOverlap(e, entry.range))),
+  );
+}
+
+function block(into: Blocked, peers: NetRule['peers']): void {
+  if (peers === 'all') {
+    into.all = true;
+    return;
+  }
+  for (const p of peers) {
+    if (p.type === 'ipBlock') into.addresses = union(into.addresses, p.block.addresses);
+    if ((p.type === 'nodes' && !p.selector) || p.type === 'endpoints') into.allNodes = true;
+    const key = selectorKey(p);
+    if (key !== null) into.selectors.add(key);
+  }
+}
+
+/**
+ * The peers of an allow rule that earlier rules leave open: 'all' or a list, from which
+ * whatever a deny or pass before it already matched is taken out (an ipBlock loses the
+ * blocked addresses; a selector peer goes when the same selector, or every node, was blocked).
+ */
+function unblocked(rule: NetRule, b: Blocked, nodes: NodeAddresses): NetRule['peers'] {
+  if (b.all) return [];
+  const peers = rule.peers;
+  if (rule.direction === 'host-ingress') {
+    if (peers === 'all') return isSubset(EVERY_ADDRESS, b.addresses) ? [] : 'all';
+    return peers.filter((p) => {
+      if (p.type === 'ipBlock') return !isSubset(p.block.addresses, b.addresses);
+      const key = selectorKey(p);
+      return key === null || !b.selectors.has(key);
+    });
+  }
+  const nodesBlocked = b.allNodes || (!isEmpty(nodes.set) && isSubset(nodes.set, b.addresses));
+  if (peers === 'all') return nodesBlocked ? [] : 'all';
+  return peers.flatMap((p): Peer[] => {
+    switch (p.type) {
+      case 'ipBlock': {
+        if (b.allNodes) return [];
+        const left = subtract(p.block.addresses, b.addresses);
+        if (isEmpty(left)) return [];
+        return [left === p.block.addresses ? p : { ...p, block: { ...p.block, addresses: left } }];
+      }
+      case 'nodes':
+      case 'endpoints':
+        return nodesBlocked || b.selectors.has(selectorKey(p)!) ? [] : [p];
+      case 'entity':
+        return b.selectors.has(selectorKey(p)!) ? [] : [p];
+      default:
+        return [p];
+    }
+  });
 }
 
 export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
@@ -163,18 +251,33 @@ export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
   category: 'Network policies',
   lane: null,
   help:
-    'A NetworkPolicy egress rule (or Cilium egress rule) that names a sensitive port (kubelet 10250/10255 by default) with ' +
+    'A NetworkPolicy egress rule (or a Cilium, AdminNetworkPolicy, BaselineAdminNetworkPolicy, ClusterNetworkPolicy or Calico egress rule) that names a sensitive port (kubelet 10250/10255 by default) with ' +
     'destinations that include node addresses broadly, or that allows every port to destinations that are only nodes, lets ' +
-    'pods reach the kubelet API. So does an ingress rule of a Cilium host policy (CiliumClusterwideNetworkPolicy with ' +
-    'nodeSelector) that opens the port to broad sources. Allow such ports only to pod selectors, except the node addresses ' +
+    'pods reach the kubelet API. So does an ingress rule of a host policy (CiliumClusterwideNetworkPolicy with ' +
+    'nodeSelector, Calico GlobalNetworkPolicy for host endpoints) that opens the port to broad sources. Only allowing rules ' +
+    'count; an earlier Deny or Pass in the same object hides a later Allow for the same traffic. Allow such ports only to pod selectors, except the node addresses ' +
     'from ipBlocks, or set nodeCIDRs so the analysis is exact. On Cilium defaults, CIDR selectors do not match node ' +
     'addresses, so CIDR-based findings are latent there until a CNI setting or a migration activates them.',
-  appliesTo: (kind) => kind.type === 'network-policy' || kind.type === 'cilium-policy',
-  check({ facts, policy, nodes }) {
+  appliesTo: (kind) => kind.type === 'network-policy' || kind.type === 'cilium-policy' || kind.type === 'admin-network-policy' || kind.type === 'calico-policy',
+  check({ facts, policy, nodes, kind }) {
     const out: RuleFinding[] = [];
+    // Per direction and sensitive port; only kinds with deny or pass rules ever fill it.
+    let blocked: Map<string, Blocked> | null = null;
+    const entries = policy.sensitivePorts;
     for (const rule of facts.networkRules) {
-      for (const entry of policy.sensitivePorts) {
-        const f = check(rule, entry, nodes);
+      for (let i = 0; i < entries.length; i++) {
+        const entry = entries[i];
+        if (rule.action !== 'allow') {
+          if (rule.narrowed || !coversEntry(rule.ports, entry)) continue;
+          blocked ??= new Map();
+          const key = `${rule.direction}|${i}`;
+          let b = blocked.get(key);
+          if (!b) blocked.set(key, (b = { all: false, allNodes: false, addresses: EMPTY_SET, selectors: new Set() }));
+          block(b, rule.peers);
+          continue;
+        }
+        const b = blocked?.get(`${rule.direction}|${i}`);
+        const f = check(rule, b ? unblocked(rule, b, nodes()) : rule.peers, entry, nodes, kind);
         if (f) out.push(f);
       }
     }
