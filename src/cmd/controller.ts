@@ -24,7 +24,7 @@ export async function runController(opts: Record<string, unknown>): Promise<numb
   }
   let client;
   try {
-    client = await connectKube({ context: config.kubeContext ?? undefined });
+    client = await connectKube({ context: config.kubeContext ?? undefined, kubeconfigFile: config.kubeconfigFile ?? undefined });
   } catch (err) {
     process.stderr.write(`portcullis: controller: cannot configure the Kubernetes client: ${(err as Error).message}\n`);
     return EXIT_USAGE;

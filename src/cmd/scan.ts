@@ -6,24 +6,29 @@ import { evaluate, isCheckedKind, portUses, tenantOf } from '../engine/evaluate.
 import { ACTIONS, type Action, type Finding } from '../engine/types.js';
 import { scanSource, type ScanEngine, type ScanKeep, type ScanProgress } from '../scan/run.js';
 import { ruleExcerpts } from '../sinks/reports/html/exposures.js';
-import { FORMAT_NAMES, FORMATS, isFormatName, type ReportFormat } from '../sinks/reports/index.js';
+import { FORMAT_NAMES, FORMATS, isFormatName, type FormatName } from '../sinks/reports/index.js';
 import type { InputError } from '../sinks/reports/scan-result.js';
 import { manifestSource } from '../sources/manifests.js';
 import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
 import type { ScanSource } from '../sources/source-item.js';
+import { colorFromEnv } from './color.js';
 import { EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, UsageError } from './exit.js';
 
 export interface ScanCommandOptions {
   policy?: string[];
-  format?: string;
+  /** --format: a format, or format=file; repeatable (commander collects a list). */
+  format?: string | string[];
+  /** -o/--output-format: the same as --format. */
+  outputFormat?: string[];
   output?: string;
   failOn?: Action | 'never';
   defaultNamespace?: string;
   cluster?: boolean;
+  kubeconfig?: string;
   context?: string;
   namespace?: string;
   allNamespaces?: boolean;
-  /** commander's --no-color: false when given. */
+  /** --color (true) or --no-color (false); undefined leaves it to the environment. */
   color?: boolean;
 }
 
@@ -31,7 +36,7 @@ export interface ScanCommandOptions {
 export interface ScanIO {
   stdout: { write(s: string): unknown };
   stderr: { write(s: string): unknown; isTTY?: boolean };
-  /** stdout is a terminal that takes colour (not NO_COLOR, https://no-color.org). */
+  /** The environment asks for colour on stdout (see color.ts): NO_COLOR, FORCE_COLOR, a terminal. */
   stdoutColor: boolean;
   readStdin?: () => Promise<string>;
   now: () => Date;
@@ -40,7 +45,7 @@ export interface ScanIO {
 const processIO = (): ScanIO => ({
   stdout: process.stdout,
   stderr: process.stderr,
-  stdoutColor: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+  stdoutColor: colorFromEnv(process.env, Boolean(process.stdout.isTTY)),
   now: () => new Date(),
 });
 
@@ -56,14 +61,45 @@ export function formatInputError(e: InputError): string {
   return `${e.file}${e.line !== null ? `:${e.line}` : ''}: ${e.message}`;
 }
 
-/** What the scan must keep while streaming for this format; the rest is dropped as it goes. */
-function keepFor(format: ReportFormat): ScanKeep {
-  return {
-    evaluations: format.needsEvaluations,
-    portUses: format.needsPortMap,
-    namespaces: format.needsPortMap,
-    exposures: format.needsPortMap,
-  };
+/** One report to write: a format, and its file (null: stdout). */
+interface Target {
+  format: FormatName;
+  file: string | null;
+}
+
+/**
+ * The reports a run writes, from --format/-o values (format or format=file) and --output.
+ * At most one format goes without a file: to stdout, or to --output when given.
+ */
+function targetsOf(opts: ScanCommandOptions): Target[] {
+  const given = [...(typeof opts.format === 'string' ? [opts.format] : (opts.format ?? [])), ...(opts.outputFormat ?? [])];
+  const targets = (given.length > 0 ? given : ['table']).map((value): Target => {
+    const eq = value.indexOf('=');
+    const name = eq < 0 ? value : value.slice(0, eq);
+    const file = eq < 0 ? null : value.slice(eq + 1);
+    if (!isFormatName(name)) throw new UsageError(`scan: --format ${value}: no format ${name} (available: ${FORMAT_NAMES.join(', ')})`);
+    if (file === '') throw new UsageError(`scan: --format ${value}: give a file after = (${name}=report.out), or no = for stdout`);
+    return { format: name, file };
+  });
+  const unnamed = targets.filter((t) => t.file === null);
+  if (unnamed.length > 1) {
+    throw new UsageError(`scan: formats ${unnamed.map((t) => t.format).join(', ')} would all go to ${opts.output ?? 'stdout'}; give the others a file (--format sarif=report.sarif)`);
+  }
+  if (opts.output !== undefined) {
+    if (unnamed.length === 0) throw new UsageError(`scan: --output ${opts.output} is for the format given without a file, and every --format names its own`);
+    unnamed[0]!.file = opts.output;
+  }
+  const files = targets.flatMap((t) => (t.file === null ? [] : [t.file]));
+  const twice = files.find((f, i) => files.indexOf(f) !== i);
+  if (twice !== undefined) throw new UsageError(`scan: two reports would be written to ${twice}`);
+  return targets;
+}
+
+/** What the scan must keep while streaming for these formats; the rest is dropped as it goes. */
+function keepFor(targets: readonly Target[]): ScanKeep {
+  const evaluations = targets.some((t) => FORMATS[t.format].needsEvaluations);
+  const portMap = targets.some((t) => FORMATS[t.format].needsPortMap);
+  return { evaluations, portUses: portMap, namespaces: portMap, exposures: portMap };
 }
 
 /** A progress line on a terminal's stderr, at most ten updates a second. */
@@ -92,26 +128,22 @@ function checkUsage(paths: readonly string[], opts: ScanCommandOptions): void {
     if (opts.namespace && opts.allNamespaces) throw new UsageError('scan: give either --namespace or --all-namespaces, not both');
   } else {
     if (paths.length === 0) throw new UsageError('scan: give files or directories to scan, - for stdin, or --cluster');
-    if (opts.context || opts.namespace || opts.allNamespaces) throw new UsageError('scan: --context, --namespace and --all-namespaces need --cluster');
+    if (opts.kubeconfig || opts.context || opts.namespace || opts.allNamespaces) throw new UsageError('scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('scan: stdin (-) can be read only once');
   }
 }
 
 export async function runScan(paths: string[], opts: ScanCommandOptions, io: ScanIO = processIO()): Promise<number> {
+  let targets: Target[];
   try {
     checkUsage(paths, opts);
+    targets = targetsOf(opts);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     io.stderr.write(`portcullis: ${err.message}\n`);
     return EXIT_USAGE;
   }
   const failOn = opts.failOn ?? 'deny';
-  const formatName = opts.format ?? 'table';
-  if (!isFormatName(formatName)) {
-    io.stderr.write(`portcullis: scan: format ${formatName} is not available (available: ${FORMAT_NAMES.join(', ')})\n`);
-    return EXIT_USAGE;
-  }
-  const format: ReportFormat = FORMATS[formatName];
 
   const loaded = await loadPolicyPaths(opts.policy ?? []);
   for (const w of loaded.warnings) io.stderr.write(`warning: ${formatPolicyError(w)}\n`);
@@ -124,7 +156,7 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
   let source: ScanSource;
   if (opts.cluster) {
     const { clusterSource } = await import('../sources/cluster.js');
-    const cluster = clusterSource({ context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    const cluster = clusterSource({ kubeconfigFile: opts.kubeconfig, context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
     // Without --policy, the cluster's PortPolicy objects are the active set, as for the
     // webhook and the controller; the shipped default applies while there is none.
     if ((opts.policy ?? []).length === 0) policies = (await cluster.portPolicies(await loadDefaultSpec())) ?? policies;
@@ -147,25 +179,30 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
     ruleExcerpts,
   };
   const progress = progressLine(io);
-  const result = await scanSource(source, { policies, engine, keep: keepFor(format), now: io.now, onProgress: progress?.update });
+  const result = await scanSource(source, { policies, engine, keep: keepFor(targets), now: io.now, onProgress: progress?.update });
   progress?.clear();
 
   // One line per input error on stderr, where CI logs show it whatever the report format;
   // except when the table goes to stdout, which lists them itself.
-  if (formatName !== 'table' || opts.output) for (const e of result.errors) io.stderr.write(`${formatInputError(e)}\n`);
-  const color = opts.color !== false && !opts.output && io.stdoutColor;
-  const text = format.write(result, { color, failOn });
-  if (opts.output) {
-    try {
-      await writeFile(opts.output, text);
-    } catch (err) {
-      io.stderr.write(`${opts.output}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
-      return EXIT_USAGE;
+  const tableOnStdout = targets.some((t) => t.format === 'table' && t.file === null);
+  if (!tableOnStdout) for (const e of result.errors) io.stderr.write(`${formatInputError(e)}\n`);
+  let unwritten = false;
+  for (const t of targets) {
+    // Colour only on stdout: a file is read later, by something that may not take escapes.
+    const color = t.file === null && (opts.color ?? io.stdoutColor);
+    const text = FORMATS[t.format].write(result, { color, failOn });
+    if (t.file === null) {
+      io.stdout.write(text);
+      continue;
     }
-  } else {
-    io.stdout.write(text);
+    try {
+      await writeFile(t.file, text);
+    } catch (err) {
+      io.stderr.write(`${t.file}: cannot write: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+      unwritten = true;
+    }
   }
 
-  if (result.errors.length > 0) return EXIT_USAGE;
+  if (result.errors.length > 0 || unwritten) return EXIT_USAGE;
   return failsThreshold(result.findings, failOn) ? EXIT_FINDINGS : EXIT_CLEAN;
 }

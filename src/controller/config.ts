@@ -9,6 +9,8 @@ export interface ControllerConfig {
   metricsPort: number;
   logLevel: LogLevel;
   kubeContext: string | null;
+  /** --kubeconfig: one kubeconfig file instead of $KUBECONFIG or ~/.kube/config. */
+  kubeconfigFile: string | null;
   leaseNamespace: string;
   leaseName: string;
   flavor: ReportFlavor;
@@ -42,7 +44,7 @@ export interface ControllerConfig {
  */
 export const CONTROLLER_NODE_OPTIONS = '--max-old-space-size=192 --max-semi-space-size=8';
 
-export const CONTROLLER_DEFAULTS: Omit<ControllerConfig, 'policyPaths' | 'kubeContext'> = {
+export const CONTROLLER_DEFAULTS: Omit<ControllerConfig, 'policyPaths' | 'kubeContext' | 'kubeconfigFile'> = {
   metricsPort: 8080,
   logLevel: 'info',
   leaseNamespace: 'portcullis-system',
@@ -71,6 +73,7 @@ export function controllerConfig(opts: Record<string, unknown>): ControllerConfi
     metricsPort: opts.metricsPort === undefined ? CONTROLLER_DEFAULTS.metricsPort : port(opts.metricsPort, '--metrics-port'),
     logLevel: (opts.logLevel as LogLevel | undefined) ?? CONTROLLER_DEFAULTS.logLevel,
     kubeContext: (opts.context as string | undefined) ?? null,
+    kubeconfigFile: (opts.kubeconfig as string | undefined) ?? null,
     leaseNamespace: (opts.leaseNamespace as string | undefined) ?? CONTROLLER_DEFAULTS.leaseNamespace,
     flavor: opts.reportFormat === 'openreports' ? 'openreports' : 'wgpolicyk8s',
   };

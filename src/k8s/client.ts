@@ -43,6 +43,8 @@ export interface KubeClient {
 export interface ConnectOptions {
   /** A kubeconfig as text (tests); otherwise $KUBECONFIG (merged when it lists several files), ~/.kube/config, or the in-cluster service account. */
   kubeconfig?: string;
+  /** One kubeconfig file (--kubeconfig), read instead of $KUBECONFIG or ~/.kube/config; it must exist, as for kubectl. */
+  kubeconfigFile?: string;
   context?: string;
   /** Use only the in-cluster service account. */
   inCluster?: boolean;
@@ -107,6 +109,14 @@ async function readKubeconfig(opts: ConnectOptions, env: NodeJS.ProcessEnv): Pro
   const sources: { text: string; dir: string }[] = [];
   if (opts.kubeconfig !== undefined) {
     sources.push({ text: opts.kubeconfig, dir: process.cwd() });
+  } else if (opts.kubeconfigFile !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(opts.kubeconfigFile, 'utf8');
+    } catch (err) {
+      throw new ApiError(0, 'NoConfig', `cannot read the kubeconfig ${opts.kubeconfigFile}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+    sources.push({ text, dir: path.dirname(path.resolve(opts.kubeconfigFile)) });
   } else {
     const listed = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
     const files = listed.length > 0 ? listed : env.HOME ? [path.join(env.HOME, '.kube', 'config')] : [];

@@ -30,6 +30,8 @@ export interface ClusterSourceOptions {
   warn?: (message: string) => void;
   /** A kubeconfig as text (tests); otherwise $KUBECONFIG or ~/.kube/config. */
   kubeconfig?: string;
+  /** --kubeconfig: one kubeconfig file instead of $KUBECONFIG or ~/.kube/config. */
+  kubeconfigFile?: string;
   /** An already connected client (tests); overrides context and kubeconfig. */
   client?: KubeClient;
   pageSize?: number;
@@ -61,7 +63,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
 
   async function connect(): Promise<KubeClient> {
     try {
-      client ??= await connectKube({ context: opts.context, kubeconfig: opts.kubeconfig });
+      client ??= await connectKube({ context: opts.context, kubeconfig: opts.kubeconfig, kubeconfigFile: opts.kubeconfigFile });
     } catch (err) {
       throw new UsageError(`scan --cluster: cannot configure the Kubernetes client: ${(err as Error).message}`);
     }

@@ -1,6 +1,7 @@
 // The built CLI as a user runs it: exit statuses, stderr lines, stdout. Builds dist/ first when
 // any source file is newer than it, so the test never runs stale code.
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -29,10 +30,18 @@ interface Run {
   stderr: string;
 }
 
-function run(args: string[], opts: { cwd: string; input?: string }): Run {
-  const r = spawnSync(process.execPath, [CLI, 'scan', ...args], { cwd: opts.cwd, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+/** The environment without the colour variables the caller's shell may have set. */
+function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const { NO_COLOR: _n, FORCE_COLOR: _f, ...env } = process.env;
+  return { ...env, ...extra };
+}
+
+function cli(args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd, input: opts.input ?? '', encoding: 'utf8', env: opts.env ?? plainEnv({ NO_COLOR: '1' }) });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+const run = (args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }): Run => cli(['scan', ...args], opts);
 
 const POD_HOSTPORT_10250 = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: grabber\nspec:\n  containers:\n  - name: c\n    image: x\n    ports:\n    - {containerPort: 80, hostPort: 10250}\n';
 const CLEAN_SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80}]\n';
@@ -95,9 +104,56 @@ describe('portcullis scan (built CLI)', () => {
       name: '--namespace without --cluster is a usage error',
       args: ['clean.yaml', '--namespace', 'x'],
       status: 2,
-      stderr: ['portcullis: scan: --context, --namespace and --all-namespaces need --cluster'],
+      stderr: ['portcullis: scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster'],
     },
-    { name: 'an unknown format is a usage error', args: ['clean.yaml', '--format', 'yaml'], status: 2, stderr: [expect.stringMatching(/^error: option '--format <format>' argument 'yaml' is invalid/)] },
+    {
+      name: 'an unknown format is a usage error',
+      args: ['clean.yaml', '--format', 'yaml'],
+      status: 2,
+      stderr: ['portcullis: scan: --format yaml: no format yaml (available: table, json, sarif, junit, policyreport, openreports, html)'],
+    },
+    {
+      name: 'an unknown format with a file is a usage error',
+      args: ['clean.yaml', '-o', 'yml=out.yml'],
+      status: 2,
+      stderr: ['portcullis: scan: --format yml=out.yml: no format yml (available: table, json, sarif, junit, policyreport, openreports, html)'],
+    },
+    {
+      name: 'two formats for stdout is a usage error',
+      args: ['clean.yaml', '--format', 'json', '-o', 'sarif'],
+      status: 2,
+      stderr: ['portcullis: scan: formats json, sarif would all go to stdout; give the others a file (--format sarif=report.sarif)'],
+    },
+    {
+      name: 'two reports to one file is a usage error',
+      args: ['clean.yaml', '--format', 'json=out', '--format', 'sarif', '--output', 'out'],
+      status: 2,
+      stderr: ['portcullis: scan: two reports would be written to out'],
+    },
+    {
+      name: 'an empty file after = is a usage error',
+      args: ['clean.yaml', '--format', 'sarif='],
+      status: 2,
+      stderr: ['portcullis: scan: --format sarif=: give a file after = (sarif=report.out), or no = for stdout'],
+    },
+    {
+      name: '--output when every format names its file is a usage error',
+      args: ['clean.yaml', '--format', 'json=a.json', '--output', 'b.json'],
+      status: 2,
+      stderr: ['portcullis: scan: --output b.json is for the format given without a file, and every --format names its own'],
+    },
+    {
+      name: '--kubeconfig without --cluster is a usage error',
+      args: ['clean.yaml', '--kubeconfig', 'k.yaml'],
+      status: 2,
+      stderr: ['portcullis: scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster'],
+    },
+    {
+      name: 'a missing --kubeconfig file is a usage error',
+      args: ['--cluster', '--kubeconfig', 'missing-kubeconfig.yaml'],
+      status: 2,
+      stderr: ['portcullis: scan --cluster: cannot configure the Kubernetes client: cannot read the kubeconfig missing-kubeconfig.yaml: ENOENT'],
+    },
   ])('$name', ({ args, status, stderr }) => {
     const r = run(args, { cwd: dir });
     expect({ status: r.status, stderr: r.stderr.split('\n').filter(Boolean) }).toEqual({ status, stderr });
@@ -182,6 +238,164 @@ describe('portcullis scan (built CLI)', () => {
       errors: [],
       kubeSystem: false,
       monitoring: false,
+    });
+  });
+});
+
+describe('portcullis scan: several reports in one run, colour', () => {
+  let dir: string;
+  beforeAll(async () => {
+    await buildIfStale();
+    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-out-'));
+    await writeFile(path.join(dir, 'bad.yaml'), POD_HOSTPORT_10250);
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('writes each --format/-o format=file to its file and the one without a file to stdout', async () => {
+    const r = run(['bad.yaml', '--format', 'sarif=out.sarif', '-o', 'junit=out.xml', '--output-format', 'json=out.json', '--format', 'table'], { cwd: dir });
+    const sarif = JSON.parse(await readFile(path.join(dir, 'out.sarif'), 'utf8'));
+    const json = JSON.parse(await readFile(path.join(dir, 'out.json'), 'utf8'));
+    const junit = await readFile(path.join(dir, 'out.xml'), 'utf8');
+    expect({
+      status: r.status,
+      stderr: r.stderr,
+      tableOnStdout: /hostport-reserved/.test(r.stdout) && !r.stdout.startsWith('{'),
+      sarifResults: sarif.runs[0].results.length,
+      jsonFindings: json.findings.length,
+      junitFailures: /<testsuite [^>]*failures="1"/.test(junit),
+    }).toEqual({ status: 1, stderr: '', tableOnStdout: true, sarifResults: 1, jsonFindings: 1, junitFailures: true });
+  });
+
+  it('writes --output for the format without a file, beside the formats with one', async () => {
+    const r = run(['bad.yaml', '-o', 'json', '--output', 'main.json', '--format', 'sarif=side.sarif'], { cwd: dir });
+    const json = JSON.parse(await readFile(path.join(dir, 'main.json'), 'utf8'));
+    const sarif = JSON.parse(await readFile(path.join(dir, 'side.sarif'), 'utf8'));
+    expect({ status: r.status, stdout: r.stdout, json: json.findings.length, sarif: sarif.version }).toEqual({ status: 1, stdout: '', json: 1, sarif: '2.1.0' });
+  });
+
+  it('writes the other reports and exits 2 when one file cannot be written', async () => {
+    const r = run(['bad.yaml', '--format', 'json=no-such-dir/out.json', '--format', 'sarif=ok.sarif'], { cwd: dir });
+    const sarif = JSON.parse(await readFile(path.join(dir, 'ok.sarif'), 'utf8'));
+    expect({ status: r.status, stderr: r.stderr, sarif: sarif.version }).toEqual({ status: 2, stderr: 'no-such-dir/out.json: cannot write: ENOENT\n', sarif: '2.1.0' });
+  });
+
+  // stdout is a pipe here, as in CI: colour only when the environment or a flag asks for it.
+  const ESC = '\x1b[';
+  it.each<{ name: string; env: Record<string, string>; args: string[]; colour: boolean }>([
+    { name: 'a pipe gets no colour', env: {}, args: [], colour: false },
+    { name: 'FORCE_COLOR=1 colours a pipe', env: { FORCE_COLOR: '1' }, args: [], colour: true },
+    { name: 'FORCE_COLOR=3 colours a pipe', env: { FORCE_COLOR: '3' }, args: [], colour: true },
+    { name: 'FORCE_COLOR=0 does not (Node, chalk)', env: { FORCE_COLOR: '0' }, args: [], colour: false },
+    { name: 'FORCE_COLOR=false does not', env: { FORCE_COLOR: 'false' }, args: [], colour: false },
+    { name: 'NO_COLOR wins over FORCE_COLOR (picocolors)', env: { NO_COLOR: '1', FORCE_COLOR: '1' }, args: [], colour: false },
+    { name: 'an empty NO_COLOR is unset (no-color.org)', env: { NO_COLOR: '', FORCE_COLOR: '1' }, args: [], colour: true },
+    { name: '--color colours a pipe', env: {}, args: ['--color'], colour: true },
+    { name: '--color wins over NO_COLOR', env: { NO_COLOR: '1' }, args: ['--color'], colour: true },
+    { name: '--no-color wins over FORCE_COLOR', env: { FORCE_COLOR: '1' }, args: ['--no-color'], colour: false },
+    { name: 'a file never gets colour, FORCE_COLOR or not', env: { FORCE_COLOR: '1' }, args: ['--output', 'table.txt'], colour: false },
+  ])('$name', async ({ env, args, colour }) => {
+    const r = run(['bad.yaml', ...args], { cwd: dir, env: plainEnv(env) });
+    const text = args.includes('--output') ? await readFile(path.join(dir, 'table.txt'), 'utf8') : r.stdout;
+    expect({ status: r.status, colour: text.includes(ESC), table: /hostport-reserved/.test(text) }).toEqual({ status: 1, colour, table: true });
+  });
+});
+
+describe('portcullis version and completion (built CLI)', () => {
+  const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
+  beforeAll(buildIfStale);
+
+  it('--version and version -o json name the package version, a commit of this repository and the Node version', () => {
+    const line = cli(['--version'], { cwd: ROOT });
+    const json = cli(['version', '-o', 'json'], { cwd: ROOT });
+    const info = JSON.parse(json.stdout) as { version: string; commit: string; modified: boolean; node: string };
+    // The commit dist/ was built from: an object of this repository (HEAD or an ancestor, when
+    // dist/ was built before the last commit that left src/ unchanged).
+    const known = spawnSync('git', ['cat-file', '-e', `${info.commit}^{commit}`], { cwd: ROOT }).status === 0;
+    expect({ status: [line.status, json.status], known, version: info.version, node: info.node, line: line.stdout }).toEqual({
+      status: [0, 0],
+      known: true,
+      version: pkg.version,
+      node: process.version,
+      line: `portcullis ${pkg.version} (commit ${info.commit.slice(0, 12)}${info.modified ? ', modified' : ''}, node ${process.version})\n`,
+    });
+  });
+
+  it('version prints the same as text', () => {
+    const info = JSON.parse(cli(['version', '-o', 'json'], { cwd: ROOT }).stdout) as { commit: string; modified: boolean };
+    const r = cli(['version'], { cwd: ROOT });
+    expect({ status: r.status, stdout: r.stdout }).toEqual({
+      status: 0,
+      stdout: `portcullis ${pkg.version}\ncommit: ${info.commit}${info.modified ? ' (with uncommitted changes)' : ''}\nnode:   ${process.version}\n`,
+    });
+  });
+
+  it.each([
+    { name: 'an unknown shell', args: ['completion', 'powershell'], stderr: /^error: command-argument value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/ },
+    { name: 'no shell', args: ['completion'], stderr: /^error: missing required argument 'shell'$/ },
+    { name: 'an unknown version output', args: ['version', '-o', 'yaml'], stderr: /^error: option '-o, --output <format>' argument 'yaml' is invalid\. Allowed choices are text, json\.$/ },
+    { name: 'an unknown command', args: ['scna'], stderr: /^error: unknown command 'scna'\n\(Did you mean scan\?\)$/ },
+  ])('usage error, exit 2: $name', ({ args, stderr }) => {
+    const r = cli(args, { cwd: ROOT });
+    expect({ status: r.status, stderr: r.stderr.trim(), stdout: r.stdout }).toEqual({ status: 2, stderr: expect.stringMatching(stderr), stdout: '' });
+  });
+
+  let bashScript: string;
+  beforeAll(() => {
+    bashScript = cli(['completion', 'bash'], { cwd: ROOT }).stdout;
+  });
+
+  /** What bash offers for the words typed so far (the last one is being completed). */
+  function bashComplete(script: string, words: string[]): string[] {
+    const program = [
+      script,
+      `COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')})`,
+      `COMP_CWORD=${words.length - 1}`,
+      '_portcullis_complete',
+      'printf "%s\\n" "${COMPREPLY[@]}"',
+    ].join('\n');
+    const r = spawnSync('bash', ['--norc', '--noprofile', '-c', program], { cwd: ROOT, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`bash failed: ${r.stderr}`);
+    return r.stdout.split('\n').filter(Boolean).sort();
+  }
+
+  it('bash: the script is valid bash (bash -n)', () => {
+    const script = cli(['completion', 'bash'], { cwd: ROOT });
+    const check = spawnSync('bash', ['-n'], { input: script.stdout, encoding: 'utf8' });
+    expect({ status: script.status, check: check.status, stderr: check.stderr }).toEqual({ status: 0, check: 0, stderr: '' });
+  });
+
+  it.each([
+    { name: 'commands', words: ['portcullis', 'sc'], want: ['scan'] },
+    { name: 'every command', words: ['portcullis', ''], want: ['--help', '--version', '-V', '-h', 'completion', 'controller', 'help', 'scan', 'serve', 'version'] },
+    { name: 'scan flags', words: ['portcullis', 'scan', '--fa'], want: ['--fail-on'] },
+    { name: 'format names after --format', words: ['portcullis', 'scan', 'x.yaml', '--format', 's'], want: ['sarif'] },
+    { name: 'format names after -o', words: ['portcullis', 'scan', '-o', 'j'], want: ['json', 'junit'] },
+    { name: '--fail-on choices', words: ['portcullis', 'scan', '--fail-on', ''], want: ['audit', 'deny', 'never', 'warn'] },
+    { name: 'files after --policy', words: ['portcullis', 'scan', '--policy', 'examples/pol'], want: ['examples/policies'] },
+    { name: 'files as scan paths', words: ['portcullis', 'scan', 'examples/mani'], want: ['examples/manifests'] },
+    { name: 'nothing after --context (no file names)', words: ['portcullis', 'scan', '--context', 'ex'], want: [] },
+    { name: 'controller --kubeconfig and --report-format', words: ['portcullis', 'controller', '--re'], want: ['--report-format'] },
+    { name: 'shells', words: ['portcullis', 'completion', ''], want: ['bash', 'fish', 'zsh'] },
+    { name: 'help takes a command', words: ['portcullis', 'help', 'con'], want: ['controller'] },
+  ])('bash completes $name', ({ words, want }) => {
+    expect(bashComplete(bashScript, words)).toEqual(want);
+  });
+
+  // zsh and fish are checked for syntax where they are installed (.ci/run installs zsh).
+  const has = (shell: string) => spawnSync(shell, ['-c', 'exit 0']).status === 0;
+  it.each(['zsh', 'fish'])('%s: the script parses', async (shell) => {
+    if (!has(shell)) return void console.warn(`${shell} is not installed: its completion script was not checked`);
+    const script = cli(['completion', shell], { cwd: ROOT });
+    const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-completion-'));
+    const file = path.join(dir, `portcullis.${shell}`);
+    await writeFile(file, script.stdout);
+    const r = spawnSync(shell, ['-n', file], { encoding: 'utf8' });
+    await rm(dir, { recursive: true, force: true });
+    expect({ status: script.status, check: r.status, stderr: r.stderr, start: script.stdout.split('\n')[0] }).toEqual({
+      status: 0,
+      check: 0,
+      stderr: '',
+      start: shell === 'zsh' ? '#compdef portcullis' : `# fish completion for portcullis. Load it with:  portcullis completion fish | source`,
     });
   });
 });

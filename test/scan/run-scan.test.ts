@@ -2,11 +2,14 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { colorFromEnv } from '../../src/cmd/color.js';
 import { failsThreshold, runScan, type ScanIO } from '../../src/cmd/scan.js';
 import type { Finding } from '../../src/engine/types.js';
 import { evaluate } from '../../src/engine/evaluate.js';
 import { compareFindings, scanSource } from '../../src/scan/run.js';
 import { policy, resource } from '../engine/helpers.js';
+import { namespace, pod } from '../support/cluster-objects.js';
+import { FakeApiServer } from '../support/fake-apiserver.js';
 
 const POD = (name: string, hostPort: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec:\n  containers:\n  - name: c\n    image: x\n    ports: [{containerPort: 80, hostPort: ${hostPort}}]\n`;
 
@@ -109,5 +112,60 @@ describe('scanSource keeps pass outcomes only for the formats that show them', (
     );
     expect(asked).toEqual([outcomes]);
     expect(result.evaluations?.[0]?.outcomes.map((o) => o.status)).toEqual(outcomes ? ['pass', 'pass'] : undefined);
+  });
+});
+
+describe('colorFromEnv', () => {
+  it.each([
+    { name: 'a terminal', env: {}, tty: true, want: true },
+    { name: 'a pipe', env: {}, tty: false, want: false },
+    { name: 'a dumb terminal', env: { TERM: 'dumb' }, tty: true, want: false },
+    { name: 'NO_COLOR on a terminal', env: { NO_COLOR: '1' }, tty: true, want: false },
+    { name: 'NO_COLOR=0 is still set (no-color.org: any non-empty value)', env: { NO_COLOR: '0' }, tty: true, want: false },
+    { name: 'an empty NO_COLOR is unset', env: { NO_COLOR: '' }, tty: true, want: true },
+    { name: 'FORCE_COLOR on a pipe', env: { FORCE_COLOR: '1' }, tty: false, want: true },
+    { name: 'FORCE_COLOR on a dumb terminal', env: { FORCE_COLOR: '2', TERM: 'dumb' }, tty: true, want: true },
+    { name: 'FORCE_COLOR=0 on a terminal', env: { FORCE_COLOR: '0' }, tty: true, want: false },
+    { name: 'FORCE_COLOR=false on a terminal', env: { FORCE_COLOR: 'false' }, tty: true, want: false },
+    { name: 'an empty FORCE_COLOR is unset', env: { FORCE_COLOR: '' }, tty: false, want: false },
+    { name: 'NO_COLOR over FORCE_COLOR', env: { NO_COLOR: '1', FORCE_COLOR: '1' }, tty: true, want: false },
+  ])('$name', ({ env, tty, want }) => {
+    expect(colorFromEnv(env, tty)).toBe(want);
+  });
+});
+
+describe('scan --cluster --kubeconfig', () => {
+  let fake: FakeApiServer;
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'portcullis-kubeconfig-'));
+    fake = await FakeApiServer.start();
+    fake.put(namespace('shop'));
+    fake.put(pod('shop', 'grabber', [{ containerPort: 10250, hostPort: 10250 }]));
+  });
+  afterAll(async () => {
+    await fake.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads the cluster from the --kubeconfig file, not $KUBECONFIG', async () => {
+    const file = path.join(dir, 'test.kubeconfig');
+    await writeFile(file, fake.kubeconfig());
+    const saved = process.env.KUBECONFIG;
+    // $KUBECONFIG names a file that does not exist: reading it would fail the scan.
+    process.env.KUBECONFIG = path.join(dir, 'missing');
+    try {
+      const x = io();
+      const status = await runScan([], { cluster: true, kubeconfig: file, format: 'json' }, x);
+      const report = JSON.parse(x.out.join(''));
+      expect({ status, err: x.err, findings: report.findings.map((f: { resource: { name: string }; rule: string }) => `${f.resource.name} ${f.rule}`) }).toEqual({
+        status: 1,
+        err: [],
+        findings: ['grabber hostport-reserved'],
+      });
+    } finally {
+      if (saved === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved;
+    }
   });
 });
