@@ -43,11 +43,69 @@ function validV6(address: string): boolean {
   return halves.length === 2 ? groups.length <= 7 : groups.length === 8;
 }
 
+const DIGIT_0 = 48;
+const DIGIT_9 = 57;
+const DOT = 46;
+const SLASH = 47;
+
+/**
+ * The common spelling, a.b.c.d or a.b.c.d/n with nothing around it, read without regular
+ * expressions, string copies or cidr-tools: a policy may carry hundreds of thousands of
+ * except entries, and the general path costs about 7 µs each (mostly allocation). Null for
+ * anything else, which the general path reads (or rejects) with the same result.
+ */
+function plainV4(text: string): Block | null {
+  let address = 0;
+  let octet = 0;
+  let digits = 0;
+  let octets = 0;
+  let i = 0;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= DIGIT_0 && c <= DIGIT_9) {
+      octet = octet * 10 + (c - DIGIT_0);
+      if (++digits > 3 || octet > 255) return null;
+    } else if (c === DOT || c === SLASH) {
+      if (digits === 0) return null;
+      address = address * 256 + octet;
+      octets++;
+      octet = 0;
+      digits = 0;
+      if (c === SLASH) break;
+      if (octets > 3) return null;
+    } else {
+      return null;
+    }
+  }
+  let prefix = 32;
+  if (i === text.length) {
+    if (digits === 0) return null;
+    address = address * 256 + octet;
+    octets++;
+  } else {
+    prefix = 0;
+    const digitsFrom = i + 1;
+    for (i = digitsFrom; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c < DIGIT_0 || c > DIGIT_9 || i - digitsFrom >= 3) return null;
+      prefix = prefix * 10 + (c - DIGIT_0);
+    }
+    if (i === digitsFrom || prefix > 32) return null;
+  }
+  if (octets !== 4) return null;
+  const hostSize = 2 ** (32 - prefix);
+  const start = address - (address % hostSize);
+  const first = BigInt(start);
+  return { version: 4, start: first, end: hostSize === 1 ? first : BigInt(start + hostSize - 1), prefix };
+}
+
 /**
  * Parses a CIDR (or a bare address, as a /32 or /128): host bits after the prefix are masked,
  * leading zeros in IPv4 octets are decimal. Returns an error message instead of throwing.
  */
 export function parseBlock(text: string): Block | string {
+  const fast = plainV4(text);
+  if (fast !== null) return fast;
   const trimmed = text.trim();
   const mapped = V4_MAPPED.exec(trimmed);
   const candidate = mapped && Number(mapped[2]) >= 96 ? `${mapped[1]}/${Number(mapped[2]) - 96}` : trimmed;

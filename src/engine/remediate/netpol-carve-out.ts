@@ -6,6 +6,8 @@
 // every other port and protocol, named ports untouched. Port ranges need `endPort`
 // (Kubernetes 1.25+). Cilium policies are reported, not rewritten: their rule language
 // (entities, toPorts with ANY, deny rules) has no safe mechanical carve-out.
+import * as intervals from '../net/intervals.js';
+import type { Interval } from '../net/intervals.js';
 import { MAX_PORT, formatRange, inRange, type PortRange } from '../ports.js';
 import type { CompiledPolicy, Protocol } from '../policy/model.js';
 import type { Finding, KubeObject } from '../types.js';
@@ -34,18 +36,11 @@ interface EgressRule {
   [key: string]: unknown;
 }
 
+const toInterval = (r: PortRange): Interval => ({ start: BigInt(r.lo), end: BigInt(r.hi) });
+
 /** `range` minus every cut, as sorted disjoint ranges. */
 export function subtract(range: PortRange, cuts: readonly PortRange[]): PortRange[] {
-  let pieces: PortRange[] = [range];
-  for (const c of cuts) {
-    pieces = pieces.flatMap((p) => {
-      if (c.hi < p.lo || c.lo > p.hi) return [p];
-      const left: PortRange[] = p.lo < c.lo ? [{ lo: p.lo, hi: c.lo - 1 }] : [];
-      const right: PortRange[] = c.hi < p.hi ? [{ lo: c.hi + 1, hi: p.hi }] : [];
-      return [...left, ...right];
-    });
-  }
-  return pieces;
+  return intervals.subtract([toInterval(range)], intervals.normalise(cuts.map(toInterval))).map((i) => ({ lo: Number(i.start), hi: Number(i.end) }));
 }
 
 /**

@@ -8,7 +8,7 @@
 // network policies, Calico), an earlier deny or pass for the same traffic hides a later allow.
 import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/network-rules.js';
 import type { CheckedKind } from '../facts/kinds.js';
-import { EMPTY_SET, intersect, isEmpty, isSubset, overlaps, setOf, size, subtract, union, type AddressSet } from '../net/address-set.js';
+import { EMPTY_SET, countCommon, isEmpty, isSubset, overlaps, setOf, size, subtract, unionAll, type AddressSet } from '../net/address-set.js';
 import { parseBlockOrThrow } from '../net/cidr.js';
 import type { IpBlock } from '../net/ip-block.js';
 import type { NodeAddresses } from '../net/node-addresses.js';
@@ -49,7 +49,8 @@ const allowsAllOf = (ports: NetRule['ports'], entry: PortEntry): boolean =>
 
 function blockReachesNodes(block: IpBlock, nodes: NodeAddresses): boolean {
   if (nodes.known) {
-    return size(intersect(block.addresses, nodes.set)) >= 2n || (!isEmpty(nodes.set) && isSubset(nodes.set, block.addresses));
+    // Counted only up to two, so a cluster's thousands of node addresses are not walked per peer.
+    return countCommon(block.addresses, nodes.set, 2n) >= 2n || (!isEmpty(nodes.set) && isSubset(nodes.set, block.addresses));
   }
   return block.prefix <= BROAD_PREFIX[block.version] && overlaps(block.addresses, nodes.set);
 }
@@ -79,7 +80,7 @@ function targetsNodes(peers: NetRule['peers'], nodes: NodeAddresses): boolean {
   const blocks = peers.flatMap((p) => (p.type === 'ipBlock' ? [p.block.addresses] : []));
   if (blocks.length === 0) return true;
   if (!nodes.known) return false;
-  const addresses = blocks.reduce(union, EMPTY_SET);
+  const addresses = unionAll(blocks);
   return isSubset(addresses, nodes.set) && (size(addresses) >= 2n || (!isEmpty(nodes.set) && isSubset(nodes.set, addresses)));
 }
 
@@ -199,12 +200,15 @@ function block(into: Blocked, peers: NetRule['peers']): void {
     into.all = true;
     return;
   }
+  // The rule's blocks are merged in one sort: a union per peer would be quadratic in the peers.
+  const addresses = [into.addresses];
   for (const p of peers) {
-    if (p.type === 'ipBlock') into.addresses = union(into.addresses, p.block.addresses);
+    if (p.type === 'ipBlock') addresses.push(p.block.addresses);
     if ((p.type === 'nodes' && !p.selector) || p.type === 'endpoints') into.allNodes = true;
     const key = selectorKey(p);
     if (key !== null) into.selectors.add(key);
   }
+  if (addresses.length > 1) into.addresses = unionAll(addresses);
 }
 
 /**
