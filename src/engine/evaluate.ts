@@ -90,7 +90,9 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
       }
       // An exemption turns what the rule found into one skip; a clean object still passes.
       const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
-      if (!exemption) evaluation.findings.push(...found);
+      // One push at a time: spreading found into push's arguments overflows the stack at
+      // about 140,000 findings (a pod spec with that many containers on a reserved port).
+      if (!exemption) for (const f of found) evaluation.findings.push(f);
       else if (withOutcomes) {
         evaluation.outcomes.push({ policy: policy.name, tenant: tenant?.name ?? null, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
       }

@@ -65,8 +65,10 @@ export function remediate(input: RemediationInput): RemediationResult {
     const policies = input.policies.filter((p) => p.remediation[r.id]);
     if (policies.length === 0) continue;
     const out = r.apply(copy, { ...shared, policies });
-    result.changes.push(...out.changes);
-    result.skipped.push(...out.skipped);
+    // Not push(...changes): a carve-out of a policy with 100,000 egress rules has as many
+    // changes, more than a call's arguments can hold on the stack.
+    for (const change of out.changes) result.changes.push(change);
+    for (const skip of out.skipped) result.skipped.push(skip);
     result.denial ??= out.denial;
   }
   return result;
