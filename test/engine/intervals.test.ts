@@ -130,3 +130,17 @@ describe('parseBlock', () => {
     );
   });
 });
+
+describe('ipBlock cache bound', () => {
+  const excepts = (n: number) => Array.from({ length: n }, (_, i) => `10.${i >> 8}.${i & 255}.0/24`);
+  it.each([
+    { name: 'a short except list is kept', except: excepts(3), kept: true },
+    { name: 'a list over the entry size is read afresh each time', except: excepts(500), kept: false },
+    { name: 'a cidr padded past the entry size is read afresh each time', cidr: `${' '.repeat(5000)}10.0.0.0/8`, except: [], kept: false },
+  ])('$name', ({ cidr = '10.0.0.0/8', except, kept }) => {
+    const first = ipBlock(cidr, except);
+    const again = ipBlock(cidr, [...except]);
+    expect(first === again).toBe(kept);
+    expect(again).toEqual(first);
+  });
+});
