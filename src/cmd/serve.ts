@@ -50,13 +50,13 @@ function howToCall(port: number, certFile: string): string {
 
 export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks = {}): Promise<number> {
   const config = serveConfig(opts, process.env, hooks.overrides);
-  const [{ pino }, { startServer }] = await Promise.all([import('pino'), import('../server/server.js')]);
+  const [{ createLogger }, { startServer }] = await Promise.all([import('../server/logger.js'), import('../server/server.js')]);
   // pino's default stdout destination (sonic-boom with sync: false, minLength 0): each line is
   // handed to an asynchronous write at once, never held back in a buffer. Gathering lines up
   // to 4 KiB per write (minLength 4096, periodicFlush 250 ms, flushed at exit) measured no
   // faster in bench:webhook (119-127 against 121-125 µs per request in interleaved 5 s runs),
   // so lines are not held back for nothing.
-  const logger = pino({ level: config.logLevel });
+  const logger = createLogger(config.logLevel);
   const shutdown = hooks.shutdownSignal ?? firstSignal(config.exitWhenOrphaned);
 
   let view: ClusterView | null = null;

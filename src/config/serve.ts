@@ -1,6 +1,7 @@
 // `portcullis serve` configuration: one typed object, every default in this file, every
 // number with its reason. Nothing else in serve reads options or the environment.
 import { UsageError } from '../cmd/exit.js';
+import type { AnswerLimits } from '../sinks/admission/decide.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
 
@@ -78,6 +79,20 @@ export interface ServeConfig {
   maxWarnings: number;
   maxWarningChars: number;
   /**
+   * A denial's status.message: kubectl prints it whole to a person, and the API server keeps it
+   * in the audit event. One line per distinct violation (identical ones on many containers or
+   * rules are one line with a count), each clipped to 512 characters; past 4 KiB a last line
+   * counts the violations left out. `portcullis scan` on the object lists them all.
+   */
+  maxMessageChars: number;
+  /**
+   * Each audit annotation's value (one per rule). The API server stores them in every audit
+   * event of the request; a ValidatingAdmissionPolicy's audit annotation is cut at 10 KB
+   * (admissionregistration.k8s.io/v1 AuditAnnotation.valueExpression), so 4 KiB per rule and
+   * five rules stay within what the API server already accepts from one policy.
+   */
+  maxAnnotationChars: number;
+  /**
    * How long an allocated NodePort stays reserved: long enough for the API server to store
    * the Service and our Service watch to see it (seconds), short enough not to leak ports.
    */
@@ -105,8 +120,18 @@ export const SERVE_DEFAULTS: ServeConfig = {
   reloadPollMs: 60_000,
   maxWarnings: 10,
   maxWarningChars: 119,
+  maxMessageChars: 4096,
+  maxAnnotationChars: 4096,
   reservationTtlMs: 30_000,
 };
+
+/** The answer's size limits, as the webhook's decide() takes them. */
+export const answerLimits = (c: ServeConfig): AnswerLimits => ({
+  maxWarnings: c.maxWarnings,
+  maxWarningChars: c.maxWarningChars,
+  maxMessageChars: c.maxMessageChars,
+  maxAnnotationChars: c.maxAnnotationChars,
+});
 
 /**
  * V8 heap caps for the webhook pod (bench:webhook): a 4 MB young generation keeps peak RSS

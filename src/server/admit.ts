@@ -6,8 +6,8 @@ import { checkedKind } from '../engine/facts/kinds.js';
 import { evaluate, type EvaluateOptions } from '../engine/evaluate.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import { remediate } from '../engine/remediate.js';
-import type { Action, ClusterFacts, RuleId } from '../engine/types.js';
-import { decide, clip, type Verdict, type WarningLimits } from '../sinks/admission/decide.js';
+import type { Action, ClusterFacts, Finding, RuleId } from '../engine/types.js';
+import { decide, clip, type AnswerLimits, type Verdict } from '../sinks/admission/decide.js';
 import { allowed, denied, errored, patched, reviewOf, type AdmissionResponse, type AdmissionReviewResponse } from '../sinks/admission/response.js';
 import { admissionResource, type AdmissionRequest, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
@@ -26,7 +26,13 @@ export interface AdmitDeps {
    * null without a cluster: nodePortAllocation then leaves node ports to the API server.
    */
   allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
-  limits: WarningLimits;
+  limits: AnswerLimits;
+}
+
+export interface FindingCount {
+  rule: RuleId;
+  action: Action;
+  count: number;
 }
 
 /** What was decided, for the decision log line and the metrics. */
@@ -41,7 +47,10 @@ export interface AdmissionRecord {
   checked: boolean;
   verdict: Verdict;
   rules: RuleId[];
-  findings: { rule: RuleId; action: Action }[];
+  /** Findings per rule and action, for the metrics: one entry per pair, however many findings. */
+  findingCounts: FindingCount[];
+  /** Findings in all. */
+  findings: number;
   warnings: number;
   patchOps: number;
   /** The status message of a denial or error. */
@@ -55,11 +64,36 @@ export interface Admission {
   record: AdmissionRecord;
 }
 
-/** The request's identity for logs: what a tenant's object is called before it has a name. */
+const text = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+/**
+ * The request's identity for logs: what a tenant's object is called before it has a name.
+ * The object's metadata is the caller's: anything that is not a string is no name.
+ */
 export function requestIdentity(request: AdmissionRequest): Pick<AdmissionRecord, 'uid' | 'kind' | 'namespace' | 'name' | 'operation' | 'dryRun'> {
   const meta = (request.object ?? request.oldObject)?.metadata;
-  const name = request.name || meta?.name || (meta?.generateName ? `${meta.generateName}*` : '');
+  const generateName = text(meta?.generateName);
+  const name = request.name || text(meta?.name) || (generateName ? `${generateName}*` : '');
   return { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name, operation: request.operation, dryRun: request.dryRun };
+}
+
+/**
+ * The API server's uids are UUIDs (36 characters). A longer one comes from another caller;
+ * echoing it would make the answer as large as the uid, so the request is refused.
+ */
+export const MAX_UID_CHARS = 128;
+
+/** Namespace names are DNS labels of at most 63 characters; a longer one is quoted clipped. */
+const NAMESPACE_CHARS = 63;
+
+function countFindings(findings: readonly Finding[]): FindingCount[] {
+  const counts: FindingCount[] = [];
+  for (const f of findings) {
+    const c = counts.find((e) => e.rule === f.rule && e.action === f.action);
+    if (c === undefined) counts.push({ rule: f.rule, action: f.action, count: 1 });
+    else c.count++;
+  }
+  return counts;
 }
 
 export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
@@ -76,7 +110,8 @@ export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
       checked: false,
       verdict: 'invalid',
       rules: [],
-      findings: [],
+      findingCounts: [],
+      findings: 0,
       warnings: 0,
       patchOps: 0,
       message: problem.message,
@@ -88,7 +123,7 @@ export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
  * The record is written out field by field: spreading the identity and the extras into it
  * (several shapes through one spread site) took about 3% of the webhook's CPU in a CPU profile under load.
  */
-function answer(parsed: ParsedReview, checked: boolean, response: AdmissionResponse, verdict: Verdict, extra: Partial<Pick<AdmissionRecord, 'rules' | 'findings' | 'patchOps'>> = {}): Admission {
+function answer(parsed: ParsedReview, checked: boolean, response: AdmissionResponse, verdict: Verdict, extra: Partial<Pick<AdmissionRecord, 'rules' | 'findingCounts' | 'findings' | 'patchOps'>> = {}): Admission {
   const id = requestIdentity(parsed.request);
   return {
     httpStatus: 200,
@@ -103,7 +138,8 @@ function answer(parsed: ParsedReview, checked: boolean, response: AdmissionRespo
       checked,
       verdict,
       rules: extra.rules ?? [],
-      findings: extra.findings ?? [],
+      findingCounts: extra.findingCounts ?? [],
+      findings: extra.findings ?? 0,
       warnings: response.warnings?.length ?? 0,
       patchOps: extra.patchOps ?? 0,
       message: response.status?.message ?? null,
@@ -117,6 +153,9 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   if (!parsed.ok) return invalid(parsed);
   const { request } = parsed;
   const { uid } = request;
+  if (uid.length > MAX_UID_CHARS) {
+    return invalid({ ok: false, apiVersion: parsed.apiVersion, uid: '', message: `request.uid is longer than ${MAX_UID_CHARS} characters; the API server sends a UUID` });
+  }
   const kind = checkedKind(apiVersionOf(request.kind), request.kind.kind);
   // DELETE cannot add a port; status and scale cannot change one; CONNECT carries no object.
   if (request.operation === 'DELETE' || request.operation === 'CONNECT' || request.subResource !== '' || kind === null || request.object === null) {
@@ -124,7 +163,7 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   }
   if (deps.namespaceLookupError !== null && deps.policies.some((p) => p.hasLabelTenants)) {
     const message =
-      `portcullis cannot tell the tenant of namespace "${request.namespace}": ${deps.namespaceLookupError}. ` +
+      `portcullis cannot tell the tenant of namespace "${clip(request.namespace, NAMESPACE_CHARS)}": ${deps.namespaceLookupError}. ` +
       'Tenants are chosen by namespace labels, so the request is denied rather than judged without them; retry, and ask an admin if it persists.';
     return answer(parsed, true, denied(uid, message), 'denied');
   }
@@ -142,11 +181,12 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
       cluster: deps.cluster,
       allocator: deps.allocator?.({ dryRun: request.dryRun }) ?? null,
     });
-    if (result.denial !== null) return answer(parsed, true, denied(uid, result.denial), 'denied');
+    if (result.denial !== null) return answer(parsed, true, denied(uid, clip(result.denial, deps.limits.maxMessageChars)), 'denied');
     // Edit a copy, diff it against the original: the patch is exactly what changed.
     const patch = fastJsonPatch.compare(request.object, result.object);
-    const notes = [...result.changes.map((c) => `portcullis changed ${c}`), ...result.skipped.map((s) => `portcullis left as is: ${s}`)];
-    const warnings = notes.slice(0, deps.limits.maxWarnings).map((n) => clip(n, deps.limits.maxWarningChars));
+    const max = deps.limits.maxWarnings;
+    const notes = [...result.changes.slice(0, max).map((c) => `portcullis changed ${c}`), ...result.skipped.slice(0, max).map((s) => `portcullis left as is: ${s}`)];
+    const warnings = notes.slice(0, max).map((n) => clip(n, deps.limits.maxWarningChars));
     const response = patched(uid, patch, { warnings });
     return answer(parsed, true, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });
   }
@@ -170,6 +210,7 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   });
   return answer(parsed, true, decision.response, decision.verdict, {
     rules: decision.rules,
-    findings: evaluation.findings.map((f) => ({ rule: f.rule, action: f.action })),
+    findingCounts: countFindings(evaluation.findings),
+    findings: evaluation.findings.length,
   });
 }

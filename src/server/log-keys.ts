@@ -9,6 +9,7 @@ export const LOG = {
   dryRun: 'dryRun',
   verdict: 'verdict',
   rules: 'rules',
+  findings: 'findings',
   warnings: 'warnings',
   patchOps: 'patchOps',
   message: 'message',

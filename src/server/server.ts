@@ -8,7 +8,7 @@ import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../cluster/view.js';
 import { UsageError } from '../cmd/exit.js';
-import type { ServeConfig } from '../config/serve.js';
+import { answerLimits, type ServeConfig } from '../config/serve.js';
 import { errored, reviewOf } from '../sinks/admission/response.js';
 import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';
 import { ADMISSION_API_VERSION } from '../sources/admission.js';
@@ -132,7 +132,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     policies: () => view?.policies() ?? store.current(),
     view,
     allocator: allocatorFor(view, config, clock, deps.random),
-    limits: { maxWarnings: config.maxWarnings, maxWarningChars: config.maxWarningChars },
+    limits: answerLimits(config),
     bodyLimitBytes: config.bodyLimitBytes,
     defaultTimeoutMs: config.defaultTimeoutMs,
     timeoutBudgetShare: config.timeoutBudgetShare,

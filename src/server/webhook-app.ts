@@ -7,13 +7,14 @@ import { NamespaceLookupError, type ClusterView } from '../cluster/view.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
 import { NO_CLUSTER_FACTS, type ClusterFacts, type Labels } from '../engine/types.js';
-import type { WarningLimits } from '../sinks/admission/decide.js';
+import type { AnswerLimits } from '../sinks/admission/decide.js';
 import { errored, reviewOf } from '../sinks/admission/response.js';
 import type { WebhookMetrics } from '../sinks/metrics.js';
-import { ADMISSION_API_VERSION, parseAdmissionReview, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
-import { admit, invalid, requestIdentity, type Admission, type Endpoint } from './admit.js';
+import { ADMISSION_API_VERSION, parseAdmissionReview, type GroupVersionKind, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
+import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint } from './admit.js';
 import { parseGoDuration, readBody } from './body.js';
 import { LOG } from './log-keys.js';
+import { LOG_BUDGET, logText } from './log-text.js';
 
 export interface WebhookAppDeps {
   logger: Logger;
@@ -22,7 +23,7 @@ export interface WebhookAppDeps {
   policies: () => readonly CompiledPolicy[];
   view: ClusterView | null;
   allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
-  limits: WarningLimits;
+  limits: AnswerLimits;
   bodyLimitBytes: number;
   defaultTimeoutMs: number;
   timeoutBudgetShare: number;
@@ -93,13 +94,16 @@ function send(res: Response, status: number, body: unknown, close: boolean): voi
 
 type RequestIdentity = ReturnType<typeof requestIdentity>;
 
-/** The request's identity as log fields, in the order every line about it starts with. */
+/**
+ * The request's identity as log fields, in the order every line about it starts with; each
+ * value is the caller's, so each is cut to its budget (log-text.ts).
+ */
 const identityFields = (id: RequestIdentity, endpoint: Endpoint): Record<string, unknown> => ({
-  [LOG.uid]: id.uid,
+  [LOG.uid]: logText(id.uid, LOG_BUDGET.uid),
   [LOG.endpoint]: endpoint,
-  [LOG.kind]: id.kind,
-  [LOG.namespace]: id.namespace,
-  [LOG.name]: id.name,
+  [LOG.kind]: logText(id.kind, LOG_BUDGET.kind),
+  [LOG.namespace]: logText(id.namespace, LOG_BUDGET.namespace),
+  [LOG.name]: logText(id.name, LOG_BUDGET.name),
   [LOG.operation]: id.operation,
   [LOG.dryRun]: id.dryRun,
 });
@@ -112,19 +116,20 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
    * logger would write it), then the decision, added to the same object: copying the identity
    * into a new one with a spread took about 3% of the webhook's CPU in a CPU profile under load.
    */
-  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, id: RequestIdentity | null) => {
+  const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, id: RequestIdentity | null, gvk: GroupVersionKind | null) => {
     const r = admission.record;
-    metrics.countRequest(endpoint, r.checked ? r.kind : r.verdict === 'invalid' ? 'none' : 'other', r.operation || 'none', r.verdict);
+    metrics.countRequest(endpoint, r.verdict === 'invalid' ? null : gvk, r.operation || 'none', r.verdict);
     metrics.observeLatency(endpoint, latencyMs / 1000);
-    for (const f of r.findings) metrics.countFinding(f.rule, f.action);
-    const line = id === null ? { [LOG.endpoint]: endpoint, [LOG.uid]: r.uid } : identityFields(id, endpoint);
+    for (const f of r.findingCounts) metrics.countFinding(f.rule, f.action, f.count);
+    const line = id === null ? { [LOG.endpoint]: endpoint, [LOG.uid]: logText(r.uid, LOG_BUDGET.uid) } : identityFields(id, endpoint);
     line[LOG.verdict] = r.verdict;
     line[LOG.rules] = r.rules;
+    line[LOG.findings] = r.findings;
     line[LOG.warnings] = r.warnings;
     line[LOG.patchOps] = r.patchOps;
     line[LOG.httpStatus] = admission.httpStatus;
     line[LOG.latencyMs] = Math.round(latencyMs * 1000) / 1000;
-    if (r.verdict === 'denied' || r.verdict === 'invalid') line[LOG.message] = r.message;
+    if (r.verdict === 'denied' || r.verdict === 'invalid') line[LOG.message] = logText(r.message, LOG_BUDGET.message);
     return line;
   };
 
@@ -181,18 +186,21 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
       send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);
-      const line = tell(endpoint, admission, deps.clock() - start, id);
+      const line = tell(endpoint, admission, deps.clock() - start, id, parsed?.ok ? parsed.request.kind : null);
       if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
       else logger.info(line, 'admission decision');
     } catch (err) {
       const uid = parsed?.ok ? parsed.request.uid : '';
       const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
-      logger.error(id ? { ...identityFields(id, endpoint), err } : { err, [LOG.uid]: uid, [LOG.endpoint]: endpoint }, 'internal error while answering an admission request');
-      metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind.kind : 'none', parsed?.ok ? parsed.request.operation : 'none', 'error');
+      const fields = id ? identityFields(id, endpoint) : { [LOG.uid]: logText(uid, LOG_BUDGET.uid), [LOG.endpoint]: endpoint };
+      fields.err = err;
+      logger.error(fields, 'internal error while answering an admission request');
+      metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind : null, parsed?.ok ? parsed.request.operation : 'none', 'error');
       metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
       if (!res.headersSent) {
         // 500, not a denial: the webhook configuration's failurePolicy decides.
-        send(res, 500, reviewOf(apiVersion, errored(uid, 500, `portcullis failed on this request (uid ${uid || 'unknown'}); its log has the details`)), deps.draining());
+        const echo = uid.length > MAX_UID_CHARS ? '' : uid;
+        send(res, 500, reviewOf(apiVersion, errored(echo, 500, `portcullis failed on this request (uid ${echo || 'unknown'}); its log has the details`)), deps.draining());
       }
     }
   };

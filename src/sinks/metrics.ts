@@ -1,13 +1,41 @@
 // Prometheus metrics of the webhook, on a registry of their own (tests make many servers in
 // one process; prom-client's global registry would refuse the second set of names).
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { checkedKind } from '../engine/facts/kinds.js';
+import { ACTIONS, RULE_IDS } from '../engine/types.js';
+import type { Verdict } from './admission/decide.js';
+
+/**
+ * Every label value comes from a fixed set, whatever the request said: a caller-chosen kind
+ * counted verbatim would make one series per request (20,000 kinds made 20,000 series, and
+ * megabyte-long kinds ran the heap out in about 80 requests). Values outside a set are `other`.
+ */
+const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
+const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
+const VERDICTS: ReadonlySet<string> = new Set(['denied', 'warned', 'audited', 'allowed', 'patched', 'skipped', 'invalid', 'error'] satisfies Verdict[]);
+const RULES: ReadonlySet<string> = new Set(RULE_IDS);
+const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
+
+const label = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : 'other');
+
+/**
+ * The kind label: the kind when the engine checks it (about fifteen names), `other` for any
+ * other kind, `none` when the request had no readable kind.
+ */
+export function kindLabel(gvk: { group: string; version: string; kind: string } | null): string {
+  if (gvk === null) return 'none';
+  return checkedKind(gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version, gvk.kind) === null ? 'other' : gvk.kind;
+}
 
 export interface WebhookMetrics {
   registry: Registry;
-  /** Per-request recording: counts are tallied here and handed to prom-client when it collects. */
-  countRequest(endpoint: string, kind: string, operation: string, verdict: string): void;
+  /**
+   * Per-request recording: counts are tallied here and handed to prom-client when it collects.
+   * The kind is the request's kind (labelled by kindLabel), null when it could not be read.
+   */
+  countRequest(endpoint: string, kind: { group: string; version: string; kind: string } | null, operation: string, verdict: string): void;
   observeLatency(endpoint: string, seconds: number): void;
-  countFinding(rule: string, action: string): void;
+  countFinding(rule: string, action: string, count?: number): void;
   requests: Counter<'endpoint' | 'kind' | 'operation' | 'verdict'>;
   latency: Histogram<'endpoint'>;
   findings: Counter<'rule' | 'action'>;
@@ -23,14 +51,14 @@ export interface WebhookMetrics {
 function tally<L extends string>(names: readonly L[]) {
   const pending = new Map<string, { labels: Record<L, string>; n: number }>();
   return {
-    add(...values: string[]): void {
+    add(n: number, ...values: string[]): void {
       const key = values.join('\0');
       let entry = pending.get(key);
       if (entry === undefined) {
         entry = { labels: Object.fromEntries(names.map((n, i) => [n, values[i]])) as Record<L, string>, n: 0 };
         pending.set(key, entry);
       }
-      entry.n++;
+      entry.n += n;
     },
     flushTo(counter: Counter<L>): void {
       for (const entry of pending.values()) {
@@ -98,12 +126,14 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
   return {
     registry,
     ...m,
-    countRequest: (endpoint, kind, operation, verdict) => requestCounts.add(endpoint, kind, operation, verdict),
+    countRequest: (endpoint, kind, operation, verdict) =>
+      requestCounts.add(1, label(ENDPOINTS, endpoint), kindLabel(kind), operation === 'none' ? 'none' : label(OPERATIONS, operation), label(VERDICTS, verdict)),
     observeLatency: (endpoint, seconds) => {
-      let child = latency.get(endpoint);
-      if (child === undefined) latency.set(endpoint, (child = m.latency.labels({ endpoint })));
+      const name = label(ENDPOINTS, endpoint);
+      let child = latency.get(name);
+      if (child === undefined) latency.set(name, (child = m.latency.labels({ endpoint: name })));
       child.observe(seconds);
     },
-    countFinding: (rule, action) => findingCounts.add(rule, action),
+    countFinding: (rule, action, count = 1) => findingCounts.add(count, label(RULES, rule), label(ACTION_SET, action)),
   };
 }

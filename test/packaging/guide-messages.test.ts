@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
-import { SERVE_DEFAULTS } from '../../src/config/serve.js';
+import { answerLimits, SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { NO_CLUSTER_FACTS } from '../../src/engine/types.js';
 import { admit } from '../../src/server/admit.js';
 import { parseAdmissionReview } from '../../src/sources/admission.js';
@@ -56,7 +56,7 @@ async function validate(mode: string, object: Obj, extra: Obj = {}) {
     kind: 'AdmissionReview',
     request: { uid: 'u', kind: { group, version, kind: object.kind }, resource: {}, name: object.metadata.name, namespace: object.metadata.namespace, operation: 'CREATE', object, dryRun: true },
   };
-  const limits = { maxWarnings: SERVE_DEFAULTS.maxWarnings, maxWarningChars: SERVE_DEFAULTS.maxWarningChars };
+  const limits = answerLimits(SERVE_DEFAULTS);
   const out = admit('validate', parseAdmissionReview(review), { policies: await policyOf(mode, extra), cluster: NO_CLUSTER_FACTS, namespaceLookupError: null, allocator: null, limits });
   return out.review.response as Obj;
 }

@@ -5,11 +5,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
 import { generate } from 'selfsigned';
 import { Agent, fetch } from 'undici';
 import type { ClusterView } from '../../src/cluster/view.js';
 import { SERVE_DEFAULTS, type ServeConfig } from '../../src/config/serve.js';
+import { createLogger } from '../../src/server/logger.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 
 export interface Pem {
@@ -84,6 +84,8 @@ export interface Harness {
   server: RunningServer;
   dispatcher: Agent;
   logs: Record<string, any>[];
+  /** The same lines as written, for their sizes. */
+  rawLogs: string[];
   url(endpoint: string): string;
   post(endpoint: string, body: unknown, opts?: { query?: string; headers?: Record<string, string>; raw?: boolean }): Promise<Reply>;
   ops(pathname: string): Promise<Reply>;
@@ -108,7 +110,13 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
   await writeAtomic(tlsDir, { 'tls.crt': leaf.cert, 'tls.key': leaf.key, 'ca.crt': ca.cert }, 0);
   await writeAtomic(policyDir, { 'policy.yaml': opts.policy ?? TEST_POLICY }, 0);
   const logs: Record<string, any>[] = [];
-  const logger = pino({ level: opts.logLevel ?? 'info' }, { write: (line: string) => void logs.push(JSON.parse(line)) });
+  const rawLogs: string[] = [];
+  const logger = createLogger(opts.logLevel ?? 'info', {
+    write: (line: string) => {
+      rawLogs.push(line);
+      logs.push(JSON.parse(line));
+    },
+  });
   const config: ServeConfig = {
     ...SERVE_DEFAULTS,
     port: 0,
@@ -144,6 +152,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     server,
     dispatcher,
     logs,
+    rawLogs,
     url: (endpoint) => `${base}${endpoint}`,
     async post(endpoint, body, o = {}) {
       const res = await fetch(`${base}${endpoint}${o.query ? `?${o.query}` : ''}`, {

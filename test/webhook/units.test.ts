@@ -20,7 +20,7 @@ const finding = (over: Partial<Finding>): Finding => ({
   key: 'hostport-reserved/agent/10250/TCP',
   ...over,
 });
-const limits = { maxWarnings: 3, maxWarningChars: 120 };
+const limits = { maxWarnings: 3, maxWarningChars: 120, maxMessageChars: 4096, maxAnnotationChars: 4096 };
 const base = { uid: 'u', kind: 'DaemonSet', hasPodTemplate: true, previous: null, limits };
 
 describe('decide', () => {
@@ -141,6 +141,8 @@ describe('clip', () => {
     { name: 'exactly the limit', text: 'abcde', max: 5, out: 'abcde' },
     { name: 'over the limit', text: 'abcdef', max: 5, out: 'abcd…' },
     { name: 'astral characters count once', text: '🔒🔒🔒🔒🔒🔒', max: 5, out: '🔒🔒🔒🔒…' },
+    { name: 'a text far over the limit', text: 'x'.repeat(100_000), max: 5, out: 'xxxx…' },
+    { name: 'astral characters far over the limit', text: '🔒'.repeat(20), max: 5, out: '🔒🔒🔒🔒…' },
   ])('$name', ({ text, max, out }) => {
     expect(clip(text, max)).toBe(out);
     expect(Array.from(clip(text, max)).length).toBeLessThanOrEqual(max);
