@@ -2,7 +2,8 @@
 // one process; prom-client's global registry would refuse the second set of names).
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 import { checkedKind } from '../engine/facts/kinds.js';
-import { ACTIONS, RULE_IDS } from '../engine/types.js';
+import { RULE_IDS } from '../engine/rules/index.js';
+import { ACTIONS } from '../engine/types.js';
 import type { Verdict } from './admission/decide.js';
 
 /**
