@@ -52,6 +52,8 @@ export interface ControllerStats {
   auditRuns: number;
   scopesAudited: number;
   lastAuditSeconds: number;
+  /** When (by the controller's clock) the last audit run ended with every report written; null before the first. */
+  lastSuccessfulAudit: Date | null;
   writes: Record<'create' | 'update' | 'delete', { ok: number; error: number }>;
   /** `rule|action` → findings, summed over scopes. */
   findings: Map<string, number>;
@@ -65,6 +67,8 @@ export interface Controller {
   /** Resolves when nothing is dirty and no audit is running (tests). */
   idle(): Promise<void>;
   informers(): readonly Informer<Cached>[];
+  /** Scopes (namespaces, and the cluster) changed since their reports were last written. */
+  pendingScopes(): number;
   readonly stats: ControllerStats;
   readonly identity: string;
   /** Stops writing, releases the Lease, stops the watches. */
@@ -86,6 +90,7 @@ export function startController(opts: ControllerOptions): Controller {
     auditRuns: 0,
     scopesAudited: 0,
     lastAuditSeconds: 0,
+    lastSuccessfulAudit: null,
     writes: { create: { ok: 0, error: 0 }, update: { ok: 0, error: 0 }, delete: { ok: 0, error: 0 } },
     findings: new Map(),
   };
@@ -254,6 +259,7 @@ export function startController(opts: ControllerOptions): Controller {
     }
     stats.auditRuns++;
     stats.lastAuditSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (!failed) stats.lastSuccessfulAudit = now();
     log.info({ scopes: scopes.size, seconds: stats.lastAuditSeconds, writes: writer.writes }, 'audit run complete');
     if (complete && !failed && !firstDone && leading) {
       firstDone = true;
@@ -307,6 +313,7 @@ export function startController(opts: ControllerOptions): Controller {
     isLeader: () => leading,
     firstReportSet,
     identity,
+    pendingScopes: () => (allDirty ? allScopes().size : dirty.size),
     stats,
     informers: () => all,
     idle: () =>

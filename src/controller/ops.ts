@@ -3,12 +3,31 @@
 // caches), /metrics (Prometheus). The metrics read the controller's state when scraped.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { registerProcessMetrics } from '../sinks/process-metrics.js';
 import type { Controller } from './controller.js';
+
+/**
+ * A counter whose value the controller already keeps: set to that value on every scrape.
+ * prom-client's counters only go up by inc(); reset() then inc(n) writes n, and the
+ * controller's numbers never go down, so the series is a true counter for rate().
+ */
+function mirroredCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], values: () => Iterable<[Partial<Record<L, string>>, number]>) {
+  return new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, n] of values()) this.inc(labels, n);
+    },
+  });
+}
 
 export function controllerRegistry(controller: Controller): Registry {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry);
   new Gauge({
     name: 'portcullis_controller_leader',
     help: '1 while this replica holds the Lease and writes reports.',
@@ -17,32 +36,37 @@ export function controllerRegistry(controller: Controller): Registry {
       this.set(controller.isLeader() ? 1 : 0);
     },
   });
-  new Gauge({
-    name: 'portcullis_controller_report_writes',
-    help: 'Report writes since start, by operation and result (a counter; read with rate()).',
-    labelNames: ['operation', 'result'],
-    registers: [registry],
-    collect() {
-      for (const [op, n] of Object.entries(controller.stats.writes)) {
-        this.set({ operation: op, result: 'ok' }, n.ok);
-        this.set({ operation: op, result: 'error' }, n.error);
-      }
-    },
+  mirroredCounter(registry, 'portcullis_controller_report_writes_total', 'Report writes since start, by operation and result.', ['operation', 'result'], function* () {
+    for (const [operation, n] of Object.entries(controller.stats.writes)) {
+      yield [{ operation, result: 'ok' }, n.ok];
+      yield [{ operation, result: 'error' }, n.error];
+    }
   });
+  mirroredCounter(registry, 'portcullis_controller_audit_runs_total', 'Audit runs since start (a run audits the namespaces changed since the last).', [], () => [[{}, controller.stats.auditRuns]]);
   new Gauge({
-    name: 'portcullis_controller_audit_runs',
-    help: 'Audit runs since start.',
-    registers: [registry],
-    collect() {
-      this.set(controller.stats.auditRuns);
-    },
-  });
-  new Gauge({
-    name: 'portcullis_controller_last_audit_seconds',
+    name: 'portcullis_controller_last_audit_duration_seconds',
     help: 'Duration of the last audit run.',
     registers: [registry],
     collect() {
       this.set(controller.stats.lastAuditSeconds);
+    },
+  });
+  // For staleness alerts: changes are audited as they come (there is no periodic re-audit), so
+  // a quiet cluster keeps an old timestamp; stale is pending scopes and an old timestamp.
+  new Gauge({
+    name: 'portcullis_controller_last_successful_audit_timestamp_seconds',
+    help: 'Unix time at which the last audit run ended with every report written; 0 before the first (and on followers, which do not audit).',
+    registers: [registry],
+    collect() {
+      this.set((controller.stats.lastSuccessfulAudit?.getTime() ?? 0) / 1000);
+    },
+  });
+  new Gauge({
+    name: 'portcullis_controller_pending_scopes',
+    help: 'Namespaces (and the cluster scope) changed since their reports were last written.',
+    registers: [registry],
+    collect() {
+      this.set(controller.pendingScopes());
     },
   });
   new Gauge({
@@ -58,7 +82,8 @@ export function controllerRegistry(controller: Controller): Registry {
       }
     },
   });
-  const perInformer = (name: string, help: string, value: (i: ReturnType<Controller['informers']>[number]) => number) =>
+  type InformerOf = ReturnType<Controller['informers']>[number];
+  const perInformer = (name: string, help: string, value: (i: InformerOf) => number) =>
     new Gauge({
       name,
       help,
@@ -68,9 +93,11 @@ export function controllerRegistry(controller: Controller): Registry {
         for (const i of controller.informers()) this.set({ resource: i.type.resource }, value(i));
       },
     });
+  const perInformerCounter = (name: string, help: string, value: (i: InformerOf) => number) =>
+    mirroredCounter(registry, name, help, ['resource'], () => controller.informers().map((i): [{ resource: string }, number] => [{ resource: i.type.resource }, value(i)]));
   perInformer('portcullis_controller_cached_objects', 'Objects held in the cache (pods, ReplicaSets and Jobs owned by workloads are kept only when they use host ports).', (i) => i.size);
-  perInformer('portcullis_controller_lists', 'Lists since start (a relist follows an expired watch).', (i) => i.stats.lists);
-  perInformer('portcullis_controller_watch_failures', 'Watches that failed (dropped connection, error answer) since start.', (i) => i.stats.failures);
+  perInformerCounter('portcullis_controller_lists_total', 'Lists since start (a relist follows an expired watch).', (i) => i.stats.lists);
+  perInformerCounter('portcullis_controller_watch_failures_total', 'Watches that failed (dropped connection, error answer) since start.', (i) => i.stats.failures);
   perInformer('portcullis_controller_synced', '1 once the cache has listed.', (i) => (i.synced() ? 1 : 0));
   return registry;
 }

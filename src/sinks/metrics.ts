@@ -1,10 +1,11 @@
 // Prometheus metrics of the webhook, on a registry of their own (tests make many servers in
 // one process; prom-client's global registry would refuse the second set of names).
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Histogram, Registry } from 'prom-client';
 import { checkedKind } from '../engine/facts/kinds.js';
 import { RULE_IDS } from '../engine/rules/index.js';
 import { ACTIONS } from '../engine/types.js';
 import type { Verdict } from './admission/decide.js';
+import { registerProcessMetrics } from './process-metrics.js';
 
 /**
  * Every label value comes from a fixed set, whatever the request said: a caller-chosen kind
@@ -73,7 +74,7 @@ function tally<L extends string>(names: readonly L[]) {
 
 export function createMetrics(opts: { processDefaults?: boolean } = {}): WebhookMetrics {
   const registry = new Registry();
-  if (opts.processDefaults ?? true) collectDefaultMetrics({ register: registry });
+  registerProcessMetrics(registry, { defaults: opts.processDefaults ?? true });
   const requestCounts = tally(['endpoint', 'kind', 'operation', 'verdict'] as const);
   const findingCounts = tally(['rule', 'action'] as const);
   const m = {

@@ -402,7 +402,7 @@ describe('controller: background audit', () => {
       expect(metrics).toContain('portcullis_controller_findings{rule="hostport-reserved",action="deny"} 2');
       // The standalone pod, and the three owned pods kept for their host ports (their owner stands for them).
       expect(metrics).toContain('portcullis_controller_cached_objects{resource="pods"} 4');
-      expect(metrics).toMatch(/portcullis_controller_report_writes\{operation="create",result="ok"\} 2/);
+      expect(metrics).toMatch(/portcullis_controller_report_writes_total\{operation="create",result="ok"\} 2/);
       expect(metrics).toContain('process_resident_memory_bytes');
       expect((await get('/nope')).status).toBe(404);
     } finally {
