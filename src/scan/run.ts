@@ -5,7 +5,7 @@
 import type { EvaluateOptions } from '../engine/evaluate.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import type { ClusterFacts, Evaluation, Finding, KubeObject, PortUse, Resource } from '../engine/types.js';
-import type { InputError, RuleExcerpt, ScanResult } from '../sinks/reports/scan-result.js';
+import { NOT_A_KUBERNETES_OBJECT, OTHER_KINDS, type InputError, type RuleExcerpt, type ScanResult } from '../sinks/reports/scan-result.js';
 import type { ScanSource } from '../sources/source-item.js';
 
 /** The engine functions a scan calls, passed in so the loop can be tested with any engine. */
@@ -66,6 +66,21 @@ export function compareFindings(a: Finding, b: Finding): number {
   );
 }
 
+// Distinct keys in summary.skippedKinds: a repository or cluster holds a few dozen kinds; the
+// bound keeps input that invents a kind per document from growing the report without end.
+// A key longer than a real one (an API group is a DNS subdomain of at most 253 characters, a
+// version and a kind at most 63 each) is counted under OTHER_KINDS as well.
+const SKIPPED_KINDS_LIMIT = 200;
+const KEY_LIMIT = 253 + 1 + 63 + 1 + 63;
+
+function skippedKey(apiVersion: string | null, kind: string | null, seen: ReadonlyMap<string, number>): string {
+  if (apiVersion === null || kind === null) return NOT_A_KUBERNETES_OBJECT;
+  if (apiVersion.length + 1 + kind.length > KEY_LIMIT) return OTHER_KINDS;
+  const key = `${apiVersion}/${kind}`;
+  if (seen.has(key)) return key;
+  return seen.size >= SKIPPED_KINDS_LIMIT ? OTHER_KINDS : detached(key);
+}
+
 async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of items) yield [item];
 }
@@ -83,6 +98,7 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
   // Pass and skip outcomes only when the report shows them: the other formats would drop them.
   const evaluateOptions: EvaluateOptions = { outcomes: keep.evaluations === true };
   const summary = { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } };
+  const skippedKinds = new Map<string, number>();
 
   const batches = source.batches ? source.batches() : oneByOne(source.items());
   for await (const batch of batches) for (const item of batch) {
@@ -108,11 +124,14 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
         }
         break;
       }
-      case 'skipped':
+      case 'skipped': {
         summary.skipped++;
+        const key = skippedKey(item.apiVersion, item.kind, skippedKinds);
+        skippedKinds.set(key, (skippedKinds.get(key) ?? 0) + 1);
         // Namespace objects are not checked, but a report that groups by tenant lists them.
         if (keep.namespaces && item.kind === 'Namespace' && item.name && !namespaceNames.has(item.name)) namespaceNames.add(detached(item.name));
         break;
+      }
       case 'error':
         errors.push(item.error);
         break;
@@ -124,7 +143,8 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
   summary.errors = errors.length;
   findings.sort(compareFindings);
 
-  const result: ScanResult = { policies, findings, errors, summary, generatedAt: opts.now() };
+  const byKey = [...skippedKinds].sort(([a], [b]) => cmp(a, b));
+  const result: ScanResult = { policies, findings, errors, summary: { ...summary, skippedKinds: Object.fromEntries(byKey) }, generatedAt: opts.now() };
   if (keep.evaluations) result.evaluations = evaluations;
   if (keep.portUses) result.portUses = portUses;
   if (keep.exposures) result.exposures = exposures;

@@ -15,7 +15,7 @@ import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
-import { AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
+import { apiVersionOf, AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
 import { exposesHost, nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
 import { UsageError } from '../cmd/exit.js';
 import type { ScanSource, SourceItem } from './source-item.js';
@@ -162,6 +162,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
   const skippedItem = (type: ResourceType, raw: Obj, owner: { kind: string; name: string }): SourceItem => ({
     type: 'skipped',
     source: null,
+    apiVersion: apiVersionOf(type),
     kind: type.kind,
     name: raw.metadata?.name,
     reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked`,
@@ -199,7 +200,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
   async function* items(): AsyncGenerator<SourceItem> {
     const c = await connect();
     await (factsPromise ??= loadFacts());
-    for (const name of namespaceObjects) yield { type: 'skipped', source: null, kind: 'Namespace', name, reason: 'Namespaces are read for their labels, not checked' };
+    for (const name of namespaceObjects) yield { type: 'skipped', source: null, apiVersion: 'v1', kind: 'Namespace', name, reason: 'Namespaces are read for their labels, not checked' };
     const kinds = AUDITED.filter((t) => t.namespaced || !opts.namespace);
     let done = 0;
     const progress = (): SourceItem => ({ type: 'progress', done, total: kinds.length, unit: 'kinds' });

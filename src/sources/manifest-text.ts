@@ -192,7 +192,7 @@ function objectItem(object: KubeObject, source: SourceRef, opts: TextOptions): S
   const meta = object.metadata;
   if (!opts.isChecked(object)) {
     const name = isObject(meta) && typeof meta.name === 'string' ? meta.name : undefined;
-    return { type: 'skipped', source, kind: object.kind, name, reason: `kind ${object.kind} is not checked` };
+    return { type: 'skipped', source, apiVersion: object.apiVersion, kind: object.kind, name, reason: `kind ${object.kind} is not checked` };
   }
   const name = isObject(meta) ? meta.name : undefined;
   const generateName = isObject(meta) ? meta.generateName : undefined;
@@ -222,7 +222,7 @@ export function* itemsOfText(text: string, file: string, opts: TextOptions): Gen
     const source = { file, line: parsed.line };
     if (value === null || value === undefined) continue;
     if (!isKubeObject(value)) {
-      yield { type: 'skipped', source, kind: null, reason: 'not a Kubernetes object (no apiVersion or kind)' };
+      yield { type: 'skipped', source, apiVersion: null, kind: null, reason: 'not a Kubernetes object (no apiVersion or kind)' };
       continue;
     }
     if (!isList(value)) {
@@ -234,7 +234,7 @@ export function* itemsOfText(text: string, file: string, opts: TextOptions): Gen
       const item = value.items[i];
       const itemSource = { file, line: lines ? lines[i] : parsed.line };
       if (isKubeObject(item)) yield objectItem(item, itemSource, opts);
-      else yield { type: 'skipped', source: itemSource, kind: null, reason: `${value.kind} item ${i} is not a Kubernetes object` };
+      else yield { type: 'skipped', source: itemSource, apiVersion: null, kind: null, reason: `${value.kind} item ${i} is not a Kubernetes object` };
     }
   }
 }

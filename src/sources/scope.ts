@@ -16,6 +16,9 @@ const CLUSTER_SCOPED_KINDS = new Set([
   // CRDs this tool meets: Cilium, its own policy, the reports it writes, common companions
   'CiliumClusterwideNetworkPolicy', 'CiliumNode', 'CiliumIdentity', 'CiliumExternalWorkload',
   'CiliumLoadBalancerIPPool', 'CiliumClusterwideEnvoyConfig',
+  // the admin network policies of policy.networking.k8s.io, and Calico's cluster-scoped kinds
+  'AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy',
+  'GlobalNetworkPolicy', 'GlobalNetworkSet', 'HostEndpoint', 'Tier', 'StagedGlobalNetworkPolicy',
   'PortPolicy', 'ClusterPolicyReport', 'ClusterReport',
   'ClusterIssuer', 'ClusterPolicy', 'GatewayClass',
 ]);

@@ -7,7 +7,8 @@ import type { InputError } from '../sinks/reports/scan-result.js';
 export type SourceItem =
   | { type: 'resource'; resource: Resource }
   /** A document of a kind the engine does not check, or not a Kubernetes object at all. */
-  | { type: 'skipped'; source: SourceRef | null; kind: string | null; name?: string; reason: string }
+  /** kind and apiVersion are null for a document that is no Kubernetes object. */
+  | { type: 'skipped'; source: SourceRef | null; apiVersion: string | null; kind: string | null; name?: string; reason: string }
   | { type: 'error'; error: InputError }
   /** For the progress line on a terminal; `total` is null while unknown. */
   | { type: 'progress'; done: number; total: number | null; unit: string };

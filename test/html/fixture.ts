@@ -122,7 +122,7 @@ export function fixture(policy = fixturePolicy()): ScanResult {
     policies: [policy],
     findings,
     errors: [{ file: 'examples/broken.yaml', line: 3, message: 'invalid YAML: bad indentation of a mapping entry' }],
-    summary: { resources: 17, skipped: 2, errors: 1, findings: { deny: count('deny'), warn: count('warn'), audit: count('audit') } },
+    summary: { resources: 17, skipped: 2, skippedKinds: { 'v1/ConfigMap': 2 }, errors: 1, findings: { deny: count('deny'), warn: count('warn'), audit: count('audit') } },
     portUses: uses,
     namespaces,
     exposures: [

@@ -230,7 +230,7 @@ describe('an empty scan', () => {
     const policy = fixturePolicy();
     const html = writeHtml({
       policies: [policy], findings: [], errors: [], portUses: [], namespaces: [], exposures: [],
-      summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, generatedAt: new Date(0),
+      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, generatedAt: new Date(0),
     });
     expect(section(html, 'map')).toContain('0 ports in use on the nodes (0 hostPort, 0 nodePort), 0 with findings');
     expect(tags(html, 'g', 'mk')).toHaveLength(0);

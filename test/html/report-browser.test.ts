@@ -331,7 +331,7 @@ describe('an empty report', () => {
   it('runs its script without errors when there is nothing to draw', async () => {
     const html = writeHtml({
       ...fixture(), findings: [], errors: [], portUses: [], exposures: [],
-      summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
     });
     const { page, watch } = await open(html, 'report-empty.html');
     await expect(page.locator('.filters').isVisible()).resolves.toBe(true);

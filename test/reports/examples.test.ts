@@ -30,7 +30,7 @@ async function scan(format: string): Promise<{ status: number; out: string; err:
 interface JsonFinding { rule: string; action: string; resource: { name: string }; path: string; value: number | null; source: { file: string; line: number } | null }
 
 describe('reports of the shipped examples', () => {
-  let json: { findings: JsonFinding[]; summary: { findings: Record<string, number> } };
+  let json: { findings: JsonFinding[]; summary: { findings: Record<string, number>; skipped: number; skippedKinds: Record<string, number> } };
   beforeAll(async () => {
     const r = await scan('json');
     expect(r.err).toBe('');
@@ -68,10 +68,19 @@ describe('reports of the shipped examples', () => {
     expect(docs.flatMap((d) => d.results).some((r: any) => r.result === 'pass')).toBe(true);
   });
 
-  it('table lists every finding once and ends with the summary', async () => {
+  it('table lists every finding once and ends with the summary, then the kinds skipped', async () => {
     const { out } = await scan('table');
     const rows = out.split('\n').filter((l) => /^ +\d+ {2}(deny|warn|audit) /.test(l));
     expect(rows.length).toBe(json.findings.length);
-    expect(out.trimEnd().split('\n').at(-1)).toMatch(/^\d+ resources checked, \d+ skipped, 0 input errors: \d+ deny, \d+ warn, \d+ audit$/);
+    const [summary, skipped] = out.trimEnd().split('\n').slice(-2);
+    expect(summary).toMatch(/^\d+ resources checked, \d+ skipped, 0 input errors: \d+ deny, \d+ warn, \d+ audit$/);
+    const named = Object.entries(json.summary.skippedKinds).sort(([ka, a], [kb, b]) => b - a || (ka < kb ? -1 : 1));
+    expect(skipped).toBe(`skipped: ${named.map(([k, n]) => `${n} ${k}`).join(', ')}`);
+  });
+
+  it('json names the kinds skipped, and their counts sum to summary.skipped', () => {
+    const kinds = json.summary.skippedKinds;
+    expect(Object.values(kinds).reduce((a, b) => a + b, 0)).toBe(json.summary.skipped);
+    expect(kinds).toEqual({ 'v1/Namespace': 4, '(not a Kubernetes object)': 1, 'kustomize.config.k8s.io/v1beta1/Kustomization': 1 });
   });
 });

@@ -133,7 +133,7 @@ export function fixtureScan(): ScanResult {
       { file: 'examples/broken.yaml', line: 7, message: 'invalid YAML: unexpected "<" & missing ":" after key' },
       { file: 'examples/nameless.yaml', line: 1, message: 'v1 Service has neither metadata.name nor metadata.generateName' },
     ],
-    summary: { resources: EVALUATIONS.length, skipped: 2, errors: 2, findings: { deny: 3, warn: 2, audit: 3 } },
+    summary: { resources: EVALUATIONS.length, skipped: 2, skippedKinds: { '(not a Kubernetes object)': 1, 'v1/ConfigMap': 1 }, errors: 2, findings: { deny: 3, warn: 2, audit: 3 } },
     evaluations: EVALUATIONS,
     generatedAt: new Date('2026-11-25T17:45:00.123Z'),
   };

@@ -15,9 +15,9 @@ describe('json writer', () => {
   });
 
   it('an empty scan is valid too', () => {
-    const scan = { ...fixtureScan(), findings: [], errors: [], evaluations: [], summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } };
+    const scan = { ...fixtureScan(), findings: [], errors: [], evaluations: [], summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } };
     const doc = JSON.parse(writeJson(scan));
-    expect(doc).toEqual({ schemaVersion: 1, summary: { resources: 0, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, findings: [], errors: [] });
+    expect(doc).toEqual({ schemaVersion: 1, summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, findings: [], errors: [] });
     expect(validate(doc)).toBe(true);
   });
 

@@ -29,6 +29,7 @@ describe('table writer', () => {
       'Pod default/debug',
       'input errors',
       '8 resources checked, 2 skipped, 2 input errors: 3 deny, 2 warn, 3 audit',
+      'skipped: 1 (not a Kubernetes object), 1 v1/ConfigMap',
     ]);
   });
 
@@ -42,16 +43,16 @@ describe('table writer', () => {
     expect(new Set(pathStarts).size).toBe(1);
   });
 
-  const summaryOf = (scan: ScanResult) => writeTable(scan).trimEnd().split('\n').at(-1);
+  const summaryOf = (scan: ScanResult) => writeTable(scan).trimEnd().split('\n').find((l) => / checked, /.test(l));
   it.each<{ name: string; patch: Partial<ScanResult>; summary: string }>([
     {
       name: 'clean scan',
-      patch: { findings: [], errors: [], summary: { resources: 1, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } },
+      patch: { findings: [], errors: [], summary: { resources: 1, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } },
       summary: '1 resource checked, 0 skipped, 0 input errors: no findings',
     },
     {
       name: 'one of each',
-      patch: { summary: { resources: 3, skipped: 1, errors: 1, findings: { deny: 1, warn: 1, audit: 1 } } },
+      patch: { summary: { resources: 3, skipped: 1, skippedKinds: { 'v1/Secret': 1 }, errors: 1, findings: { deny: 1, warn: 1, audit: 1 } } },
       summary: '3 resources checked, 1 skipped, 1 input error: 1 deny, 1 warn, 1 audit',
     },
   ])('summary line: $name', ({ patch, summary }) => {
@@ -67,8 +68,26 @@ describe('table writer', () => {
     expect(/ (default|strict) /.test(row)).toBe(shown);
   });
 
+  const lastLine = (skippedKinds: Record<string, number>) => {
+    const skipped = Object.values(skippedKinds).reduce((a, b) => a + b, 0);
+    return writeTable({ ...fixtureScan(), summary: { resources: 1, skipped, skippedKinds, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } }).trimEnd().split('\n').at(-1);
+  };
+  it.each([
+    { name: 'nothing skipped: the summary is last', kinds: {}, last: '1 resource checked, 0 skipped, 0 input errors: no findings' },
+    { name: 'most frequent first, then by key', kinds: { 'v1/Secret': 1, 'v1/ConfigMap': 3, 'rbac.authorization.k8s.io/v1/Role': 1 }, last: 'skipped: 3 v1/ConfigMap, 1 rbac.authorization.k8s.io/v1/Role, 1 v1/Secret' },
+    { name: 'documents that are no Kubernetes object', kinds: { '(not a Kubernetes object)': 2 }, last: 'skipped: 2 (not a Kubernetes object)' },
+    {
+      name: 'ten named, the rest counted',
+      kinds: Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`example.com/v1/Kind${String(i).padStart(2, '0')}`, 12 - i])),
+      last: `skipped: ${Array.from({ length: 10 }, (_, i) => `${12 - i} example.com/v1/Kind${String(i).padStart(2, '0')}`).join(', ')}, 2 more kinds (--format json lists them)`,
+    },
+    { name: 'control characters in a kind are not sent to the terminal', kinds: { 'v1/Evil\u001b[2J': 1 }, last: 'skipped: 1 v1/Evil?[2J' },
+  ])('last line: $name', ({ kinds, last }) => {
+    expect(lastLine(kinds)).toBe(last);
+  });
+
   it('a clean scan prints only the summary', () => {
-    const out = writeTable({ ...fixtureScan(), findings: [], errors: [], summary: { resources: 2, skipped: 0, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } });
+    const out = writeTable({ ...fixtureScan(), findings: [], errors: [], summary: { resources: 2, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } });
     expect(out).toBe('2 resources checked, 0 skipped, 0 input errors: no findings\n');
   });
 

@@ -197,7 +197,7 @@ describe('portcullis scan (built CLI)', () => {
     expect({ status: r.status, stdout: r.stdout, summary: report.summary, errors: report.errors.map((e: { file: string; line: number }) => `${e.file}:${e.line}`) }).toEqual({
       status: 2,
       stdout: '',
-      summary: { resources: 3, skipped: 0, errors: 1, findings: { deny: 2, warn: 0, audit: 0 } },
+      summary: { resources: 3, skipped: 0, skippedKinds: {}, errors: 1, findings: { deny: 2, warn: 0, audit: 0 } },
       errors: ['corrupt.yaml:10'],
     });
   });

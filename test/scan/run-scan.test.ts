@@ -169,3 +169,54 @@ describe('scan --cluster --kubeconfig', () => {
     }
   });
 });
+
+describe('summary.skippedKinds', () => {
+  const skipped = (apiVersion: string | null, kind: string | null) => ({ type: 'skipped' as const, source: null, apiVersion, kind, reason: 'not checked' });
+  const run = (items: ReturnType<typeof skipped>[]) =>
+    scanSource(
+      { facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }), items: async function* () { yield* items; } },
+      { policies: [policy()], engine: { evaluate }, now: () => new Date(0) },
+    );
+
+  it.each([
+    { name: 'nothing skipped', items: [], want: {} },
+    { name: 'by apiVersion/kind, sorted by key', items: [skipped('v1', 'Secret'), skipped('v1', 'ConfigMap'), skipped('v1', 'Secret')], want: { 'v1/ConfigMap': 1, 'v1/Secret': 2 } },
+    { name: 'documents that are no Kubernetes object', items: [skipped(null, null), skipped(null, null)], want: { '(not a Kubernetes object)': 2 } },
+    { name: 'a kind longer than any real one', items: [skipped('v1', 'K'.repeat(400))], want: { '(other kinds)': 1 } },
+    {
+      name: 'past 200 distinct kinds, the rest are other kinds',
+      items: Array.from({ length: 205 }, (_, i) => skipped('example.com/v1', `Kind${String(i).padStart(3, '0')}`)),
+      want: { ...Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`example.com/v1/Kind${String(i).padStart(3, '0')}`, 1])), '(other kinds)': 5 },
+    },
+  ])('$name', async ({ items, want }) => {
+    const { summary } = await run(items);
+    expect(summary.skippedKinds).toEqual(want);
+    expect(Object.keys(summary.skippedKinds)).toEqual(Object.keys(want).sort());
+    expect(Object.values(summary.skippedKinds).reduce((a, b) => a + b, 0)).toBe(summary.skipped);
+  });
+
+  it('names the issue example: a GlobalNetworkPolicy and an AdminNetworkPolicy are checked, a HostEndpoint is not', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'skipped-'));
+    try {
+      await writeFile(
+        path.join(dir, 'calico.yaml'),
+        [
+          'apiVersion: projectcalico.org/v3\nkind: GlobalNetworkPolicy\nmetadata: {name: g}\nspec: {selector: all()}',
+          'apiVersion: policy.networking.k8s.io/v1alpha1\nkind: AdminNetworkPolicy\nmetadata: {name: a}\nspec: {priority: 1, subject: {namespaces: {}}}',
+          'apiVersion: projectcalico.org/v3\nkind: HostEndpoint\nmetadata: {name: h}\nspec: {node: n1}',
+          'just: a values file',
+        ].join('\n---\n'),
+      );
+      const o = io();
+      await runScan([dir], { format: 'json', failOn: 'never' }, o);
+      const { summary } = JSON.parse(o.out.join(''));
+      expect({ resources: summary.resources, skipped: summary.skipped, skippedKinds: summary.skippedKinds }).toEqual({
+        resources: 2,
+        skipped: 2,
+        skippedKinds: { '(not a Kubernetes object)': 1, 'projectcalico.org/v3/HostEndpoint': 1 },
+      });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -24,6 +24,13 @@ export const SCAN_OUTPUT_SCHEMA = {
       properties: {
         resources: { ...count, description: 'Kubernetes objects checked, List items included' },
         skipped: { ...count, description: 'documents of kinds not checked, and non-Kubernetes documents' },
+        skippedKinds: {
+          description:
+            'the skipped documents by apiVersion/kind, sorted by key; "(not a Kubernetes object)" counts documents without apiVersion or kind, ' +
+            '"(other kinds)" kinds past the first 200 distinct ones; the counts sum to skipped',
+          type: 'object',
+          additionalProperties: { type: 'integer', minimum: 1 },
+        },
         errors: { ...count, description: 'input errors (the length of errors)' },
         findings: {
           type: 'object',

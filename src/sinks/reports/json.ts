@@ -32,6 +32,7 @@ export function writeJson(result: ScanResult): string {
     summary: {
       resources: summary.resources,
       skipped: summary.skipped,
+      skippedKinds: summary.skippedKinds,
       errors: summary.errors,
       findings: { deny: summary.findings.deny, warn: summary.findings.warn, audit: summary.findings.audit },
     },

@@ -16,6 +16,11 @@ export interface ScanSummary {
   resources: number;
   /** Documents of kinds the engine does not check, and non-Kubernetes documents. */
   skipped: number;
+  /**
+   * The skipped documents by `apiVersion/kind`, NOT_A_KUBERNETES_OBJECT for documents that are
+   * none, OTHER_KINDS past the bound (see run.ts); the counts sum to `skipped`.
+   */
+  skippedKinds: Record<string, number>;
   errors: number;
   findings: Record<Action, number>;
 }
@@ -59,3 +64,8 @@ export interface WriterOptions {
 }
 
 export type ReportWriter = (result: ScanResult, options?: WriterOptions) => string;
+
+/** The skippedKinds key of documents that are no Kubernetes object. */
+export const NOT_A_KUBERNETES_OBJECT = '(not a Kubernetes object)';
+/** The skippedKinds key of kinds past the bound on distinct keys, or with names too long to be real. */
+export const OTHER_KINDS = '(other kinds)';

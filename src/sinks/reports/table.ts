@@ -1,6 +1,7 @@
 // `--format table`, the default for people: findings grouped by file (or by resource when
 // there is no file, as in cluster scans), columns aligned across the whole report, then
-// input errors and one summary line. Colour only when the caller asks for it.
+// input errors, one summary line and, when documents were skipped, a last line naming their
+// kinds. Colour only when the caller asks for it.
 import pc from 'picocolors';
 import type { Action, Finding } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
@@ -10,6 +11,13 @@ type Colors = ReturnType<typeof pc.createColors>;
 
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+// Skipped kinds named on the last line, most frequent first; the json format lists them all.
+// Ten keeps the line readable in a terminal for a typical repository's handful of kinds.
+const SKIPPED_SHOWN = 10;
+
+// A kind comes from the input: control characters would reach the terminal as escapes.
+const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 interface Row {
   line: string;
@@ -99,5 +107,11 @@ export function writeTable(result: ScanResult, options: WriterOptions = {}): str
           s.findings.audit > 0 ? c.cyan(`${s.findings.audit} audit`) : `${s.findings.audit} audit`,
         ].join(', ');
   out.push(`${checked}: ${counts}`);
+  const skipped = Object.entries(s.skippedKinds).sort(([ka, a], [kb, b]) => b - a || (ka < kb ? -1 : 1));
+  if (skipped.length > 0) {
+    const named = skipped.slice(0, SKIPPED_SHOWN).map(([k, n]) => `${n} ${printable(k)}`);
+    if (skipped.length > SKIPPED_SHOWN) named.push(`${skipped.length - SKIPPED_SHOWN} more kinds (--format json lists them)`);
+    out.push(c.dim(`skipped: ${named.join(', ')}`));
+  }
   return `${out.join('\n')}\n`;
 }
