@@ -1,7 +1,13 @@
 // Objects are cut down to what the rules read as they arrive from a list or watch, so a cache
 // of 150,000 pods holds names and ports, not env, volumes, status and managedFields (a pod as
 // the API server serves it is 3-10 kB of JSON; stripped, a few hundred bytes).
-// The fields kept follow the engine's facts: src/engine/facts/{host-ports,node-ports}.ts.
+// The fields kept are the ones the engine's facts read, listed beside the code that reads them
+// (POD_SPEC_FIELDS, SERVICE_FIELDS), and workloads keep their pod spec where the engine's kind
+// table says it is.
+import { podSpecFacts, POD_SPEC_FIELDS } from '../engine/facts/host-ports.js';
+import { checkedKind } from '../engine/facts/kinds.js';
+import { SERVICE_FIELDS } from '../engine/facts/node-ports.js';
+import { isObj } from '../engine/facts/object.js';
 import type { KubeObject } from '../engine/types.js';
 import { apiVersionOf, type ResourceType } from '../k8s/resources.js';
 
@@ -48,19 +54,14 @@ export function templateOwner(kind: string, raw: Obj): { kind: string; name: str
 }
 
 /**
- * True when a pod spec can give a host-port finding: a hostPort, or hostNetwork. An owned pod
- * (or ReplicaSet, Job) without either adds nothing its owner's template does not already say.
+ * True when a pod spec can give a host-port finding: a host port, or hostNetwork, as the
+ * engine's host-port facts read them. An owned pod (or ReplicaSet, Job) without either adds
+ * nothing its owner's template does not already say.
  */
-export function exposesHost(kind: string, raw: Obj): boolean {
-  const spec = (kind === 'Pod' ? raw.spec : raw.spec?.template?.spec) as Obj | undefined;
-  if (!spec || typeof spec !== 'object') return false;
-  if (spec.hostNetwork === true) return true;
-  for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
-    for (const c of (Array.isArray(spec[k]) ? spec[k] : []) as Obj[]) {
-      for (const p of (Array.isArray(c?.ports) ? c.ports : []) as Obj[]) if (typeof p?.hostPort === 'number' && p.hostPort > 0) return true;
-    }
-  }
-  return false;
+export function exposesHost(type: ResourceType, raw: Obj): boolean {
+  const kind = checkedKind(apiVersionOf(type), type.kind);
+  const facts = kind && isObj(raw) ? podSpecFacts(raw, kind) : null;
+  return facts !== null && (facts.hostNetwork || facts.hostPorts.length > 0);
 }
 
 function meta(raw: Obj, labels: boolean): CachedMeta {
@@ -71,54 +72,48 @@ function meta(raw: Obj, labels: boolean): CachedMeta {
   return out;
 }
 
-function ports(list: unknown): Obj[] | undefined {
+/** The listed fields of an object that are set; null for a list item that is not an object. */
+function pick(o: unknown, fields: readonly string[]): Obj | null {
+  if (!isObj(o)) return null;
+  const out: Obj = {};
+  for (const k of fields) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+// List items keep their places: a finding's path names them by index.
+function containers(list: unknown): (Obj | null)[] | undefined {
   if (!Array.isArray(list)) return undefined;
-  return list.map((p: Obj) => {
-    const o: Obj = {};
-    if (p?.name !== undefined) o.name = p.name;
-    if (p?.containerPort !== undefined) o.containerPort = p.containerPort;
-    if (p?.hostPort !== undefined) o.hostPort = p.hostPort;
-    if (p?.protocol !== undefined) o.protocol = p.protocol;
+  return list.map((c) => {
+    const o = pick(c, POD_SPEC_FIELDS.container);
+    if (o && Array.isArray(c.ports)) o.ports = c.ports.map((p: unknown) => pick(p, POD_SPEC_FIELDS.port));
     return o;
   });
 }
 
-function containers(list: unknown): Obj[] | undefined {
-  if (!Array.isArray(list)) return undefined;
-  return list.map((c: Obj) => {
-    const o: Obj = { name: c?.name };
-    const p = ports(c?.ports);
-    if (p) o.ports = p;
-    return o;
-  });
-}
-
-export function podSpec(spec: Obj | undefined): Obj | undefined {
-  if (!spec || typeof spec !== 'object') return undefined;
-  const o: Obj = {};
-  if (spec.hostNetwork !== undefined) o.hostNetwork = spec.hostNetwork;
-  for (const k of ['containers', 'initContainers', 'ephemeralContainers']) {
-    const c = containers(spec[k]);
+export function podSpec(spec: unknown): Obj | undefined {
+  const o = pick(spec, POD_SPEC_FIELDS.spec);
+  if (!o) return undefined;
+  for (const k of POD_SPEC_FIELDS.containerLists) {
+    const c = containers((spec as Obj)[k]);
     if (c) o[k] = c;
   }
   return o;
 }
 
-function template(spec: Obj | undefined): Obj | undefined {
-  return spec?.template ? { template: { spec: podSpec(spec.template.spec) } } : undefined;
+/** Only the pod spec, stripped, at the path the engine's kind table gives (spec.template.spec, ...). */
+function podSpecAt(raw: Obj, path: readonly string[]): Obj {
+  let at: unknown = raw;
+  for (const key of path) at = isObj(at) ? at[key] : undefined;
+  let out: Obj | undefined = podSpec(at);
+  if (!out) return {};
+  for (const key of [...path].reverse()) out = { [key]: out };
+  return out;
 }
 
-function service(spec: Obj | undefined): Obj {
-  const s = spec ?? {};
-  const o: Obj = {};
-  for (const k of ['type', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'externalTrafficPolicy']) if (s[k] !== undefined) o[k] = s[k];
-  if (Array.isArray(s.ports)) {
-    o.ports = s.ports.map((p: Obj) => {
-      const q: Obj = {};
-      for (const k of ['name', 'port', 'protocol', 'nodePort']) if (p?.[k] !== undefined) q[k] = p[k];
-      return q;
-    });
-  }
+function service(spec: unknown): Obj {
+  const o = pick(spec, SERVICE_FIELDS.spec) ?? {};
+  const ports = isObj(spec) ? spec.ports : undefined;
+  if (Array.isArray(ports)) o.ports = ports.map((p: unknown) => pick(p, SERVICE_FIELDS.port) ?? {});
   return o;
 }
 
@@ -140,39 +135,31 @@ export function strip(type: ResourceType, raw: Obj): Cached | null {
       return base(meta(raw, true));
     case 'Node':
       return base(meta(raw, false), { addresses: nodeAddressesOf(raw) });
-    case 'Service':
-      return base(meta(raw, false), { spec: service(raw.spec) });
-    case 'Pod':
-    case 'ReplicaSet':
-    case 'Job': {
-      const owner = templateOwner(type.kind, raw);
-      if (owner && !exposesHost(type.kind, raw)) return null;
-      const m = meta(raw, false);
-      if (owner) m.owner = owner;
-      return base(m, { spec: type.kind === 'Pod' ? podSpec(raw.spec) : template(raw.spec) });
-    }
-    case 'PodTemplate':
-      return base(meta(raw, false), { template: { spec: podSpec(raw.template?.spec) } });
-    case 'ReplicationController':
-    case 'Deployment':
-    case 'StatefulSet':
-    case 'DaemonSet':
-      return base(meta(raw, false), { spec: template(raw.spec) });
-    case 'CronJob':
-      return base(meta(raw, false), { spec: { jobTemplate: { spec: template(raw.spec?.jobTemplate?.spec) } } });
-    case 'NetworkPolicy':
-      return base(meta(raw, false), { spec: raw.spec });
-    case 'CiliumNetworkPolicy':
-    case 'CiliumClusterwideNetworkPolicy': {
-      const rest: Obj = {};
-      if (raw.spec !== undefined) rest.spec = raw.spec;
-      if (raw.specs !== undefined) rest.specs = raw.specs;
-      return base(meta(raw, false), rest);
-    }
     case 'PortPolicy': {
       const m = meta(raw, false) as CachedMeta & { generation?: number };
       m.generation = raw.metadata?.generation;
       return base(m, { spec: raw.spec, status: raw.status });
+    }
+  }
+  const kind = checkedKind(apiVersionOf(type), type.kind);
+  switch (kind?.type) {
+    case 'service':
+      return base(meta(raw, false), { spec: service(raw.spec) });
+    case 'workload': {
+      const owner = templateOwner(type.kind, raw);
+      if (owner && !exposesHost(type, raw)) return null;
+      const m = meta(raw, false);
+      if (owner) m.owner = owner;
+      return base(m, podSpecAt(raw, kind.podSpecPath));
+    }
+    // Network policies are small and their rules read deep into them: kept whole.
+    case 'network-policy':
+      return base(meta(raw, false), { spec: raw.spec });
+    case 'cilium-policy': {
+      const rest: Obj = {};
+      if (raw.spec !== undefined) rest.spec = raw.spec;
+      if (raw.specs !== undefined) rest.specs = raw.specs;
+      return base(meta(raw, false), rest);
     }
     default:
       return base(meta(raw, true), { spec: raw.spec });

@@ -180,9 +180,9 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
     const owner = templateOwner(type.kind, raw);
     // An owner stands for its pods when its template was checked and says what they say: it is
     // checked itself, or it is owned and has host ports (as the controller's cache keeps them).
-    if (OWNER_KINDS.has(type.kind) && (!owner || exposesHost(type.kind, raw))) listedOwners.add(`${type.kind}|${raw.metadata?.namespace ?? ''}|${raw.metadata?.name}`);
+    if (OWNER_KINDS.has(type.kind) && (!owner || exposesHost(type, raw))) listedOwners.add(`${type.kind}|${raw.metadata?.namespace ?? ''}|${raw.metadata?.name}`);
     if (owner) {
-      if (!exposesHost(type.kind, raw)) return skippedItem(type, raw, owner);
+      if (!exposesHost(type, raw)) return skippedItem(type, raw, owner);
       // Kept stripped: identity and pod spec.
       heldBack.push({ type, raw: strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!, owner });
       return null;

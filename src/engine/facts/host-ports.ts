@@ -28,6 +28,18 @@ const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] 
 
 const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
+/**
+ * Every pod-spec field podSpecFacts reads, level by level. The cluster cache keeps only these
+ * (src/cluster/strip.ts), so a field read below and not listed here is lost in the controller
+ * and `scan --cluster`; test/cluster/strip-keeps-findings.test.ts catches that.
+ */
+export const POD_SPEC_FIELDS = {
+  spec: ['hostNetwork'],
+  containerLists: CONTAINER_LISTS,
+  container: ['name'],
+  port: ['hostPort', 'containerPort', 'protocol'],
+} as const;
+
 export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | null {
   if (kind.type !== 'workload') return null;
   let spec: Obj | undefined = object;

@@ -27,6 +27,16 @@ export interface ServiceFacts {
 
 const NODE_PORT_TYPES = new Set(['NodePort', 'LoadBalancer']);
 
+/**
+ * Every Service field serviceFacts reads: spec fields and fields of each spec.ports item. The
+ * cluster cache keeps only these (src/cluster/strip.ts); test/cluster/strip-keeps-findings.test.ts
+ * catches a field read below and not listed here.
+ */
+export const SERVICE_FIELDS = {
+  spec: ['type', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'externalTrafficPolicy'],
+  port: ['name', 'port', 'protocol', 'nodePort'],
+} as const;
+
 export function serviceFacts(object: Obj): ServiceFacts {
   const spec = objAt(object, 'spec') ?? {};
   const type = typeof spec.type === 'string' ? spec.type : 'ClusterIP';
