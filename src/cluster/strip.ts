@@ -154,6 +154,8 @@ export function strip(type: ResourceType, raw: Obj): Cached | null {
     }
     // Network policies are small and their rules read deep into them: kept whole.
     case 'network-policy':
+    case 'admin-network-policy':
+    case 'calico-policy':
       return base(meta(raw, false), { spec: raw.spec });
     case 'cilium-policy': {
       const rest: Obj = {};
