@@ -44,10 +44,10 @@ export function calicoNetworkRules(object: Obj, global: boolean): NetRule[] {
   const egressInEffect = types.length ? types.includes('Egress') : egress.length > 0;
   const ingressInEffect = types.length ? types.includes('Ingress') : ingress.length > 0 || egress.length === 0;
   const applies = appliesTo(spec, global);
-  const out: NetRule[] = [];
-  if (egressInEffect && applies.pods) out.push(...rules(egress, 'spec.egress', 'egress', global));
-  if (ingressInEffect && applies.hosts) out.push(...rules(ingress, 'spec.ingress', 'host-ingress', global));
-  return out;
+  // Concatenated, not push(...rules): a policy's rules can outnumber a call's arguments.
+  const egressRules = egressInEffect && applies.pods ? rules(egress, 'spec.egress', 'egress', global) : [];
+  const ingressRules = ingressInEffect && applies.hosts ? rules(ingress, 'spec.ingress', 'host-ingress', global) : [];
+  return egressRules.concat(ingressRules);
 }
 
 /**
