@@ -2,9 +2,10 @@
 // Pure: no I/O, no clock, no logging; every door (webhook, scan, controller) decides what
 // the findings mean.
 import { checkedKind, isCheckedKind, isClusterScoped, type CheckedKind } from './facts/kinds.js';
-import { podSpecFacts } from './facts/host-ports.js';
+import { podSpecFacts, type PodSpecFacts } from './facts/host-ports.js';
 import { serviceFacts } from './facts/node-ports.js';
 import { resourceFacts } from './facts/resource-facts.js';
+import { LimitExceeded } from './limits.js';
 import { nodeAddresses, type NodeAddresses } from './net/node-addresses.js';
 import type { CompiledPolicy, Tenant } from './policy/model.js';
 import { RULES, type RuleContext } from './rules/index.js';
@@ -85,8 +86,11 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
         found = checked.map((f) => ({ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'fail' as const, ...f }));
       } catch (err) {
         // Input the rule cannot read (an ipBlock the API server would reject) is reported, not thrown.
+        // So is an object over one of the engine's limits (limits.ts): the rule stops and says so
+        // at its own action, never a pass.
         const message = `rule ${rule.id} could not check this object: ${err instanceof Error ? err.message : String(err)}`;
-        found = [{ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'error', path: '', value: null, message, key: `${rule.id}|error` }];
+        const path = err instanceof LimitExceeded ? err.path : '';
+        found = [{ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'error', path, value: null, message, key: `${rule.id}|error` }];
       }
       // An exemption turns what the rule found into one skip; a clean object still passes.
       const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
@@ -116,7 +120,15 @@ export function portUses(resource: Resource): PortUse[] {
   if (!kind) return [];
   const ref = resourceRef(object, namespace);
   if (kind.type === 'workload') {
-    return (podSpecFacts(object, kind)?.hostPorts ?? []).map((h) => ({ type: 'hostPort', port: h.port, protocol: h.protocol, resource: ref, path: h.path, source }));
+    let facts: PodSpecFacts | null;
+    try {
+      facts = podSpecFacts(object, kind);
+    } catch (err) {
+      // Over a limit: the object's evaluation reports it; the port map draws nothing of it.
+      if (err instanceof LimitExceeded) return [];
+      throw err;
+    }
+    return (facts?.hostPorts ?? []).map((h) => ({ type: 'hostPort', port: h.port, protocol: h.protocol, resource: ref, path: h.path, source }));
   }
   if (kind.type === 'service') {
     return serviceFacts(object).nodePorts.map((n) => ({ type: 'nodePort', port: n.port, protocol: n.protocol, resource: ref, path: n.path, source }));

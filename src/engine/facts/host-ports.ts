@@ -1,6 +1,7 @@
 // Host-port facts: every port a pod spec takes on its node, with the path of the field that
 // takes it. A hostPort is a DNAT rule on the node; with spec.hostNetwork the container
 // binds the node's own port, so its containerPort is the host port.
+import { Budget, POD_SPEC_PORTS } from '../limits.js';
 import type { Protocol } from '../policy/model.js';
 import type { CheckedKind } from './kinds.js';
 import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
@@ -40,6 +41,7 @@ export const POD_SPEC_FIELDS = {
   port: ['hostPort', 'containerPort', 'protocol'],
 } as const;
 
+/** Throws LimitExceeded when the pod spec holds more than POD_SPEC_PORTS port entries. */
 export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | null {
   if (kind.type !== 'workload') return null;
   let spec: Obj | undefined = object;
@@ -48,6 +50,7 @@ export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | nul
   const prefix = kind.podSpecPath.join('.');
   const hostNetwork = spec.hostNetwork === true;
   const hostPorts: HostPortFact[] = [];
+  const entries = new Budget(POD_SPEC_PORTS);
   for (const list of CONTAINER_LISTS) {
     const containers = listAt(spec, list);
     if (containers === undefined) continue;
@@ -56,6 +59,7 @@ export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | nul
       if (!isObj(c)) continue;
       const ports = listAt(c, 'ports');
       if (ports === undefined) continue;
+      entries.spend(ports.length, `${prefix}.${list}[${i}].ports`);
       for (let j = 0; j < ports.length; j++) {
         const p = ports[j];
         if (!isObj(p)) continue;

@@ -1,23 +1,74 @@
 // The facts of one resource, extracted on first use and shared by every policy and rule.
+import { Budget, NETWORK_POLICY_CIDRS, NETWORK_POLICY_LIST_ITEMS } from '../limits.js';
+import { countingCidrs } from '../net/ip-block.js';
 import type { KubeObject } from '../types.js';
 import { podSpecFacts, type PodSpecFacts } from './host-ports.js';
 import type { CheckedKind } from './kinds.js';
 import { networkRules, type NetRule } from './network-rules.js';
 import { serviceFacts, type ServiceFacts } from './node-ports.js';
+import type { Obj } from './object.js';
 
 export interface ResourceFacts {
+  /** Throws LimitExceeded on a pod spec over POD_SPEC_PORTS; the rule reports it as an error. */
   readonly podSpec: PodSpecFacts | null;
   readonly service: ServiceFacts | null;
-  /** Throws on an ipBlock the API server would reject; the rule reports it as an error. */
+  /**
+   * Throws on an ipBlock the API server would reject, and LimitExceeded on a policy over
+   * NETWORK_POLICY_LIST_ITEMS or NETWORK_POLICY_CIDRS; the rule reports either as an error.
+   */
   readonly networkRules: readonly NetRule[];
+}
+
+/**
+ * Counts the items of every list in the object, stopping at the limit: the walk costs at most
+ * the limit, however large the object. Iterative, so no nesting depth overflows the stack.
+ */
+function checkListItems(object: Obj): void {
+  const items = new Budget(NETWORK_POLICY_LIST_ITEMS);
+  const stack: unknown[] = [object];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== 'object' || v === null) continue;
+    if (Array.isArray(v)) {
+      items.spend(v.length);
+      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
+    } else {
+      for (const key in v) {
+        const x = (v as Obj)[key];
+        if (typeof x === 'object' && x !== null) stack.push(x);
+      }
+    }
+  }
+}
+
+function readNetworkRules(object: KubeObject, kind: CheckedKind): NetRule[] {
+  if (kind.type === 'workload' || kind.type === 'service') return [];
+  checkListItems(object);
+  return countingCidrs(new Budget(NETWORK_POLICY_CIDRS), () => networkRules(object, kind));
+}
+
+/** A fact read once: its value, or what it threw, for every later reader. */
+type Read<T> = { value: T } | { error: unknown };
+
+function read<T>(compute: () => T): Read<T> {
+  try {
+    return { value: compute() };
+  } catch (error) {
+    return { error };
+  }
+}
+
+function valueOf<T>(r: Read<T>): T {
+  if ('error' in r) throw r.error;
+  return r.value;
 }
 
 // A class rather than an object literal with getters: V8 builds such literals slowly (about a
 // tenth of the engine's time on a 100,000-object scan), a class instance like any other object.
 class LazyFacts implements ResourceFacts {
-  #podSpec: PodSpecFacts | null | undefined;
+  #podSpec: Read<PodSpecFacts | null> | undefined;
   #service: ServiceFacts | null | undefined;
-  #rules: readonly NetRule[] | undefined;
+  #rules: Read<readonly NetRule[]> | undefined;
   readonly #object: KubeObject;
   readonly #kind: CheckedKind;
 
@@ -27,7 +78,7 @@ class LazyFacts implements ResourceFacts {
   }
 
   get podSpec(): PodSpecFacts | null {
-    return (this.#podSpec ??= podSpecFacts(this.#object, this.#kind));
+    return valueOf((this.#podSpec ??= read(() => podSpecFacts(this.#object, this.#kind))));
   }
 
   get service(): ServiceFacts | null {
@@ -35,7 +86,7 @@ class LazyFacts implements ResourceFacts {
   }
 
   get networkRules(): readonly NetRule[] {
-    return (this.#rules ??= networkRules(this.#object, this.#kind));
+    return valueOf((this.#rules ??= read(() => readNetworkRules(this.#object, this.#kind))));
   }
 }
 

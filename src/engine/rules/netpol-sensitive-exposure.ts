@@ -10,6 +10,7 @@ import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/networ
 import type { CheckedKind } from '../facts/kinds.js';
 import { EMPTY_SET, countCommon, isEmpty, isSubset, overlaps, setOf, size, subtract, unionAll, type AddressSet } from '../net/address-set.js';
 import { parseBlockOrThrow } from '../net/cidr.js';
+import { Budget, ORDERED_RULE_STEPS } from '../limits.js';
 import type { IpBlock } from '../net/ip-block.js';
 import type { NodeAddresses } from '../net/node-addresses.js';
 import { formatRange, inRange, rangeContains, rangesOverlap } from '../ports.js';
@@ -174,6 +175,8 @@ interface Blocked {
   addresses: AddressSet;
   /** Selector-based peers blocked as written (`nodes:<selector>`, `endpoints:<selector>`, `entity:<name>`). */
   selectors: Set<string>;
+  /** Whether `addresses` hold every node address, as last worked out, and for which addresses. */
+  nodesCovered?: { for: AddressSet; covered: boolean };
 }
 
 const EVERY_ADDRESS = setOf(['0.0.0.0/0', '::/0'].map(parseBlockOrThrow));
@@ -195,7 +198,9 @@ function coversEntry(ports: NetRule['ports'], entry: PortEntry): boolean {
   );
 }
 
-function block(into: Blocked, peers: NetRule['peers']): void {
+const intervalCount = (a: AddressSet): number => a.v4.length + a.v6.length;
+
+function block(into: Blocked, peers: NetRule['peers'], steps: Budget, path: string): void {
   if (peers === 'all') {
     into.all = true;
     return;
@@ -208,7 +213,10 @@ function block(into: Blocked, peers: NetRule['peers']): void {
     const key = selectorKey(p);
     if (key !== null) into.selectors.add(key);
   }
-  if (addresses.length > 1) into.addresses = unionAll(addresses);
+  if (addresses.length > 1) {
+    steps.spend(addresses.reduce((n, a) => n + intervalCount(a), 0), path);
+    into.addresses = unionAll(addresses);
+  }
 }
 
 /**
@@ -216,24 +224,33 @@ function block(into: Blocked, peers: NetRule['peers']): void {
  * whatever a deny or pass before it already matched is taken out (an ipBlock loses the
  * blocked addresses; a selector peer goes when the same selector, or every node, was blocked).
  */
-function unblocked(rule: NetRule, b: Blocked, nodes: NodeAddresses): NetRule['peers'] {
+function unblocked(rule: NetRule, b: Blocked, nodes: NodeAddresses, steps: Budget): NetRule['peers'] {
   if (b.all) return [];
   const peers = rule.peers;
   if (rule.direction === 'host-ingress') {
     if (peers === 'all') return isSubset(EVERY_ADDRESS, b.addresses) ? [] : 'all';
     return peers.filter((p) => {
-      if (p.type === 'ipBlock') return !isSubset(p.block.addresses, b.addresses);
+      if (p.type === 'ipBlock') {
+        steps.spend(intervalCount(p.block.addresses), rule.path);
+        return !isSubset(p.block.addresses, b.addresses);
+      }
       const key = selectorKey(p);
       return key === null || !b.selectors.has(key);
     });
   }
-  const nodesBlocked = b.allNodes || (!isEmpty(nodes.set) && isSubset(nodes.set, b.addresses));
+  // Worked out again only when the blocked addresses changed, not for every allow rule.
+  if (!b.allNodes && b.nodesCovered?.for !== b.addresses) {
+    steps.spend(intervalCount(nodes.set), rule.path);
+    b.nodesCovered = { for: b.addresses, covered: !isEmpty(nodes.set) && isSubset(nodes.set, b.addresses) };
+  }
+  const nodesBlocked = b.allNodes || b.nodesCovered!.covered;
   if (peers === 'all') return nodesBlocked ? [] : 'all';
   return peers.flatMap((p): Peer[] => {
     switch (p.type) {
       case 'ipBlock': {
         if (b.allNodes) return [];
         const left = subtract(p.block.addresses, b.addresses);
+        steps.spend(intervalCount(p.block.addresses) + intervalCount(left), rule.path);
         if (isEmpty(left)) return [];
         return [left === p.block.addresses ? p : { ...p, block: { ...p.block, addresses: left } }];
       }
@@ -267,6 +284,9 @@ export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
     const out: RuleFinding[] = [];
     // Per direction and sensitive port; only kinds with deny or pass rules ever fill it.
     let blocked: Map<string, Blocked> | null = null;
+    // The work of weighing deny and pass rules against later allows is a product no object
+    // size bounds (limits.ts ORDERED_RULE_STEPS): counted, and stopped past the budget.
+    const steps = new Budget(ORDERED_RULE_STEPS);
     const entries = policy.sensitivePorts;
     for (const rule of facts.networkRules) {
       for (let i = 0; i < entries.length; i++) {
@@ -277,11 +297,11 @@ export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
           const key = `${rule.direction}|${i}`;
           let b = blocked.get(key);
           if (!b) blocked.set(key, (b = { all: false, allNodes: false, addresses: EMPTY_SET, selectors: new Set() }));
-          block(b, rule.peers);
+          block(b, rule.peers, steps, rule.path);
           continue;
         }
         const b = blocked?.get(`${rule.direction}|${i}`);
-        const f = check(rule, b ? unblocked(rule, b, nodes()) : rule.peers, entry, nodes, kind);
+        const f = check(rule, b ? unblocked(rule, b, nodes(), steps) : rule.peers, entry, nodes, kind);
         if (f) out.push(f);
       }
     }
