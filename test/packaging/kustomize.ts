@@ -19,6 +19,9 @@ export const KUBECTL_MISSING =
   '(kubectl 1.27 or later; it embeds kustomize v5). Install kubectl, then run npm test again ' +
   '(README.md, "Prerequisites for the manifest tests").';
 
+/** The optional components under manifests/components, which a user adds in an overlay of their own. */
+export const COMPONENTS = ['network-policy', 'priority-quota', 'monitoring', 'alerts', 'dashboard'] as const;
+
 // Renders are pure functions of the files: one per directory per test file is enough.
 const rendered = new Map<string, Promise<K8sObject[]>>();
 
@@ -50,4 +53,27 @@ export function one(objects: readonly K8sObject[], kind: string, name?: string):
   const found = find(objects, kind, name);
   if (found.length !== 1) throw new Error(`expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
   return found[0];
+}
+
+/**
+ * Renders `base` with `components` added, as a user's own overlay would
+ * (`resources: [base]`, `components: [...]`): a kustomization written to a temporary
+ * directory, naming the repository's directories by relative path (kustomize refuses
+ * absolute ones).
+ */
+export async function kustomizeWith(base: string, components: readonly string[]): Promise<K8sObject[]> {
+  const { mkdtemp, rm, writeFile } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(tmpdir(), 'portcullis-overlay-'));
+  const rel = (d: string) => path.relative(dir, path.join(REPO_ROOT, d));
+  try {
+    await writeFile(
+      path.join(dir, 'kustomization.yaml'),
+      ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', `resources: [${rel(base)}]`, `components: [${components.map(rel).join(', ')}]`, ''].join('\n'),
+    );
+    return await render(dir, process.env);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import path from 'node:path';
+import { parse } from 'yaml';
 import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
 import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/controller/config.js';
 import { startOpsServer } from '../../src/controller/ops.js';
@@ -23,10 +24,16 @@ const cliSource = readFileSync(path.join(REPO_ROOT, 'src/cmd/cli.ts'), 'utf8');
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 type Webhook = Obj & { name: string };
 
+const OPT_OUT_LABEL = 'portcullis.dev/ignore';
+/** The image of both Deployments, set once in manifests/base/workload (kustomize `images:`). */
+const IMAGE = `ghcr.io/portcullis-dev/portcullis:${pkg.version}`;
+
+// failurePolicy: of the validating webhooks; the mutating ones (remediate only) are Ignore.
 const MODES = [
-  { mode: 'audit', dir: 'manifests/overlays/audit', failurePolicy: 'Ignore' },
-  { mode: 'enforce', dir: 'manifests/overlays/enforce', failurePolicy: 'Fail' },
-  { mode: 'base', dir: 'manifests/base', failurePolicy: 'Fail' },
+  { mode: 'audit', dir: 'manifests/overlays/audit', failurePolicy: 'Ignore', remediation: false },
+  { mode: 'enforce', dir: 'manifests/overlays/enforce', failurePolicy: 'Fail', remediation: false },
+  { mode: 'remediate', dir: 'manifests/overlays/remediate', failurePolicy: 'Fail', remediation: true },
+  { mode: 'base', dir: 'manifests/base', failurePolicy: 'Fail', remediation: false },
 ] as const;
 
 const rendered = new Map<string, K8sObject[]>();
@@ -71,7 +78,7 @@ function containerPort(c: Obj, port: string | number): number | undefined {
 const selectorMatches = (selector: Obj, labels: Record<string, string> = {}) =>
   Object.entries((selector.matchLabels as Record<string, string>) ?? {}).every(([k, v]) => labels[k] === v) && !selector.matchExpressions;
 
-describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
+describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
   const objects = () => objectsOf(mode);
 
   describe('webhook configurations', () => {
@@ -80,10 +87,12 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(new Set(lists).size).toBe(1);
     });
 
-    it('exist, both kinds, each with webhooks', () => {
+    it(`validating webhooks; mutating ones ${remediation ? 'with' : 'only with'} the remediations the policy switches on`, () => {
       expect(find(objects(), 'ValidatingWebhookConfiguration')).toHaveLength(1);
-      expect(find(objects(), 'MutatingWebhookConfiguration')).toHaveLength(1);
       expect(webhooksOf(objects()).length).toBeGreaterThan(2);
+      const policy = parse((one(objects(), 'ConfigMap', 'portcullis-policy').data as Record<string, string>)['policy.yaml']) as Obj;
+      const switchedOn = Object.values(policy.spec.remediation ?? {}).some((v) => v === true);
+      expect({ mutating: find(objects(), 'MutatingWebhookConfiguration').length, switchedOn }).toEqual({ mutating: remediation ? 1 : 0, switchedOn: remediation });
     });
 
     it('every webhook: v1 reviews, no side effects, matchPolicy Equivalent, timeout <= 5 s, failurePolicy set on purpose', () => {
@@ -91,56 +100,60 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
         expect({ name: webhook.name, admissionReviewVersions: webhook.admissionReviewVersions }).toEqual({ name: webhook.name, admissionReviewVersions: ['v1'] });
         expect({ name: webhook.name, sideEffects: webhook.sideEffects }).toEqual({ name: webhook.name, sideEffects: 'None' });
         expect({ name: webhook.name, matchPolicy: webhook.matchPolicy }).toEqual({ name: webhook.name, matchPolicy: 'Equivalent' });
-        expect({ name: webhook.name, failurePolicy: webhook.failurePolicy }).toEqual({ name: webhook.name, failurePolicy });
+        const expected = webhook.name.includes('.mutate.') ? 'Ignore' : failurePolicy;
+        expect({ name: webhook.name, failurePolicy: webhook.failurePolicy }).toEqual({ name: webhook.name, failurePolicy: expected });
         expect(typeof webhook.timeoutSeconds).toBe('number');
         expect(webhook.timeoutSeconds).toBeGreaterThan(0);
         expect(webhook.timeoutSeconds).toBeLessThanOrEqual(MAX_TIMEOUT_SECONDS);
       }
     });
 
-    it('every webhook excludes its own namespace, kube-system and kube-node-lease by kubernetes.io/metadata.name', () => {
+    it(`every webhook excludes its own namespace, kube-system and kube-node-lease by name, and namespaces labelled ${OPT_OUT_LABEL}`, () => {
       for (const { webhook } of webhooksOf(objects())) {
         const selector = webhook.namespaceSelector as Obj;
         expect(selector?.matchLabels).toBeUndefined();
         const notIn = (selector?.matchExpressions as Obj[] | undefined)?.find((e) => e.key === 'kubernetes.io/metadata.name' && e.operator === 'NotIn');
         // More may be added (a CNI outside kube-system); these three never leave.
         expect({ name: webhook.name, excluded: notIn?.values ?? [] }).toEqual({ name: webhook.name, excluded: expect.arrayContaining(EXCLUDED_NAMESPACES) });
-        // No other expression may narrow the selector to namespaces that must carry a label.
-        expect((selector.matchExpressions as Obj[]).filter((e) => e !== notIn)).toEqual([]);
+        // The opt-out, and no other expression that could narrow the selector to namespaces that must carry a label.
+        expect({ name: webhook.name, rest: (selector.matchExpressions as Obj[]).filter((e) => e !== notIn) }).toEqual({ name: webhook.name, rest: [{ key: OPT_OUT_LABEL, operator: 'DoesNotExist' }] });
         expect(webhook.objectSelector ?? {}).toEqual({});
       }
     });
 
-    it.each(['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'])('%s: the rules are exactly the kinds the engine checks, on CREATE and UPDATE', (kind) => {
-      const config = one(objects(), kind);
+    // Validating: every kind the engine checks. Mutating: only what /mutate can patch.
+    it.each([
+      { kind: 'ValidatingWebhookConfiguration', resources: () => AUDITED.map((t: ResourceType) => `${t.group}/${t.version}/${t.resource}`) },
+      { kind: 'MutatingWebhookConfiguration', resources: () => ['/v1/services', 'networking.k8s.io/v1/networkpolicies'] },
+    ])('$kind: the rules are exactly its kinds, on CREATE and UPDATE', ({ kind, resources }) => {
+      const configs = find(objects(), kind);
+      if (configs.length === 0) return expect(kind).toBe('MutatingWebhookConfiguration');
+      const config = configs[0];
       const covered = (config.webhooks as Webhook[]).flatMap((w) =>
         (w.rules as Obj[]).flatMap((r) => {
           expect([...r.operations].sort()).toEqual(['CREATE', 'UPDATE']);
           return (r.apiGroups as string[]).flatMap((g) => (r.apiVersions as string[]).flatMap((v) => (r.resources as string[]).map((res) => `${g}/${v}/${res}`)));
         }),
       );
-      const expected = AUDITED.map((t: ResourceType) => `${t.group}/${t.version}/${t.resource}`);
-      expect([...covered].sort()).toEqual([...expected].sort());
+      expect([...covered].sort()).toEqual([...resources()].sort());
       expect(new Set(covered).size).toBe(covered.length);
     });
 
-    it('the mutating webhooks mirror the validating ones: same rules, matchConditions, namespaceSelector, timeout and failurePolicy', () => {
-      // Issue 4: both configurations match exactly the checked kinds, and the same conservative
-      // conditions keep most requests away from both. Only the name, the path and
-      // reinvocationPolicy (a mutating-only field) differ.
+    it('each mutating webhook mirrors its validating twin: same rules, matchConditions, namespaceSelector and timeout', () => {
+      // The same conservative conditions keep most requests away from both. Only the name, the
+      // path, failurePolicy (Ignore: the validating twin enforces) and reinvocationPolicy (a
+      // mutating-only field) differ.
       const shape = (w: Webhook) => {
-        const { name, clientConfig, reinvocationPolicy, ...rest } = w; // eslint-disable-line @typescript-eslint/no-unused-vars
+        const { name, clientConfig, reinvocationPolicy, failurePolicy, ...rest } = w; // eslint-disable-line @typescript-eslint/no-unused-vars
         return { id: name.split('.')[0], service: { ...(clientConfig.service as Obj), path: undefined }, ...rest };
       };
-      const validating = (one(objects(), 'ValidatingWebhookConfiguration').webhooks as Webhook[]).map(shape);
-      const mutating = (one(objects(), 'MutatingWebhookConfiguration').webhooks as Webhook[]).map(shape);
-      expect(mutating).toEqual(validating);
+      const validating = new Map((one(objects(), 'ValidatingWebhookConfiguration').webhooks as Webhook[]).map((w) => [shape(w).id, shape(w)]));
+      for (const m of find(objects(), 'MutatingWebhookConfiguration').flatMap((c) => c.webhooks as Webhook[])) expect(shape(m)).toEqual(validating.get(shape(m).id));
     });
 
-    it('mutating: reinvoked only where /mutate can patch (Services, NetworkPolicies)', () => {
-      for (const w of one(objects(), 'MutatingWebhookConfiguration').webhooks as Webhook[]) {
-        const patchable = (w.rules as Obj[]).some((r) => (r.resources as string[]).some((res) => res === 'services' || res === 'networkpolicies'));
-        expect({ name: w.name, reinvocationPolicy: w.reinvocationPolicy }).toEqual({ name: w.name, reinvocationPolicy: patchable ? 'IfNeeded' : 'Never' });
+    it('mutating: reinvoked when a later webhook changes the object (both remediations are idempotent)', () => {
+      for (const w of find(objects(), 'MutatingWebhookConfiguration').flatMap((c) => c.webhooks as Webhook[])) {
+        expect({ name: w.name, reinvocationPolicy: w.reinvocationPolicy }).toEqual({ name: w.name, reinvocationPolicy: 'IfNeeded' });
       }
     });
 
@@ -157,7 +170,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
     });
 
     it('CA injection: annotation on both configurations naming the serving Certificate for the Service, signed by a CA Issuer from a self-signed CA that keeps its key', () => {
-      const configs = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].map((kind) => one(objects(), kind));
+      const configs = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((kind) => find(objects(), kind));
       for (const config of configs) {
         const annotation = config.metadata.annotations?.['cert-manager.io/inject-ca-from'];
         expect(annotation).toBeDefined();
@@ -237,8 +250,8 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
       expect(c.limits.memory).not.toEqual(w.limits.memory);
     });
 
-    it.each(['webhook', 'controller'])('%s: image is this release (package.json version)', (component) => {
-      expect(container(deployment(objects(), component)).image).toBe(`portcullis:${pkg.version}`);
+    it.each(['webhook', 'controller'])('%s: image is this release (package.json version), fully qualified', (component) => {
+      expect(container(deployment(objects(), component)).image).toBe(IMAGE);
     });
 
     it.each(['webhook', 'controller'])('%s: probes hit /healthz and /readyz on the metrics port the process listens on', (component) => {
@@ -387,7 +400,16 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy }) => {
   });
 
   it('every namespaced object lives in portcullis-system, which the manifests create', () => {
-    const clusterScoped = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']);
+    const clusterScoped = new Set([
+      'Namespace',
+      'ClusterRole',
+      'ClusterRoleBinding',
+      'CustomResourceDefinition',
+      'ValidatingWebhookConfiguration',
+      'MutatingWebhookConfiguration',
+      'ValidatingAdmissionPolicy',
+      'ValidatingAdmissionPolicyBinding',
+    ]);
     for (const o of objects()) {
       if (clusterScoped.has(o.kind)) expect({ kind: o.kind, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, namespace: undefined });
       else expect({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, name: o.metadata.name, namespace: OWN_NAMESPACE });

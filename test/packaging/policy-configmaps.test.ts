@@ -24,11 +24,12 @@ async function loadConfigMap(dir: string): Promise<{ loaded: LoadedPolicies; doc
   }
 }
 
-const MODES = ['audit', 'enforce'] as const;
+const MODES = ['audit', 'enforce', 'remediate'] as const;
 const results = new Map<string, { loaded: LoadedPolicies; docs: Obj[] }>();
 let shippedDefault: LoadedPolicies;
 beforeAll(async () => {
-  for (const mode of MODES) results.set(mode, await loadConfigMap(`manifests/overlays/${mode}/workload`));
+  for (const mode of ['audit', 'enforce']) results.set(mode, await loadConfigMap(`manifests/overlays/${mode}/workload`));
+  results.set('remediate', await loadConfigMap('manifests/overlays/remediate'));
   results.set('base', await loadConfigMap('manifests/base/workload'));
   shippedDefault = await loadPolicyPaths([]);
 });
@@ -55,6 +56,14 @@ describe('policy ConfigMaps', () => {
   it('audit and enforce differ only in their rule actions', () => {
     const withoutRules = (docs: Obj[]) => docs.map((d) => ({ ...d, spec: { ...d.spec, rules: undefined } }));
     expect(withoutRules(results.get('audit')!.docs)).toEqual(withoutRules(results.get('enforce')!.docs));
+  });
+
+  it('remediate: the enforce policy with remediations switched on, and nothing else changed', () => {
+    const withoutRemediation = (docs: Obj[]) => docs.map((d) => ({ ...d, spec: { ...d.spec, remediation: undefined } }));
+    expect(withoutRemediation(results.get('remediate')!.docs)).toEqual(withoutRemediation(results.get('enforce')!.docs));
+    const [policy] = results.get('remediate')!.loaded.policies;
+    expect(Object.values(policy.remediation)).toContain(true);
+    for (const p of results.get('enforce')!.loaded.policies) expect(Object.values(p.remediation)).not.toContain(true);
   });
 
   it('the base (everything at once, for upgrades and GitOps) installs the enforce policy', () => {

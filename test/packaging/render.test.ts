@@ -3,7 +3,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { KUBECTL_MISSING, kustomize } from './kustomize.js';
+import { COMPONENTS, KUBECTL_MISSING, kustomize, kustomizeWith } from './kustomize.js';
 import { schemaErrors, unknownFields } from './schemas.js';
 
 // Every directory a user applies: the install steps in order, and each mode as a whole.
@@ -19,7 +19,11 @@ const KUSTOMIZATIONS = [
   'manifests/overlays/enforce',
   'manifests/overlays/enforce/workload',
   'manifests/overlays/enforce/webhooks',
+  'manifests/overlays/remediate',
 ];
+
+// Every optional component, each on top of every whole mode, as a user's overlay adds it.
+const COMPOSED = ['audit', 'enforce', 'remediate'].flatMap((mode) => COMPONENTS.map((component) => ({ mode, component })));
 
 describe('kubectl kustomize', () => {
   it('fails with a message naming kubectl as the prerequisite when kubectl is missing', async () => {
@@ -52,6 +56,18 @@ describe('kubectl kustomize', () => {
     }
     expect(problems).toEqual([]);
     if (!['manifests/crds', 'manifests/base/pki'].includes(dir)) expect(checked).toBeGreaterThan(0);
+  });
+
+  it.each(COMPOSED)('overlays/$mode with components/$component renders, every object valid against its API schema and with no unknown field', async ({ mode, component }) => {
+    const objects = await kustomizeWith(`manifests/overlays/${mode}`, [`manifests/components/${component}`]);
+    const plain = new Set((await kustomize(`manifests/overlays/${mode}`)).map((o) => `${o.kind}/${o.metadata.name}`));
+    expect(objects.filter((o) => !plain.has(`${o.kind}/${o.metadata.name}`)).length).toBeGreaterThan(0);
+    const problems: string[] = [];
+    for (const o of objects) {
+      for (const e of await schemaErrors(o)) problems.push(`${o.kind} ${o.metadata.name}: ${e}`);
+      for (const e of unknownFields(o) ?? []) problems.push(`${o.kind} ${o.metadata.name}: ${e}`);
+    }
+    expect(problems).toEqual([]);
   });
 
   it('the whole of a mode is exactly the union of its install steps', async () => {

@@ -1,6 +1,7 @@
 // Validates rendered objects against the API schemas of a current Kubernetes release
 // (kubernetes-models 5.1: the OpenAPI of 1.34 or later, compiled to ajv validators),
-// cert-manager's CRD schemas (@kubernetes-models/cert-manager) and our own CRD's
+// cert-manager's and the Prometheus Operator's CRD schemas (@kubernetes-models/cert-manager,
+// @kubernetes-models/prometheus-operator) and our own CRD's
 // openAPIV3Schema (ajv).
 // The Kubernetes OpenAPI does not forbid unknown fields, so a misspelt field passes here;
 // the safety assertions read the exact field names and catch those that matter.
@@ -16,6 +17,7 @@ function modulePath(apiVersion: string, kind: string): string {
   const slash = apiVersion.indexOf('/');
   const [group, version] = slash < 0 ? ['', apiVersion] : [apiVersion.slice(0, slash), apiVersion.slice(slash + 1)];
   if (group === 'cert-manager.io') return `@kubernetes-models/cert-manager/cert-manager.io/${version}/${kind}`;
+  if (group === 'monitoring.coreos.com') return `@kubernetes-models/prometheus-operator/monitoring.coreos.com/${version}/${kind}`;
   return group ? `kubernetes-models/${group}/${version}/${kind}` : `kubernetes-models/${version}/${kind}`;
 }
 
