@@ -231,7 +231,14 @@ describe('monitoring components', () => {
   })();
   // Not ours: Prometheus's own `up`, and kube-state-metrics for Deployment readiness.
   const EXTERNAL = new Set(['up', 'kube_deployment_status_replicas_available', 'kube_deployment_spec_replicas']);
-  const metricsIn = (expr: string) => [...expr.matchAll(/\b((?:portcullis|kube)_[a-z_]+|up)\s*[{[(]/g)].map((m) => m[1].replace(/_(bucket|sum|count)$/, (s, _x, i, all) => (exported.has(all.slice(0, i)) ? '' : s)));
+  /** The metric names in a PromQL expression, a histogram's _bucket/_sum/_count read as the histogram. */
+  const metricsIn = (expr: string) => [
+    ...[...expr.matchAll(/\b((?:portcullis|kube)_[a-z_]+)\b/g)].map((m) => {
+      const base = m[1].replace(/_(bucket|sum|count)$/, '');
+      return base !== m[1] && exported.has(base) ? base : m[1];
+    }),
+    ...(/\bup\{/.test(expr) ? ['up'] : []),
+  ];
 
   const rules = () => (one(objectsOf('enforce+all'), 'PrometheusRule', 'portcullis').spec as Obj).groups as Obj[];
   const dashboard = () => JSON.parse((one(objectsOf('enforce+all'), 'ConfigMap', 'portcullis-dashboard').data as Record<string, string>)['dashboard.json']) as Obj;
@@ -246,7 +253,7 @@ describe('monitoring components', () => {
   it('the alerts cover what an operator must hear about', () => {
     const names = rules().flatMap((g) => (g.rules as Obj[]).map((r) => r.alert as string));
     expect(names).toEqual(
-      expect.arrayContaining(['PortcullisWebhookDown', 'PortcullisWebhookNotReady', 'PortcullisWebhookErrors', 'PortcullisWebhookSlow', 'PortcullisDenialSpike', 'PortcullisPolicyReloadFailed', 'PortcullisAuditStale']),
+      expect.arrayContaining(['PortcullisWebhookDown', 'PortcullisWebhookNotReady', 'PortcullisWebhookErrors', 'PortcullisWebhookSlow', 'PortcullisDenialSpike', 'PortcullisPolicyReloadFailed', 'PortcullisAuditStale', 'PortcullisControllerNoLeader']),
     );
     for (const g of rules()) for (const r of g.rules as Obj[]) expect({ alert: r.alert, severity: r.labels?.severity, summary: typeof r.annotations?.summary }).toEqual({ alert: r.alert, severity: expect.stringMatching(/^(critical|warning|info)$/), summary: 'string' });
   });
