@@ -23,6 +23,8 @@ export interface ScanCommandOptions {
   output?: string;
   failOn?: Action | 'never';
   defaultNamespace?: string;
+  /** The name stdin (-) has in reports: the file the piped manifests came from. */
+  stdinFilename?: string;
   cluster?: boolean;
   kubeconfig?: string;
   context?: string;
@@ -130,6 +132,8 @@ function checkUsage(paths: readonly string[], opts: ScanCommandOptions): void {
     if (paths.length === 0) throw new UsageError('scan: give files or directories to scan, - for stdin, or --cluster');
     if (opts.kubeconfig || opts.context || opts.namespace || opts.allNamespaces) throw new UsageError('scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('scan: stdin (-) can be read only once');
+    if (opts.stdinFilename !== undefined && !paths.includes('-')) throw new UsageError('scan: --stdin-filename names what - reads: give - among the paths');
+    if (opts.stdinFilename === '') throw new UsageError('scan: --stdin-filename needs a name');
   }
 }
 
@@ -168,6 +172,7 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
       // The first pass over the input is needed only when some tenant is chosen by labels.
       namespaceLabels: policies.some((p) => p.hasLabelTenants),
       readStdin: io.readStdin,
+      stdinName: opts.stdinFilename,
       warn: (m) => io.stderr.write(`warning: ${m}\n`),
     });
   }

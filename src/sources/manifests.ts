@@ -16,6 +16,8 @@ export interface ManifestSourceOptions extends TextOptions {
   namespaceLabels: boolean;
   /** Reads all of stdin for the path `-`; called at most once. */
   readStdin?: () => Promise<string>;
+  /** The name stdin has in findings and errors (scan --stdin-filename); STDIN_NAME by default. */
+  stdinName?: string;
   /** Told about a directory that holds no manifest files (a mistyped path, say). */
   warn?: (message: string) => void;
 }
@@ -138,7 +140,7 @@ export function manifestSource(paths: readonly string[], opts: ManifestSourceOpt
           } catch {
             continue; // reported by the main pass
           }
-          collectNamespaces(text, entry.file === '-' ? STDIN_NAME : entry.file, namespaces);
+          collectNamespaces(text, entry.file === '-' ? (opts.stdinName ?? STDIN_NAME) : entry.file, namespaces);
         }
         fileCount = n;
       }
@@ -160,7 +162,7 @@ export function manifestSource(paths: readonly string[], opts: ManifestSourceOpt
       } else if ('error' in entry) {
         yield [{ type: 'error', error: entry.error }];
       } else {
-        const name = entry.file === '-' ? STDIN_NAME : entry.file;
+        const name = entry.file === '-' ? (opts.stdinName ?? STDIN_NAME) : entry.file;
         let text: string | null = null;
         try {
           text = await read(entry.file);

@@ -5,7 +5,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { parseAllDocuments } from 'yaml';
 import { runScan } from '../../src/cmd/scan.js';
 import type { ReportFlavor } from '../../src/sinks/reports/policyreport.js';
-import { checkReport, checkSarif, checkScanJson } from './schemas.js';
+import { checkJunit, checkReport, checkSarif, checkScanJson } from './schemas.js';
 
 const root = new URL('../../', import.meta.url).pathname;
 
@@ -50,9 +50,10 @@ describe('reports of the shipped examples', () => {
     expect(new Set(prints).size).toBe(prints.length);
   });
 
-  it('junit is well-formed and fails exactly the deny findings', async () => {
+  it('junit is valid against the Jenkins xunit JUnit schema and fails exactly the deny findings', async () => {
     const { out } = await scan('junit');
     expect(XMLValidator.validate(out)).toBe(true);
+    expect(await checkJunit(out)).toEqual([true, []]);
     const failures = Number(/<testsuites [^>]*failures="(\d+)"/.exec(out)![1]);
     expect(failures).toBe(json.summary.findings.deny);
   });
@@ -66,6 +67,9 @@ describe('reports of the shipped examples', () => {
     const fails = docs.flatMap((d) => d.results).filter((r: any) => r.result === 'fail' || r.result === 'error');
     expect(fails.length).toBe(json.findings.length);
     expect(docs.flatMap((d) => d.results).some((r: any) => r.result === 'pass')).toBe(true);
+    // Policy Reporter's id for a result across every report: present on each, never twice.
+    const ids = docs.flatMap((d) => d.results).map((r: any) => r.properties?.resultID);
+    expect({ missing: ids.filter((id: unknown) => typeof id !== 'string').length, unique: new Set(ids).size === ids.length }).toEqual({ missing: 0, unique: true });
   });
 
   it('table lists every finding once and ends with the summary, then the kinds skipped', async () => {

@@ -4,7 +4,7 @@
 import { loadPolicy } from '../../src/engine/policy/load.js';
 import type { CompiledPolicy } from '../../src/engine/policy/model.js';
 import type { Evaluation, Finding, ResourceRef, RuleId, RuleOutcome } from '../../src/engine/types.js';
-import type { RuleInfo } from '../../src/sinks/reports/sarif.js';
+import type { RuleInfo, ToolInfo } from '../../src/sinks/reports/sarif.js';
 import type { ScanResult } from '../../src/sinks/reports/scan-result.js';
 
 function policy(name: string): CompiledPolicy {
@@ -140,6 +140,9 @@ export function fixtureScan(): ScanResult {
 }
 
 /** Fixed rule metadata for the SARIF golden, so a help-text edit in the registry does not churn it. */
+/** A fixed tool version, so the SARIF golden does not change with package.json. */
+export const FIXTURE_TOOL: ToolInfo = { version: '1.2.3' };
+
 export const FIXTURE_RULES: RuleInfo[] = [
   { id: 'nodeport-range', title: 'Node port outside the NodePort range', defaultAction: 'deny', help: 'A node port must lie in the NodePort range.\n\nPick one inside it.' },
   { id: 'nodeport-not-allowed', title: 'Node ports in a tenant without them', defaultAction: 'deny', help: 'This tenant may not use node ports.' },

@@ -5,14 +5,14 @@ import { writePolicyReports } from '../../src/sinks/reports/policyreport.js';
 import { writeSarif } from '../../src/sinks/reports/sarif.js';
 import type { ReportWriter } from '../../src/sinks/reports/scan-result.js';
 import { writeTable } from '../../src/sinks/reports/table.js';
-import { FIXTURE_RULES, fixtureScan } from './fixture.js';
+import { FIXTURE_RULES, FIXTURE_TOOL, fixtureScan } from './fixture.js';
 import { expectGolden } from './golden.js';
 
 const rows: { name: string; golden: string; write: ReportWriter }[] = [
   { name: 'table', golden: 'table.txt', write: (r) => writeTable(r) },
   { name: 'table in colour', golden: 'table-color.txt', write: (r) => writeTable(r, { color: true }) },
   { name: 'json', golden: 'scan.json', write: writeJson },
-  { name: 'sarif', golden: 'scan.sarif', write: (r) => writeSarif(r, FIXTURE_RULES) },
+  { name: 'sarif', golden: 'scan.sarif', write: (r) => writeSarif(r, FIXTURE_RULES, FIXTURE_TOOL) },
   { name: 'junit (fail on deny)', golden: 'junit.xml', write: (r) => writeJunit(r) },
   { name: 'junit (fail on warn)', golden: 'junit-fail-on-warn.xml', write: (r) => writeJunit(r, { failOn: 'warn' }) },
   { name: 'policyreport', golden: 'policyreport.yaml', write: (r) => writePolicyReports(r, 'wgpolicyk8s') },

@@ -2,6 +2,8 @@ import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Action } from '../../src/engine/types.js';
 import { escapeXml, writeJunit } from '../../src/sinks/reports/junit.js';
 import { FINDINGS, fixtureScan } from './fixture.js';
+import { readGolden } from './golden.js';
+import { checkJunit } from './schemas.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) });
 
@@ -49,7 +51,8 @@ describe('junit writer', () => {
     const cases = suites.flatMap((s) => s.testcase);
     expect(Number(root.tests)).toBe(cases.length);
     expect(Number(root.errors)).toBe(3);
-    expect(Number(root.skipped)).toBe(1);
+    expect(root.skipped).toBeUndefined();
+    expect(suites.reduce((n, s) => n + Number(s.skipped), 0)).toBe(1);
     for (const s of suites) {
       expect(Number(s.tests)).toBe(s.testcase.length);
       expect(Number(s.errors)).toBe(s.testcase.filter((c) => c.error !== undefined).length);
@@ -74,13 +77,42 @@ describe('junit writer', () => {
   it('two findings on one rule path are told apart by their port', () => {
     const { suites } = parse(writeJunit(fixtureScan()));
     const names = suites.find((s) => s.name === 'netpol-sensitive-exposure')!.testcase.map((c) => c.name);
-    expect(names).toContain('NetworkPolicy team-b/allow-egress spec.egress[0] (10250)');
-    expect(names).toContain('NetworkPolicy team-b/allow-egress spec.egress[0] (10255)');
+    expect(names.filter((n) => n.startsWith('NetworkPolicy team-b/allow-egress spec.egress[0] (1025'))).toEqual([
+      'NetworkPolicy team-b/allow-egress spec.egress[0] (10250) in examples/team-b/netpol.yaml',
+      'NetworkPolicy team-b/allow-egress spec.egress[0] (10255) in examples/team-b/netpol.yaml',
+    ]);
   });
 
-  it('a clean scan is an empty, valid document', () => {
+  it('a case names its file, and its failure text the line: the schema has no file or line attributes', () => {
+    const withSource = FINDINGS.find((f) => f.source !== null && f.rule === 'hostport-reserved' && f.action === 'deny')!;
+    const { suites } = parse(writeJunit({ ...fixtureScan(), evaluations: [], errors: [], findings: [withSource] }));
+    const c = suites[0]!.testcase[0]! as Case & Record<string, unknown>;
+    expect({ name: c.name, file: c.file, line: c.line, source: /^source: (\S+)$/m.exec((c.failure as Record<string, string>)['#text'])?.[1] }).toEqual({
+      name: expect.stringMatching(/ in examples\/team-a\/web\.yaml$/),
+      file: undefined,
+      line: undefined,
+      source: 'examples/team-a/web.yaml:20',
+    });
+  });
+
+  it('a clean scan is an empty, valid document', async () => {
     const scan = { ...fixtureScan(), findings: [], errors: [], evaluations: [] };
-    const { root } = parse(writeJunit(scan));
-    expect(root.tests).toBe('0');
+    const xml = writeJunit(scan);
+    expect({ tests: parse(xml).root.tests, schema: await checkJunit(xml) }).toEqual({ tests: '0', schema: [true, []] });
+  });
+});
+
+describe('junit against the Jenkins xunit JUnit schema (junit-10.xsd)', () => {
+  it.each(['junit.xml', 'junit-fail-on-warn.xml'])('the golden %s is valid', async (name) => {
+    expect(await checkJunit(readGolden(name))).toEqual([true, []]);
+  });
+
+  it.each<{ name: string; edit: (xml: string) => string; error: RegExp }>([
+    { name: 'skipped on <testsuites>', edit: (xml) => xml.replace('<testsuites ', '<testsuites skipped="1" '), error: /attribute 'skipped' is not allowed/ },
+    { name: 'file on <testcase>', edit: (xml) => xml.replace('<testcase ', '<testcase file="a.yaml" '), error: /attribute 'file' is not allowed/ },
+    { name: 'line on <testcase>', edit: (xml) => xml.replace('<testcase ', '<testcase line="3" '), error: /attribute 'line' is not allowed/ },
+  ])('the schema can fail: it refuses $name', async ({ edit, error }) => {
+    const [valid, errors] = await checkJunit(edit(writeJunit(fixtureScan())));
+    expect({ valid, errors }).toEqual({ valid: false, errors: [expect.stringMatching(error)] });
   });
 });

@@ -110,6 +110,46 @@ describe('buildPolicyReports', () => {
     expect(wg.every((r) => !('source' in r))).toBe(true);
   });
 
+  describe('properties.resultID', () => {
+    const ids = (reports: Report[]) => reports.flatMap((r) => r.results.map((x) => x.properties?.resultID as string | undefined));
+    const idOf = (e: Evaluation, extra = {}) => build([e], 'wgpolicyk8s', extra)[0]!.results.map((x) => x.properties.resultID as string);
+    const web = EVALUATIONS.find((e) => e.resource.name === 'web' && e.findings.length > 0)!;
+
+    it('every result has one, pass and skip included, and no two results across all reports share one', () => {
+      const all = ids(build(EVALUATIONS));
+      expect({ count: all.length, shaped: all.every((id) => /^[0-9a-f]{32}$/.test(id ?? '')), unique: new Set(all).size }).toEqual({ count: all.length, shaped: true, unique: all.length });
+    });
+
+    it('two findings with the same message on one object get two ids', () => {
+      const f = web.findings[0]!;
+      const twin = { ...f, key: `${f.key}-other-container`, path: f.path.replace('[0]', '[1]') };
+      const [a, b] = idOf({ ...web, findings: [f, twin], outcomes: [] });
+      expect({ sameMessage: twin.message === f.message, differ: a !== b }).toEqual({ sameMessage: true, differ: true });
+    });
+
+    it.each<{ name: string; other: (e: Evaluation) => Evaluation; extra?: object; same: boolean }>([
+      { name: 'another scan time keeps it', other: (e) => e, extra: { generatedAt: new Date('2030-01-01T00:00:00Z') }, same: true },
+      { name: 'another line keeps it', other: (e) => ({ ...e, source: { ...e.source!, line: e.source!.line + 40 }, findings: e.findings.map((f) => ({ ...f, source: { ...f.source!, line: f.source!.line + 40 } })) }), same: true },
+      { name: 'another list index keeps it (the key is index-free)', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, path: f.path.replace('[0]', '[3]') })) }), same: true },
+      { name: 'another policy changes it', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, policy: 'other' })) }), same: false },
+      { name: 'a rule error instead of a violation changes it', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, status: 'error' as const })) }), same: false },
+      { name: 'another name changes it', other: (e) => ({ ...e, resource: { ...e.resource, name: 'web2' }, findings: e.findings.map((f) => ({ ...f, resource: { ...f.resource, name: 'web2' } })) }), same: false },
+      { name: 'another file changes it (one object in two overlays)', other: (e) => ({ ...e, source: { ...e.source!, file: 'other.yaml' } }), same: false },
+    ])('$name', ({ other, extra, same }) => {
+      const one = { ...web, outcomes: [] };
+      expect(idOf(other(one), extra)[0] === idOf(one)[0]).toBe(same);
+    });
+
+    it('with a uid (the controller), the uid identifies the object, wherever it was read from', () => {
+      const one = { ...web, outcomes: [] };
+      const uidOf = () => '0b6f-uid';
+      expect({
+        uidChangesIt: idOf(one, { uidOf })[0] !== idOf(one)[0],
+        fileDoesNot: idOf({ ...one, source: null }, { uidOf })[0] === idOf(one, { uidOf })[0],
+      }).toEqual({ uidChangesIt: true, fileDoesNot: true });
+    });
+  });
+
   describe('chunking', () => {
     const many = (n: number, namespace: string | null): Evaluation[] =>
       Array.from({ length: n }, (_, i) => ({
@@ -196,7 +236,7 @@ describe('writePolicyReports', () => {
       expect(doc!.metadata.namespace).toBe(value);
       expect(doc!.results[0]!.policy).toBe(value);
       expect(doc!.results[0]!.resources[0]).toEqual({ apiVersion: 'v1', kind: 'Service', namespace: value, name: value });
-      expect(doc!.results[0]!.properties).toEqual({ tenant: value, reason: value, file: value, line: '1' });
+      expect(doc!.results[0]!.properties).toEqual({ resultID: expect.stringMatching(/^[0-9a-f]{32}$/), tenant: value, reason: value, file: value, line: '1' });
     }
   });
 });

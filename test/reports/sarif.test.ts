@@ -2,11 +2,14 @@ import type { Finding } from '../../src/engine/types.js';
 import { RULES } from '../../src/engine/rules/index.js';
 import { FORMATS } from '../../src/sinks/reports/index.js';
 import { writeSarif } from '../../src/sinks/reports/sarif.js';
-import { FINDINGS, FIXTURE_RULES, fixtureScan } from './fixture.js';
+import { BUILD_INFO } from '../../src/build-info.js';
+import { RULE_DOCS_URL } from '../../src/engine/rules/index.js';
+import { STDIN_NAME } from '../../src/sources/manifests.js';
+import { FINDINGS, FIXTURE_RULES, FIXTURE_TOOL, fixtureScan } from './fixture.js';
 import { readGolden } from './golden.js';
 import { checkSarif } from './schemas.js';
 
-const sarif = (findings: Finding[] = FINDINGS) => JSON.parse(writeSarif({ ...fixtureScan(), findings }, FIXTURE_RULES));
+const sarif = (findings: Finding[] = FINDINGS) => JSON.parse(writeSarif({ ...fixtureScan(), findings }, FIXTURE_RULES, FIXTURE_TOOL));
 
 describe('sarif writer', () => {
   it('the golden file is valid SARIF 2.1.0', () => {
@@ -22,6 +25,15 @@ describe('sarif writer', () => {
       expect(r.shortDescription.text.length).toBeGreaterThan(0);
       expect(r.help.text.length).toBeGreaterThan(0);
     }
+  });
+
+  it('the driver names its version, semantic version and site; the registry writer uses the package version', () => {
+    const { rules: _fixture, ...driver } = sarif().runs[0].tool.driver;
+    const { rules: _real, ...shipped } = JSON.parse(FORMATS.sarif.write(fixtureScan())).runs[0].tool.driver;
+    expect({ driver, shipped }).toEqual({
+      driver: { name: 'portcullis', version: '1.2.3', semanticVersion: '1.2.3', informationUri: new URL('/', RULE_DOCS_URL).href },
+      shipped: { name: 'portcullis', version: BUILD_INFO.version, semanticVersion: BUILD_INFO.version, informationUri: new URL('/', RULE_DOCS_URL).href },
+    });
   });
 
   it('validation can fail: a result without a message is rejected', () => {
@@ -61,6 +73,7 @@ describe('sarif writer', () => {
     { name: 'leading ./ is dropped', file: './manifests/a b.yaml', location: { uri: 'manifests/a%20b.yaml', uriBaseId: '%SRCROOT%' } },
     { name: 'Windows separators become slashes', file: 'manifests\\svc.yaml', location: { uri: 'manifests/svc.yaml', uriBaseId: '%SRCROOT%' } },
     { name: 'absolute paths become file URIs', file: '/srv/repo/svc.yaml', location: { uri: 'file:///srv/repo/svc.yaml' } },
+    { name: 'stdin is the relative URI stdin, not %3Cstdin%3E', file: STDIN_NAME, location: { uri: 'stdin', uriBaseId: '%SRCROOT%' } },
   ])('$name', ({ file, location }) => {
     const f = { ...FINDINGS[0]!, source: { file, line: 4 } };
     const log = sarif([f]);

@@ -1,8 +1,11 @@
 // Validators for the report formats' external schemas, shared by the writer tests and the
-// end-to-end check over the shipped examples.
+// end-to-end check over the shipped examples. The schemas are the upstream files in
+// test/reports/schemas/ (SOURCES.md says where each comes from).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
+import { validateXML } from 'xmllint-wasm';
+import { parse } from 'yaml';
 import { SCAN_OUTPUT_SCHEMA } from '../../src/sinks/reports/json-schema.js';
 import type { ReportFlavor } from '../../src/sinks/reports/policyreport.js';
 
@@ -11,12 +14,14 @@ export type Check = (doc: unknown) => [boolean, string[]];
 
 const checker = (v: ValidateFunction): Check => (doc) => [v(doc), (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
 
+const schemaFile = (name: string) => readFileSync(new URL(`./schemas/${name}`, import.meta.url), 'utf8');
+
 export const checkScanJson = checker(new Ajv({ allErrors: true, strict: true }).compile(SCAN_OUTPUT_SCHEMA));
 
-// SARIF: the OASIS SARIF 2.1.0 schema (draft-04) as shipped in @microsoft/jest-sarif.
+// SARIF 2.1.0: the OASIS schema, draft-04.
 const require = createRequire(import.meta.url);
 const Ajv04 = require('ajv-draft-04') as typeof import('ajv-draft-04').default;
-const sarifSchema = JSON.parse(readFileSync(require.resolve('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json'), 'utf8'));
+const sarifSchema = JSON.parse(schemaFile('sarif-schema-2.1.0.json'));
 // unicodeRegExp off: the schema's language pattern has a stray ']' that the u flag rejects.
 const ajv04 = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
 // The schema's three formats, checked here without another dependency.
@@ -25,78 +30,71 @@ ajv04.addFormat('uri-reference', (s: string) => URL.canParse(s, 'file:///') && !
 ajv04.addFormat('date-time', (s: string) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)));
 export const checkSarif = checker(ajv04.compile(sarifSchema));
 
-// PolicyReport CRDs, transcribed from their openAPIV3Schema: wgpolicyk8s.io v1alpha2
-// PolicyReport/ClusterPolicyReport (as Kyverno ships it) and openreports.io v1alpha1
-// Report/ClusterReport. additionalProperties:false stands for structural pruning: the API
-// server would silently drop a field the CRD does not declare, so writing one is a bug.
-const objectReference = {
-  type: 'object',
-  additionalProperties: false,
-  properties: Object.fromEntries(['apiVersion', 'fieldPath', 'kind', 'name', 'namespace', 'resourceVersion', 'uid'].map((k) => [k, { type: 'string' }])),
+type Obj = Record<string, any>;
+
+/**
+ * A CRD's openAPIV3Schema as a JSON Schema that also refuses what the API server would prune:
+ * every object with declared properties is closed unless it preserves unknown fields.
+ */
+function structural(s: Obj): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k.startsWith('x-kubernetes-') || k === 'description') continue;
+    if (k === 'properties') out.properties = Object.fromEntries(Object.entries(v as Obj).map(([p, ps]) => [p, structural(ps as Obj)]));
+    else if ((k === 'items' || k === 'additionalProperties') && typeof v === 'object') out[k] = structural(v as Obj);
+    else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') out[k] = (v as Obj[]).map(structural);
+    else out[k] = v;
+  }
+  if (s.properties && s.additionalProperties === undefined && !s['x-kubernetes-preserve-unknown-fields']) out.additionalProperties = false;
+  return out;
+}
+
+function crdSchema(file: string): { apiVersion: string; kind: string; schema: Obj } {
+  const crd = parse(schemaFile(file)) as Obj;
+  const [version] = crd.spec.versions as Obj[];
+  return { apiVersion: `${crd.spec.group}/${version!.name}`, kind: crd.spec.names.kind, schema: structural(version!.schema.openAPIV3Schema) };
+}
+
+const CRD_FILES: Record<ReportFlavor, [string, string]> = {
+  wgpolicyk8s: ['wgpolicyk8s.io_policyreports.yaml', 'wgpolicyk8s.io_clusterpolicyreports.yaml'],
+  openreports: ['openreports.io_reports.yaml', 'openreports.io_clusterreports.yaml'],
 };
-const labelSelector = {
-  type: 'object',
-  properties: { matchLabels: { type: 'object', additionalProperties: { type: 'string' } }, matchExpressions: { type: 'array' } },
-};
-const resultSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['policy'],
-  properties: {
-    category: { type: 'string' },
-    message: { type: 'string' },
-    policy: { type: 'string' },
-    properties: { type: 'object', additionalProperties: { type: 'string' } },
-    resourceSelector: labelSelector,
-    resources: { type: 'array', items: objectReference },
-    result: { enum: ['pass', 'fail', 'warn', 'error', 'skip'] },
-    rule: { type: 'string' },
-    scored: { type: 'boolean' },
-    severity: { enum: ['critical', 'high', 'low', 'medium', 'info'] },
-    source: { type: 'string' },
-    timestamp: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['nanos', 'seconds'],
-      properties: { nanos: { type: 'integer', minimum: 0, maximum: 999_999_999 }, seconds: { type: 'integer' } },
-    },
-  },
-};
-function reportSchema(flavor: ReportFlavor) {
-  const [apiVersion, kinds] =
-    flavor === 'wgpolicyk8s' ? ['wgpolicyk8s.io/v1alpha2', ['PolicyReport', 'ClusterPolicyReport']] : ['openreports.io/v1alpha1', ['Report', 'ClusterReport']];
-  return {
-    type: 'object',
-    additionalProperties: false,
-    required: ['apiVersion', 'kind', 'metadata'],
-    properties: {
-      apiVersion: { const: apiVersion },
-      kind: { enum: kinds },
-      metadata: {
-        type: 'object',
-        required: ['name'],
-        properties: {
-          // A DNS subdomain (RFC 1123), as object names must be.
-          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$' },
-          namespace: { type: 'string' },
-          labels: { type: 'object', additionalProperties: { type: 'string' } },
-        },
-      },
-      results: { type: 'array', items: resultSchema },
-      scope: objectReference,
-      scopeSelector: labelSelector,
-      summary: {
-        type: 'object',
-        additionalProperties: false,
-        properties: Object.fromEntries(['error', 'fail', 'pass', 'skip', 'warn'].map((k) => [k, { type: 'integer', minimum: 0 }])),
-      },
-      // openreports.io adds a report-level source and configuration; v1alpha2 has neither.
-      ...(flavor === 'openreports' ? { source: { type: 'string' }, configuration: { type: 'object' } } : {}),
-    },
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+// The CRDs' integer formats, as the API server checks them.
+ajv.addFormat('int32', { type: 'number', validate: (n: number) => Number.isInteger(n) && n >= -(2 ** 31) && n < 2 ** 31 });
+ajv.addFormat('int64', { type: 'number', validate: (n: number) => Number.isSafeInteger(n) });
+
+/** A report object against the CRD of its kind, and its name against the rules for object names. */
+function reportChecker(flavor: ReportFlavor): Check {
+  const byKind = new Map(
+    CRD_FILES[flavor].map((file) => {
+      const { apiVersion, kind, schema } = crdSchema(file);
+      return [kind, { apiVersion, check: checker(ajv.compile(schema)) }] as const;
+    }),
+  );
+  return (doc) => {
+    const o = doc as Obj;
+    const crd = byKind.get(o?.kind);
+    if (!crd) return [false, [`kind ${o?.kind} is not one of ${[...byKind.keys()].join(', ')}`]];
+    const [valid, errors] = crd.check(doc);
+    const problems = [...errors];
+    if (o.apiVersion !== crd.apiVersion) problems.push(`/apiVersion must be ${crd.apiVersion}`);
+    // A DNS subdomain (RFC 1123), as object names must be.
+    if (typeof o.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(o.metadata.name)) problems.push('/metadata/name must be a DNS subdomain');
+    return [valid && problems.length === 0, problems];
   };
 }
-const ajv = new Ajv({ allErrors: true, strict: false });
+
 export const checkReport: Record<ReportFlavor, Check> = {
-  wgpolicyk8s: checker(ajv.compile(reportSchema('wgpolicyk8s'))),
-  openreports: checker(ajv.compile(reportSchema('openreports'))),
+  wgpolicyk8s: reportChecker('wgpolicyk8s'),
+  openreports: reportChecker('openreports'),
 };
+
+const junitXsd = schemaFile('junit-10.xsd');
+
+/** JUnit XML against Jenkins' xunit JUnit schema, by libxml2: [valid, error messages]. */
+export async function checkJunit(xml: string): Promise<[boolean, string[]]> {
+  const r = await validateXML({ xml: [{ fileName: 'report.xml', contents: xml }], schema: [{ fileName: 'junit-10.xsd', contents: junitXsd }] });
+  return [r.valid, r.errors.map((e) => e.message)];
+}

@@ -143,6 +143,12 @@ describe('portcullis scan (built CLI)', () => {
       stderr: ['portcullis: scan: --output b.json is for the format given without a file, and every --format names its own'],
     },
     {
+      name: '--stdin-filename without - is a usage error',
+      args: ['clean.yaml', '--stdin-filename', 'x.yaml'],
+      status: 2,
+      stderr: ['portcullis: scan: --stdin-filename names what - reads: give - among the paths'],
+    },
+    {
       name: '--kubeconfig without --cluster is a usage error',
       args: ['clean.yaml', '--kubeconfig', 'k.yaml'],
       status: 2,
@@ -175,6 +181,22 @@ describe('portcullis scan (built CLI)', () => {
     expect({ status: r.status, findings: report.findings.map((f: { source: unknown; resource: { namespace: string }; path: string }) => [f.source, f.resource.namespace, f.path]) }).toEqual({
       status: 1,
       findings: [[{ file: '<stdin>', line: 3 }, 'ci', 'spec.containers[0].ports[0].hostPort']],
+    });
+  });
+
+  it('names stdin by --stdin-filename in every report: json source, sarif URI', () => {
+    const input = POD_HOSTPORT_10250;
+    const json = JSON.parse(run(['-', '--format', 'json', '--stdin-filename', 'chart/rendered.yaml'], { cwd: dir, input }).stdout);
+    const sarif = JSON.parse(run(['-', '--format', 'sarif', '--stdin-filename', 'chart/rendered.yaml'], { cwd: dir, input }).stdout);
+    const plain = JSON.parse(run(['-', '--format', 'sarif'], { cwd: dir, input }).stdout);
+    expect({
+      json: json.findings[0].source,
+      sarif: sarif.runs[0].results[0].locations[0].physicalLocation.artifactLocation,
+      plain: plain.runs[0].results[0].locations[0].physicalLocation.artifactLocation,
+    }).toEqual({
+      json: { file: 'chart/rendered.yaml', line: 1 },
+      sarif: { uri: 'chart/rendered.yaml', uriBaseId: '%SRCROOT%' },
+      plain: { uri: 'stdin', uriBaseId: '%SRCROOT%' },
     });
   });
 

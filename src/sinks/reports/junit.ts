@@ -2,6 +2,11 @@
 // One <testsuite> per rule; a <testcase> per finding and per resource that passed or was
 // exempted; findings at or above --fail-on are <failure>s, so the dashboard turns red
 // exactly when the build does; rule errors are <error>s; exemptions are <skipped>.
+// Only what Jenkins' xunit plugin schema (junit-10.xsd) allows: it has no testcase file, line
+// or properties and no skipped or timestamp on <testsuites>, and refuses a report that has them.
+// The file is in the case's name ("... in deploy.yaml"), the line in the failure text: a name
+// with the line in it would make a new test, and lose its history, whenever a line is added
+// above the object.
 import { RULE_IDS } from '../../engine/rules/index.js';
 import { ACTIONS, type Action, type Finding, type RuleId } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
@@ -31,11 +36,11 @@ const attrs = (a: Record<string, string | number | undefined>) =>
 interface Case {
   name: string;
   classname: string;
-  file?: string;
-  line?: number;
   body: string;
   kind: 'pass' | 'failure' | 'error' | 'skipped';
 }
+
+const inFile = (file: string | undefined) => (file === undefined ? '' : ` in ${file}`);
 
 function findingCase(f: Finding, threshold: Action): Case {
   const message = findingMessage(f);
@@ -49,10 +54,8 @@ function findingCase(f: Finding, threshold: Action): Case {
     ...(f.source ? [`source: ${f.source.file}:${f.source.line}`] : []),
   ].join('\n');
   const base = {
-    name: `${resourceLabel(f.resource)} ${f.path}${f.value === null ? '' : ` (${f.value})`}`,
+    name: `${resourceLabel(f.resource)} ${f.path}${f.value === null ? '' : ` (${f.value})`}${inFile(f.source?.file)}`,
     classname: `${f.policy}.${f.rule}`,
-    file: f.source?.file,
-    line: f.source?.line,
   };
   if (f.status === 'error') {
     return { ...base, kind: 'error', body: `<error${attrs({ message, type: f.action })}>${escapeXml(detail)}</error>` };
@@ -65,7 +68,7 @@ function findingCase(f: Finding, threshold: Action): Case {
 }
 
 function renderCase(c: Case): string {
-  const open = `    <testcase${attrs({ name: c.name, classname: c.classname, file: c.file, line: c.line, time: '0' })}`;
+  const open = `    <testcase${attrs({ name: c.name, classname: c.classname, time: '0' })}`;
   return c.body === '' ? `${open}/>` : `${open}>\n      ${c.body}\n    </testcase>`;
 }
 
@@ -93,10 +96,8 @@ export function writeJunit(result: ScanResult, options: WriterOptions = {}): str
   for (const e of result.evaluations ?? []) {
     for (const o of e.outcomes) {
       const c: Case = {
-        name: resourceLabel(e.resource),
+        name: `${resourceLabel(e.resource)}${inFile(e.source?.file)}`,
         classname: `${o.policy}.${o.rule}`,
-        file: e.source?.file,
-        line: e.source?.line,
         kind: o.status === 'skip' ? 'skipped' : 'pass',
         body: o.status === 'skip' ? `<skipped${attrs({ message: `exempted: ${o.reason ?? 'no reason given'}` })}/>` : '',
       };
@@ -113,8 +114,6 @@ export function writeJunit(result: ScanResult, options: WriterOptions = {}): str
       cases: result.errors.map((e, i) => ({
         name: e.file === null ? `input error ${i + 1}` : e.line === null ? e.file : `${e.file}:${e.line}`,
         classname: 'portcullis.input',
-        file: e.file ?? undefined,
-        line: e.line ?? undefined,
         kind: 'error' as const,
         body: `<error${attrs({ message: e.message, type: 'input' })}>${escapeXml(e.message)}</error>`,
       })),
@@ -123,14 +122,13 @@ export function writeJunit(result: ScanResult, options: WriterOptions = {}): str
 
   const all = suites.flatMap((s) => s.cases);
   const total = (k: Case['kind']) => all.filter((c) => c.kind === k).length;
+  // Skipped cases are counted per suite only: the schema has no skipped on <testsuites>.
   const root = `<testsuites${attrs({
     name: 'portcullis',
     tests: all.length,
     failures: total('failure'),
     errors: total('error'),
-    skipped: total('skipped'),
     time: '0',
-    timestamp,
   })}>`;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

@@ -2,6 +2,7 @@
 // namespace (and a cluster report for cluster-scoped objects), with pass and skip results as
 // well as violations. The builder is pure and shared: `scan --format policyreport` prints
 // its objects as YAML, the controller (issue 5) writes the same objects to the cluster.
+import { createHash } from 'node:crypto';
 import { dump } from 'js-yaml';
 import { ruleById } from '../../engine/rules/index.js';
 import type { Action, Evaluation, Finding, KubeObject, ResourceRef, RuleId } from '../../engine/types.js';
@@ -51,7 +52,7 @@ export interface ReportResult {
   scored: boolean;
   message: string;
   resources: { apiVersion: string; kind: string; namespace?: string; name: string; uid?: string }[];
-  properties?: Record<string, string>;
+  properties: Record<string, string>;
   timestamp: { seconds: number; nanos: number };
 }
 
@@ -81,6 +82,22 @@ function stringProperties(entries: Record<string, string | number | null | undef
 
 const STATUS_ORDER: Record<ResultStatus, number> = { fail: 0, error: 1, warn: 2, skip: 3, pass: 4 };
 
+/**
+ * `properties.resultID`: Policy Reporter takes it as the result's id across every report
+ * (without it, it hashes name, uid, policy, rule, result, category and message, so two findings
+ * on one object with the same message would collapse into one). Built from what identifies the
+ * result, never from where it sits (line, list index) or when it was made:
+ * - the object: its uid when known (the controller), else apiVersion, kind, namespace and name,
+ *   with the file, so one object written in two files (two overlays) gives two ids;
+ * - the policy and the rule; the finding's key (index-free: which port, which peer), empty for
+ *   pass and skip, of which there is one per object, policy and rule;
+ * - the result, so a result that turns from fail to pass is a new result.
+ * 128 bits of SHA-256: no collision among any number of results a cluster holds.
+ */
+function resultId(object: string, policy: string, rule: string, key: string, status: ResultStatus): string {
+  return createHash('sha256').update([object, policy, rule, key, status].join('\u0000')).digest('hex').slice(0, 32);
+}
+
 function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: PolicyReportOptions['uidOf']): Sortable[] {
   const r = e.resource;
   const uid = uidOf?.(r) ?? r.uid;
@@ -89,6 +106,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
     { apiVersion: r.apiVersion, kind: r.kind, ...(r.namespace === null ? {} : { namespace: r.namespace }), name: r.name, ...(uid ? { uid } : {}) },
   ];
   const source = e.source ? { file: e.source.file, line: e.source.line } : {};
+  const object = uid ? `uid\u0000${uid}` : [r.apiVersion, r.kind, r.namespace ?? '', r.name, e.source?.file ?? ''].join('\u0000');
   const order = (policy: string, rule: string, status: ResultStatus, path: string) =>
     [r.kind, r.name, r.apiVersion, policy, rule, STATUS_ORDER[status], path].join('\u0000');
   const out: Sortable[] = [];
@@ -106,14 +124,14 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         scored: true,
         message: findingMessage(f),
         resources: resources(),
-        properties: stringProperties({ action: f.action, path: f.path, value: f.value, tenant: f.tenant, ...source }),
+        properties: stringProperties({ resultID: resultId(object, f.policy, f.rule, f.key, status), action: f.action, path: f.path, value: f.value, tenant: f.tenant, ...source }),
         timestamp: { ...timestamp },
       },
     });
   }
   for (const o of e.outcomes) {
     const skip = o.status === 'skip';
-    const properties = stringProperties({ tenant: o.tenant, ...(skip ? { reason: o.reason } : {}), ...source });
+    const properties = stringProperties({ resultID: resultId(object, o.policy, o.rule, '', o.status), tenant: o.tenant, ...(skip ? { reason: o.reason } : {}), ...source });
     out.push({
       order: order(o.policy, o.rule, o.status, ''),
       result: {
@@ -125,7 +143,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         scored: true,
         message: skip ? `exempted from ${o.rule}: ${o.reason ?? 'no reason given'}` : `${o.rule} passed`,
         resources: resources(),
-        ...(Object.keys(properties).length > 0 ? { properties } : {}),
+        properties,
         timestamp: { ...timestamp },
       },
     });

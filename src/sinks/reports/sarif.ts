@@ -2,8 +2,9 @@
 // shows rule.shortDescription as the alert title, help.markdown on the alert page, maps
 // `level` to severity, and keeps one alert per partialFingerprints across runs.
 import { createHash } from 'node:crypto';
-import { ruleDocsUrl } from '../../engine/rules/index.js';
+import { RULE_DOCS_URL, ruleDocsUrl } from '../../engine/rules/index.js';
 import type { Action, Finding, RuleAction, RuleId } from '../../engine/types.js';
+import { STDIN_NAME } from '../../sources/manifests.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
 
@@ -43,9 +44,22 @@ function rule(info: RuleInfo) {
   };
 }
 
+/** What the run says about portcullis itself: tool.driver.version and semanticVersion. */
+export interface ToolInfo {
+  /** package.json's version: semver, so it is also the semanticVersion. */
+  readonly version: string;
+}
+
+/** The project's site, where the rule docs live too. */
+const INFORMATION_URI = new URL('/', RULE_DOCS_URL).href;
+
+// Stdin as a relative URI: the literal name <stdin> would be the URI %3Cstdin%3E. A scan of
+// piped input that should point at its file names it with --stdin-filename instead.
+const STDIN_URI = 'stdin';
+
 /** Relative paths stay relative to the checkout (%SRCROOT%), as GitHub expects. */
 function artifactLocation(file: string) {
-  const f = file.replace(/\\/g, '/');
+  const f = file === STDIN_NAME ? STDIN_URI : file.replace(/\\/g, '/');
   if (f.startsWith('/')) return { uri: encodeURI(`file://${f}`) };
   return { uri: encodeURI(f.replace(/^(\.\/)+/, '')), uriBaseId: '%SRCROOT%' };
 }
@@ -111,7 +125,7 @@ function notification(e: InputError) {
   };
 }
 
-export function writeSarif(scan: ScanResult, rules: readonly RuleInfo[]): string {
+export function writeSarif(scan: ScanResult, rules: readonly RuleInfo[], tool: ToolInfo): string {
   const ruleIndex = new Map(rules.map((r, i) => [r.id, i]));
   const log = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -121,6 +135,9 @@ export function writeSarif(scan: ScanResult, rules: readonly RuleInfo[]): string
         tool: {
           driver: {
             name: 'portcullis',
+            version: tool.version,
+            semanticVersion: tool.version,
+            informationUri: INFORMATION_URI,
             rules: rules.map(rule),
           },
         },
