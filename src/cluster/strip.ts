@@ -72,6 +72,22 @@ function meta(raw: Obj, labels: boolean): CachedMeta {
   return out;
 }
 
+/**
+ * What reserved-port ownership reads (src/engine/facts/owners.ts): owner references by kind
+ * and name, the pod-template-hash label that names a Deployment through its ReplicaSet, and
+ * the mirror annotation of a static pod.
+ */
+export function keepOwnership(raw: Obj, m: CachedMeta & Obj): void {
+  const refs = raw.metadata?.ownerReferences;
+  if (Array.isArray(refs) && refs.length > 0) {
+    m.ownerReferences = refs.map((r: Obj) => ({ apiVersion: r?.apiVersion, kind: r?.kind, name: r?.name, controller: r?.controller }));
+  }
+  const hash = raw.metadata?.labels?.['pod-template-hash'];
+  if (typeof hash === 'string') m.labels = { 'pod-template-hash': hash };
+  const mirror = raw.metadata?.annotations?.['kubernetes.io/config.mirror'];
+  if (typeof mirror === 'string') m.annotations = { 'kubernetes.io/config.mirror': mirror };
+}
+
 /** The listed fields of an object that are set; null for a list item that is not an object. */
 function pick(o: unknown, fields: readonly string[]): Obj | null {
   if (!isObj(o)) return null;
@@ -150,6 +166,7 @@ export function strip(type: ResourceType, raw: Obj): Cached | null {
       if (owner && !exposesHost(type, raw)) return null;
       const m = meta(raw, false);
       if (owner) m.owner = owner;
+      keepOwnership(raw, m);
       return base(m, podSpecAt(raw, kind.podSpecPath));
     }
     // Network policies are small and their rules read deep into them: kept whole.

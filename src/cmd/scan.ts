@@ -3,6 +3,7 @@
 // at or above --fail-on was found, else 0.
 import { writeFile } from 'node:fs/promises';
 import { evaluate, isCheckedKind, portUses, tenantOf } from '../engine/evaluate.js';
+import { profileHints, profilesOfDaemonSet } from '../engine/policy/profile-hints.js';
 import { ACTIONS, type Action, type Finding } from '../engine/types.js';
 import { scanSource, type ScanEngine, type ScanKeep, type ScanProgress } from '../scan/run.js';
 import { ruleExcerpts } from '../sinks/reports/html/exposures.js';
@@ -177,8 +178,20 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
     });
   }
 
+  // DaemonSets seen in the cluster name the catalog profiles it runs (a hint on stderr).
+  const profilesSeen = new Map<string, string>();
   const engine: ScanEngine = {
-    evaluate,
+    evaluate: opts.cluster
+      ? (resource, active, facts, options) => {
+          const { object } = resource;
+          if (object.kind === 'DaemonSet' && resource.namespace !== null) {
+            for (const profile of profilesOfDaemonSet(resource.namespace, object.metadata.name ?? '')) {
+              if (!profilesSeen.has(profile)) profilesSeen.set(profile, `${resource.namespace}/${object.metadata.name}`);
+            }
+          }
+          return evaluate(resource, active, facts, options);
+        }
+      : evaluate,
     portUses,
     tenantOf: (policy, namespace, cluster) => tenantOf(policy, namespace, cluster.namespaceLabels(namespace))?.name ?? null,
     ruleExcerpts,
@@ -186,6 +199,7 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
   const progress = progressLine(io);
   const result = await scanSource(source, { policies, engine, keep: keepFor(targets), now: io.now, onProgress: progress?.update });
   progress?.clear();
+  for (const hint of profileHints(policies, profilesSeen)) io.stderr.write(`hint: ${hint}\n`);
 
   // One line per input error on stderr, where CI logs show it whatever the report format;
   // except when the table goes to stdout, which lists them itself.

@@ -9,6 +9,7 @@
 // only the Lease holder writes.
 import { randomBytes } from 'node:crypto';
 import { evaluate } from '../engine/evaluate.js';
+import { profileHints, profilesOfDaemonSet } from '../engine/policy/profile-hints.js';
 import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Evaluation, Labels, ResourceRef } from '../engine/types.js';
 import type { KubeClient } from '../k8s/client.js';
@@ -201,6 +202,23 @@ export function startController(opts: ControllerOptions): Controller {
     return { evaluations, uids };
   }
 
+  // Logged after each complete audit when they change: which catalog profiles the cluster's
+  // DaemonSets match and an active policy leaves out (a hint, the policy is not changed).
+  let loggedHints = '';
+  function logProfileHints(policies: readonly CompiledPolicy[]) {
+    const seen = new Map<string, string>();
+    const daemonSets = byKind.get('DaemonSet');
+    for (const ns of daemonSets?.namespaces() ?? []) {
+      for (const object of daemonSets!.inNamespace(ns)) {
+        for (const profile of profilesOfDaemonSet(ns, object.metadata.name)) if (!seen.has(profile)) seen.set(profile, `${ns}/${object.metadata.name}`);
+      }
+    }
+    const hints = profileHints(policies, seen);
+    if (hints.join('\n') === loggedHints) return;
+    loggedHints = hints.join('\n');
+    for (const hint of hints) log.info({ hint }, 'catalog profile hint');
+  }
+
   function countFindings(scope: string | null, evaluations: readonly Evaluation[]) {
     const old = findingsByScope.get(scope);
     for (const [k, n] of old ?? []) stats.findings.set(k, (stats.findings.get(k) ?? 0) - n);
@@ -261,6 +279,7 @@ export function startController(opts: ControllerOptions): Controller {
     stats.lastAuditSeconds = Number(process.hrtime.bigint() - started) / 1e9;
     if (!failed) stats.lastSuccessfulAudit = now();
     log.info({ scopes: scopes.size, seconds: stats.lastAuditSeconds, writes: writer.writes }, 'audit run complete');
+    if (complete) logProfileHints(policies);
     if (complete && !failed && !firstDone && leading) {
       firstDone = true;
       resolveFirst();

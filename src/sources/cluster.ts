@@ -16,7 +16,7 @@ import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
 import { apiVersionOf, AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
-import { exposesHost, nodeAddressesOf, strip, templateOwner } from '../cluster/strip.js';
+import { exposesHost, keepOwnership, nodeAddressesOf, strip, templateOwner, type Cached } from '../cluster/strip.js';
 import { UsageError } from '../cmd/exit.js';
 import type { ScanSource, SourceItem } from './source-item.js';
 
@@ -168,9 +168,19 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
     reason: `controlled by ${owner.kind} ${owner.name}, whose template is checked`,
   });
 
+  /**
+   * Stripped as a standalone object (its owner references do not make it skippable here), with
+   * what reserved-port ownership reads from them kept.
+   */
+  function standalone(type: ResourceType, raw: Obj): Cached {
+    const object = strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
+    if (type.kind === 'Pod' || type.kind === 'ReplicaSet' || type.kind === 'Job') keepOwnership(raw, object.metadata);
+    return object;
+  }
+
   /** A resource item; the object stripped, its owner references (if any) set aside. */
   function resourceItem(type: ResourceType, raw: Obj): SourceItem {
-    const object = strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!;
+    const object = standalone(type, raw);
     return { type: 'resource', resource: { object, namespace: type.namespaced ? (raw.metadata?.namespace ?? null) : null, source: null } };
   }
 
@@ -184,7 +194,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
     if (owner) {
       if (!exposesHost(type, raw)) return skippedItem(type, raw, owner);
       // Kept stripped: identity and pod spec.
-      heldBack.push({ type, raw: strip(type, { ...raw, metadata: { ...raw.metadata, ownerReferences: undefined } })!, owner });
+      heldBack.push({ type, raw: standalone(type, raw), owner });
       return null;
     }
     return resourceItem(type, raw);

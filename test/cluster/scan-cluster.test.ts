@@ -80,6 +80,27 @@ describe('scan --cluster', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/pods?')).map((r) => r.path)).toEqual(['/api/v1/pods?limit=500']);
   });
 
+  it('names the catalog profiles that the cluster DaemonSets match, and lets owners through as listed (mirror pods, CNI DaemonSets)', async () => {
+    const hostNetworkDaemonSet = (ns: string, name: string, ports: Obj[]) => ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name, namespace: ns, uid: `uid-${name}` },
+      spec: { template: { spec: { hostNetwork: true, containers: [{ name, image: 'x', ports }] } } },
+    });
+    fake.put(namespace('kube-system'));
+    fake.put(namespace('calico-system'));
+    fake.put(hostNetworkDaemonSet('calico-system', 'calico-node', [{ containerPort: 179 }, { containerPort: 9099 }]));
+    fake.put({
+      ...pod('kube-system', 'etcd-node-1', [{ containerPort: 2381, hostPort: 2381 }], { apiVersion: 'v1', kind: 'Node', name: 'node-1' }),
+    });
+    const { stderr, stdout } = await scan({ format: 'json' });
+    expect(stderr).toBe(
+      'hint: the cluster runs DaemonSet calico-system/calico-node, which profile calico describes; policy default does not use it (add it to spec.profiles to reserve its ports)\n',
+    );
+    // calico-node owns BGP 179 (cni-shared); 9099 is reserved only with the calico profile; the mirror pod owns 2381.
+    expect(findingsOf(json(stdout)).filter((f) => !f.startsWith('shop/') && !f.startsWith('other/'))).toEqual([]);
+  });
+
   it('checks an owned pod itself when its owner is not among the listed objects', async () => {
     // Its ReplicaSet is gone (or not visible): the template that stood for it was never checked.
     fake.put(pod('other', 'orphan-x', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'gone-1' }));

@@ -55,15 +55,21 @@ describe('evaluate', () => {
     else expect(outcome).toBeUndefined();
   });
 
-  it('the shipped default exempts kube-system from hostport-reserved only', () => {
-    const ds = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'cilium' }, spec: { template: { spec: { hostNetwork: true, containers: [container('agent', [{ containerPort: 4240 }, { containerPort: 9963 }])] } } } };
-    const inSystem = evaluate(resource(ds, 'kube-system'), [defaultPolicy()], cluster());
-    expect(inSystem.findings).toEqual([]);
-    expect(inSystem.outcomes).toEqual([
-      { policy: 'default', tenant: null, rule: 'hostport-reserved', status: 'skip', reason: "kube-system components own the node's reserved ports" },
+  it("the shipped default lets the cilium DaemonSet of kube-system take its own ports, not the operator's, and flags both elsewhere", () => {
+    const ds = (ports: number[]) => ({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'cilium' },
+      spec: { template: { spec: { hostNetwork: true, containers: [container('agent', ports.map((containerPort) => ({ containerPort })))] } } },
+    });
+    const own = evaluate(resource(ds([4240, 9962]), 'kube-system'), [defaultPolicy()], cluster());
+    expect(own.findings).toEqual([]);
+    expect(own.outcomes).toEqual([
+      { policy: 'default', tenant: null, rule: 'hostport-reserved', status: 'pass' },
       { policy: 'default', tenant: null, rule: 'hostport-not-allowed', status: 'pass' },
     ]);
-    expect(evaluate(resource(ds, 'apps'), [defaultPolicy()], cluster()).findings.map((f) => f.value)).toEqual([4240, 9963]);
+    expect(evaluate(resource(ds([4240, 9963]), 'kube-system'), [defaultPolicy()], cluster()).findings.map((f) => f.value)).toEqual([9963]);
+    expect(evaluate(resource(ds([4240, 9963]), 'apps'), [defaultPolicy()], cluster()).findings.map((f) => f.value)).toEqual([4240, 9963]);
   });
 
   it('records pass outcomes only for rules that apply to the kind', () => {

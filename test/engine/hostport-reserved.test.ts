@@ -58,8 +58,8 @@ describe('hostport-reserved', () => {
     },
     {
       name: 'PodTemplate',
-      object: { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 't' }, template: { spec: { containers: [container('a', [{ containerPort: 80, hostPort: 9000 }])] } } },
-      want: [['template.spec.containers[0].ports[0].hostPort', 9000]],
+      object: { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 't' }, template: { spec: { containers: [container('a', [{ containerPort: 80, hostPort: 10258 }])] } } },
+      want: [['template.spec.containers[0].ports[0].hostPort', 10258]],
     },
     ...['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].map((kind) => ({
       name: `apps/v1 ${kind} template`,

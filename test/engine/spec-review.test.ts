@@ -4,6 +4,7 @@ import { evaluate } from '../../src/engine/evaluate.js';
 import { parseBlock } from '../../src/engine/net/cidr.js';
 import { loadPolicy } from '../../src/engine/policy/load.js';
 import type { PortPolicySpec } from '../../src/engine/policy/model.js';
+import { PROFILES } from '../../src/engine/policy/profiles.js';
 import { cluster, container, defaultPolicy, defaultSpec, hits, policy, resource } from './helpers.js';
 
 const doc = (spec: unknown, name = 'p') => ({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name }, spec });
@@ -21,7 +22,8 @@ describe('policy: defaulting and load errors', () => {
   it('fields a policy omits among nodePortRange, reservedPorts, sensitivePorts and rules take the default values', () => {
     const p = policy({ rules: { 'hostport-reserved': 'warn' } });
     expect(p.nodePortRange).toEqual({ lo: 30000, hi: 32767 });
-    expect(p.reservedPorts.map((e) => e.name)).toEqual([...defaultSpec.reservedPorts!.map((e) => e.name), 'nodeport-range']);
+    const defaultEntries = PROFILES.filter((x) => defaultSpec.profiles!.includes(x.name)).flatMap((x) => x.entries.map((e) => e.name));
+    expect(p.reservedPorts.map((e) => e.name)).toEqual([...defaultEntries, 'nodeport-range']);
     expect(p.sensitivePorts.map((e) => [e.name, e.range.lo, e.protocol])).toEqual([
       ['kubelet-api', 10250, 'TCP'],
       ['kubelet-read-only', 10255, 'TCP'],
@@ -45,7 +47,7 @@ describe('policy: defaulting and load errors', () => {
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
     expect(r.policy.tenants).toEqual([]);
     expect(r.policy.exemptions).toEqual([]);
-    // Without the default's kube-system exemption, a policy of its own flags kube-system too.
+    // No exemption: a kube-system pod that owns no catalog entry is flagged there too.
     const e = evaluate(resource(hostPort(10250), 'kube-system'), [r.policy], cluster());
     expect(e.findings.map((f) => f.rule)).toEqual(['hostport-reserved']);
   });
@@ -124,7 +126,7 @@ describe('hostport-reserved: the effective host port', () => {
     { name: 'NodePort range upper edge', object: hostPort(32767), want: [['spec.containers[0].ports[0].hostPort', 32767]] },
     { name: 'just above the NodePort range', object: hostPort(32768), want: [] },
     { name: 'etcd range, upper port', object: hostPort(2380), want: [['spec.containers[0].ports[0].hostPort', 2380]] },
-    { name: 'etcd metrics 2381 is not in the catalog', object: hostPort(2381), want: [] },
+    { name: 'etcd metrics 2381 is in the kubernetes profile', object: hostPort(2381), want: [['spec.containers[0].ports[0].hostPort', 2381]] },
     {
       name: 'the same hostPort twice: one finding per path',
       object: pod({ containers: [container('c', [{ containerPort: 1, hostPort: 10250 }, { containerPort: 2, hostPort: 10250 }])] }),
@@ -327,20 +329,32 @@ describe('finding fields', () => {
 });
 
 describe('the shipped default', () => {
+  // Every port of issue 2's catalog that the default still reserves, and those issue 10 adds to
+  // it; k8sd 6400 and k8s-dqlite 9000 left it for the opt-in canonical-k8s profile.
   const ISSUE_PORTS: [number, string][] = [
     [6443, 'TCP'], [2379, 'TCP'], [2380, 'TCP'], [10250, 'TCP'], [10255, 'TCP'], [10248, 'TCP'], [10249, 'TCP'], [10256, 'TCP'], [10257, 'TCP'], [10259, 'TCP'],
-    [4240, 'TCP'], [4244, 'TCP'], [9234, 'TCP'], [9879, 'TCP'], [9890, 'TCP'], [9891, 'TCP'], [9963, 'TCP'], [6400, 'TCP'], [9000, 'TCP'],
+    [4240, 'TCP'], [4244, 'TCP'], [9234, 'TCP'], [9879, 'TCP'], [9890, 'TCP'], [9891, 'TCP'], [9963, 'TCP'],
     [8472, 'UDP'], [6081, 'UDP'], [51871, 'UDP'], [30000, 'TCP'], [32767, 'UDP'],
+    [2381, 'TCP'], [10258, 'TCP'], [4789, 'UDP'], [51820, 'UDP'], [51821, 'UDP'], [179, 'TCP'], [4245, 'TCP'], [4250, 'TCP'], [9962, 'TCP'], [9964, 'TCP'], [9965, 'TCP'],
   ];
   it('lists every port of the issue, each entry with a component and a source', () => {
-    for (const e of defaultSpec.reservedPorts!) expect([e.name, typeof e.component, typeof e.source]).toEqual([e.name, 'string', 'string']);
+    for (const e of PROFILES.flatMap((x) => x.entries)) expect([e.name, typeof e.component, typeof e.source]).toEqual([e.name, 'string', 'string']);
     const found = ISSUE_PORTS.filter(([port, protocol]) => hits('hostport-reserved', hostPort(port, { protocol }), { namespace: 'apps' }).length > 0);
     expect(found).toEqual(ISSUE_PORTS);
   });
+  it('does not reserve 9000 and 6400, which only Canonical Kubernetes uses', () => {
+    expect([9000, 6400].map((port) => hits('hostport-reserved', hostPort(port), { namespace: 'apps' }))).toEqual([[], []]);
+  });
 
-  // A standard kube-system: kube-proxy, the Cilium DaemonSet and operator, control-plane static pods.
+  // A standard kube-system: kube-proxy, the Cilium DaemonSet and operator, control-plane static
+  // pods (mirror pods as the API server lists them), each passing as the owner of its ports.
   const ds = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name }, spec: { template: { spec } } });
-  const staticPod = (name: string, ports: Record<string, unknown>[]) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { hostNetwork: true, containers: [container(name, ports)] } });
+  const staticPod = (name: string, ports: Record<string, unknown>[]) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, annotations: { 'kubernetes.io/config.mirror': 'c0ffee' } },
+    spec: { hostNetwork: true, containers: [container(name, ports)] },
+  });
   const kubeSystem = [
     ds('kube-proxy', { hostNetwork: true, containers: [container('kube-proxy', [{ containerPort: 10249, name: 'metrics' }, { containerPort: 10256, name: 'healthz' }])] }),
     ds('cilium', {
@@ -360,7 +374,7 @@ describe('the shipped default', () => {
   });
   it('flags the same objects anywhere else', () => {
     const flagged = kubeSystem.map((object) => evaluate(resource(object, 'platform'), [defaultPolicy()], cluster()).findings.map((f) => f.value));
-    expect(flagged).toEqual([[10249, 10256], [4244, 4240, 9879, 9890], [], [9963, 9234, 9891], [6443], [2379, 2380], [10257], [10259]]);
+    expect(flagged).toEqual([[10249, 10256], [4244, 9962, 4240, 9879, 9890], [9964], [9963, 9234, 9891], [6443], [2379, 2380, 2381], [10257], [10259]]);
   });
 
   it('the NodePort entry follows the effective range, for every protocol', () => {

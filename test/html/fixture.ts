@@ -25,7 +25,6 @@ export function fixturePolicy(name = 'shared-cluster'): CompiledPolicy {
           { name: 'team-b', namespaces: ['team-b'], nodePortRange: '31100-31199' },
           { name: 'team-c', namespaces: ['team-c'], allowNodePorts: false, allowedHostPorts: [] },
         ],
-        exemptions: [{ namespaces: ['kube-system'], rules: ['hostport-reserved'], reason: 'kube-system components own the node ports' }],
       },
     },
     defaults,
@@ -71,11 +70,11 @@ export function fixture(policy = fixturePolicy()): ScanResult {
   find('hostport-not-allowed', 'warn', evil, 'spec.containers[0].ports[0].hostPort', 10250,
     'hostPort 10250/TCP is outside the host ports tenant team-a may use (8080-8090)');
   const batch = ref('Pod', 'team-a-batch', 'job-runner');
-  use('hostPort', 9000, batch, 'spec.containers[0].ports[0].hostPort');
-  find('hostport-reserved', 'deny', batch, 'spec.containers[0].ports[0].hostPort', 9000,
-    'hostPort 9000/TCP clashes with k8s-dqlite (k8s-dqlite); pick a port outside the reserved ports');
-  find('hostport-not-allowed', 'warn', batch, 'spec.containers[0].ports[0].hostPort', 9000,
-    'hostPort 9000/TCP is outside the host ports tenant team-a may use (8080-8090)');
+  use('hostPort', 9962, batch, 'spec.containers[0].ports[0].hostPort');
+  find('hostport-reserved', 'deny', batch, 'spec.containers[0].ports[0].hostPort', 9962,
+    'hostPort 9962/TCP clashes with cilium-agent-metrics (cilium-agent); pick a port outside the reserved ports');
+  find('hostport-not-allowed', 'warn', batch, 'spec.containers[0].ports[0].hostPort', 9962,
+    'hostPort 9962/TCP is outside the host ports tenant team-a may use (8080-8090)');
 
   const webSvc = ref('Service', 'team-a', 'web');
   use('nodePort', 31001, webSvc, 'spec.ports[0].nodePort');

@@ -60,7 +60,7 @@ describe('markers', () => {
 
   it.each([
     { name: 'two findings at the same path', lane: 'hostPort', port: 10250, worst: 'deny', findings: 2 },
-    { name: 'a warn and a deny', lane: 'hostPort', port: 9000, worst: 'deny', findings: 2 },
+    { name: 'a warn and a deny', lane: 'hostPort', port: 9962, worst: 'deny', findings: 2 },
     { name: 'a finding at spec.type goes to the object\'s nodePorts', lane: 'nodePort', port: 30500, worst: 'audit', findings: 1 },
     { name: 'a hostPort in the NodePort range', lane: 'hostPort', port: 31500, worst: 'deny', findings: 1 },
     { name: 'an exempt kube-system port', lane: 'hostPort', port: 10249, worst: null, findings: 0 },
@@ -122,7 +122,7 @@ describe('writeHtml on a shared-cluster fixture', () => {
     const overview = tags(html, 'g', 'mk').filter((t) => attr(t, 'data-view') === 'overview');
     expect(overview).toHaveLength(marks(result, policy.name).length);
     const violating = overview.filter((t) => attr(t, 'data-act') !== 'ok').map((t) => `${attr(t, 'data-lane')}:${attr(t, 'data-port')}:${attr(t, 'data-act')}`);
-    expect(violating.sort()).toEqual(['hostPort:10250:deny', 'hostPort:31500:deny', 'hostPort:9000:deny', 'nodePort:30500:audit', 'nodePort:31150:deny', 'nodePort:8443:deny'].sort());
+    expect(violating.sort()).toEqual(['hostPort:10250:deny', 'hostPort:31500:deny', 'hostPort:9962:deny', 'nodePort:30500:audit', 'nodePort:31150:deny', 'nodePort:8443:deny'].sort());
     expect(overview.every((t) => attr(t, 'tabindex') === '0' && attr(t, 'role') === 'img')).toBe(true);
     // The shape differs by action: a violation is never told by colour alone.
     expect(html).toMatch(/data-port="31150" data-uses="1" data-act="deny" transform="[^"]*"><title>[^<]*<\/title><path d="M0,-7L6.5,5H-6.5Z"\/>/);

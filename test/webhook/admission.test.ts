@@ -29,12 +29,12 @@ describe('CREATE', () => {
   it.each([
     { name: 'a clean three-container pod', object: webPod(), allowed: true, denial: null, warnings: [], audit: [] },
     {
-      name: 'a pod taking the kubelet and k8s-dqlite ports',
-      object: webPod({ hostPorts: { metrics: 10250, https: 9000 } }),
+      name: 'a pod taking the kubelet and etcd-metrics ports',
+      object: webPod({ hostPorts: { metrics: 10250, https: 2381 } }),
       allowed: false,
       denial: {
         head: 'portcullis denied this Pod: 2 violations',
-        lines: [line('hostport-reserved', 'spec.containers[0].ports[1].hostPort', 9000), line('hostport-reserved', 'spec.containers[1].ports[0].hostPort', 10250)],
+        lines: [line('hostport-reserved', 'spec.containers[0].ports[1].hostPort', 2381), line('hostport-reserved', 'spec.containers[1].ports[0].hostPort', 10250)],
       },
       warnings: ['hostport-not-allowed', 'hostport-not-allowed'],
       audit: [],

@@ -7,6 +7,8 @@ import type { CheckedKind } from './kinds.js';
 import { networkRules, type NetRule } from './network-rules.js';
 import { serviceFacts, type ServiceFacts } from './node-ports.js';
 import type { Obj } from './object.js';
+import { ownerFacts } from './owners.js';
+import type { OwnerFacts } from '../policy/model.js';
 
 export interface ResourceFacts {
   /** Throws LimitExceeded on a pod spec over POD_SPEC_PORTS; the rule reports it as an error. */
@@ -17,6 +19,8 @@ export interface ResourceFacts {
    * NETWORK_POLICY_LIST_ITEMS or NETWORK_POLICY_CIDRS; the rule reports either as an error.
    */
   readonly networkRules: readonly NetRule[];
+  /** Who the object is, for reserved-port owners. */
+  readonly owners: OwnerFacts;
 }
 
 /**
@@ -69,6 +73,7 @@ class LazyFacts implements ResourceFacts {
   #podSpec: Read<PodSpecFacts | null> | undefined;
   #service: ServiceFacts | null | undefined;
   #rules: Read<readonly NetRule[]> | undefined;
+  #owners: OwnerFacts | undefined;
   readonly #object: KubeObject;
   readonly #kind: CheckedKind;
 
@@ -87,6 +92,10 @@ class LazyFacts implements ResourceFacts {
 
   get networkRules(): readonly NetRule[] {
     return valueOf((this.#rules ??= read(() => readNetworkRules(this.#object, this.#kind))));
+  }
+
+  get owners(): OwnerFacts {
+    return (this.#owners ??= ownerFacts(this.#object));
   }
 }
 

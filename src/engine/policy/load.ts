@@ -2,6 +2,8 @@
 // compilation. Every problem is returned with its field path; nothing throws for bad input.
 import { Ajv, type ErrorObject } from 'ajv';
 import { compileGlobs, compileSelector } from '../match.js';
+import { compileOwner } from './owners.js';
+import { BASE_PROFILE, PROFILES } from './profiles.js';
 import { parseBlock, type Block } from '../net/cidr.js';
 import { formatRange, parsePortRange, rangeContains, rangesOverlap, type PortRange } from '../ports.js';
 import { RULE_IDS, RULES } from '../rules/index.js';
@@ -9,6 +11,7 @@ import type { RuleAction, RuleId } from '../types.js';
 import type {
   CompiledPolicy,
   Exemption,
+  ExemptionSpec,
   PolicyProblem,
   PortEntry,
   PortEntrySpec,
@@ -56,11 +59,18 @@ function schemaProblem(e: ErrorObject): PolicyProblem {
   return { path: base, message: e.message ?? 'is invalid' };
 }
 
-/** Document order of the catalog matters for messages; defaults fill in whole fields only. */
+/**
+ * Fields a policy omits take the shipped default's values. The reserved catalog is one choice:
+ * a policy that writes `profiles` or `reservedPorts` makes its own (reservedPorts alone is the
+ * whole catalog, as before profiles existed), one that writes neither takes the default's.
+ */
 function effectiveSpec(spec: PortPolicySpec, defaults: PortPolicySpec): PortPolicySpec {
+  const ownCatalog = spec.profiles !== undefined || spec.reservedPorts !== undefined;
+  const profiles = ownCatalog ? spec.profiles : defaults.profiles;
   return {
+    ...(profiles !== undefined ? { profiles: [...new Set([BASE_PROFILE, ...profiles])] } : {}),
     nodePortRange: spec.nodePortRange ?? defaults.nodePortRange ?? '30000-32767',
-    reservedPorts: spec.reservedPorts ?? defaults.reservedPorts ?? [],
+    reservedPorts: (ownCatalog ? spec.reservedPorts : defaults.reservedPorts) ?? [],
     sensitivePorts: spec.sensitivePorts ?? defaults.sensitivePorts ?? [],
     nodeCIDRs: spec.nodeCIDRs ?? [],
     rules: { ...defaults.rules, ...spec.rules },
@@ -83,9 +93,62 @@ function range(text: string, path: string, problems: PolicyProblem[]): PortRange
 function entries(specs: PortEntrySpec[], path: string, problems: PolicyProblem[]): PortEntry[] {
   const out: PortEntry[] = [];
   specs.forEach((e, i) => {
-    const r = range(e.ports, `${path}[${i}].ports`, problems);
-    if (r) out.push({ name: e.name, range: r, protocol: e.protocol ?? 'TCP', component: e.component ?? e.name, source: e.source });
+    const entry = compileEntry(e, `${path}[${i}]`, problems);
+    if (entry) out.push(entry);
   });
+  return out;
+}
+
+function compileEntry(e: PortEntrySpec, at: string, problems: PolicyProblem[]): PortEntry | null {
+  if (e.ports === undefined) {
+    problems.push({ path: `${at}.ports`, message: 'is required' });
+    return null;
+  }
+  const r = range(e.ports, `${at}.ports`, problems);
+  if (!r) return null;
+  return { name: e.name, range: r, protocol: e.protocol ?? 'TCP', component: e.component ?? e.name, source: e.source, owners: (e.owners ?? []).map(compileOwner) };
+}
+
+/**
+ * The reserved catalog. Without profiles, reservedPorts is the whole catalog. With them, the
+ * profiles' entries in catalog order, then reservedPorts by name: an entry of a known name
+ * overrides the fields it writes, `disabled: true` drops it, any other name adds an entry.
+ */
+function catalog(spec: PortPolicySpec, problems: PolicyProblem[]): PortEntry[] {
+  const written = spec.reservedPorts ?? [];
+  if (spec.profiles === undefined) {
+    written.forEach((e, i) => {
+      if (e.disabled) {
+        problems.push({
+          path: `spec.reservedPorts[${i}].disabled`,
+          message: 'switches off an entry of the profiles, and this policy lists no profiles (its reservedPorts are the whole catalog): remove the entry instead',
+        });
+      }
+      else if (e.component === undefined) problems.push({ path: `spec.reservedPorts[${i}].component`, message: 'is required' });
+    });
+    return entries(written.filter((e) => !e.disabled), 'spec.reservedPorts', problems);
+  }
+  const chosen = new Map<string, { spec: PortEntrySpec; at: string }>();
+  for (const profile of PROFILES) {
+    if (!spec.profiles.includes(profile.name)) continue;
+    for (const e of profile.entries) chosen.set(e.name, { spec: e, at: `profile ${profile.name}, entry ${e.name}` });
+  }
+  written.forEach((e, i) => {
+    const at = `spec.reservedPorts[${i}]`;
+    const base = chosen.get(e.name);
+    if (e.disabled) {
+      if (base) chosen.delete(e.name);
+      else problems.push({ path: `${at}.name`, message: `no entry "${e.name}" in the profiles ${spec.profiles!.join(', ')} to switch off` });
+      return;
+    }
+    if (!base && e.component === undefined) problems.push({ path: `${at}.component`, message: 'is required for an entry that overrides no catalog entry' });
+    chosen.set(e.name, { spec: base ? { ...base.spec, ...e } : e, at });
+  });
+  const out: PortEntry[] = [];
+  for (const { spec: e, at } of chosen.values()) {
+    const entry = compileEntry(e, at, problems);
+    if (entry) out.push(entry);
+  }
   return out;
 }
 
@@ -156,8 +219,17 @@ function compileTenants(spec: PortPolicySpec, nodePortRange: PortRange, problems
   return tenants;
 }
 
-function compileExemptions(spec: PortPolicySpec, problems: PolicyProblem[]): Exemption[] {
+function compileExemptions(spec: PortPolicySpec, problems: PolicyProblem[], warnings: PolicyProblem[]): Exemption[] {
   return (spec.exemptions ?? []).map((e, i) => {
+    if (spec.profiles !== undefined && isBlanketKubeSystem(e)) {
+      warnings.push({
+        path: `spec.exemptions[${i}]`,
+        message:
+          'exempts all of kube-system from hostport-reserved, which the catalog no longer needs: each reserved port names its owners ' +
+          '(kube-proxy, the CNI DaemonSets, the control-plane static pods) and they pass without it; this exemption also lets any other ' +
+          "kube-system pod take a reserved port, the kubelet's 10250 included. Remove it unless that is meant",
+      });
+    }
     (e.rules ?? []).forEach((r, j) => {
       if (r !== '*' && !RULE_IDS.includes(r as RuleId)) {
         problems.push({ path: `spec.exemptions[${i}].rules[${j}]`, message: `unknown rule "${r}"; rules are ${RULE_IDS.join(', ')}` });
@@ -174,6 +246,12 @@ function compileExemptions(spec: PortPolicySpec, problems: PolicyProblem[]): Exe
   });
 }
 
+/** An exemption of every kube-system object from hostport-reserved, as shipped before owners. */
+function isBlanketKubeSystem(e: ExemptionSpec): boolean {
+  const all = (globs: string[] | undefined) => compileGlobs(globs ?? ['*'])('\u0000any');
+  return compileGlobs(e.namespaces ?? ['*'])('kube-system') && all(e.kinds) && all(e.names) && compileGlobs(e.rules ?? ['*'])('hostport-reserved');
+}
+
 /**
  * Validates and compiles one PortPolicy document. `defaults` is the shipped default
  * policy's spec: fields this policy omits among nodePortRange, reservedPorts,
@@ -188,10 +266,10 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
   const problems: PolicyProblem[] = [];
   const warnings: PolicyProblem[] = [];
   const nodePortRange = range(spec.nodePortRange!, 'spec.nodePortRange', problems) ?? { lo: 30000, hi: 32767 };
-  const reserved = entries(spec.reservedPorts!, 'spec.reservedPorts', problems);
+  const reserved = catalog(spec, problems);
   // The catalog's NodePort entry follows the effective range, for every protocol: a host
   // port there collides with kube-proxy's NodePort rules on every node.
-  reserved.push({ name: 'nodeport-range', range: nodePortRange, protocol: 'ANY', component: 'NodePort Services', source: 'Kubernetes "Ports and Protocols"' });
+  reserved.push({ name: 'nodeport-range', range: nodePortRange, protocol: 'ANY', component: 'NodePort Services', source: 'Kubernetes "Ports and Protocols"', owners: [] });
   const sensitive = entries(spec.sensitivePorts!, 'spec.sensitivePorts', problems);
   const nodeCIDRs: Block[] = [];
   spec.nodeCIDRs!.forEach((c, i) => {
@@ -200,7 +278,7 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
     else nodeCIDRs.push(b);
   });
   const tenants = compileTenants(spec, nodePortRange, problems, warnings);
-  const exemptions = compileExemptions(spec, problems);
+  const exemptions = compileExemptions(spec, problems, warnings);
   if (problems.length > 0) return { ok: false, problems };
   const rules = Object.fromEntries(RULES.map((r) => [r.id, spec.rules?.[r.id] ?? r.defaultAction])) as Record<RuleId, RuleAction>;
   const policy: CompiledPolicy = {

@@ -7,13 +7,29 @@ import type { Labels, RuleAction, RuleId } from '../types.js';
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type CatalogProtocol = Protocol | 'ANY';
 
+/** Workload kinds an owner names; StaticPod is a control-plane static pod (see owners.ts). */
+export const OWNER_KINDS = ['DaemonSet', 'Deployment', 'StatefulSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod', 'StaticPod'] as const;
+export type OwnerKind = (typeof OWNER_KINDS)[number];
+
+/** A workload that legitimately takes a reserved port: namespace and name globs, exact kind. */
+export interface OwnerSpec {
+  namespaces: string[];
+  kind: OwnerKind;
+  name: string;
+}
+
 export interface PortEntrySpec {
   name: string;
-  ports: string;
+  /** Required for a new entry; an override of a catalog entry by name may leave it out. */
+  ports?: string;
   protocol?: CatalogProtocol;
   component?: string;
   source?: string;
   description?: string;
+  /** Absent or []: no pod owns the port. */
+  owners?: OwnerSpec[];
+  /** With profiles: switches the catalog entry of this name off. */
+  disabled?: boolean;
 }
 
 export interface TenantSpec {
@@ -41,6 +57,8 @@ export interface RemediationSpec {
 }
 
 export interface PortPolicySpec {
+  /** Catalog profiles (src/engine/policy/profiles.ts); `kubernetes` is always among them. */
+  profiles?: string[];
   nodePortRange?: string;
   reservedPorts?: PortEntrySpec[];
   sensitivePorts?: PortEntrySpec[];
@@ -65,6 +83,20 @@ export interface PortEntry {
   readonly protocol: CatalogProtocol;
   readonly component: string;
   readonly source?: string;
+  /** The workloads that may take this port; empty: none may. */
+  readonly owners: readonly Owner[];
+}
+
+/** The identity of a resource as ownership sees it, extracted once per resource (facts/owners.ts). */
+export interface OwnerFacts {
+  /** The object itself and its owners from ownerReferences (a Deployment through its ReplicaSet). */
+  readonly workloads: readonly { readonly kind: string; readonly name: string }[];
+  /** For a Pod: its name and whether it is a live mirror pod of a static pod. */
+  readonly pod: { readonly name: string; readonly mirror: boolean } | null;
+}
+
+export interface Owner {
+  readonly matches: (namespace: string, facts: OwnerFacts) => boolean;
 }
 
 export interface Tenant {

@@ -4,6 +4,8 @@
 // property) so the CRD can be derived by dropping only `additionalProperties: false`.
 
 import { RULES } from '../rules/index.js';
+import { OWNER_KINDS } from './model.js';
+import { PROFILE_NAMES } from './profiles.js';
 
 const PORT_RANGE = '^([0-9]{1,5})(-([0-9]{1,5}))?$';
 const RULE_ACTION = { type: 'string', enum: ['deny', 'warn', 'audit', 'off'] } as const;
@@ -31,11 +33,23 @@ const labelSelector = {
   },
 } as const;
 
+const owner = {
+  type: 'object',
+  description: 'A workload that legitimately takes the port: pods it owns (by ownerReferences) pass.',
+  additionalProperties: false,
+  required: ['namespaces', 'kind', 'name'],
+  properties: {
+    namespaces: { ...STRINGS, minItems: 1, description: 'Namespace names or globs. A namespace of any tenant never owns a port.' },
+    kind: { type: 'string', enum: [...OWNER_KINDS], description: 'StaticPod: a control-plane static pod in kube-system (bare name, or <name>-<node> on a mirror pod).' },
+    name: { type: 'string', minLength: 1, description: 'The workload name or a glob.' },
+  },
+} as const;
+
 const portEntry = (extra: Record<string, unknown>, required: string[]) =>
   ({
     type: 'object',
     additionalProperties: false,
-    required: ['name', 'ports', ...required],
+    required: ['name', ...required],
     properties: {
       name: { type: 'string', minLength: 1 },
       ports: { type: 'string', pattern: PORT_RANGE, description: 'A port "n" or an inclusive range "lo-hi".' },
@@ -48,6 +62,11 @@ export const PORT_POLICY_SPEC_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    profiles: {
+      type: 'array',
+      description: 'Catalog profiles for reservedPorts; kubernetes is always in effect. Omitted (with reservedPorts omitted too): the shipped default.',
+      items: { type: 'string', enum: [...PROFILE_NAMES] },
+    },
     nodePortRange: {
       type: 'string',
       pattern: PORT_RANGE,
@@ -55,20 +74,23 @@ export const PORT_POLICY_SPEC_SCHEMA = {
     },
     reservedPorts: {
       type: 'array',
-      description: 'Ports that host ports must not use: control-plane, node and CNI listeners.',
+      description:
+        'Without profiles: the whole reserved catalog. With profiles: entries that add to the catalog, override an entry of the same name, or switch one off (disabled: true).',
       items: portEntry(
         {
-          component: { type: 'string', minLength: 1 },
+          component: { type: 'string', minLength: 1, description: 'Required for an entry that overrides no catalog entry.' },
           source: { type: 'string', description: 'The document the port comes from.' },
           description: { type: 'string' },
+          owners: { type: 'array', items: owner, description: 'Workloads that may take the port; absent or []: none.' },
+          disabled: { type: 'boolean', description: 'Switches the catalog entry of this name off.' },
         },
-        ['component'],
+        [],
       ),
     },
     sensitivePorts: {
       type: 'array',
       description: 'Node ports that a network policy must not open broadly.',
-      items: portEntry({ description: { type: 'string' } }, []),
+      items: portEntry({ description: { type: 'string' } }, ['ports']),
     },
     nodeCIDRs: {
       type: 'array',
