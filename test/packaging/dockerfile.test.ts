@@ -2,6 +2,7 @@
 // bases, a runtime without shell or dev dependencies, a numeric non-root user, and an
 // ENTRYPOINT that runs `portcullis serve`. Each check is a function returning problems, run
 // on the real Dockerfile (no problems) and on broken variants (the problem it must name).
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { execForm, parseCopy, parseDockerfile, runtimeStage, stageByRef, type Stage } from './dockerfile.js';
@@ -17,15 +18,30 @@ const dockerignore = readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8')
 
 const EXACT_VERSION = /\d+\.\d+\.\d+/;
 
+/** Every base image but scratch and earlier stages: an exact version tag (what Renovate reads and a reader understands) and a digest (what the build really gets). */
 function unpinnedBases(stages: Stage[]): string[] {
   return stages.flatMap((s) => {
     if (s.image === 'scratch' || stages.some((t) => t.index < s.index && t.name === s.image)) return [];
-    if (/@sha256:[0-9a-f]{64}$/.test(s.image)) return [];
-    const tag = /^[^@]+:([^/:@]+)$/.exec(s.image)?.[1];
-    if (tag === undefined) return [`${s.image}: no tag`];
-    if (tag === 'latest' || !EXACT_VERSION.test(tag)) return [`${s.image}: tag "${tag}" is not an exact version`];
-    return [];
+    const [ref, digest] = s.image.split('@');
+    const problems: string[] = [];
+    const tag = /^[^@]+:([^/:@]+)$/.exec(ref)?.[1];
+    if (tag === undefined) problems.push(`${s.image}: no tag`);
+    else if (tag === 'latest' || !EXACT_VERSION.test(tag)) problems.push(`${s.image}: tag "${tag}" is not an exact version`);
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest ?? '')) problems.push(`${s.image}: not pinned by a sha256 digest`);
+    return problems;
   });
+}
+
+/** The OCI annotations every published image should carry, and the version label's default this package's version. */
+function labelProblems(stages: Stage[], version: string): string[] {
+  const runtime = runtimeStage(stages);
+  const labels = runtime.instructions.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+  const problems = ['title', 'description', 'source', 'version', 'revision', 'created']
+    .filter((k) => !new RegExp(`org\\.opencontainers\\.image\\.${k}=`).test(labels))
+    .map((k) => `runtime stage has no org.opencontainers.image.${k} label`);
+  const arg = runtime.instructions.find((i) => i.keyword === 'ARG' && i.args.startsWith('VERSION='));
+  if (arg?.args !== `VERSION=${version}`) problems.push(`ARG ${arg?.args ?? 'VERSION'}: the default is not package.json's version ${version}`);
+  return problems;
 }
 
 /** Node images must carry the Node the tests run on: the `node` devDependency. */
@@ -110,10 +126,11 @@ function contextProblems(stages: Stage[], ignore: string): string[] {
 }
 
 const stages = parseDockerfile(dockerfile);
-const variant = (from: string, to: string) => {
-  if (!dockerfile.includes(from)) throw new Error(`the Dockerfile no longer contains ${from}`);
+const variant = (from: string | RegExp, to: string) => {
+  if (typeof from === 'string' ? !dockerfile.includes(from) : !from.test(dockerfile)) throw new Error(`the Dockerfile no longer contains ${from}`);
   return parseDockerfile(dockerfile.replace(from, to));
 };
+const BUILD_FROM = /FROM node:[^ ]+ AS build/;
 
 describe('Dockerfile', () => {
   it('has a build stage, a production-dependency stage and a runtime stage', () => {
@@ -122,7 +139,8 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    { name: 'bases are pinned to exact versions', check: () => unpinnedBases(stages) },
+    { name: 'bases are pinned to exact versions and digests', check: () => unpinnedBases(stages) },
+    { name: 'the runtime carries the OCI labels, its version defaulting to package.json', check: () => labelProblems(stages, pkg.version) },
     { name: `node images carry node ${pkg.devDependencies.node}, the version the tests run on`, check: () => nodeVersionMismatches(stages, pkg.devDependencies.node) },
     { name: 'the runtime user is numeric and not root', check: () => runtimeUserProblems(stages) },
     { name: 'the runtime has no shell', check: () => runtimeShellProblems(stages) },
@@ -144,10 +162,14 @@ describe('Dockerfile', () => {
   });
 
   it.each([
-    { name: 'a latest tag', broken: () => variant('FROM node:24.21.0-trixie-slim AS build', 'FROM node:latest AS build'), check: unpinnedBases, problem: 'node:latest' },
-    { name: 'an untagged base', broken: () => variant('FROM node:24.21.0-trixie-slim AS build', 'FROM node AS build'), check: unpinnedBases, problem: 'no tag' },
-    { name: 'a major-only tag', broken: () => variant('FROM node:24.21.0-trixie-slim AS build', 'FROM node:24-slim AS build'), check: unpinnedBases, problem: 'not an exact version' },
-    { name: 'another Node version', broken: () => variant('FROM node:24.21.0-trixie-slim AS build', 'FROM node:24.20.0-trixie-slim AS build'), check: (s: Stage[]) => nodeVersionMismatches(s, pkg.devDependencies.node), problem: 'node:24.20.0' },
+    { name: 'a latest tag', broken: () => variant(BUILD_FROM, 'FROM node:latest AS build'), check: unpinnedBases, problem: 'node:latest' },
+    { name: 'an untagged base', broken: () => variant(BUILD_FROM, 'FROM node AS build'), check: unpinnedBases, problem: 'no tag' },
+    { name: 'a major-only tag', broken: () => variant(BUILD_FROM, 'FROM node:24-slim AS build'), check: unpinnedBases, problem: 'not an exact version' },
+    { name: 'a tag without a digest', broken: () => variant(BUILD_FROM, 'FROM node:24.21.0-trixie-slim AS build'), check: unpinnedBases, problem: 'not pinned by a sha256 digest' },
+    { name: 'a digest only', broken: () => variant(BUILD_FROM, `FROM node@sha256:${'a'.repeat(64)} AS build`), check: unpinnedBases, problem: 'no tag' },
+    { name: 'another Node version', broken: () => variant(BUILD_FROM, 'FROM node:24.20.0-trixie-slim AS build'), check: (s: Stage[]) => nodeVersionMismatches(s, pkg.devDependencies.node), problem: 'node:24.20.0' },
+    { name: 'a stale version label', broken: () => variant('ARG VERSION=', 'ARG VERSION=0.0.1\nARG OLD='), check: (s: Stage[]) => labelProblems(s, pkg.version), problem: 'is not package.json' },
+    { name: 'a missing source label', broken: () => variant('org.opencontainers.image.source=', 'org.example.source='), check: (s: Stage[]) => labelProblems(s, pkg.version), problem: 'image.source label' },
     { name: 'a named user', broken: () => variant('USER 65532:65532', 'USER nonroot'), check: runtimeUserProblems, problem: 'not numeric' },
     { name: 'root', broken: () => variant('USER 65532:65532', 'USER 0'), check: runtimeUserProblems, problem: 'root' },
     { name: 'a runtime on a full image', broken: () => variant('\nFROM scratch\n', '\nFROM node:24.21.0-trixie-slim\n'), check: runtimeShellProblems, problem: 'ships a shell' },
@@ -167,5 +189,31 @@ describe('Dockerfile', () => {
   it('catches a COPY that .dockerignore excludes', () => {
     expect(contextProblems(stages, dockerignore.replace('!policies/\n', ''))).toEqual([expect.stringContaining('COPY policies is excluded')]);
     expect(contextProblems(stages, `${dockerignore}!node_modules\n`)).toEqual(['.dockerignore lets node_modules in']);
+  });
+});
+
+// dockerfilelint (npm; hadolint has no npm or Debian package): its generic checks on top of
+// the project's own above. Run on the text, as it would be on the file.
+describe('dockerfilelint', () => {
+  const lint = (text: string): Promise<{ title: string; line: string }[]> =>
+    new Promise((resolve, reject) => {
+      const child = execFile(path.join(REPO_ROOT, 'node_modules/.bin/dockerfilelint'), ['-j'], { cwd: REPO_ROOT }, (err, stdout, stderr) => {
+        // It exits 1 when it finds issues; the JSON says which.
+        try {
+          resolve((JSON.parse(stdout) as { files: { issues: { title: string; line: string }[] }[] }).files.flatMap((f) => f.issues));
+        } catch {
+          reject(new Error(`dockerfilelint failed: ${stderr || (err as Error | null)?.message}`));
+        }
+      });
+      child.stdin!.end(text);
+    });
+
+  it('finds no issue in the Dockerfile', async () => {
+    expect(await lint(dockerfile)).toEqual([]);
+  });
+
+  it('finds the issues in a broken variant (so an empty answer means something)', async () => {
+    const broken = dockerfile.replace('FROM scratch\n', 'FROM scratch\nMAINTAINER someone\n').replace('EXPOSE 8443 8080', 'EXPOSE 84430');
+    expect((await lint(broken)).map((i) => i.title)).toEqual(expect.arrayContaining(['Invalid Port Exposed']));
   });
 });
