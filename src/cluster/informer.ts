@@ -6,6 +6,7 @@
 // or vanished meanwhile yields exactly one event: nothing is lost or reported twice.
 import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
 import { collectionPath, withQuery, type ResourceType } from '../k8s/resources.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import { silentLog, type Log } from './log.js';
 import type { Cached } from './strip.js';
 
@@ -34,6 +35,8 @@ export interface InformerOptions<T extends Cached> {
   log?: Log;
   /** Shared by a process's informers to bound how many list pages are in memory at once. */
   pages?: PageGate;
+  /** Retry back-off and the short-watch check; the system clock by default. */
+  clock?: Clock;
 }
 
 /**
@@ -69,18 +72,6 @@ export interface InformerStats {
   failures: number;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    if (signal.aborted) return resolve();
-    const t = setTimeout(done, ms);
-    function done() {
-      clearTimeout(t);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done);
-  });
-
 class Gone extends Error {}
 
 export class Informer<T extends Cached> {
@@ -97,10 +88,12 @@ export class Informer<T extends Cached> {
   lastError: Error | null = null;
   readonly stats: InformerStats = { lists: 0, watches: 0, events: 0, expired: 0, failures: 0 };
   private readonly log: Log;
+  private readonly clock: Clock;
   private syncWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: InformerOptions<T>) {
     this.log = opts.log ?? silentLog;
+    this.clock = opts.clock ?? systemClock;
   }
 
   get type(): ResourceType {
@@ -248,7 +241,7 @@ export class Informer<T extends Cached> {
     this.stop.signal.addEventListener('abort', onStop);
     let failure: Error | null = null;
     let events = 0;
-    const started = Date.now();
+    const started = this.clock.now();
     this.stats.watches++;
     // Spread reconnects of many informers, as client-go does (timeout in [t, 2t)).
     const timeoutSeconds = Math.floor(watchTimeoutSeconds * (1 + Math.random()));
@@ -297,7 +290,8 @@ export class Informer<T extends Cached> {
     if (this.stop.signal.aborted) return;
     // A server (or proxy) that ends every watch at once would otherwise be asked again in a
     // tight loop: like client-go's reflector, treat it as a failure, which backs off.
-    if (events === 0 && Date.now() - started < 1000) throw new Error(`very short watch: ${this.opts.type.resource} ended after ${Date.now() - started} ms with no events`);
+    const lasted = this.clock.now() - started;
+    if (events === 0 && lasted < 1000) throw new Error(`very short watch: ${this.opts.type.resource} ended after ${lasted} ms with no events`);
   }
 
   private async run(): Promise<void> {
@@ -329,11 +323,11 @@ export class Informer<T extends Cached> {
           for (const [ns, m] of [...this.store]) for (const name of [...m.keys()]) this.delete(ns || undefined, name);
           this.rv = null;
           this.markSynced();
-          await sleep(missingRetryMs, signal);
+          await this.clock.sleep(missingRetryMs, signal);
           continue;
         }
         this.log.warn({ resource: this.opts.type.resource, err: (err as Error).message }, 'list/watch failed; retrying');
-        await sleep(delay, signal);
+        await this.clock.sleep(delay, signal);
         delay = Math.min(delay * 2, maxRetryDelayMs);
       }
     }

@@ -25,7 +25,7 @@ interface Compiled {
   status: PortPolicyStatus;
 }
 
-export type InformerTuning = Pick<InformerOptions<Cached>, 'pageSize' | 'watchTimeoutSeconds' | 'retryDelayMs' | 'maxRetryDelayMs' | 'missingRetryMs'>;
+export type InformerTuning = Pick<InformerOptions<Cached>, 'pageSize' | 'watchTimeoutSeconds' | 'retryDelayMs' | 'maxRetryDelayMs' | 'missingRetryMs' | 'clock'>;
 
 export interface PolicySetOptions {
   client: KubeClient;

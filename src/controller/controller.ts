@@ -20,6 +20,7 @@ import { nodeAddressCache } from '../cluster/node-addresses.js';
 import { silentLog, type Log } from '../cluster/log.js';
 import { PolicySet, type InformerTuning } from '../cluster/policies.js';
 import { strip, type Cached } from '../cluster/strip.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 import { LeaderElector } from './leader.js';
 import { ReportWriter } from './report-writer.js';
 
@@ -46,7 +47,8 @@ export interface ControllerOptions {
   listConcurrency?: number;
   tuning?: InformerTuning;
   log?: Log;
-  now?: () => Date;
+  /** Lease timing, debounce, retry back-off, write rate and report timestamps. */
+  clock?: Clock;
 }
 
 export interface ControllerStats {
@@ -83,7 +85,7 @@ const refKey = (r: ResourceRef) => `${r.apiVersion}|${r.kind}|${r.name}`;
 export function startController(opts: ControllerOptions): Controller {
   const { client } = opts;
   const log = opts.log ?? silentLog;
-  const now = opts.now ?? (() => new Date());
+  const clock = opts.clock ?? systemClock;
   const flavor = opts.flavor ?? 'wgpolicyk8s';
   const debounceMs = opts.debounceMs ?? 1000;
   const identity = opts.identity ?? `portcullis-controller-${randomBytes(4).toString('hex')}`;
@@ -102,7 +104,8 @@ export function startController(opts: ControllerOptions): Controller {
   let leading = false;
   let writerReady = false;
   let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
+  const stopping = new AbortController();
+  let timer: AbortController | null = null;
   let flushing: Promise<void> | null = null;
   let idleWaiters: (() => void)[] = [];
   let resolveFirst!: () => void;
@@ -119,7 +122,7 @@ export function startController(opts: ControllerOptions): Controller {
   };
 
   // Two list pages in memory at a time: one being parsed while the next is on the wire.
-  const tuning = { ...opts.tuning, log, pages: new PageGate(opts.listConcurrency ?? 2) };
+  const tuning = { clock, ...opts.tuning, log, pages: new PageGate(opts.listConcurrency ?? 2) };
   const policySet = new PolicySet({ client, defaults: opts.defaults, log, tuning, writeStatus: true, onChange: markAll });
 
   const namespaces = new Informer<Cached>({
@@ -176,6 +179,7 @@ export function startController(opts: ControllerOptions): Controller {
     log,
     onWrite: (op, ok) => stats.writes[op][ok ? 'ok' : 'error']++,
     writeTimeoutMs: opts.renewDeadlineMs ?? 10_000,
+    clock,
   });
 
   const synced = () => all.every((i) => i.synced());
@@ -238,7 +242,9 @@ export function startController(opts: ControllerOptions): Controller {
 
   function schedule() {
     if (stopped || timer || flushing) return;
-    timer = setTimeout(() => {
+    const debounce = (timer = new AbortController());
+    void clock.sleep(debounceMs, debounce.signal).then(() => {
+      if (debounce.signal.aborted) return;
       timer = null;
       flushing = flush().finally(() => {
         flushing = null;
@@ -246,7 +252,7 @@ export function startController(opts: ControllerOptions): Controller {
         if ((dirty.size > 0 || allDirty) && leading && writerReady && synced()) schedule();
         else if (dirty.size === 0 && !allDirty) for (const w of idleWaiters.splice(0)) w();
       });
-    }, debounceMs);
+    });
   }
 
   async function flush(): Promise<void> {
@@ -265,7 +271,7 @@ export function startController(opts: ControllerOptions): Controller {
       }
       const { evaluations, uids } = evaluateScope(scope, policies);
       countFindings(scope, evaluations);
-      const reports = buildPolicyReports(evaluations, { generatedAt: now(), flavor, maxResults: opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
+      const reports = buildPolicyReports(evaluations, { generatedAt: new Date(clock.now()), flavor, maxResults: opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
       try {
         await writer.reconcile(scope, reports, () => !leading || stopped);
       } catch (err) {
@@ -294,6 +300,7 @@ export function startController(opts: ControllerOptions): Controller {
     leaseDurationMs: opts.leaseDurationMs,
     renewDeadlineMs: opts.renewDeadlineMs,
     retryPeriodMs: opts.retryPeriodMs,
+    clock,
     log,
     onStartedLeading: () => {
       leading = true;
@@ -307,7 +314,7 @@ export function startController(opts: ControllerOptions): Controller {
             return;
           } catch (err) {
             log.warn({ err: (err as Error).message }, 'cannot list existing reports; retrying');
-            await new Promise((r) => setTimeout(r, delay));
+            await clock.sleep(delay, stopping.signal);
           }
         }
       })();
@@ -342,7 +349,8 @@ export function startController(opts: ControllerOptions): Controller {
       }),
     async stop() {
       stopped = true;
-      if (timer) clearTimeout(timer);
+      stopping.abort();
+      timer?.abort();
       timer = null;
       await elector.stop();
       await flushing;

@@ -9,6 +9,7 @@
 import { ApiError, type KubeClient } from '../k8s/client.js';
 import { collectionPath, LEASES, objectPath } from '../k8s/resources.js';
 import { silentLog, type Log } from '../cluster/log.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 
 export interface LeaderElectionOptions {
   client: KubeClient;
@@ -23,7 +24,7 @@ export interface LeaderElectionOptions {
   onStartedLeading: () => void;
   /** Called when leadership is lost or released; the caller must stop writing first. */
   onStoppedLeading: () => void | Promise<void>;
-  now?: () => number;
+  clock?: Clock;
   log?: Log;
 }
 
@@ -54,7 +55,7 @@ export class LeaderElector {
   private readonly leaseDurationMs: number;
   private readonly renewDeadlineMs: number;
   private readonly retryPeriodMs: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly log: Log;
 
   constructor(private readonly opts: LeaderElectionOptions) {
@@ -62,7 +63,7 @@ export class LeaderElector {
     this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
     this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
     if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error('renewDeadline must be shorter than the lease duration');
-    this.now = opts.now ?? Date.now;
+    this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLog;
   }
 
@@ -98,7 +99,7 @@ export class LeaderElector {
       // context: a request the API server never answers (a partition, an overloaded server)
       // would otherwise keep this replica leading past the lease duration, while another
       // replica, seeing no renewal, has taken over. A candidate's attempt gets one lease duration.
-      const started = this.now();
+      const started = this.clock.now();
       const deadline = this.leader ? this.lastRenew + this.renewDeadlineMs : started + this.leaseDurationMs;
       try {
         ok = await this.tryAcquireOrRenew(deadline);
@@ -106,7 +107,7 @@ export class LeaderElector {
         this.log.warn({ lease: this.opts.name, err: (err as Error).message }, 'lease request failed');
       }
       if (signal.aborted) break;
-      const t = this.now();
+      const t = this.clock.now();
       if (ok) {
         this.lastRenew = t;
         if (!this.leader) {
@@ -119,18 +120,15 @@ export class LeaderElector {
         this.log.warn({ lease: this.opts.name, identity: this.opts.identity }, 'lost leadership: could not renew the lease in time');
         await this.opts.onStoppedLeading();
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.leader ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2));
-        signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
-      });
+      await this.clock.sleep(this.leader ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2), signal);
     }
   }
 
   private async tryAcquireOrRenew(deadline: number): Promise<boolean> {
     const { identity, namespace, name } = this.opts;
-    const t = this.now();
+    const t = this.clock.now();
     const request = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
-      const left = deadline - this.now();
+      const left = deadline - this.clock.now();
       if (left <= 0) return Promise.reject(new Error(`lease ${method}: renew deadline passed`));
       return this.opts.client.request<T>(method, path, body, { timeoutMs: left });
     };
@@ -187,7 +185,7 @@ export class LeaderElector {
     try {
       const lease = await this.opts.client.request<Lease>('GET', this.path());
       if (lease.spec?.holderIdentity !== this.opts.identity) return;
-      const t = this.now();
+      const t = this.clock.now();
       await this.opts.client.request('PUT', this.path(), {
         ...lease,
         spec: { ...lease.spec, holderIdentity: '', leaseDurationSeconds: 1, renewTime: microTime(t), acquireTime: microTime(t) },

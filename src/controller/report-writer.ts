@@ -11,6 +11,7 @@ import { ApiError, type KubeClient } from '../k8s/client.js';
 import { CLUSTER_POLICY_REPORTS, collectionPath, objectPath, OPEN_CLUSTER_REPORTS, OPEN_REPORTS, POLICY_REPORTS, withQuery, type ResourceType } from '../k8s/resources.js';
 import { MANAGED_BY_LABEL, REPORT_SOURCE, type ReportFlavor } from '../sinks/reports/policyreport.js';
 import { silentLog, type Log } from '../cluster/log.js';
+import { systemClock, type Clock } from '../runtime/clock.js';
 
 export interface WriterOptions {
   client: KubeClient;
@@ -20,7 +21,7 @@ export interface WriterOptions {
   burst?: number;
   log?: Log;
   onWrite?: (operation: 'create' | 'update' | 'delete', ok: boolean) => void;
-  now?: () => number;
+  clock?: Clock;
   /**
    * Per-request timeout for writes. The controller passes its renew deadline: a write that
    * hangs past it could land after leadership has moved on, and it would hold up the hand-over.
@@ -49,21 +50,23 @@ class TokenBucket {
   constructor(
     private readonly qps: number,
     private readonly burst: number,
-    private readonly now: () => number,
+    private readonly clock: Clock,
   ) {
     this.tokens = burst;
-    this.last = now();
+    this.last = clock.now();
   }
-  async take(): Promise<void> {
+  /** Waits for a token; gives up (false) once `shouldStop` says so. */
+  async take(shouldStop: () => boolean): Promise<boolean> {
     for (;;) {
-      const t = this.now();
+      if (shouldStop()) return false;
+      const t = this.clock.now();
       this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.qps);
       this.last = t;
       if (this.tokens >= 1) {
         this.tokens -= 1;
-        return;
+        return true;
       }
-      await new Promise((r) => setTimeout(r, Math.ceil(((1 - this.tokens) / this.qps) * 1000)));
+      await this.clock.sleep(Math.ceil(((1 - this.tokens) / this.qps) * 1000));
     }
   }
 }
@@ -77,7 +80,7 @@ export class ReportWriter {
   writes = 0;
 
   constructor(private readonly opts: WriterOptions) {
-    this.bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 50, opts.now ?? Date.now);
+    this.bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 50, opts.clock ?? systemClock);
     this.types = opts.flavor === 'openreports' ? { namespaced: OPEN_REPORTS, cluster: OPEN_CLUSTER_REPORTS } : { namespaced: POLICY_REPORTS, cluster: CLUSTER_POLICY_REPORTS };
     this.log = opts.log ?? silentLog;
   }
@@ -136,17 +139,14 @@ export class ReportWriter {
       const fp = fingerprint(report);
       const known = this.known.get(key);
       if (known?.fingerprint === fp) continue;
-      if (shouldStop()) return writes;
-      await this.bucket.take();
-      if (shouldStop()) return writes;
+      if (!(await this.bucket.take(shouldStop)) || shouldStop()) return writes;
       writes++;
       await this.put(report, key, fp, known);
     }
     for (const key of [...this.known.keys()]) {
       const ns = key.slice(0, key.indexOf('/'));
       if ((scope ?? '') !== ns || wanted.has(key)) continue;
-      if (shouldStop()) return writes;
-      await this.bucket.take();
+      if (!(await this.bucket.take(shouldStop))) return writes;
       writes++;
       const name = key.slice(ns.length + 1);
       const type = ns ? this.types.namespaced : this.types.cluster;

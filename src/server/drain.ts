@@ -6,6 +6,7 @@
 // deadline.
 import type { Server } from 'node:http';
 import type { Socket } from 'node:net';
+import { systemClock } from '../runtime/clock.js';
 
 export interface DrainOptions {
   /** Marks the server as draining: /readyz turns false, answers close their connection. */
@@ -14,7 +15,8 @@ export interface DrainOptions {
   gracePeriodMs: number;
   /** Milliseconds, monotonic. */
   clock: () => number;
-  sleep?: (ms: number) => Promise<void>;
+  /** The drain delay and the grace deadline; resolves early when `signal` aborts. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Closes connections with no request in progress; server.closeIdleConnections by default. */
   closeIdle?: () => void;
 }
@@ -45,10 +47,8 @@ export interface DrainResult {
   tookMs: number;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function drain(server: Pick<Server, 'close' | 'closeIdleConnections' | 'closeAllConnections' | 'listening'>, opts: DrainOptions): Promise<DrainResult> {
-  const sleep = opts.sleep ?? defaultSleep;
+  const sleep = opts.sleep ?? systemClock.sleep;
   const start = opts.clock();
   opts.beginDraining();
   await sleep(Math.min(opts.drainDelayMs, opts.gracePeriodMs));
@@ -60,15 +60,10 @@ export async function drain(server: Pick<Server, 'close' | 'closeIdleConnections
   closeIdle();
   const sweep = setInterval(closeIdle, 50);
   const left = Math.max(0, opts.gracePeriodMs - (opts.clock() - start));
-  let deadline: NodeJS.Timeout | undefined;
-  const forced = await Promise.race([
-    closed.then(() => false),
-    new Promise<boolean>((resolve) => {
-      deadline = setTimeout(() => resolve(true), left);
-    }),
-  ]);
+  const deadline = new AbortController();
+  const forced = await Promise.race([closed.then(() => false), sleep(left, deadline.signal).then(() => !deadline.signal.aborted)]);
   clearInterval(sweep);
-  clearTimeout(deadline);
+  deadline.abort();
   if (forced) {
     server.closeAllConnections();
     await closed;

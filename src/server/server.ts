@@ -29,6 +29,8 @@ export interface ServerDeps {
   view?: ClusterView | null;
   /** Milliseconds, monotonic. */
   clock?: () => number;
+  /** The drain's waits (its delay and grace deadline); tests hold or advance them. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   random?: () => number;
 }
 
@@ -210,6 +212,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs,
       gracePeriodMs: config.gracePeriodMs,
       clock,
+      sleep: deps.sleep,
       closeIdle: () => {
         webhook.closeIdleConnections();
         unused.closeUnused();

@@ -11,6 +11,7 @@ import { connectKube, type KubeClient } from '../../src/k8s/client.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { cronJob, deployment, job, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 
 type Obj = Record<string, any>;
@@ -54,6 +55,10 @@ describe('controller: background audit', () => {
   let defaults: PortPolicySpec;
   let filePolicies: CompiledPolicy[];
   let fake: FakeApiServer;
+  // Held time shared by every controller of a test: a lease expires, a renew deadline passes and
+  // a write token refills only when the test advances it, never because the machine was busy.
+  // Sleeps (retry period, debounce) still take real time, so the loops keep turning.
+  let clock: ManualClock;
   const running: Controller[] = [];
 
   beforeAll(async () => {
@@ -61,6 +66,7 @@ describe('controller: background audit', () => {
     filePolicies = (await loadPolicyPaths([], defaults)).policies;
   });
   beforeEach(async () => {
+    clock = new ManualClock({ realSleeps: true });
     fake = await FakeApiServer.start();
   });
   afterEach(async () => {
@@ -83,6 +89,7 @@ describe('controller: background audit', () => {
       writeQps: 1000,
       writeBurst: 1000,
       tuning: { retryDelayMs: 20, pageSize: 3 },
+      clock,
       ...extra,
     });
     running.push(c);
@@ -239,12 +246,13 @@ describe('controller: background audit', () => {
     await waitFor('a writes', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug2 hostport-reserved fail'));
     expect(reportWrites(fake, 'b')).toEqual([]);
 
-    // Shutdown releases the Lease: b takes over well before the lease duration would expire.
-    const released = Date.now();
+    // Shutdown releases the Lease: b takes over with no time passing at all, where an
+    // unreleased Lease would keep it waiting a whole lease duration.
+    const released = clock.now();
     await a.stop();
     expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec.holderIdentity).toBe('');
-    await waitFor('b leads', () => b.isLeader(), 900);
-    expect(Date.now() - released).toBeLessThan(900);
+    await waitFor('b leads', () => b.isLeader());
+    expect(clock.now()).toBe(released);
     const lease = fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')!;
     expect(lease.spec).toMatchObject({ holderIdentity: 'controller-b', leaseTransitions: 1, leaseDurationSeconds: 1 });
     const writesByA = reportWrites(fake, 'a').length;
@@ -258,10 +266,13 @@ describe('controller: background audit', () => {
     seedCluster(fake);
     const [a, b] = await Promise.all([controller('a'), controller('b')]);
     await waitFor('a leader', () => a.isLeader() || b.isLeader());
-    for (let i = 0; i < 40; i++) {
+    // Checked at every poll while both keep campaigning, for twenty more Lease requests.
+    const leaseRequests = () => fake.requests.filter((r) => r.path.includes('/leases')).length;
+    const until = leaseRequests() + 20;
+    await waitFor('twenty more lease requests', () => {
       expect(Number(a.isLeader()) + Number(b.isLeader())).toBe(1);
-      await new Promise((r) => setTimeout(r, 20));
-    }
+      return leaseRequests() >= until;
+    });
     const leader = a.isLeader() ? 'a' : 'b';
     await (leader === 'a' ? a : b).firstReportSet;
     expect(reportWrites(fake, leader === 'a' ? 'b' : 'a')).toEqual([]);
@@ -278,18 +289,23 @@ describe('controller: background audit', () => {
     await a.firstReportSet;
     const b = await controller('b');
     await waitFor('b synced', () => b.synced());
+    // b has read the Lease at least once (its second read starts after the first was judged).
+    await waitFor('b watches the lease', () => fake.requests.filter((r) => r.user === 'b' && r.path.includes('/leases')).length >= 2);
     cutOff(fake);
+    // No time passes: however many attempts fail, a keeps leading and b keeps waiting.
+    const attempts = () => fake.requests.filter((r) => r.user === 'a' && r.path.includes('/leases')).length;
+    const cut = attempts();
+    await waitFor('a fails two attempts', () => attempts() >= cut + 2);
+    expect([a.isLeader(), b.isLeader()]).toEqual([true, false]);
     // renewDeadline (700 ms) < lease duration (1 s): a stops before b may start.
-    await waitFor(
-      'a steps down',
-      () => {
-        expect(b.isLeader()).toBe(false);
-        return !a.isLeader();
-      },
-      2000,
-    );
+    clock.advance(700);
+    await waitFor('a steps down', () => {
+      expect(b.isLeader()).toBe(false);
+      return !a.isLeader();
+    });
     const writesByA = reportWrites(fake, 'a').length;
-    await waitFor('b takes over', () => b.isLeader(), 3000);
+    clock.advance(300);
+    await waitFor('b takes over', () => b.isLeader());
     expect(a.isLeader()).toBe(false);
     fake.put(pod('shop', 'debug3', [{ containerPort: 2379, hostPort: 2379 }]));
     await waitFor('b writes', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).includes('Pod/debug3 hostport-reserved fail'));
@@ -301,11 +317,12 @@ describe('controller: background audit', () => {
     seedCluster(fake);
     fake.stall = (r) => r.resource === 'policyreports' && r.verb === 'create';
     const c = await controller('a');
-    await waitFor('a write hangs', () => fake.requests.some((r) => r.method === 'POST' && r.path.includes('policyreports')), 3000);
-    const t = Date.now();
+    await waitFor('a write hangs', () => fake.requests.some((r) => r.method === 'POST' && r.path.includes('policyreports')));
+    const t = performance.now();
     await c.stop();
-    // The write times out after the renew deadline (700 ms), then the Lease is released.
-    expect(Date.now() - t).toBeLessThan(1500);
+    // The write times out after the renew deadline (700 ms), then the Lease is released; a
+    // write left to the client's default timeout (60 s) would hold the hand-over that long.
+    expect(performance.now() - t).toBeLessThan(15_000);
     expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec.holderIdentity).toBe('');
     expect(c.stats.writes.create.error).toBeGreaterThan(0);
     fake.stall = () => false;
@@ -315,12 +332,19 @@ describe('controller: background audit', () => {
     fake.put(namespace('a'));
     for (let i = 0; i < 6; i++) fake.put(namespace(`ns-${i}`));
     for (let i = 0; i < 6; i++) fake.put(service(`ns-${i}`, 'web', [30080]));
-    const started = Date.now();
-    // Burst 2, then 10 per second: 6 reports need at least 400 ms.
+    // Burst 2, then 10 per second: after the first two, one report per 100 ms of clock time.
     const c = await controller('a', { writeQps: 10, writeBurst: 2 });
+    const created = () => reportWrites(fake).filter((r) => r.method === 'POST').length;
+    await waitFor('the burst', () => created() >= 2);
+    await waitFor('the writer waits for a token', () => clock.slept.some((ms) => ms === 100));
+    expect(created()).toBe(2);
+    for (let n = 3; n <= 6; n++) {
+      clock.advance(100);
+      await waitFor(`report ${n}`, () => created() >= n);
+      expect(created()).toBe(n);
+    }
     await c.firstReportSet;
     expect(fake.list(PR, 'PolicyReport')).toHaveLength(6);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(400);
   });
 
   it('takes over from a leader that died without releasing, after the lease duration', async () => {
@@ -332,8 +356,17 @@ describe('controller: background audit', () => {
     });
     const c = await controller('a');
     await waitFor('synced', () => c.synced());
+    // Two reads of the Lease: the first has been judged (not expired) when the second starts.
+    const reads = () => fake.requests.filter((r) => r.user === 'a' && r.path.includes('/leases')).length;
+    await waitFor('lease read twice', () => reads() >= 2);
     expect(c.isLeader()).toBe(false);
-    await waitFor('takeover', () => c.isLeader(), 3000);
+    // One moment short of the lease duration (1 s) since it first saw this renewTime: still waiting.
+    clock.advance(999);
+    const before = reads();
+    await waitFor('two more reads', () => reads() >= before + 2);
+    expect(c.isLeader()).toBe(false);
+    clock.advance(1);
+    await waitFor('takeover', () => c.isLeader());
     expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec).toMatchObject({ holderIdentity: 'controller-a', leaseTransitions: 4 });
   });
 
@@ -415,12 +448,12 @@ describe('controller: background audit', () => {
     const c = await controller();
     const ops = await startOpsServer(0, c.synced, controllerRegistry(c), '127.0.0.1');
     try {
-      await new Promise((r) => setTimeout(r, 100));
+      await waitFor('nodes refused', () => c.informers().find((i) => i.type.resource === 'nodes')?.lastError);
       const r = await fetch(`http://127.0.0.1:${ops.port}/readyz`);
       expect([r.status, await r.text()]).toEqual([503, 'caches not synced\n']);
       expect(c.informers().find((i) => i.type.resource === 'nodes')?.lastError?.message).toMatch(/forbidden/);
       fake.forbid = () => false;
-      await waitFor('synced', () => c.synced(), 3000);
+      await waitFor('synced', () => c.synced());
     } finally {
       await ops.close();
     }

@@ -4,19 +4,35 @@ import { connect, type TLSSocket } from 'node:tls';
 import { Agent, fetch } from 'undici';
 import type { ClusterView } from '../../src/cluster/view.js';
 import { runServe } from '../../src/cmd/serve.js';
+import { ManualClock } from '../support/clock.js';
+import { waitFor } from '../support/wait.js';
 import { startHarness, type Harness, freePort } from './harness.js';
 import { webPod, webService } from './objects.js';
 import { admissionReview } from './reviews.js';
 
-/** Namespace reads that take `ms`: requests stay in flight that long (TEST_POLICY has a label-selected tenant). */
-const slowView = (ms: number): ClusterView => ({
-  synced: () => true,
-  policies: () => null,
-  namespaceLabels: (ns) => new Promise((resolve) => setTimeout(() => resolve(ns === 'team-a' ? {} : undefined), ms)),
-  nodeAddresses: () => [],
-  nodePortsInUse: () => new Set(),
-  stop: async () => {},
-});
+/**
+ * Namespace reads (TEST_POLICY has a label-selected tenant) that wait until the test lets them
+ * go: requests stay in flight exactly as long as the test needs, and `arrived` says how many
+ * are on the server, so nothing depends on how fast the machine is.
+ */
+function heldView(): { view: ClusterView; arrived: () => number; release: () => void } {
+  let arrived = 0;
+  let release!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const view: ClusterView = {
+    synced: () => true,
+    policies: () => null,
+    namespaceLabels: async (ns) => {
+      arrived++;
+      await released;
+      return ns === 'team-a' ? {} : undefined;
+    },
+    nodeAddresses: () => [],
+    nodePortsInUse: () => new Set(),
+    stop: async () => {},
+  };
+  return { view, arrived: () => arrived, release };
+}
 
 function post(h: Harness, dispatcher: Agent, uid: string) {
   return fetch(h.url('/validate'), {
@@ -36,21 +52,33 @@ function tlsSocket(h: Harness): Promise<TLSSocket> {
 
 describe('drain', () => {
   it('answers every request in flight and every request during the delay, then closes', async () => {
-    const h = await startHarness({ view: slowView(300), config: { drainDelayMs: 200, gracePeriodMs: 3000 } });
+    // The drain's time is held: the delay ends when the test moves the clock, not when a busy
+    // machine happens to get there.
+    const clock = new ManualClock();
+    const held = heldView();
+    const h = await startHarness({ view: held.view, clock: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), config: { drainDelayMs: 200, gracePeriodMs: 3000 } });
     // One connection per request, so all twelve are on the server when the drain starts.
     const dispatcher = new Agent({ connect: { ca: h.ca.cert }, connections: 12 });
+    const late = new Agent({ connect: { ca: h.ca.cert } });
+    const sockets: TLSSocket[] = [];
     try {
       // An idle keep-alive connection: it must be closed, not left to its 120 s timeout.
       const idle = await tlsSocket(h);
+      sockets.push(idle);
       const idleClosed = new Promise<void>((resolve) => idle.on('close', () => resolve()));
 
       const inFlight = Array.from({ length: 12 }, (_, i) => post(h, dispatcher, `before-${i}`));
-      await new Promise((r) => setTimeout(r, 50));
+      await waitFor('twelve requests on the server', () => held.arrived() === 12);
       const drained = h.server.drain();
       expect(await h.ops('/readyz').then((r) => [r.status, r.json.checks.draining])).toEqual([503, true]);
-      await new Promise((r) => setTimeout(r, 100));
+      await clock.whenWaiting(1, 'the drain delay');
       // Still inside the drain delay: a new request is served, and told to close its connection.
-      const during = post(h, new Agent({ connect: { ca: h.ca.cert } }), 'during');
+      const during = post(h, late, 'during');
+      await waitFor('the late request on the server', () => held.arrived() === 13);
+      // The delay ends with all thirteen still in flight: they are answered after the server stops accepting.
+      clock.advance(200);
+      await clock.whenWaiting(1, 'the grace deadline');
+      held.release();
 
       const result = await drained;
       const answers = await Promise.all([...inFlight, during]);
@@ -59,33 +87,39 @@ describe('drain', () => {
         [200, 'during', false],
       ]);
       expect(answers.at(-1)!.connection).toBe('close');
-      expect(result.forced).toBe(false);
-      expect(result.tookMs).toBeLessThan(3000);
+      expect(result).toEqual({ forced: false, tookMs: 200 });
       await idleClosed;
       // No longer accepting.
       await expect(tlsSocket(h)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
       // The ops server stays up until close(), reporting not ready.
       expect(await h.ops('/readyz').then((r) => r.status)).toBe(503);
     } finally {
-      await dispatcher.close();
+      held.release();
+      for (const s of sockets) s.destroy();
+      await Promise.all([dispatcher.close(), late.close()]);
       await h.close();
     }
   });
 
   it('cuts connections still open at the grace deadline', async () => {
-    const h = await startHarness({ config: { drainDelayMs: 0, gracePeriodMs: 400 } });
+    const clock = new ManualClock();
+    const h = await startHarness({ clock: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), config: { drainDelayMs: 0, gracePeriodMs: 400 } });
+    let stalled: TLSSocket | undefined;
     try {
       // A client that sent half a body and stalls (its body deadline is 8 s away).
-      const stalled = await tlsSocket(h);
+      const started = new Promise((resolve) => h.server.webhook.once('request', resolve));
+      stalled = await tlsSocket(h);
       stalled.write('POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 999\r\n\r\n{');
-      const closed = new Promise<void>((resolve) => stalled.on('close', () => resolve()));
-      await new Promise((r) => setTimeout(r, 50));
-      const result = await h.server.drain();
-      expect(result.forced).toBe(true);
-      expect(result.tookMs).toBeGreaterThanOrEqual(390);
-      expect(result.tookMs).toBeLessThan(1000);
+      const closed = new Promise<void>((resolve) => stalled!.on('close', () => resolve()));
+      await started;
+      const drained = h.server.drain();
+      await clock.whenWaiting(1, 'the grace deadline');
+      expect(stalled.closed).toBe(false);
+      clock.advance(400);
+      expect(await drained).toEqual({ forced: true, tookMs: 400 });
       await closed;
     } finally {
+      stalled?.destroy();
       await h.close();
     }
   });
@@ -105,12 +139,13 @@ describe('portcullis serve (runServe)', () => {
     });
 
     const ready = async () => fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.status === 200, () => false);
-    for (let i = 0; i < 200 && !(await ready()); i++) await new Promise((r) => setTimeout(r, 25));
-    const certFile = /--cacert (\S+)/.exec(hint)![1];
-    expect(hint).toContain(`https://localhost:${port}/validate`);
-    const { readFile } = await import('node:fs/promises');
-    const dispatcher = new Agent({ connect: { ca: await readFile(certFile, 'utf8') } });
+    let dispatcher: Agent | undefined;
     try {
+      await waitFor('serve ready', ready);
+      const certFile = /--cacert (\S+)/.exec(hint)![1];
+      expect(hint).toContain(`https://localhost:${port}/validate`);
+      const { readFile } = await import('node:fs/promises');
+      dispatcher = new Agent({ connect: { ca: await readFile(certFile, 'utf8') } });
       const body = JSON.stringify(admissionReview({ object: webService({ nodePorts: [30010, 40000, 30012] }), uid: 'cli' }));
       const inFlight = fetch(`https://localhost:${port}/validate`, { method: 'POST', body, headers: { 'content-type': 'application/json' }, dispatcher });
       signal('SIGTERM');
@@ -121,7 +156,10 @@ describe('portcullis serve (runServe)', () => {
       expect(await exit).toBe(0);
       expect(performance.now() - started).toBeLessThan(10000);
     } finally {
-      await dispatcher.close();
+      // A failed assertion must not leave the server running.
+      signal('SIGTERM');
+      await exit.catch(() => undefined);
+      await dispatcher?.close();
     }
   }, 20000);
 });

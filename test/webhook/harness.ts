@@ -97,6 +97,7 @@ export interface HarnessOptions {
   config?: Partial<ServeConfig>;
   view?: ClusterView | null;
   clock?: () => number;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   logLevel?: ServeConfig['logLevel'];
 }
 
@@ -130,7 +131,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     reloadDebounceMs: 20,
     ...opts.config,
   };
-  const server = await startServer(config, { logger, view: opts.view ?? null, clock: opts.clock, random: () => 0 });
+  const server = await startServer(config, { logger, view: opts.view ?? null, clock: opts.clock, sleep: opts.sleep, random: () => 0 });
   const dispatcher = new Agent({ connect: { ca: ca.cert } });
   const base = `https://localhost:${server.webhookPort}`;
   const read = async (res: Awaited<ReturnType<typeof fetch>>): Promise<Reply> => {
