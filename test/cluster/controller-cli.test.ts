@@ -91,7 +91,7 @@ it('hands the Lease over when the shell that started it (npx) is terminated', as
     throw new Error(`${err.message}\n${output()}`);
   });
   child.kill('SIGTERM'); // the shell: it dies without passing the signal on
-  await waitFor('lease released', () => fake.get(...LEASE)?.spec.holderIdentity === '', 5000).catch((err) => {
+  await waitFor('lease released', () => fake.get(...LEASE)?.spec.holderIdentity === '').catch((err) => {
     throw new Error(`${err.message}\n${output()}`);
   });
 }, 30_000);

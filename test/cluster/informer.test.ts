@@ -4,6 +4,7 @@ import { strip, type Cached } from '../../src/cluster/strip.js';
 import { connectKube, type KubeClient } from '../../src/k8s/client.js';
 import { NAMESPACES, PODS, SERVICES } from '../../src/k8s/resources.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
+import { ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 
 const ns = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
@@ -87,12 +88,14 @@ describe('informer', () => {
     fake.dropWatches();
     fake.put(svc('a', 'new', 30005));
     fake.remove('v1', 'Service', 'a', 'keep');
-    await waitFor('events after reconnect', () => events.length === 3);
-    await new Promise((r) => setTimeout(r, 100));
+    // Events arrive in order: once a later change is seen, a duplicate would have been seen too.
+    fake.put(svc('a', 'marker'));
+    await waitFor('events after reconnect', () => events.at(-1)?.key === 'a/marker');
     expect(events).toEqual([
       { type: 'add', key: 'a/keep' },
       { type: 'add', key: 'a/new' },
       { type: 'delete', key: 'a/keep' },
+      { type: 'add', key: 'a/marker' },
     ]);
     expect(inf.stats.lists).toBe(1);
     expect(inf.stats.watches).toBeGreaterThanOrEqual(2);
@@ -137,8 +140,11 @@ describe('informer', () => {
     await waitFor('watch open', () => fake.openWatches === 1);
     // Other namespaces move the version on; the history keeps only the last 3 events.
     for (let i = 0; i < 5; i++) fake.put(svc('b', `other-${i}`));
-    if (bookmark) fake.bookmark();
-    await new Promise((r) => setTimeout(r, 50));
+    if (bookmark) {
+      const seen = inf.stats.events;
+      fake.bookmark();
+      await waitFor('bookmark received', () => inf.stats.events > seen);
+    }
     fake.dropWatches();
     fake.put(svc('a', 'after'));
     await waitFor('change after reconnect', () => inf.get('a', 'after'));
@@ -205,12 +211,18 @@ describe('informer', () => {
         watches++;
       },
     };
-    const { inf } = informer(SERVICES, { client: ending });
+    const clock = new ManualClock();
+    const { inf } = informer(SERVICES, { client: ending, clock });
     await inf.whenSynced();
-    await new Promise((r) => setTimeout(r, 300));
-    // 20, 40, 80, 160 ms between attempts: a handful, not thousands.
-    expect(watches).toBeGreaterThanOrEqual(3);
-    expect(watches).toBeLessThanOrEqual(6);
+    // One attempt per back-off, each back-off twice the last: 20, 40, 80, 160 ms.
+    for (const [i, delay] of [20, 40, 80, 160].entries()) {
+      await clock.whenWaiting(1, `back-off ${i + 1}`);
+      expect(watches).toBe(i + 1);
+      clock.advance(delay);
+    }
+    await clock.whenWaiting(1, 'back-off 5');
+    expect(watches).toBe(5);
+    expect(clock.slept).toEqual([20, 40, 80, 160, 320]);
     expect(inf.lastError?.message).toMatch(/very short watch/);
   });
 
@@ -221,10 +233,10 @@ describe('informer', () => {
     // The watch request is never answered, as over a connection whose peer vanished.
     fake.stall = (r) => r.verb === 'watch';
     fake.dropWatches();
-    await waitFor('watchdog fired', () => /still open/.test(inf.lastError?.message ?? ''), 5000);
+    await waitFor('watchdog fired', () => /still open/.test(inf.lastError?.message ?? ''));
     fake.stall = () => false;
     fake.put(svc('a', 'y'));
-    await waitFor('resumed', () => inf.get('a', 'y'), 5000);
+    await waitFor('resumed', () => inf.get('a', 'y'));
     expect(inf.stats.lists).toBe(1);
   });
 

@@ -6,6 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { connect } from 'node:tls';
+import { waitFor } from '../support/wait.js';
 import { makeCa, servingCert, freePort } from './harness.js';
 import { webPod } from './objects.js';
 import { admissionReview } from './reviews.js';
@@ -41,8 +42,7 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
   child.stderr.on('data', (d) => (stderr += d));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   try {
-    for (let i = 0; i < 300 && (await readyz(metricsPort)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(await readyz(metricsPort)).toBe(200);
+    await waitFor('serve ready', async () => (await readyz(metricsPort)) === 200);
 
     const body = JSON.stringify(admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'sigterm' }));
     const half = Math.floor(body.length / 2);
@@ -51,16 +51,17 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
     let raw = '';
     socket.on('data', (d) => (raw += d));
     const ended = new Promise((r) => socket.on('close', r));
-    socket.write(`POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
-    await new Promise((r) => setTimeout(r, 100));
+    // Expect: 100-continue makes the server say when it has read the headers (Node answers
+    // 100 Continue itself): from then on the request is in flight, whatever the machine's speed.
+    socket.write(`POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+    await waitFor('request in flight', () => raw.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
 
     child.kill('SIGTERM');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await readyz(metricsPort)).toBe(503);
+    await waitFor('not ready', async () => (await readyz(metricsPort)) === 503);
     socket.write(body.slice(half));
     await ended;
 
-    const [head, json] = raw.split('\r\n\r\n');
+    const [head, json] = raw.slice('HTTP/1.1 100 Continue\r\n\r\n'.length).split('\r\n\r\n');
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(head.toLowerCase()).toContain('connection: close');
     expect(JSON.parse(json).response).toMatchObject({ uid: 'sigterm', allowed: false, status: { code: 403 } });
@@ -86,14 +87,14 @@ it('under npm (npx, npm start), exits when the shell npm ran it in is killed wit
   const shell = spawn('sh', ['-c', `${args.map((a) => `'${a}'`).join(' ')}; true`], { cwd: ROOT, env: { ...process.env, npm_command: 'exec' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   shell.stdout.on('data', (d) => (stdout += d));
+  // The shell's output closes when node, which shares it, has exited.
+  const outputClosed = new Promise((r) => shell.stdout.on('close', r));
   try {
-    for (let i = 0; i < 300 && (await readyz(metricsPort)) !== 200; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(await readyz(metricsPort)).toBe(200);
+    await waitFor('serve ready', async () => (await readyz(metricsPort)) === 200);
     shell.kill('SIGTERM');
     // Gone: the ops server no longer answers (readyz gives 0 when the connection is refused).
-    for (let i = 0; i < 200 && (await readyz(metricsPort)) !== 0; i++) await new Promise((r) => setTimeout(r, 25));
-    expect(await readyz(metricsPort)).toBe(0);
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor('serve gone', async () => (await readyz(metricsPort)) === 0);
+    await outputClosed;
     const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'parent-exited' });
     expect(lines.at(-1)).toMatchObject({ msg: 'drained: webhook server closed', forced: false });

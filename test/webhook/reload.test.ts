@@ -59,10 +59,12 @@ describe('certificate rotation', () => {
       }
     };
     const load = Promise.all([keepAlive(), keepAlive(), keepAlive(), keepAlive(), fresh()]);
-    await new Promise((r) => setTimeout(r, 150));
+    // Requests before the swap and after it, counted rather than timed.
+    await eventually(() => results.length >= 10, 15_000);
     await writeAtomic(h.tlsDir, { 'tls.crt': renewed.cert, 'tls.key': renewed.key, 'ca.crt': h.ca.cert }, 1);
-    await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="success"} 1'));
-    await new Promise((r) => setTimeout(r, 300));
+    await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="success"} 1'), 15_000);
+    const atReload = results.length;
+    await eventually(() => results.length >= atReload + 11, 15_000);
     stop = true;
     await load;
 
