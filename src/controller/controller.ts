@@ -283,7 +283,7 @@ export function startController(opts: ControllerOptions): Controller {
     }
     stats.auditRuns++;
     stats.lastAuditSeconds = Number(process.hrtime.bigint() - started) / 1e9;
-    if (!failed) stats.lastSuccessfulAudit = now();
+    if (!failed) stats.lastSuccessfulAudit = new Date(clock.now());
     log.info({ scopes: scopes.size, seconds: stats.lastAuditSeconds, writes: writer.writes }, 'audit run complete');
     if (complete) logProfileHints(policies);
     if (complete && !failed && !firstDone && leading) {

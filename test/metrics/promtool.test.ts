@@ -14,6 +14,7 @@ import { FakeApiServer } from '../support/fake-apiserver.js';
 import { startHarness, type Harness } from '../webhook/harness.js';
 import { webPod } from '../webhook/objects.js';
 import { admissionReview } from '../webhook/reviews.js';
+import { ManualClock } from '../support/clock.js';
 
 function promtool(text: string): { status: number | null; problems: string[] } {
   const r = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
@@ -57,7 +58,7 @@ describe('/metrics of both processes', () => {
       renewDeadlineMs: 700,
       retryPeriodMs: 50,
       debounceMs: 20,
-      now: () => AUDIT_CLOCK,
+      clock: new ManualClock({ start: AUDIT_CLOCK.getTime(), realSleeps: true }),
     });
     ops = await startOpsServer(0, controller.synced, controllerRegistry(controller), '127.0.0.1');
     await controller.firstReportSet;

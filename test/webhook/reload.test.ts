@@ -172,7 +172,9 @@ describe('policy reload', () => {
   });
 
   it('refuses YAML that does not parse', async () => {
-    const h = await startHarness();
+    // Only the explicit reload below may read the file: a watcher that got there first would
+    // leave it nothing changed to report.
+    const h = await startHarness({ config: { reloadDebounceMs: 600_000, reloadPollMs: 600_000 } });
     try {
       await writeAtomic(h.policyDir, { 'policy.yaml': 'apiVersion: portcullis.dev/v1alpha1\nkind: [PortPolicy\n' }, 1);
       const r = await h.server.reloadPolicies();
