@@ -2,6 +2,7 @@
 // warning in audit mode and the rejections in enforce mode. These are the real answers of
 // /validate with the policy each mode installs (its ConfigMap, as the pods mount it), so a
 // change of wording in the engine fails here instead of leaving the guide wrong.
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,12 +12,11 @@ import { NO_CLUSTER_FACTS } from '../../src/engine/types.js';
 import { admit } from '../../src/server/admit.js';
 import { parseAdmissionReview } from '../../src/sources/admission.js';
 import { loadPolicyPaths } from '../../src/sources/policy-files.js';
-import { kustomize, one } from './kustomize.js';
-import { readmeSection } from '../support/readme.js';
+import { kustomize, one, REPO_ROOT } from './kustomize.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const guide = readmeSection('Install on a cluster');
+const guide = readFileSync(path.join(REPO_ROOT, 'docs/install.md'), 'utf8');
 
 /** The body of the heredoc that writes `file` in the guide. */
 function heredoc(file: string): Obj {

@@ -17,7 +17,7 @@ export type K8sObject = {
 export const KUBECTL_MISSING =
   'kubectl was not found on PATH. The manifest tests render manifests/ with `kubectl kustomize` ' +
   '(kubectl 1.27 or later; it embeds kustomize v5). Install kubectl, then run npm test again ' +
-  '(README.md, "Prerequisites for the manifest tests").';
+  '(docs/development.md, "Prerequisites for the manifest tests").';
 
 /** The optional components under manifests/components, which a user adds in an overlay of their own. */
 export const COMPONENTS = ['network-policy', 'priority-quota', 'monitoring', 'alerts', 'dashboard'] as const;
