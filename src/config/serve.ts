@@ -51,6 +51,29 @@ export interface ServeConfig {
    */
   headersTimeoutMs: number;
   /**
+   * A connection whose TLS handshake is not done in this long is closed. Node's default is
+   * 120 s: 1,000 connections that never sent a ClientHello stayed open for minutes. A handshake
+   * with the API server on the cluster network takes milliseconds; Go's HTTP client gives up on
+   * its own after 10 s (TLSHandshakeTimeout), so 5 s never cuts one it still waits for.
+   */
+  tlsHandshakeTimeoutMs: number;
+  /**
+   * After the server has ended a connection (a 408, 400 or 431 answer), the client has this
+   * long to close its side before the socket is destroyed: a client that never does would
+   * otherwise hold it open for good (about 6,000 such sockets reached the memory limit).
+   */
+  halfClosedTimeoutMs: number;
+  /**
+   * Open connections at most. The API server keeps up to 25 idle connections per webhook
+   * address (client-go's transport cache) and opens more only while more requests are in
+   * flight: 3 API servers use about 75, and a burst of every API server's default in-flight
+   * limit (400 + 200) split over two replicas about 900. At the cap the oldest connection that
+   * never sent a request is closed first, then the oldest idle one; a new connection is refused
+   * only while all are busy (connections.ts). Each open TLS connection costs about 50 KiB
+   * (measured in test:hostile), so 1,000 of them fit the pod's 384 MiB beside a large request.
+   */
+  maxConnections: number;
+  /**
    * Share of the API server's `timeout` that reading the body and looking up the namespace may
    * use, so the answer (a denial saying why, not a timeout) arrives with time to spare.
    */
@@ -113,6 +136,9 @@ export const SERVE_DEFAULTS: ServeConfig = {
   bodyLimitBytes: 7 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
+  tlsHandshakeTimeoutMs: 5_000,
+  halfClosedTimeoutMs: 5_000,
+  maxConnections: 1_000,
   timeoutBudgetShare: 0.8,
   drainDelayMs: 2_000,
   gracePeriodMs: 25_000,

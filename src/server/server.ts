@@ -18,7 +18,8 @@ import { drain, trackUnusedConnections, type DrainResult } from './drain.js';
 import { LOG } from './log-keys.js';
 import { createOpsApp, type Readiness } from './ops-app.js';
 import { openPolicyStore, type PolicyReload } from './policy-store.js';
-import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, type ReloadResult, type TlsPair } from './tls.js';
+import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, TLS_PROFILE, type ReloadResult, type TlsPair } from './tls.js';
+import { limitConnections } from './connections.js';
 import { watchPaths, type Watcher } from './watch.js';
 import { createWebhookApp } from './webhook-app.js';
 
@@ -66,7 +67,7 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string, wh
  * headersTimeout, a malformed request line, headers over 16 KiB) get an AdmissionReview
  * error too, instead of Node's empty reply: the client learns what was wrong.
  */
-function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, halfClosedTimeoutMs: number): void {
   // Node's own handler writes only when nothing of a response has gone out; same here.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
   if (err.code === 'ECONNRESET' || !socket.writable || started) {
@@ -83,6 +84,10 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
   );
+  // end() closes our side only; a client that never closes its own would keep the socket forever.
+  const reap = setTimeout(() => socket.destroy(), halfClosedTimeoutMs);
+  reap.unref();
+  socket.once('close', () => clearTimeout(reap));
 }
 
 /** The view's own allocator when it has one (the live view), else reservations over its ports in use. */
@@ -154,10 +159,16 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
       requestTimeout: 30_000,
       headersTimeout: config.headersTimeoutMs,
       connectionsCheckingInterval: 1_000,
+      handshakeTimeout: config.tlsHandshakeTimeoutMs,
+      ...TLS_PROFILE,
     },
     app,
   );
-  webhook.on('clientError', answerClientError);
+  webhook.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.halfClosedTimeoutMs));
+  // A handshake that timed out, or a client offering nothing of the profile (TLS 1.0/1.1, CBC suites only).
+  webhook.on('tlsClientError', (err: NodeJS.ErrnoException) => metrics.countConnection(err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake-timeout' : 'handshake-failed'));
+  const connections = limitConnections(webhook, { max: config.maxConnections, onEvent: (e) => metrics.countConnection(e) });
+  metrics.observeOpenConnections(() => connections.open());
   const unused = trackUnusedConnections(webhook, 'secureConnection');
   const ops = createHttpServer(createOpsApp({ registry: metrics.registry, readiness }));
   const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');
@@ -180,7 +191,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     }
     return r;
   };
-  const certReloader = config.tlsCert !== null && config.tlsKey !== null ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext(p)) : null;
+  const certReloader = config.tlsCert !== null && config.tlsKey !== null ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext({ ...p, ...TLS_PROFILE })) : null;
   const reloadCertificate = async (): Promise<ReloadResult> => {
     if (!certReloader) return { changed: false };
     const r = await certReloader();

@@ -12,6 +12,31 @@ export interface TlsPair {
   key: string;
 }
 
+/**
+ * Mozilla's "intermediate" server profile (ssl-config.mozilla.org, guideline 5.7): TLS 1.3,
+ * and TLS 1.2 with forward-secret AEAD suites only (ECDHE with AES-GCM or ChaCha20-Poly1305);
+ * no CBC, no SHA-1 MACs, no static RSA key exchange. The API server's Go client offers all of
+ * these. The client picks among them (the profile leaves the order to the client: each
+ * listed suite is strong). Given on every secure context, the reloaded ones included:
+ * setSecureContext builds a new context from its options alone.
+ */
+export const TLS_PROFILE = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256',
+    'TLS_AES_256_GCM_SHA384',
+    'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384',
+    'ECDHE-ECDSA-CHACHA20-POLY1305',
+    'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  ecdhCurve: 'X25519:prime256v1:secp384r1',
+  honorCipherOrder: false,
+} as const;
+
 export interface CertificateInfo {
   subject: string;
   serialNumber: string;
@@ -25,7 +50,7 @@ export function checkPair(pair: TlsPair): string | null {
     const cert = new X509Certificate(pair.cert);
     const key = createPrivateKey(pair.key);
     if (!cert.checkPrivateKey(key)) return 'the key does not belong to the certificate';
-    createSecureContext(pair);
+    createSecureContext({ ...pair, ...TLS_PROFILE });
     return null;
   } catch (err) {
     return (err as Error).message;

@@ -1,6 +1,6 @@
 // Prometheus metrics of the webhook, on a registry of their own (tests make many servers in
 // one process; prom-client's global registry would refuse the second set of names).
-import { Counter, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { checkedKind } from '../engine/facts/kinds.js';
 import { RULE_IDS } from '../engine/rules/index.js';
 import { ACTIONS } from '../engine/types.js';
@@ -17,6 +17,7 @@ const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', '
 const VERDICTS: ReadonlySet<string> = new Set(['denied', 'warned', 'audited', 'allowed', 'patched', 'skipped', 'invalid', 'error'] satisfies Verdict[]);
 const RULES: ReadonlySet<string> = new Set(RULE_IDS);
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
+const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['closed-unused-at-cap', 'closed-idle-at-cap', 'refused-at-cap', 'handshake-timeout', 'handshake-failed']);
 
 const label = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : 'other');
 
@@ -41,6 +42,10 @@ export interface WebhookMetrics {
   requests: Counter<'endpoint' | 'kind' | 'operation' | 'verdict'>;
   latency: Histogram<'endpoint'>;
   findings: Counter<'rule' | 'action'>;
+  /** Connections closed or refused by a limit (connections.ts, the TLS handshake timeout). */
+  countConnection(event: string): void;
+  /** The number of open webhook connections, read on every scrape. */
+  observeOpenConnections(read: () => number): void;
   policyReloads: Counter<'result'>;
   certificateReloads: Counter<'result'>;
 }
@@ -75,6 +80,7 @@ function tally<L extends string>(names: readonly L[]) {
 export function createMetrics(opts: { processDefaults?: boolean } = {}): WebhookMetrics {
   const registry = new Registry();
   registerProcessMetrics(registry, { defaults: opts.processDefaults ?? true });
+  let readOpen = () => 0;
   const requestCounts = tally(['endpoint', 'kind', 'operation', 'verdict'] as const);
   const findingCounts = tally(['rule', 'action'] as const);
   const m = {
@@ -105,6 +111,22 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
         findingCounts.flushTo(this);
       },
     }),
+    connections: new Counter({
+      name: 'portcullis_connections_closed_total',
+      help:
+        'Webhook connections closed by a limit: closed-unused-at-cap and closed-idle-at-cap made room at the connection cap, ' +
+        'refused-at-cap found every connection busy, handshake-timeout and handshake-failed never completed TLS.',
+      labelNames: ['event'],
+      registers: [registry],
+    }),
+    connectionsOpen: new Gauge({
+      name: 'portcullis_connections_open',
+      help: 'Webhook connections open now (TCP, before and after the TLS handshake).',
+      registers: [registry],
+      collect() {
+        this.set(readOpen());
+      },
+    }),
     policyReloads: new Counter({
       name: 'portcullis_policy_reloads_total',
       help: 'Policy file reloads; result="failure" means the new files were refused and the last good policy stays.',
@@ -124,6 +146,7 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
     m.policyReloads.inc({ result }, 0);
     m.certificateReloads.inc({ result }, 0);
   }
+  for (const event of CONNECTION_EVENTS) m.connections.inc({ event }, 0);
   const latency = new Map<string, Histogram.Internal<'endpoint'>>();
   return {
     registry,
@@ -135,6 +158,10 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
       let child = latency.get(name);
       if (child === undefined) latency.set(name, (child = m.latency.labels({ endpoint: name })));
       child.observe(seconds);
+    },
+    countConnection: (event) => m.connections.inc({ event: label(CONNECTION_EVENTS, event) }),
+    observeOpenConnections: (read) => {
+      readOpen = read;
     },
     countFinding: (rule, action, count = 1) => findingCounts.add(count, label(RULES, rule), label(ACTION_SET, action)),
   };
