@@ -80,6 +80,17 @@ program
   });
 
 program
+  .command('export')
+  .description('Export the active policies to another enforcement point.')
+  .addArgument(new Argument('<target>', 'vap: ValidatingAdmissionPolicies and bindings (docs/vap.md)').choices(['vap']))
+  .option('--policy <file|dir>', 'PortPolicy file or directory (repeatable); replaces the shipped default', collect, [])
+  .option('--output <file>', 'write the YAML stream to a file instead of stdout')
+  .action(async (_target: 'vap', opts) => {
+    const { runExportVap } = await import('./export.js');
+    process.exitCode = await runExportVap(opts);
+  });
+
+program
   .command('version')
   .description('Print the version, the git commit it was built from and the Node version.')
   .addOption(new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text'))

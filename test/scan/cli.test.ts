@@ -391,7 +391,7 @@ describe('portcullis version and completion (built CLI)', () => {
 
   it.each([
     { name: 'commands', words: ['portcullis', 'sc'], want: ['scan'] },
-    { name: 'every command', words: ['portcullis', ''], want: ['--help', '--version', '-V', '-h', 'completion', 'controller', 'help', 'scan', 'serve', 'version'] },
+    { name: 'every command', words: ['portcullis', ''], want: ['--help', '--version', '-V', '-h', 'completion', 'controller', 'export', 'help', 'scan', 'serve', 'version'] },
     { name: 'scan flags', words: ['portcullis', 'scan', '--fa'], want: ['--fail-on'] },
     { name: 'format names after --format', words: ['portcullis', 'scan', 'x.yaml', '--format', 's'], want: ['sarif'] },
     { name: 'format names after -o', words: ['portcullis', 'scan', '-o', 'j'], want: ['json', 'junit'] },

@@ -1,0 +1,132 @@
+// The loaded policies → ValidatingAdmissionPolicies and their bindings (admissionregistration.k8s.io/v1).
+// One policy and one binding per PortPolicy and rule, with the policy's catalog, tenants and
+// exemptions compiled into the CEL (docs/vap.md says why: no param object to keep in step,
+// costs bounded by what the export knows). The binding's validationActions is the rule's
+// action; a deny rule gets a second pair that warns, on UPDATE, about findings the old
+// object already had, which the webhook lets through with a warning (decide.ts).
+import type { CompiledPolicy } from '../../engine/policy/model.js';
+import type { Action, RuleId } from '../../engine/types.js';
+import { anyRecord, countRecords, firstRecord, str } from './cel.js';
+import { hostportNotAllowed } from './rules/hostport-not-allowed.js';
+import { hostportReserved } from './rules/hostport-reserved.js';
+import { nodeportNotAllowed } from './rules/nodeport-not-allowed.js';
+import { nodeportRange } from './rules/nodeport-range.js';
+import type { RuleCel, RuleCompiler } from './rules/rule.js';
+import { exemptVariable, type Variable } from './scope.js';
+
+/** The rules VAP mode enforces, in the registry's order; a rule not here is the webhook's alone. */
+export const VAP_RULES: Partial<Record<RuleId, RuleCompiler>> = {
+  'nodeport-range': nodeportRange,
+  'nodeport-not-allowed': nodeportNotAllowed,
+  'hostport-reserved': hostportReserved,
+  'hostport-not-allowed': hostportNotAllowed,
+};
+
+/**
+ * The namespaces no portcullis admission check gates, as the webhooks' namespaceSelector
+ * (manifests/components/namespace-exclusions; a test keeps the two equal): the webhook's own
+ * namespace, kube-system and kube-node-lease, and namespaces with the opt-out label.
+ */
+export const NAMESPACE_EXCLUSIONS = {
+  matchExpressions: [
+    { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: ['portcullis-system', 'kube-system', 'kube-node-lease'] },
+    { key: 'portcullis.dev/ignore', operator: 'DoesNotExist' },
+  ],
+};
+
+const VALIDATION_ACTION: Record<Action, string> = { deny: 'Deny', warn: 'Warn', audit: 'Audit' };
+
+export const LABELS = { 'app.kubernetes.io/name': 'portcullis', 'app.kubernetes.io/component': 'vap' };
+
+export interface ExportedObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; labels: Record<string, string>; annotations?: Record<string, string> };
+  spec: Record<string, unknown>;
+}
+
+/** A finding is said the way the webhook's denial says it: rule, policy, what, the fix. */
+function messageExpression(policy: string, rule: RuleId, pred: string, prefix = ''): string {
+  const first = firstRecord('variables.findings', pred);
+  const count = countRecords('variables.findings', pred);
+  return (
+    `${str(`${prefix}portcullis: ${rule} (policy ${policy}): `)} + ${first}.message + ` +
+    `(${count} > 1 ? ' (and ' + string(${count} - 1) + ' more)' : '')`
+  );
+}
+
+function vap(name: string, policy: CompiledPolicy, cel: RuleCel, operations: string[], variables: Variable[], validation: Record<string, unknown>): ExportedObject {
+  const groups = new Map<string, { versions: Set<string>; resources: Set<string> }>();
+  for (const r of cel.resources) {
+    const g = groups.get(r.group) ?? { versions: new Set(), resources: new Set() };
+    g.versions.add(r.version);
+    g.resources.add(r.resource);
+    groups.set(r.group, g);
+  }
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicy',
+    metadata: {
+      name,
+      labels: { ...LABELS, 'portcullis.dev/policy': policy.name, 'portcullis.dev/rule': cel.rule },
+      annotations: { 'portcullis.dev/webhook-only': cel.limitations.join('; ') },
+    },
+    spec: {
+      // An expression error (the cost budget included) refuses the request, never lets it through.
+      failurePolicy: 'Fail',
+      matchConstraints: {
+        resourceRules: [...groups].map(([group, g]) => ({ apiGroups: [group], apiVersions: [...g.versions], resources: [...g.resources], operations })),
+        namespaceSelector: NAMESPACE_EXCLUSIONS,
+      },
+      variables,
+      validations: [validation],
+    },
+  };
+}
+
+function binding(name: string, policy: CompiledPolicy, rule: RuleId, action: string): ExportedObject {
+  return {
+    apiVersion: 'admissionregistration.k8s.io/v1',
+    kind: 'ValidatingAdmissionPolicyBinding',
+    metadata: { name, labels: { ...LABELS, 'portcullis.dev/policy': policy.name, 'portcullis.dev/rule': rule } },
+    spec: { policyName: name, validationActions: [action] },
+  };
+}
+
+/** Every ValidatingAdmissionPolicy and binding for the active policies, in a stable order. */
+export function exportVap(policies: readonly CompiledPolicy[]): ExportedObject[] {
+  const out: ExportedObject[] = [];
+  for (const policy of policies) {
+    for (const [rule, compile] of Object.entries(VAP_RULES) as [RuleId, RuleCompiler][]) {
+      const action = policy.rules[rule];
+      if (action === 'off') continue;
+      const cel = compile(policy);
+      const exempt = exemptVariable(policy, rule);
+      const variables = [...cel.variables, ...(exempt ? [exempt] : []), { name: 'findings', expression: cel.records }];
+      const pass = `${exempt ? 'variables.exempt || ' : ''}${cel.skip} || `;
+      const fresh = action === 'deny' ? '!f.carried' : 'true';
+      const name = `portcullis-${policy.name}-${rule}`;
+      out.push(
+        vap(name, policy, cel, ['CREATE', 'UPDATE'], variables, {
+          expression: `${pass}!${anyRecord('variables.findings', fresh)}`,
+          messageExpression: messageExpression(policy.name, rule, fresh),
+          message: `portcullis: ${rule} (policy ${policy.name})`,
+          reason: 'Forbidden',
+        }),
+        binding(name, policy, rule, VALIDATION_ACTION[action]),
+      );
+      if (action !== 'deny') continue;
+      // What the webhook allows on UPDATE because the old object had it, it warns about.
+      const carried = `${name}-carried-over`;
+      out.push(
+        vap(carried, policy, cel, ['UPDATE'], variables, {
+          expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
+          messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
+          message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
+        }),
+        binding(carried, policy, rule, 'Warn'),
+      );
+    }
+  }
+  return out;
+}

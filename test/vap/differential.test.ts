@@ -1,0 +1,335 @@
+// The exported ValidatingAdmissionPolicies mean what the engine means: every object of the
+// repository's examples and fixtures, and objects fast-check generates, is denied, warned or
+// audited by the VAPs (run by the test evaluator, test/support/k8s-cel) exactly when the
+// webhook would deny, warn or audit it: a finding of that action on a rule VAP mode covers,
+// outside the excluded namespaces, with an UPDATE's carried-over deny findings as warnings.
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import fc from 'fast-check';
+import { parseAllDocuments } from 'yaml';
+import { evaluate } from '../../src/engine/evaluate.js';
+import { checkedKind, isClusterScoped } from '../../src/engine/facts/kinds.js';
+import { loadPolicy } from '../../src/engine/policy/load.js';
+import type { CompiledPolicy } from '../../src/engine/policy/model.js';
+import type { KubeObject, Labels } from '../../src/engine/types.js';
+import { AUDITED } from '../../src/k8s/resources.js';
+import { exportVap, VAP_RULES, type ExportedObject } from '../../src/sinks/vap/index.js';
+import { defaultSpec } from '../engine/helpers.js';
+import { admit, selects, type AdmissionAttributes } from '../support/k8s-cel/index.js';
+import { backupCronJob, egressPolicy, logAgent, webPod, webService } from '../webhook/objects.js';
+import * as cluster from '../support/cluster-objects.js';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function compiled(doc: unknown): CompiledPolicy {
+  const r = loadPolicy(doc, defaultSpec);
+  if (!r.ok) throw new Error(JSON.stringify(r.problems));
+  return r.policy;
+}
+
+const yamlDocs = (file: string): Obj[] =>
+  parseAllDocuments(readFileSync(file, 'utf8'))
+    .map((d) => d.toJS() as Obj)
+    .filter((d) => d !== null && typeof d === 'object');
+
+const DEFAULT = compiled({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name: 'default' }, spec: defaultSpec });
+const TENANTS = compiled(yamlDocs(path.join(ROOT, 'examples/policies/portpolicy.yaml'))[0]);
+const NODE_CIDRS = compiled({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name: 'nodes' }, spec: { nodeCIDRs: ['10.0.0.0/16', 'fd00:10::/64'] } });
+/** Every action and exemption shape the compiler handles, on top of tenants by names, globs and labels. */
+const MIXED = compiled({
+  apiVersion: 'portcullis.dev/v1alpha1',
+  kind: 'PortPolicy',
+  metadata: { name: 'mixed' },
+  spec: {
+    rules: { 'nodeport-range': 'warn', 'hostport-reserved': 'audit', 'nodeport-not-allowed': 'deny', 'hostport-not-allowed': 'deny' },
+    tenants: [
+      { name: 'shop', namespaces: ['shop', 'shop-?'], nodePortRange: '30100-30199', allowNodePorts: false, allowedHostPorts: ['8000-8100', '9100'] },
+      { name: 'labs', namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['labs', 'research'] }, { key: 'frozen', operator: 'DoesNotExist' }] }, allowHostNetwork: false },
+    ],
+    exemptions: [
+      { namespaces: ['monitoring'], kinds: ['DaemonSet'], names: ['node-*'], rules: ['hostport-reserved', 'hostport-not-allowed'], reason: 'node exporters' },
+      { namespaces: ['shop'], names: ['legacy'], reason: 'legacy shop' },
+    ],
+  },
+});
+
+const POLICY_SETS: { name: string; policies: CompiledPolicy[] }[] = [
+  { name: 'default policy', policies: [DEFAULT] },
+  { name: 'tenant policy', policies: [TENANTS] },
+  { name: 'policy with node CIDRs', policies: [NODE_CIDRS] },
+  { name: 'mixed actions, exemptions and tenants', policies: [MIXED] },
+  { name: 'two policies at once', policies: [DEFAULT, MIXED] },
+];
+
+const COVERED = new Set(Object.keys(VAP_RULES));
+
+/** As the webhooks' namespaceSelector (manifests/components/namespace-exclusions). */
+const EXCLUDED = new Set(['portcullis-system', 'kube-system', 'kube-node-lease']);
+
+interface Verdict {
+  deny: boolean;
+  warn: boolean;
+  audit: boolean;
+}
+
+interface Case {
+  name: string;
+  object: Obj;
+  oldObject?: Obj | null;
+  namespace: string;
+  labels: Labels;
+}
+
+function resourceOf(object: Obj) {
+  const kind = checkedKind(object.apiVersion, object.kind);
+  if (!kind) return null;
+  const group = object.apiVersion.includes('/') ? object.apiVersion.split('/')[0] : '';
+  const t = AUDITED.find((r) => r.group === group && r.kind === object.kind);
+  return t ? { t, clusterScoped: isClusterScoped(kind) } : null;
+}
+
+/** What the webhook does: its namespaceSelector, then decide() over the engine's findings. */
+function webhookVerdict(c: Case, policies: CompiledPolicy[], clusterScoped: boolean): Verdict {
+  const none = { deny: false, warn: false, audit: false };
+  const namespace = clusterScoped ? null : c.namespace;
+  if (namespace !== null && (EXCLUDED.has(namespace) || Object.hasOwn(c.labels, 'portcullis.dev/ignore'))) return none;
+  const facts = { namespaceLabels: (ns: string) => (ns === c.namespace ? c.labels : undefined), nodeAddresses: [] };
+  const findings = evaluate({ object: c.object as KubeObject, namespace, source: null }, policies, facts).findings.filter((f) => COVERED.has(f.rule));
+  const previous = c.oldObject ? new Set(evaluate({ object: c.oldObject as KubeObject, namespace, source: null }, policies, facts).findings.map((f) => f.key)) : null;
+  return {
+    deny: findings.some((f) => f.action === 'deny' && !previous?.has(f.key)),
+    warn: findings.some((f) => f.action === 'warn' || (f.action === 'deny' && previous?.has(f.key) === true)),
+    audit: findings.some((f) => f.action === 'audit'),
+  };
+}
+
+/** What the exported VAPs do to the same request. */
+function vapVerdict(c: Case, exported: ExportedObject[], clusterScoped: boolean): { verdict: Verdict; messages: string[]; errors: string[] } {
+  const r = resourceOf(c.object)!;
+  const attrs: AdmissionAttributes = {
+    operation: c.oldObject ? 'UPDATE' : 'CREATE',
+    resource: { group: r.t.group, version: r.t.version, resource: r.t.resource },
+    kind: { group: r.t.group, version: r.t.version, kind: r.t.kind },
+    namespace: clusterScoped ? null : c.namespace,
+    object: c.object,
+    oldObject: c.oldObject ?? null,
+    namespaceObject: clusterScoped ? null : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: c.namespace, labels: { ...c.labels, 'kubernetes.io/metadata.name': c.namespace } } },
+  };
+  const verdict = { deny: false, warn: false, audit: false };
+  const messages: string[] = [];
+  const errors: string[] = [];
+  const bindings = exported.filter((o) => o.kind === 'ValidatingAdmissionPolicyBinding');
+  for (const b of bindings) {
+    const policy = exported.find((o) => o.kind === 'ValidatingAdmissionPolicy' && o.metadata.name === b.spec.policyName)!;
+    const out = admit(policy, b, attrs);
+    if (!out) continue;
+    errors.push(...out.errors);
+    messages.push(...out.messages);
+    for (const a of out.actions) {
+      if (a === 'Deny') verdict.deny = true;
+      if (a === 'Warn') verdict.warn = true;
+      if (a === 'Audit') verdict.audit = true;
+    }
+  }
+  return { verdict, messages, errors };
+}
+
+// --- the objects -------------------------------------------------------------------------
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = path.join(dir, n);
+    return statSync(p).isDirectory() ? filesUnder(p) : [p];
+  });
+}
+
+const exampleNamespaces = new Map<string, Labels>(
+  yamlDocs(path.join(ROOT, 'examples/manifests/namespaces.yaml')).map((n) => [n.metadata.name, (n.metadata.labels ?? {}) as Labels]),
+);
+
+const MANIFEST_CASES: Case[] = filesUnder(path.join(ROOT, 'examples/manifests'))
+  .filter((f) => /\.ya?ml$/.test(f))
+  .flatMap((f) =>
+    yamlDocs(f).map((object, i) => {
+      const namespace = object.metadata?.namespace ?? 'default';
+      return { name: `${path.relative(ROOT, f)}#${i}`, object, namespace, labels: exampleNamespaces.get(namespace) ?? {} };
+    }),
+  );
+
+const ADMISSION_CASES: Case[] = filesUnder(path.join(ROOT, 'examples/admission'))
+  .filter((f) => f.endsWith('.json'))
+  .flatMap((f) => {
+    const review = JSON.parse(readFileSync(f, 'utf8')) as Obj;
+    const req = review.request;
+    if (!req?.object) return [];
+    return [{ name: path.relative(ROOT, f), object: req.object, oldObject: req.oldObject ?? null, namespace: req.namespace ?? 'default', labels: exampleNamespaces.get(req.namespace) ?? {} }];
+  });
+
+const ns = (name: string, labels: Labels = {}) => ({ namespace: name, labels });
+
+const FIXTURE_CASES: Case[] = [
+  { name: 'webPod', object: webPod(), ...ns('team-a') },
+  { name: 'webPod on the kubelet port', object: webPod({ hostPorts: { http: 10250 } }), ...ns('team-a') },
+  { name: 'webService', object: webService(), ...ns('team-a') },
+  { name: 'webService out of range', object: webService({ nodePorts: [80, 30050] }), ...ns('team-a') },
+  { name: 'logAgent', object: logAgent(), ...ns('shop') },
+  { name: 'logAgent with host ports', object: logAgent({ hostPorts: [10250, 8080, 9100], extraContainer: true }), ...ns('shop') },
+  { name: 'backupCronJob', object: backupCronJob({ hostPort: 2379 }), ...ns('labs-x', { team: 'labs' }) },
+  { name: 'egress policy (not a VAP rule yet)', object: egressPolicy(), ...ns('team-a') },
+  { name: 'cluster pod on 10250', object: cluster.pod('team-b', 'agent', [{ containerPort: 10250, hostPort: 10250 }]), ...ns('team-b', { tenant: 'team-b' }) },
+  { name: 'cluster deployment on the host network', object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true), ...ns('labs', { team: 'research' }) },
+  { name: 'cluster frozen labs namespace', object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true), ...ns('labs', { team: 'research', frozen: 'yes' }) },
+  { name: 'cluster replicaset', object: cluster.replicaSet('team-a', 'rs', [{ containerPort: 80, hostPort: 8085 }]), ...ns('team-a') },
+  { name: 'cluster cronjob', object: cluster.cronJob('team-a-dev', 'cj', [{ containerPort: 80, hostPort: 6443 }]), ...ns('team-a-dev') },
+  { name: 'cluster job', object: cluster.job('shop-1', 'j', [{ containerPort: 80, hostPort: 9100 }]), ...ns('shop-1') },
+  { name: 'cluster service', object: cluster.service('shop', 'svc', [30150, 31000]), ...ns('shop') },
+  { name: 'cluster service in a legacy exemption', object: cluster.service('shop', 'legacy', [31000]), ...ns('shop') },
+  { name: 'an opted-out namespace', object: webPod({ hostPorts: { http: 10250 } }), ...ns('calico-system', { 'portcullis.dev/ignore': 'true' }) },
+  { name: 'kube-system', object: webPod({ hostPorts: { http: 10250 } }), ...ns('kube-system') },
+];
+
+// --- generated objects ---------------------------------------------------------------------
+
+const PORTS = fc.oneof(
+  fc.constantFrom(0, 80, 2379, 2380, 4240, 6443, 8080, 8085, 8100, 8472, 9000, 9100, 10250, 10255, 30000, 30039, 30040, 30100, 30150, 32767, 32768, 51871, 65535),
+  fc.integer({ min: 1, max: 65535 }),
+);
+const PROTOCOL = fc.option(fc.constantFrom('TCP', 'UDP', 'SCTP', 'udp'), { nil: undefined });
+
+const portEntry = fc.record({ containerPort: PORTS, hostPort: fc.option(PORTS, { nil: undefined }), protocol: PROTOCOL }, { requiredKeys: ['containerPort'] });
+const containerArb = (name: string) => fc.record({ name: fc.constant(name), image: fc.constant('img'), ports: fc.option(fc.array(portEntry, { maxLength: 4 }), { nil: undefined }) }, { requiredKeys: ['name', 'image'] });
+const podSpecArb = fc.record(
+  {
+    hostNetwork: fc.option(fc.boolean(), { nil: undefined }),
+    containers: fc.tuple(containerArb('a'), fc.option(containerArb('b'), { nil: undefined })).map(([a, b]) => (b ? [a, b] : [a])),
+    initContainers: fc.option(fc.tuple(containerArb('init')).map((x) => x), { nil: undefined }),
+  },
+  { requiredKeys: ['containers'] },
+);
+
+const WORKLOAD_WRAP: { apiVersion: string; kind: string; wrap: (spec: Obj) => Obj }[] = [
+  { apiVersion: 'v1', kind: 'Pod', wrap: (spec) => ({ spec }) },
+  { apiVersion: 'v1', kind: 'PodTemplate', wrap: (spec) => ({ template: { spec } }) },
+  { apiVersion: 'apps/v1', kind: 'DaemonSet', wrap: (spec) => ({ spec: { template: { spec } } }) },
+  { apiVersion: 'apps/v1', kind: 'Deployment', wrap: (spec) => ({ spec: { template: { spec } } }) },
+  { apiVersion: 'batch/v1', kind: 'CronJob', wrap: (spec) => ({ spec: { schedule: '@daily', jobTemplate: { spec: { template: { spec } } } } }) },
+];
+
+const NAMESPACES: fc.Arbitrary<{ namespace: string; labels: Labels }> = fc.constantFrom(
+  ns('team-a'),
+  ns('team-a-dev'),
+  ns('team-b', { tenant: 'team-b' }),
+  ns('elsewhere', { tenant: 'team-b' }),
+  ns('shop'),
+  ns('shop-2'),
+  ns('labs', { team: 'labs' }),
+  ns('research', { team: 'research', frozen: '1' }),
+  ns('monitoring'),
+  ns('default'),
+  ns('kube-system'),
+);
+
+const NAMES = fc.constantFrom('web', 'node-exporter', 'legacy', 'agent');
+
+const workloadArb = fc.record({ w: fc.constantFrom(...WORKLOAD_WRAP), spec: podSpecArb, name: NAMES }).map(({ w, spec, name }) => ({ apiVersion: w.apiVersion, kind: w.kind, metadata: { name }, ...w.wrap(spec) }));
+
+const servicePort = fc.record(
+  { name: fc.option(fc.constantFrom('http', 'https', ''), { nil: undefined }), port: fc.constantFrom(80, 443, 8080), protocol: PROTOCOL, nodePort: fc.option(PORTS, { nil: undefined }) },
+  { requiredKeys: ['port'] },
+);
+const serviceArb = fc
+  .record(
+    {
+      type: fc.option(fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer', 'ExternalName'), { nil: undefined }),
+      ports: fc.array(servicePort, { maxLength: 3 }),
+      healthCheckNodePort: fc.option(PORTS, { nil: undefined }),
+      allocateLoadBalancerNodePorts: fc.option(fc.boolean(), { nil: undefined }),
+      externalTrafficPolicy: fc.option(fc.constantFrom('Cluster', 'Local'), { nil: undefined }),
+    },
+    { requiredKeys: ['ports'] },
+  )
+  .chain((spec) => NAMES.map((name) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec })));
+
+/** An UPDATE: the old object is a generated object of the same kind and name, or a tweak of the new one. */
+const caseArb: fc.Arbitrary<Case> = fc
+  .record({ object: fc.oneof(workloadArb, serviceArb), old: fc.option(fc.oneof(workloadArb, serviceArb), { nil: undefined }), same: fc.boolean(), where: NAMESPACES })
+  .map(({ object, old, same, where }) => {
+    const oldObject = old && old.kind === object.kind ? { ...old, metadata: object.metadata } : old && same ? structuredClone(object) : null;
+    return { name: 'generated', object, oldObject, ...where };
+  });
+
+// --- the comparison ----------------------------------------------------------------------
+
+interface Tally {
+  compared: number;
+  agreed: number;
+  /** Agreeing comparisons where the webhook denied, warned or audited: the test sees both sides. */
+  seen: Verdict & { none: boolean; update: boolean };
+}
+
+const EXPORTED = new Map(POLICY_SETS.map((s) => [s.name, exportVap(s.policies)]));
+
+function compare(c: Case, set: (typeof POLICY_SETS)[number]): { agree: boolean; webhook: Verdict; vap: Verdict; messages: string[]; errors: string[] } | null {
+  const r = resourceOf(c.object);
+  if (!r) return null;
+  const webhook = webhookVerdict(c, set.policies, r.clusterScoped);
+  const v = vapVerdict(c, EXPORTED.get(set.name)!, r.clusterScoped);
+  const agree = webhook.deny === v.verdict.deny && webhook.warn === v.verdict.warn && webhook.audit === v.verdict.audit;
+  return { agree, webhook, vap: v.verdict, messages: v.messages, errors: v.errors };
+}
+
+const FIXED = [...MANIFEST_CASES, ...ADMISSION_CASES, ...FIXTURE_CASES];
+
+describe('exported VAPs agree with the webhook on the port rules', () => {
+  const tally: Tally = { compared: 0, agreed: 0, seen: { deny: false, warn: false, audit: false, none: false, update: false } };
+  const count = (c: Case, w: Verdict) => {
+    tally.agreed++;
+    if (w.deny) tally.seen.deny = true;
+    if (w.warn) tally.seen.warn = true;
+    if (w.audit) tally.seen.audit = true;
+    if (!w.deny && !w.warn && !w.audit) tally.seen.none = true;
+    if (c.oldObject && (w.deny || w.warn)) tally.seen.update = true;
+  };
+
+  it.each(POLICY_SETS.flatMap((set) => FIXED.map((c) => ({ name: `${set.name}: ${c.name}`, set, c }))))('$name', ({ set, c }) => {
+    const r = compare(c, set);
+    if (!r) return;
+    tally.compared++;
+    expect(r.errors).toEqual([]);
+    expect({ vap: r.vap, messages: r.messages }).toEqual({ vap: r.webhook, messages: expect.any(Array) });
+    count(c, r.webhook);
+  });
+
+  it.each(POLICY_SETS)('generated objects under the $name', (set) => {
+    fc.assert(
+      fc.property(caseArb, (c) => {
+        const r = compare(c, set)!;
+        tally.compared++;
+        if (r.errors.length > 0) throw new Error(`CEL errors: ${r.errors.join('; ')}`);
+        if (!r.agree) throw new Error(`webhook ${JSON.stringify(r.webhook)}, VAP ${JSON.stringify(r.vap)}: ${r.messages.join(' | ')}`);
+        count(c, r.webhook);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('every deny message names the rule, the policy and a fix', () => {
+    const c = FIXTURE_CASES.find((x) => x.name === 'webPod on the kubelet port')!;
+    const r = compare(c, POLICY_SETS[0])!;
+    expect(r.messages).toEqual([expect.stringMatching(/^portcullis: hostport-reserved \(policy default\): hostPort 10250\/TCP of container nginx clashes with kubelet-api \(kubelet\); pick a port outside the reserved ports$/)]);
+  });
+
+  it('compared denials, warnings, audits, clean objects and updates', () => {
+    expect(tally.seen).toEqual({ deny: true, warn: true, audit: true, none: true, update: true });
+    expect(tally.agreed).toBe(tally.compared);
+  });
+
+  afterAll(() => {
+    // eslint-disable-next-line no-console
+    if (process.env.VAP_TALLY) console.log(`port rules: ${tally.agreed}/${tally.compared} agree`);
+  });
+});
+
+export { selects };
