@@ -6,8 +6,44 @@
 import { RULES } from '../rules/index.js';
 import { OWNER_KINDS } from './model.js';
 import { PROFILE_NAMES } from './profiles.js';
+import { MAX_PORT } from '../ports.js';
 
 const PORT_RANGE = '^([0-9]{1,5})(-([0-9]{1,5}))?$';
+
+/** "lo-hi" of at most five digits each. */
+const PORT_RANGE_CHARS = 11;
+
+// The API server checks these in the CRD (x-kubernetes-validations, CEL), so a reversed range
+// or port 99999 is refused at write time even while the webhook is down; the loader checks
+// the same in parsePortRange. Each rule passes a string the pattern refuses (the pattern's
+// own error names it): CEL runs after a pattern error, and int('') would be an evaluation
+// error instead of a message. find() reads the two ends without building a list.
+const LO = "int(self.find('^[0-9]+'))";
+const HI = "int(self.find('[0-9]+$'))";
+const SHAPED = `!self.matches('${PORT_RANGE}')`;
+const PORT_RANGE_RULES = [
+  // With the order rule this refuses what parsePortRange does (lo below 1 or hi above the top).
+  { rule: `${SHAPED} || (${LO} >= 1 && ${HI} <= ${MAX_PORT})`, message: `ports are 1-${MAX_PORT}` },
+  { rule: `${SHAPED} || ${LO} <= ${HI}`, message: 'a range "lo-hi" needs lo <= hi' },
+];
+
+const portRange = (description?: string) =>
+  ({
+    type: 'string',
+    maxLength: PORT_RANGE_CHARS,
+    pattern: PORT_RANGE,
+    ...(description ? { description } : {}),
+    'x-kubernetes-validations': PORT_RANGE_RULES,
+  }) as const;
+
+// Upper sizes of the lists that hold port ranges. The API server estimates the cost of a
+// CRD's CEL rules as (one evaluation) x (how many times the rule can run: the product of the
+// maxItems above it) and refuses the CRD over 10,000,000 per rule or 100,000,000 in all;
+// without a maxItems it assumes as many items as fit in a 3 MiB request. The loader enforces
+// the same sizes on files. Far above real policies: the shipped catalog has under 40 entries.
+const MAX_PORT_ENTRIES = 1000;
+const MAX_TENANTS = 1000;
+const MAX_TENANT_HOST_PORTS = 64;
 const RULE_ACTION = { type: 'string', enum: ['deny', 'warn', 'audit', 'off'] } as const;
 const STRINGS = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
 
@@ -52,7 +88,7 @@ const portEntry = (extra: Record<string, unknown>, required: string[]) =>
     required: ['name', ...required],
     properties: {
       name: { type: 'string', minLength: 1 },
-      ports: { type: 'string', pattern: PORT_RANGE, description: 'A port "n" or an inclusive range "lo-hi".' },
+      ports: portRange('A port "n" or an inclusive range "lo-hi".'),
       protocol: { type: 'string', enum: ['TCP', 'UDP', 'SCTP', 'ANY'], default: 'TCP' },
       ...extra,
     },
@@ -67,13 +103,10 @@ export const PORT_POLICY_SPEC_SCHEMA = {
       description: 'Catalog profiles for reservedPorts; kubernetes is always in effect. Omitted (with reservedPorts omitted too): the shipped default.',
       items: { type: 'string', enum: [...PROFILE_NAMES] },
     },
-    nodePortRange: {
-      type: 'string',
-      pattern: PORT_RANGE,
-      description: "The cluster's NodePort range (kube-apiserver --service-node-port-range), \"lo-hi\".",
-    },
+    nodePortRange: portRange("The cluster's NodePort range (kube-apiserver --service-node-port-range), \"lo-hi\"."),
     reservedPorts: {
       type: 'array',
+      maxItems: MAX_PORT_ENTRIES,
       description:
         'Without profiles: the whole reserved catalog. With profiles: entries that add to the catalog, override an entry of the same name, or switch one off (disabled: true).',
       items: portEntry(
@@ -89,6 +122,7 @@ export const PORT_POLICY_SPEC_SCHEMA = {
     },
     sensitivePorts: {
       type: 'array',
+      maxItems: MAX_PORT_ENTRIES,
       description: 'Node ports that a network policy must not open broadly.',
       items: portEntry({ description: { type: 'string' } }, ['ports']),
     },
@@ -114,6 +148,7 @@ export const PORT_POLICY_SPEC_SCHEMA = {
     },
     tenants: {
       type: 'array',
+      maxItems: MAX_TENANTS,
       items: {
         type: 'object',
         additionalProperties: false,
@@ -122,12 +157,13 @@ export const PORT_POLICY_SPEC_SCHEMA = {
           name: { type: 'string', minLength: 1 },
           namespaces: { ...STRINGS, description: 'Namespace names or globs (* and ?).' },
           namespaceSelector: labelSelector,
-          nodePortRange: { type: 'string', pattern: PORT_RANGE },
+          nodePortRange: portRange(),
           allowNodePorts: { type: 'boolean', default: true },
           allowedHostPorts: {
             type: 'array',
             description: 'Absent: no tenant restriction; []: no host ports at all.',
-            items: { type: 'string', pattern: PORT_RANGE },
+            maxItems: MAX_TENANT_HOST_PORTS,
+            items: portRange(),
           },
           allowHostNetwork: { type: 'boolean', default: true },
         },
