@@ -4,6 +4,7 @@
 // of the IPv6 space, so every sort path and the 128-bit arithmetic are exercised; lists run
 // past 32 intervals so the typed-array sorts are used, with overlaps, nesting, repeats and
 // adjacency all common in so small a window.
+import { parseCidr } from 'cidr-tools';
 import fc from 'fast-check';
 import { count, countCommon, intersect, isSubset, normalise, overlaps, subtract, union, unionAll, type Interval } from '../../src/engine/net/intervals.js';
 import { ipBlock } from '../../src/engine/net/ip-block.js';
@@ -125,6 +126,45 @@ describe('parseBlock', () => {
         // Rejections name the text as written, so only their kind is compared.
         if (typeof general === 'string') expect(typeof fast).toBe('string');
         else expect(fast).toEqual(general);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
+// IPv6 texts: eight groups of one to four hex digits, a run of them compressed to `::` or
+// not, sometimes an embedded IPv4 tail, sometimes a prefix.
+const hexGroup = fc.oneof(fc.constant('0'), fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)), fc.stringMatching(/^[0-9a-fA-F]{1,4}$/));
+const v6Text = fc
+  .tuple(
+    fc.array(hexGroup, { minLength: 8, maxLength: 8 }),
+    fc.option(fc.tuple(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 8 })), { nil: undefined }),
+    fc.option(fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 4, maxLength: 4 }), { nil: undefined }),
+    fc.option(fc.integer({ min: 0, max: 128 }), { nil: undefined }),
+  )
+  .map(([groups, run, v4Tail, prefix]) => {
+    const g = v4Tail ? groups.slice(0, 6) : groups;
+    let text = g.join(':');
+    if (run) {
+      const [at, length] = [Math.min(run[0], g.length - 1), Math.max(1, Math.min(run[1], g.length - run[0]))];
+      text = `${g.slice(0, at).join(':')}::${g.slice(at + length).join(':')}`;
+    }
+    if (v4Tail) text += `${text.endsWith(':') ? '' : ':'}${v4Tail.join('.')}`;
+    return prefix === undefined ? text : `${text}/${prefix}`;
+  });
+
+describe('parseBlock, IPv6', () => {
+  // cidr-tools is the reference for the value; an IPv4-mapped block reads as IPv4 (cidr.ts).
+  it('agrees with cidr-tools', () => {
+    fc.assert(
+      fc.property(v6Text, (text) => {
+        const want = parseCidr(text);
+        const prefix = Number(want.prefix);
+        const mapped = prefix >= 96 && want.start >> 32n === 0xffffn;
+        const expected = mapped
+          ? { version: 4, start: want.start & 0xffffffffn, end: want.end & 0xffffffffn, prefix: prefix - 96 }
+          : { version: 6, start: want.start, end: want.end, prefix };
+        expect(parseBlock(text)).toEqual(expected);
       }),
       { numRuns: 2000 },
     );
