@@ -27,13 +27,14 @@ export const NETWORK_POLICY_LIST_ITEMS: Limit = { name: 'networkPolicyListItems'
 /**
  * CIDRs the engine reads from one network policy: cidr and except entries, toCIDR/fromCIDR,
  * networks, and a Calico rule's notNets once for each of its nets they are taken from. Each
- * CIDR is sorted and merged, the engine's most costly item. A CIDR is at least four
- * characters ("::/1"), six bytes with its protobuf tag and length: a stored NetworkPolicy
- * holds at most 262,144; stored as JSON (Cilium, Calico, admin policies) at most 224,694.
- * Calico's notNets are the one product: 300 nets each with 1,000 notNets reach it, a
- * shape no written policy has (Calico's own examples use a handful of each).
+ * CIDR is parsed, sorted and merged, the engine's most costly item. The shortest is "::" (a
+ * bare address, which Calico's CRDs do not reject), five bytes as a JSON list item: a stored
+ * custom resource holds at most 314,572; a stored NetworkPolicy at most 262,144 ("::/1" with
+ * its protobuf tag and length, six bytes). Calico's notNets are the one product: 320 nets
+ * each with 1,000 notNets reach it, a shape no written policy has (Calico's own examples use
+ * a handful of each).
  */
-export const NETWORK_POLICY_CIDRS: Limit = { name: 'networkPolicyCidrs', value: 300_000, counts: 'CIDRs read from one network policy' };
+export const NETWORK_POLICY_CIDRS: Limit = { name: 'networkPolicyCidrs', value: 320_000, counts: 'CIDRs read from one network policy' };
 
 /**
  * Port entries in one pod spec, across containers, initContainers and ephemeralContainers.
