@@ -284,7 +284,10 @@ describe('stripping for the cluster cache keeps every finding', () => {
     'a cache without $name is caught',
     ({ types, key }) => {
       const objects = fc.constantFrom(...types).chain((type) => objectOf(type).map((object) => ({ type, object })));
-      const run = fc.check(fc.property(objects, ({ type, object }) => expectKeepsFindings(type, object, without(key))), { numRuns: 3000, endOnFailure: true });
+      // A fixed seed: whether 3,000 random objects happen to hit a rare combination (a
+      // LoadBalancer with Local traffic and a finding only through its health-check port) must
+      // not decide the run. The property tests above keep random seeds.
+      const run = fc.check(fc.property(objects, ({ type, object }) => expectKeepsFindings(type, object, without(key))), { numRuns: 3000, endOnFailure: true, seed: 20261206 });
       expect(run.failed).toBe(true);
     },
   );
