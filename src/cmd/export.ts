@@ -38,7 +38,9 @@ export async function runExportVap(opts: ExportOptions, io: ExportIo = { stdout:
   }
   const webhookOnly = RULES.map((r) => r.id).filter((id) => VAP_RULES[id] === undefined && loaded.policies.some((p) => p.rules[id] !== 'off'));
   for (const id of webhookOnly) io.stderr.write(`note: ${id} is not exported to ValidatingAdmissionPolicy; only the webhook enforces it\n`);
-  const text = vapStream(exportVap(loaded.policies), loaded.policies.map((p) => p.name), webhookOnly);
+  const exported = exportVap(loaded.policies);
+  for (const o of exported.overBudget) io.stderr.write(`note: ${o}\n`);
+  const text = vapStream(exported.objects, loaded.policies.map((p) => p.name), [...webhookOnly, ...exported.overBudget]);
   if (opts.output) {
     try {
       await writeFile(opts.output, text);

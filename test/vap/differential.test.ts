@@ -269,7 +269,7 @@ interface Tally {
   seen: Verdict & { none: boolean; update: boolean };
 }
 
-const EXPORTED = new Map(POLICY_SETS.map((s) => [s.name, exportVap(s.policies)]));
+const EXPORTED = new Map(POLICY_SETS.map((s) => [s.name, exportVap(s.policies).objects]));
 
 function compare(c: Case, set: (typeof POLICY_SETS)[number]): { agree: boolean; webhook: Verdict; vap: Verdict; messages: string[]; errors: string[] } | null {
   const r = resourceOf(c.object);

@@ -7,6 +7,7 @@
 import type { CompiledPolicy } from '../../engine/policy/model.js';
 import type { Action, RuleId } from '../../engine/types.js';
 import { anyRecord, countRecords, firstRecord, str } from './cel.js';
+import { estimateCosts, overBudget, type CostEstimate } from './cost.js';
 import { hostportNotAllowed } from './rules/hostport-not-allowed.js';
 import { hostportReserved } from './rules/hostport-reserved.js';
 import { nodeportNotAllowed } from './rules/nodeport-not-allowed.js';
@@ -55,7 +56,14 @@ function messageExpression(policy: string, rule: RuleId, pred: string, prefix = 
   );
 }
 
-function vap(name: string, policy: CompiledPolicy, cel: RuleCel, operations: string[], variables: Variable[], validation: Record<string, unknown>): ExportedObject {
+/** `findings ~173,000; total ~210,000`: the largest expression and the whole evaluation. */
+function costText(costs: readonly CostEstimate[]): string {
+  const top = costs.reduce((a, c) => (c.cost > a.cost ? c : a));
+  const total = costs.reduce((a, c) => a + c.cost, 0);
+  return `worst case: ${top.expression} ${top.cost.toLocaleString('en-US')}, whole evaluation ${total.toLocaleString('en-US')} (limits 1,000,000 and 10,000,000; docs/vap.md)`;
+}
+
+function vap(name: string, policy: CompiledPolicy, cel: RuleCel, costs: readonly CostEstimate[], operations: string[], variables: Variable[], validation: Record<string, unknown>): ExportedObject {
   const groups = new Map<string, { versions: Set<string>; resources: Set<string> }>();
   for (const r of cel.resources) {
     const g = groups.get(r.group) ?? { versions: new Set(), resources: new Set() };
@@ -69,7 +77,7 @@ function vap(name: string, policy: CompiledPolicy, cel: RuleCel, operations: str
     metadata: {
       name,
       labels: { ...LABELS, 'portcullis.dev/policy': policy.name, 'portcullis.dev/rule': cel.rule },
-      annotations: { 'portcullis.dev/webhook-only': cel.limitations.join('; ') },
+      annotations: { 'portcullis.dev/webhook-only': cel.limitations.join('; '), 'portcullis.dev/cost-estimate': costText(costs) },
     },
     spec: {
       // An expression error (the cost budget included) refuses the request, never lets it through.
@@ -93,13 +101,26 @@ function binding(name: string, policy: CompiledPolicy, rule: RuleId, action: str
   };
 }
 
+export interface VapExport {
+  objects: ExportedObject[];
+  /** Rules of a policy left to the webhook because their estimated cost goes over a limit. */
+  overBudget: string[];
+}
+
 /** Every ValidatingAdmissionPolicy and binding for the active policies, in a stable order. */
-export function exportVap(policies: readonly CompiledPolicy[]): ExportedObject[] {
+export function exportVap(policies: readonly CompiledPolicy[]): VapExport {
   const out: ExportedObject[] = [];
+  const over: string[] = [];
   for (const policy of policies) {
     for (const [rule, compile] of Object.entries(VAP_RULES) as [RuleId, RuleCompiler][]) {
       const action = policy.rules[rule];
       if (action === 'off') continue;
+      const costs = estimateCosts(policy, rule);
+      const problems = overBudget(policy, rule, costs);
+      if (problems.length > 0) {
+        over.push(...problems);
+        continue;
+      }
       const cel = compile(policy);
       const exempt = exemptVariable(policy, rule);
       const variables = [...cel.variables, ...(exempt ? [exempt] : []), { name: 'findings', expression: cel.records }];
@@ -107,7 +128,7 @@ export function exportVap(policies: readonly CompiledPolicy[]): ExportedObject[]
       const fresh = action === 'deny' ? '!f.carried' : 'true';
       const name = `portcullis-${policy.name}-${rule}`;
       out.push(
-        vap(name, policy, cel, ['CREATE', 'UPDATE'], variables, {
+        vap(name, policy, cel, costs, ['CREATE', 'UPDATE'], variables, {
           expression: `${pass}!${anyRecord('variables.findings', fresh)}`,
           messageExpression: messageExpression(policy.name, rule, fresh),
           message: `portcullis: ${rule} (policy ${policy.name})`,
@@ -119,7 +140,7 @@ export function exportVap(policies: readonly CompiledPolicy[]): ExportedObject[]
       // What the webhook allows on UPDATE because the old object had it, it warns about.
       const carried = `${name}-carried-over`;
       out.push(
-        vap(carried, policy, cel, ['UPDATE'], variables, {
+        vap(carried, policy, cel, costs, ['UPDATE'], variables, {
           expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
           messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
           message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
@@ -128,5 +149,5 @@ export function exportVap(policies: readonly CompiledPolicy[]): ExportedObject[]
       );
     }
   }
-  return out;
+  return { objects: out, overBudget: over };
 }
