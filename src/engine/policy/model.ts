@@ -97,6 +97,8 @@ export interface OwnerFacts {
 
 export interface Owner {
   readonly matches: (namespace: string, facts: OwnerFacts) => boolean;
+  /** As written: sinks that compile ownership elsewhere (the VAP export) read it. */
+  readonly spec: OwnerSpec;
 }
 
 export interface Tenant {

@@ -28,5 +28,5 @@ export function compileOwner(spec: OwnerSpec): Owner {
   const kind = spec.kind;
   const matchesWorkload =
     kind === 'StaticPod' ? staticPodMatcher(name) : (facts: OwnerFacts) => facts.workloads.some((w) => w.kind === kind && name(w.name));
-  return { matches: (namespace, facts) => namespaces(namespace) && matchesWorkload(facts) };
+  return { matches: (namespace, facts) => namespaces(namespace) && matchesWorkload(facts), spec };
 }

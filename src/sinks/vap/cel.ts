@@ -25,10 +25,12 @@ export const list = (items: readonly string[]): string => `[${items.join(', ')}]
 export function globMatch(subject: string, glob: string): string {
   if (glob === '*') return 'true';
   if (!/[*?]/.test(glob)) return `${subject} == ${str(glob)}`;
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  // (?s): the engine's JS `.` stops at line breaks and so does RE2's; names have none anyway.
-  return `${subject}.matches(${str(`^${body}$`)})`;
+  // The engine's JS `.` stops at line breaks and so does RE2's; names have none anyway.
+  return `${subject}.matches(${str(`^${globRegex(glob)}$`)})`;
 }
+
+/** The regular expression a glob stands for, unanchored (RE2 and JS read it alike). */
+export const globRegex = (glob: string): string => glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
 
 export function globsMatch(subject: string, globs: readonly string[]): string {
   if (globs.includes('*')) return 'true';
