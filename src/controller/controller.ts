@@ -78,7 +78,18 @@ export interface Controller {
   stop(): Promise<void>;
 }
 
-const NETWORK_POLICY_KINDS = new Set(['NetworkPolicy', 'CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy']);
+const NETWORK_POLICY_KINDS = new Set([
+  'NetworkPolicy', // networking.k8s.io and Calico's
+  'CiliumNetworkPolicy',
+  'CiliumClusterwideNetworkPolicy',
+  'AdminNetworkPolicy',
+  'BaselineAdminNetworkPolicy',
+  'ClusterNetworkPolicy',
+  'GlobalNetworkPolicy',
+]);
+// Owners are workloads of the core, apps and batch groups; other groups reuse kind names
+// (Calico's NetworkPolicy).
+const OWNER_GROUPS = new Set(['', 'apps', 'batch']);
 
 const refKey = (r: ResourceRef) => `${r.apiVersion}|${r.kind}|${r.name}`;
 
@@ -159,7 +170,10 @@ export function startController(opts: ControllerOptions): Controller {
       }),
   );
   const all = [policySet.informer, namespaces, nodes, ...audited];
-  const byKind = new Map(audited.map((i) => [i.type.kind, i]));
+  const byKind = new Map(audited.filter((i) => OWNER_GROUPS.has(i.type.group)).map((i) => [i.type.kind, i]));
+  const byType = new Map(audited.map((i) => [i.type, i]));
+  // CRDs that store another API's objects are audited only while that API is not served.
+  const stands = (inf: Informer<Cached>) => !inf.type.storageOf || byType.get(inf.type.storageOf)?.missing === true;
 
   const facts: ClusterFacts = {
     namespaceLabels: (ns: string): Labels | undefined => {
@@ -192,7 +206,7 @@ export function startController(opts: ControllerOptions): Controller {
     const evaluations: Evaluation[] = [];
     const uids = new Map<string, string>();
     for (const inf of audited) {
-      if (inf.type.namespaced === (scope === null)) continue;
+      if (inf.type.namespaced === (scope === null) || !stands(inf)) continue;
       for (const object of inf.inNamespace(scope)) {
         // An owned object kept for its host ports stands for itself only while its owner is
         // not cached: otherwise the owner's template, audited once, carries the finding.

@@ -16,6 +16,11 @@ export interface ApiCall {
   /** 'cluster': ClusterRole; 'own-namespace': Role in portcullis-system only. */
   scope: 'cluster' | 'own-namespace';
   why: string;
+  /**
+   * A grant no call of ours uses but another API server's authorizer asks for before it
+   * answers one (Calico's tiered policy RBAC); the RBAC holds it, the code never calls it.
+   */
+  authorizationOnly?: true;
 }
 
 export type ApiProcess = 'webhook' | 'controller';
@@ -52,6 +57,19 @@ const CONTROLLER: readonly ApiCall[] = [
   { group: 'networking.k8s.io', resource: 'networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
   { group: 'cilium.io', resource: 'ciliumnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
   { group: 'cilium.io', resource: 'ciliumclusterwidenetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'policy.networking.k8s.io', resource: 'adminnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'policy.networking.k8s.io', resource: 'baselineadminnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'policy.networking.k8s.io', resource: 'clusternetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit' },
+  { group: 'projectcalico.org', resource: 'networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit (Calico API server, or v3 CRDs)' },
+  { group: 'projectcalico.org', resource: 'globalnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit (Calico API server, or v3 CRDs)' },
+  // The Calico API server (and Calico's webhook in front of v3 CRDs) also checks these
+  // pseudo-resources before it lists a tier's policies: without them a list leaves out the
+  // policies of tiers the caller may not see.
+  { group: 'projectcalico.org', resource: 'tiers', verbs: ['get'], scope: 'cluster', why: 'Calico tiered RBAC: see the policies of every tier', authorizationOnly: true },
+  { group: 'projectcalico.org', resource: 'tier.networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'Calico tiered RBAC for networkpolicies', authorizationOnly: true },
+  { group: 'projectcalico.org', resource: 'tier.globalnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'Calico tiered RBAC for globalnetworkpolicies', authorizationOnly: true },
+  { group: 'crd.projectcalico.org', resource: 'networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit where projectcalico.org/v3 is not served' },
+  { group: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit where projectcalico.org/v3 is not served' },
   { group: 'portcullis.dev', resource: 'portpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'the active policy set' },
   { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update'], scope: 'cluster', why: 'report invalid policies in their status (the one writer)' },
   { group: 'wgpolicyk8s.io', resource: 'policyreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results' },

@@ -212,10 +212,18 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
     await (factsPromise ??= loadFacts());
     for (const name of namespaceObjects) yield { type: 'skipped', source: null, apiVersion: 'v1', kind: 'Namespace', name, reason: 'Namespaces are read for their labels, not checked' };
     const kinds = AUDITED.filter((t) => t.namespaced || !opts.namespace);
+    // APIs that answered (anything but 404): the CRDs that store one of them are not listed.
+    const served = new Set<ResourceType>();
     let done = 0;
     const progress = (): SourceItem => ({ type: 'progress', done, total: kinds.length, unit: 'kinds' });
     yield progress();
     for (const type of kinds) {
+      if (type.storageOf && served.has(type.storageOf)) {
+        done++;
+        yield progress();
+        continue;
+      }
+      served.add(type);
       const scopes: (string | null)[] = opts.namespace ? [opts.namespace] : [null];
       let fellBack = false;
       let refused = 0;
@@ -230,7 +238,10 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
             yield progress();
           }
         } catch (err) {
-          if (notServed(err)) break; // a CRD that is not installed (Cilium's): nothing to check
+          if (notServed(err)) {
+            served.delete(type);
+            break; // a CRD that is not installed (Cilium's): nothing to check
+          }
           if (forbidden(err) && scope === null && !opts.allNamespaces && type.namespaced && !fellBack) {
             // Not allowed cluster-wide: go namespace by namespace.
             fellBack = true;

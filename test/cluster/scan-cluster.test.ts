@@ -152,6 +152,10 @@ describe('scan --cluster', () => {
       'warning: cannot list Namespaces (forbidden): tenants are matched by namespace name only',
       'warning: cannot list Nodes (forbidden): network policies are judged against the assumed private node ranges (nodeCIDRs in the policy make this exact)',
       'warning: cannot list ciliumclusterwidenetworkpolicies (forbidden): skipped',
+      'warning: cannot list adminnetworkpolicies (forbidden): skipped',
+      'warning: cannot list baselineadminnetworkpolicies (forbidden): skipped',
+      'warning: cannot list clusternetworkpolicies (forbidden): skipped',
+      'warning: cannot list globalnetworkpolicies (forbidden): skipped',
     ]);
     // Only shop is visible; without node addresses the /24 egress is not broad enough.
     expect(findingsOf(json(stdout))).toEqual(['shop/Deployment/agent hostport-reserved 10250']);
@@ -193,7 +197,7 @@ describe('scan --cluster', () => {
     expect(services).toHaveLength(8);
     expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/services?'))).toHaveLength(3);
     const progress = items.filter((i) => i.type === 'progress');
-    expect(progress.at(-1)).toEqual({ type: 'progress', done: 13, total: 13, unit: 'kinds' });
+    expect(progress.at(-1)).toEqual({ type: 'progress', done: 20, total: 20, unit: 'kinds' });
     // Objects arrive stripped: no env, no status.
     const p = items.find((i) => i.type === 'resource' && i.resource.object.kind === 'Pod');
     expect(p && p.type === 'resource' && p.resource.object).toEqual({

@@ -221,6 +221,86 @@ const ciliumRule = withNoise(
   'description', 'labels',
 );
 
+// The admin network policies (kubernetes-sigs/network-policy-api apis/v1alpha1, v1alpha2).
+const adminPeer = fc.oneof(
+  fc.constant({ nodes: {} }),
+  fc.constant({ nodes: { matchLabels: { pool: 'a' } } }),
+  fc.constant({ namespaces: {} }),
+  fc.constant({ pods: { namespaceSelector: {}, podSelector: {} } }),
+  fc.record({ networks: fc.subarray(CIDRS, { minLength: 1, maxLength: 3 }) }),
+);
+const kubeletish = fc.constantFrom(22, 10250, 10255, 10000);
+const adminPort = fc.oneof(
+  fc.record({ portNumber: optionalRecord({ protocol, port: kubeletish }) }),
+  fc.record({ portRange: optionalRecord({ protocol, start: fc.constantFrom(10000, 10250), end: fc.constantFrom(10250, 11000) }) }),
+  fc.constant({ namedPort: 'kubelet' }),
+);
+const destinationPort = fc.oneof(fc.record({ number: kubeletish }), fc.record({ range: optionalRecord({ start: fc.constantFrom(10000, 10250), end: fc.constantFrom(10250, 11000) }) }));
+const cnpProtocol = fc.oneof(fc.record({ tcp: optionalRecord({ destinationPort }) }), fc.record({ udp: optionalRecord({ destinationPort }) }), fc.constant({ destinationNamedPort: 'kubelet' }));
+const adminSpec = (api: 'anp' | 'banp' | 'cnp') =>
+  withNoise(
+    optionalRecord({
+      egress: list(
+        withNoise(
+          optionalRecord({
+            action: fc.constantFrom(...(api === 'cnp' ? ['Accept', 'Deny', 'Pass'] : api === 'banp' ? ['Allow', 'Deny'] : ['Allow', 'Deny', 'Pass'])),
+            to: list(adminPeer),
+            ...(api === 'cnp' ? { protocols: list(cnpProtocol) } : { ports: list(adminPort) }),
+          }),
+          'name',
+        ),
+      ),
+      ingress: list(fc.record({ action: fc.constant('Allow'), from: fc.constant([{ namespaces: {} }]) })),
+    }),
+    'priority', 'subject', 'tier',
+  );
+
+// Calico (projectcalico/calico api/pkg/apis/projectcalico/v3 policy_common.go).
+const SELECTORS = ['all()', 'has(kubernetes-host)', "app == 'web'", '!has(kubernetes-host)', ''];
+const calicoEntity = optionalRecord({
+  nets: fc.subarray(CIDRS.filter((c) => !c.endsWith('/33')), { maxLength: 2 }),
+  notNets: fc.subarray(EXCEPTS, { maxLength: 2 }),
+  selector: fc.constantFrom(...SELECTORS),
+  notSelector: fc.constantFrom('has(kubernetes-host)', "app == 'db'"),
+  namespaceSelector: fc.constantFrom('global()', 'all()'),
+  ports: list(fc.oneof(kubeletish, fc.constantFrom('10000:11000', 'kubelet'))),
+  notPorts: list(fc.constantFrom(10250, '10255', '10240:10250')),
+  serviceAccounts: fc.constant({ names: ['web'] }),
+  services: fc.constant({ name: 'kubernetes', namespace: 'default' }),
+});
+const calicoRule = withNoise(
+  optionalRecord({
+    action: fc.constantFrom('Allow', 'Deny', 'Pass', 'Log'),
+    protocol: fc.constantFrom('TCP', 'UDP', 6, 'ICMP'),
+    notProtocol: fc.constantFrom('TCP', 'UDP'),
+    source: calicoEntity,
+    destination: calicoEntity,
+  }),
+  'metadata', 'http',
+);
+// A rule that opens the kubelet to every destination, often enough that what decides whether
+// the policy applies to pods (selector, preDNAT, doNotTrack, types) changes a finding.
+const NOT_NETS = ['0.0.0.0/0', '10.0.0.0/8', ...EXCEPTS];
+const kubeletRule = fc.record({
+  action: fc.constant('Allow'),
+  protocol: fc.constant('TCP'),
+  destination: optionalRecord({ nets: fc.subarray(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24'], { minLength: 1 }), notNets: fc.subarray(NOT_NETS, { maxLength: 2 }), notSelector: fc.constant('has(kubernetes-host)'), ports: fc.constant([10250]) }),
+});
+const calicoRules = list(fc.oneof({ weight: 2, arbitrary: calicoRule }, { weight: 1, arbitrary: kubeletRule }));
+const calicoSpec = withNoise(
+  optionalRecord({
+    selector: fc.constantFrom(...SELECTORS),
+    namespaceSelector: fc.constantFrom("team == 'a'", ''),
+    serviceAccountSelector: fc.constantFrom('all()', ''),
+    types: fc.subarray(['Ingress', 'Egress']),
+    preDNAT: fc.boolean(),
+    doNotTrack: fc.boolean(),
+    egress: calicoRules,
+    ingress: calicoRules,
+  }),
+  'tier', 'order', 'performanceHints', 'applyOnForward',
+);
+
 function objectOf(type: ResourceType): fc.Arbitrary<Obj> {
   const kind = checkedKind(apiVersionOf(type), type.kind)!;
   const head = { apiVersion: apiVersionOf(type), kind: type.kind };
@@ -237,8 +317,12 @@ function objectOf(type: ResourceType): fc.Arbitrary<Obj> {
       return object(networkPolicySpec.map((spec) => ({ spec })));
     case 'cilium-policy':
       return object(optionalRecord({ spec: ciliumRule, specs: list(ciliumRule, 2) }));
+    case 'admin-network-policy':
+      return object(adminSpec(kind.api).map((spec) => ({ spec })));
+    case 'calico-policy':
+      return object(calicoSpec.map((spec) => ({ spec })));
     default:
-      throw new Error(`no generator for ${type.kind} (${kind.type}): the cluster lists it, so add one that uses every field its facts read`);
+      throw new Error(`no generator for ${type.kind} (${(kind as { type: string }).type}): the cluster lists it, so add one that uses every field its facts read`);
   }
 }
 
@@ -274,13 +358,17 @@ describe('stripping for the cluster cache keeps every finding', () => {
   };
   const WORKLOADS = AUDITED.filter((t) => checkedKind(apiVersionOf(t), t.kind)?.type === 'workload');
   const CILIUM = [CILIUM_NETWORK_POLICIES, CILIUM_CLUSTERWIDE_NETWORK_POLICIES];
+  const ADMIN = AUDITED.filter((t) => checkedKind(apiVersionOf(t), t.kind)?.type === 'admin-network-policy');
+  const CALICO = AUDITED.filter((t) => checkedKind(apiVersionOf(t), t.kind)?.type === 'calico-policy');
   const FIELDS: [ResourceType[], string[]][] = [
     [WORKLOADS, [...POD_SPEC_FIELDS.spec, ...POD_SPEC_FIELDS.containerLists, ...POD_SPEC_FIELDS.container, 'ports', ...POD_SPEC_FIELDS.port]],
     [[SERVICES], [...SERVICE_FIELDS.spec, 'ports', ...SERVICE_FIELDS.port]],
     [[NETWORK_POLICIES], ['egress', 'policyTypes', 'to', 'ipBlock', 'cidr', 'except', 'ports', 'port', 'endPort']],
+    [ADMIN, ['egress', 'action', 'to', 'nodes', 'matchLabels', 'networks', 'ports', 'portNumber', 'portRange', 'port', 'start', 'end', 'protocols', 'tcp', 'destinationPort', 'number', 'range']],
+    [CALICO, ['selector', 'namespaceSelector', 'serviceAccountSelector', 'types', 'preDNAT', 'doNotTrack', 'egress', 'ingress', 'action', 'protocol', 'notProtocol', 'source', 'destination', 'nets', 'notNets', 'notSelector', 'ports', 'notPorts', 'services']],
     [CILIUM, ['spec', 'specs', 'egress', 'ingress', 'nodeSelector', 'toCIDR', 'toCIDRSet', 'toEntities', 'toPorts', 'fromEntities', 'fromCIDR', 'fromCIDRSet', 'except', 'port', 'endPort']],
   ];
-  it.each(FIELDS.flatMap(([types, keys]) => keys.map((key) => ({ name: `${types.length === 1 ? types[0]!.kind : types === CILIUM ? 'Cilium policy' : 'workload'} ${key}`, types, key }))))(
+  it.each(FIELDS.flatMap(([types, keys]) => keys.map((key) => ({ name: `${types.length === 1 ? types[0]!.kind : types === CILIUM ? 'Cilium policy' : types === ADMIN ? 'admin network policy' : types === CALICO ? 'Calico policy' : 'workload'} ${key}`, types, key }))))(
     'a cache without $name is caught',
     ({ types, key }) => {
       const objects = fc.constantFrom(...types).chain((type) => objectOf(type).map((object) => ({ type, object })));

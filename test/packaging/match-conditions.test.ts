@@ -59,7 +59,7 @@ function engineSeesExposure(object: Obj): boolean {
   return (
     (facts.podSpec !== null && (facts.podSpec.hostNetwork || facts.podSpec.hostPorts.length > 0)) ||
     (facts.service !== null && (facts.service.allocatesNodePorts || facts.service.nodePorts.length > 0)) ||
-    facts.networkRules.length > 0
+    facts.networkRules.some((r) => r.action === 'allow')
   );
 }
 
@@ -110,6 +110,31 @@ const OTHER_ROWS: { name: string; object: Obj; call: boolean }[] = [
   { name: 'default-deny NetworkPolicy', object: netpol({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] }), call: false },
   { name: 'egress to everything', object: netpol({ podSelector: {}, egress: [{}] }), call: true },
   { name: 'egress to an ipBlock on 10250', object: netpol({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 10250 }] }] }), call: true },
+  // The admin network policies (kubernetes-sigs/network-policy-api apis/v1alpha1, v1alpha2).
+  ...(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy'] as const).flatMap((kind) => {
+    const allow = kind === 'ClusterNetworkPolicy' ? 'Accept' : 'Allow';
+    const apiVersion = kind === 'ClusterNetworkPolicy' ? 'policy.networking.k8s.io/v1alpha2' : 'policy.networking.k8s.io/v1alpha1';
+    const o = (spec: Obj) => ({ apiVersion, kind, metadata: { name: 'a' }, spec: { subject: { namespaces: {} }, ...spec } });
+    return [
+      { name: `${kind} with an ${allow} egress rule to nodes`, object: o({ egress: [{ action: allow, to: [{ nodes: {} }] }] }), call: true },
+      { name: `${kind} with Deny egress rules only`, object: o({ egress: [{ action: 'Deny', to: [{ nodes: {} }] }] }), call: false },
+      { name: `${kind} with ingress rules only`, object: o({ ingress: [{ action: allow, from: [{ namespaces: {} }] }] }), call: false },
+      { name: `${kind} without rules`, object: o({}), call: false },
+      { name: `${kind} with a rule without action (not defaulted)`, object: o({ egress: [{ to: [{ nodes: {} }] }] }), call: true },
+    ];
+  }),
+  // Calico's policies, both groups (api/pkg/apis/projectcalico/v3 policy_common.go).
+  ...(['projectcalico.org/v3', 'crd.projectcalico.org/v1'] as const).flatMap((apiVersion) =>
+    (['NetworkPolicy', 'GlobalNetworkPolicy'] as const).flatMap((kind) => {
+      const o = (spec: Obj) => ({ apiVersion, kind, metadata: { name: 'c', ...(kind === 'NetworkPolicy' ? { namespace: 'ns' } : {}) }, spec: { selector: 'all()', ...spec } });
+      return [
+        { name: `${apiVersion} ${kind} with an Allow egress rule`, object: o({ egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }), call: true },
+        { name: `${apiVersion} ${kind} with an Allow ingress rule`, object: o({ ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }), call: true },
+        { name: `${apiVersion} ${kind} with Deny, Pass and Log rules only`, object: o({ egress: [{ action: 'Deny' }, { action: 'Pass' }, { action: 'Log' }], ingress: [{ action: 'Deny' }] }), call: false },
+        { name: `${apiVersion} ${kind} without rules`, object: o({}), call: false },
+      ];
+    }),
+  ),
   { name: 'CiliumNetworkPolicy (always checked)', object: { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'c', namespace: 'ns' }, spec: { endpointSelector: {} } }, call: true },
 ];
 
@@ -127,8 +152,8 @@ describe('webhook matchConditions', () => {
   });
 
   // Only Services and NetworkPolicies can be patched (src/engine/remediate/).
-  const PATCHED = new Set(['Service', 'NetworkPolicy']);
-  it.each(AUDITED.map((t) => ({ kind: t.kind, t, expected: PATCHED.has(t.kind) ? ['validate', 'mutate'] : ['validate'] })))('$kind: webhooks $expected', ({ t, expected }) => {
+  const PATCHED = new Set(['/Service', 'networking.k8s.io/NetworkPolicy']);
+  it.each(AUDITED.map((t) => ({ kind: `${t.group}/${t.kind}`, t, expected: PATCHED.has(`${t.group}/${t.kind}`) ? ['validate', 'mutate'] : ['validate'] })))('$kind: webhooks $expected', ({ t, expected }) => {
     const names = matches(null, t.group ? `${t.group}/${t.version}` : t.version, t.kind).map((v) => v.webhook.split('.')[1]);
     expect(names).toEqual(expected);
   });

@@ -37,6 +37,13 @@ export const DEFAULT_RESOURCES: readonly ServedResource[] = [
   { group: 'networking.k8s.io', version: 'v1', resource: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
   { group: 'cilium.io', version: 'v2', resource: 'ciliumnetworkpolicies', kind: 'CiliumNetworkPolicy', namespaced: true },
   { group: 'cilium.io', version: 'v2', resource: 'ciliumclusterwidenetworkpolicies', kind: 'CiliumClusterwideNetworkPolicy', namespaced: false },
+  { group: 'policy.networking.k8s.io', version: 'v1alpha1', resource: 'adminnetworkpolicies', kind: 'AdminNetworkPolicy', namespaced: false },
+  { group: 'policy.networking.k8s.io', version: 'v1alpha1', resource: 'baselineadminnetworkpolicies', kind: 'BaselineAdminNetworkPolicy', namespaced: false },
+  { group: 'policy.networking.k8s.io', version: 'v1alpha2', resource: 'clusternetworkpolicies', kind: 'ClusterNetworkPolicy', namespaced: false },
+  { group: 'projectcalico.org', version: 'v3', resource: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
+  { group: 'projectcalico.org', version: 'v3', resource: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false },
+  { group: 'crd.projectcalico.org', version: 'v1', resource: 'networkpolicies', kind: 'NetworkPolicy', namespaced: true },
+  { group: 'crd.projectcalico.org', version: 'v1', resource: 'globalnetworkpolicies', kind: 'GlobalNetworkPolicy', namespaced: false },
   { group: 'portcullis.dev', version: 'v1alpha1', resource: 'portpolicies', kind: 'PortPolicy', namespaced: false },
   { group: 'wgpolicyk8s.io', version: 'v1alpha2', resource: 'policyreports', kind: 'PolicyReport', namespaced: true },
   { group: 'wgpolicyk8s.io', version: 'v1alpha2', resource: 'clusterpolicyreports', kind: 'ClusterPolicyReport', namespaced: false },
@@ -148,7 +155,8 @@ export class FakeApiServer {
   private readonly server: http.Server | https.Server;
   private readonly tls: FakeApiServerOptions['tls'];
   private readonly resources: readonly ServedResource[];
-  private readonly data = new Map<string, Collection>();
+  // By resource, not its plural: networkpolicies are served by networking.k8s.io and by Calico.
+  private readonly data = new Map<ServedResource, Collection>();
   private history: HistoryEvent[] = [];
   /** Versions at or below this are gone from the history. */
   private compactedRv = 0;
@@ -169,7 +177,7 @@ export class FakeApiServer {
     this.forbid = opts.forbid ?? (() => false);
     this.historySize = opts.historySize ?? 10_000;
     this.bookmarkIntervalMs = opts.bookmarkIntervalMs ?? 60_000;
-    for (const r of this.resources) this.data.set(r.resource, new Collection());
+    for (const r of this.resources) this.data.set(r, new Collection());
     this.tls = opts.tls;
     const listener = (req: http.IncomingMessage, res: http.ServerResponse) => {
       this.handle(req, res).catch((err) => {
@@ -231,7 +239,7 @@ export class FakeApiServer {
   put(object: Obj): Obj {
     const res = this.resourceFor(object.apiVersion, object.kind);
     const ns = res.namespaced ? (object.metadata.namespace ?? 'default') : null;
-    const coll = this.data.get(res.resource)!;
+    const coll = this.data.get(res)!;
     const k = key(ns, object.metadata.name);
     const old = coll.get(k);
     const stored = structuredClone(object);
@@ -255,7 +263,7 @@ export class FakeApiServer {
       object.metadata.resourceVersion = String(++this.rv);
       if (ns !== null) object.metadata.namespace = ns;
       // Kept as the JSON the list serves: 150,000 pods as objects would need gigabytes.
-      this.data.get(res.resource)!.set(key(ns, object.metadata.name), JSON.stringify(object));
+      this.data.get(res)!.set(key(ns, object.metadata.name), JSON.stringify(object));
     }
     this.compactedRv = this.rv;
     this.history = [];
@@ -264,7 +272,7 @@ export class FakeApiServer {
   remove(apiVersion: string, kind: string, namespace: string | null, name: string): boolean {
     const res = this.resourceFor(apiVersion, kind);
     const k = key(res.namespaced ? namespace : null, name);
-    const old = this.data.get(res.resource)!.get(k);
+    const old = this.data.get(res)!.get(k);
     if (!old) return false;
     this.commit(res, 'DELETED', k, structuredClone(old));
     return true;
@@ -272,12 +280,12 @@ export class FakeApiServer {
 
   get(apiVersion: string, kind: string, namespace: string | null, name: string): Obj | undefined {
     const res = this.resourceFor(apiVersion, kind);
-    return this.data.get(res.resource)!.get(key(res.namespaced ? namespace : null, name));
+    return this.data.get(res)!.get(key(res.namespaced ? namespace : null, name));
   }
 
   list(apiVersion: string, kind: string, namespace?: string): Obj[] {
     const res = this.resourceFor(apiVersion, kind);
-    return this.data.get(res.resource)!.values().filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+    return this.data.get(res)!.values().filter((o) => namespace === undefined || o.metadata.namespace === namespace);
   }
 
   /** Closes every open watch connection abruptly, as a restarting API server or a proxy does. */
@@ -310,7 +318,7 @@ export class FakeApiServer {
   private commit(res: ServedResource, type: HistoryEvent['type'], k: string, object: Obj) {
     const rv = ++this.rv;
     object.metadata.resourceVersion = String(rv);
-    const coll = this.data.get(res.resource)!;
+    const coll = this.data.get(res)!;
     if (type === 'DELETED') coll.delete(k);
     else coll.set(k, object);
     const ev: HistoryEvent = { rv, type, res, object };
@@ -381,7 +389,7 @@ export class FakeApiServer {
       const who = `system:serviceaccount:test:${user || 'anonymous'}`;
       return this.send(out, 403, status(403, 'Forbidden', `${res.resource} is forbidden: User "${who}" cannot ${verb} resource "${res.resource}" in API group "${res.group}" ${scope}`));
     }
-    const coll = this.data.get(res.resource)!;
+    const coll = this.data.get(res)!;
     if (verb === 'watch') return this.serveWatch(out, res, namespace, q);
     if (verb === 'list') return this.serveList(out, res, coll, namespace, q);
     const body: Obj | undefined = req.method === 'POST' || req.method === 'PUT' ? await readJson(req) : {};
@@ -483,7 +491,7 @@ export class FakeApiServer {
     out.flushHeaders();
     if (from === null || from === '' || from === '0') {
       // No version: the current state as ADDED events, then changes.
-      const coll = this.data.get(res.resource)!;
+      const coll = this.data.get(res)!;
       for (const k of coll.keys()) {
         const o = coll.get(k)!;
         if ((namespace === null || o.metadata.namespace === namespace) && (!w.selector || w.selector(o))) this.writeEvent(w, 'ADDED', o);

@@ -17,6 +17,10 @@ const PLURALS: Record<string, string> = {
   NetworkPolicy: 'networkpolicies',
   CiliumNetworkPolicy: 'ciliumnetworkpolicies',
   CiliumClusterwideNetworkPolicy: 'ciliumclusterwidenetworkpolicies',
+  AdminNetworkPolicy: 'adminnetworkpolicies',
+  BaselineAdminNetworkPolicy: 'baselineadminnetworkpolicies',
+  ClusterNetworkPolicy: 'clusternetworkpolicies',
+  GlobalNetworkPolicy: 'globalnetworkpolicies',
   ConfigMap: 'configmaps',
   Secret: 'secrets',
 };

@@ -6,6 +6,7 @@
 // every other port and protocol, named ports untouched. Port ranges need `endPort`
 // (Kubernetes 1.25+). Cilium policies are reported, not rewritten: their rule language
 // (entities, toPorts with ANY, deny rules) has no safe mechanical carve-out.
+import { checkedKind } from '../facts/kinds.js';
 import * as intervals from '../net/intervals.js';
 import type { Interval } from '../net/intervals.js';
 import { MAX_PORT, formatRange, inRange, type PortRange } from '../ports.js';
@@ -175,16 +176,24 @@ export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, r
 const isCilium = (o: KubeObject) =>
   o.apiVersion === 'cilium.io/v2' && (o.kind === 'CiliumNetworkPolicy' || o.kind === 'CiliumClusterwideNetworkPolicy');
 
+// Kinds whose rules are ordered or carry actions (admin network policies, Calico): a carve-out
+// written for NetworkPolicy's allow-only lists could change what later rules decide.
+const isReportedOnly = (o: KubeObject) => {
+  const t = checkedKind(o.apiVersion, o.kind)?.type;
+  return t === 'admin-network-policy' || t === 'calico-policy';
+};
+
 export const netpolCarveOut: ApplyRemediation = (copy, ctx): RemediationOutcome => {
   const o = ctx.original;
   const isNetworkPolicy = o.apiVersion === 'networking.k8s.io/v1' && o.kind === 'NetworkPolicy';
-  if (!isNetworkPolicy && !isCilium(o)) return nothing();
+  if (!isNetworkPolicy && !isCilium(o) && !isReportedOnly(o)) return nothing();
   const names = new Set(ctx.policies.map((p) => p.name));
   const exposing = ctx.findings().filter((f) => f.rule === 'netpol-sensitive-exposure' && f.status === 'fail' && names.has(f.policy));
   if (exposing.length === 0) return nothing();
   if (!isNetworkPolicy) {
     const paths = [...new Set(exposing.map((f) => f.path))];
-    return { ...nothing(), skipped: paths.map((p) => `${p}: exposes sensitive node ports; Cilium policies are reported, not rewritten`) };
+    const what = isCilium(o) ? 'Cilium policies' : `${o.kind} objects`;
+    return { ...nothing(), skipped: paths.map((p) => `${p}: exposes sensitive node ports; ${what} are reported, not rewritten`) };
   }
   const cuts = cutsFromFindings(o, exposing, ctx.policies);
   const { changes, uncarved } = carveNetworkPolicy(copy, cuts);
