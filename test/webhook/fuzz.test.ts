@@ -19,7 +19,9 @@ import { admissionReview, type Obj } from './reviews.js';
 /** The denial message, warnings and annotations at their caps, and the envelope. */
 const ANSWER_MAX_BYTES = 4096 * 3 + 16 * 1024;
 const NUM_RUNS = Number(process.env.FC_RUNS ?? 120);
-const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : undefined;
+// A fixed seed by default: whether 120 random reviews happen to reach a patch must not
+// decide a CI run. `FC_SEED=random` explores new cases; a failure prints the seed to replay.
+const seed = process.env.FC_SEED === 'random' ? undefined : Number(process.env.FC_SEED ?? 20261206);
 
 // Ports that matter to the test policy (reserved, tenant lists, slices) and some that do not.
 const hostPort = fc.oneof(fc.constantFrom(10250, 10255, 2379, 6443, 8080, 8085, 9000, 20000, 30010, 31000, 80), fc.integer({ min: 1, max: 65535 }));
