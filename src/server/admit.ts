@@ -11,6 +11,8 @@ import { decide, clip, type AnswerLimits, type Verdict } from '../sinks/admissio
 import { allowed, denied, errored, patched, reviewOf, type AdmissionResponse, type AdmissionReviewResponse } from '../sinks/admission/response.js';
 import { admissionResource, type AdmissionRequest, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
+import type { PortPolicySpec } from '../engine/policy/model.js';
+import { admitPortPolicy, isPortPolicy } from './policy-admission.js';
 
 const ONLY_FINDINGS: EvaluateOptions = { outcomes: false };
 
@@ -27,6 +29,8 @@ export interface AdmitDeps {
    */
   allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
   limits: AnswerLimits;
+  /** The shipped default policy's spec: what a PortPolicy object's omitted fields default to (absent: none). */
+  policyDefaults?: PortPolicySpec;
 }
 
 export interface FindingCount {
@@ -155,6 +159,10 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   const { uid } = request;
   if (uid.length > MAX_UID_CHARS) {
     return invalid({ ok: false, apiVersion: parsed.apiVersion, uid: '', message: `request.uid is longer than ${MAX_UID_CHARS} characters; the API server sends a UUID` });
+  }
+  if (isPortPolicy(request.kind)) {
+    const judged = endpoint === 'validate' ? admitPortPolicy(request, deps.policyDefaults ?? {}, deps.limits) : { response: allowed(uid), verdict: 'skipped' as const };
+    return answer(parsed, true, judged.response, judged.verdict);
   }
   const kind = checkedKind(apiVersionOf(request.kind), request.kind.kind);
   // DELETE cannot add a port; status and scale cannot change one; CONNECT carries no object.

@@ -21,6 +21,7 @@ import { openPolicyStore, type PolicyReload } from './policy-store.js';
 import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, TLS_PROFILE, type ReloadResult, type TlsPair } from './tls.js';
 import { limitConnections } from './connections.js';
 import { watchPaths, type Watcher } from './watch.js';
+import { loadDefaultSpec } from '../sources/policy-files.js';
 import { createWebhookApp } from './webhook-app.js';
 
 export interface ServerDeps {
@@ -140,6 +141,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     view,
     allocator: allocatorFor(view, config, clock, deps.random),
     limits: answerLimits(config),
+    policyDefaults: await loadDefaultSpec(),
     bodyLimitBytes: config.bodyLimitBytes,
     defaultTimeoutMs: config.defaultTimeoutMs,
     timeoutBudgetShare: config.timeoutBudgetShare,

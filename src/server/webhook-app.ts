@@ -4,7 +4,7 @@
 import express, { type Request, type Response } from 'express';
 import type { Logger } from 'pino';
 import { NamespaceLookupError, type ClusterView } from '../cluster/view.js';
-import type { CompiledPolicy } from '../engine/policy/model.js';
+import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
 import { NO_CLUSTER_FACTS, type ClusterFacts, type Labels } from '../engine/types.js';
 import type { AnswerLimits } from '../sinks/admission/decide.js';
@@ -24,6 +24,8 @@ export interface WebhookAppDeps {
   view: ClusterView | null;
   allocator: ((opts: { dryRun: boolean }) => NodePortAllocator) | null;
   limits: AnswerLimits;
+  /** What a PortPolicy object's omitted fields default to, for judging PortPolicy writes. */
+  policyDefaults: PortPolicySpec;
   bodyLimitBytes: number;
   defaultTimeoutMs: number;
   timeoutBudgetShare: number;
@@ -182,6 +184,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
           namespaceLookupError: facts.namespaceLookupError,
           allocator: deps.allocator,
           limits: deps.limits,
+          policyDefaults: deps.policyDefaults,
         });
       }
       // A timed-out or oversized request may still be sending: close rather than read on.

@@ -2,6 +2,7 @@
 // one process; prom-client's global registry would refuse the second set of names).
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { checkedKind } from '../engine/facts/kinds.js';
+import { PORT_POLICY_API_VERSION, PORT_POLICY_KIND } from '../engine/policy/schema.js';
 import { RULE_IDS } from '../engine/rules/index.js';
 import { ACTIONS } from '../engine/types.js';
 import type { Verdict } from './admission/decide.js';
@@ -22,12 +23,14 @@ const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['closed-unused-at-cap', 
 const label = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : 'other');
 
 /**
- * The kind label: the kind when the engine checks it (about fifteen names), `other` for any
- * other kind, `none` when the request had no readable kind.
+ * The kind label: the kind when the engine checks it (about fifteen names) or PortPolicy (whose
+ * writes the webhook judges), `other` for any other kind, `none` when the request had no readable kind.
  */
 export function kindLabel(gvk: { group: string; version: string; kind: string } | null): string {
   if (gvk === null) return 'none';
-  return checkedKind(gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version, gvk.kind) === null ? 'other' : gvk.kind;
+  const apiVersion = gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version;
+  if (apiVersion === PORT_POLICY_API_VERSION && gvk.kind === PORT_POLICY_KIND) return gvk.kind;
+  return checkedKind(apiVersion, gvk.kind) === null ? 'other' : gvk.kind;
 }
 
 export interface WebhookMetrics {

@@ -25,6 +25,8 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 type Webhook = Obj & { name: string };
 
 const OPT_OUT_LABEL = 'portcullis.dev/ignore';
+/** PortPolicy writes: a configuration of its own, Ignore in every mode (base/webhooks/portpolicies.yaml says why). */
+const POLICY_WEBHOOKS = 'portcullis-portpolicies';
 /** The image of both Deployments, set once in manifests/base/workload (kustomize `images:`). */
 const IMAGE = `ghcr.io/portcullis-dev/portcullis:${pkg.version}`;
 
@@ -88,7 +90,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
     });
 
     it(`validating webhooks; mutating ones ${remediation ? 'with' : 'only with'} the remediations the policy switches on`, () => {
-      expect(find(objects(), 'ValidatingWebhookConfiguration')).toHaveLength(1);
+      expect(find(objects(), 'ValidatingWebhookConfiguration').map((c) => c.metadata.name).sort()).toEqual(['portcullis', POLICY_WEBHOOKS]);
       expect(webhooksOf(objects()).length).toBeGreaterThan(2);
       const policy = parse((one(objects(), 'ConfigMap', 'portcullis-policy').data as Record<string, string>)['policy.yaml']) as Obj;
       const switchedOn = Object.values(policy.spec.remediation ?? {}).some((v) => v === true);
@@ -96,11 +98,11 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
     });
 
     it('every webhook: v1 reviews, no side effects, matchPolicy Equivalent, timeout <= 5 s, failurePolicy set on purpose', () => {
-      for (const { webhook } of webhooksOf(objects())) {
+      for (const { config, webhook } of webhooksOf(objects())) {
         expect({ name: webhook.name, admissionReviewVersions: webhook.admissionReviewVersions }).toEqual({ name: webhook.name, admissionReviewVersions: ['v1'] });
         expect({ name: webhook.name, sideEffects: webhook.sideEffects }).toEqual({ name: webhook.name, sideEffects: 'None' });
         expect({ name: webhook.name, matchPolicy: webhook.matchPolicy }).toEqual({ name: webhook.name, matchPolicy: 'Equivalent' });
-        const expected = webhook.name.includes('.mutate.') ? 'Ignore' : failurePolicy;
+        const expected = webhook.name.includes('.mutate.') || config.metadata.name === POLICY_WEBHOOKS ? 'Ignore' : failurePolicy;
         expect({ name: webhook.name, failurePolicy: webhook.failurePolicy }).toEqual({ name: webhook.name, failurePolicy: expected });
         expect(typeof webhook.timeoutSeconds).toBe('number');
         expect(webhook.timeoutSeconds).toBeGreaterThan(0);
@@ -126,7 +128,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       { kind: 'ValidatingWebhookConfiguration', resources: () => AUDITED.map((t: ResourceType) => `${t.group}/${t.version}/${t.resource}`) },
       { kind: 'MutatingWebhookConfiguration', resources: () => ['/v1/services', 'networking.k8s.io/v1/networkpolicies'] },
     ])('$kind: the rules are exactly its kinds, on CREATE and UPDATE', ({ kind, resources }) => {
-      const configs = find(objects(), kind);
+      const configs = find(objects(), kind).filter((c) => c.metadata.name !== POLICY_WEBHOOKS);
       if (configs.length === 0) return expect(kind).toBe('MutatingWebhookConfiguration');
       const config = configs[0];
       const covered = (config.webhooks as Webhook[]).flatMap((w) =>
@@ -139,6 +141,17 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       expect(new Set(covered).size).toBe(covered.length);
     });
 
+    it('PortPolicy writes: CREATE and UPDATE of portcullis.dev/v1alpha1 portpolicies, the version the loader reads, to /validate', () => {
+      const config = one(objects(), 'ValidatingWebhookConfiguration', POLICY_WEBHOOKS);
+      expect((config.webhooks as Webhook[]).map((w) => ({ name: w.name, rules: w.rules, path: (w.clientConfig.service as Obj).path }))).toEqual([
+        {
+          name: 'portpolicies.validate.portcullis.dev',
+          rules: [{ apiGroups: ['portcullis.dev'], apiVersions: ['v1alpha1'], resources: ['portpolicies'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' }],
+          path: '/validate',
+        },
+      ]);
+    });
+
     it('each mutating webhook mirrors its validating twin: same rules, matchConditions, namespaceSelector and timeout', () => {
       // The same conservative conditions keep most requests away from both. Only the name, the
       // path, failurePolicy (Ignore: the validating twin enforces) and reinvocationPolicy (a
@@ -147,7 +160,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
         const { name, clientConfig, reinvocationPolicy, failurePolicy, ...rest } = w; // eslint-disable-line @typescript-eslint/no-unused-vars
         return { id: name.split('.')[0], service: { ...(clientConfig.service as Obj), path: undefined }, ...rest };
       };
-      const validating = new Map((one(objects(), 'ValidatingWebhookConfiguration').webhooks as Webhook[]).map((w) => [shape(w).id, shape(w)]));
+      const validating = new Map((one(objects(), 'ValidatingWebhookConfiguration', 'portcullis').webhooks as Webhook[]).map((w) => [shape(w).id, shape(w)]));
       for (const m of find(objects(), 'MutatingWebhookConfiguration').flatMap((c) => c.webhooks as Webhook[])) expect(shape(m)).toEqual(validating.get(shape(m).id));
     });
 
@@ -206,6 +219,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       for (const { webhook } of webhooksOf(objects())) {
         const groups = (webhook.rules as Obj[]).flatMap((r) => r.apiGroups as string[]);
         if (groups.includes('cilium.io')) continue; // Cilium policies are always checked
+        if (groups.includes('portcullis.dev')) continue; // every PortPolicy write is judged whole
         expect({ name: webhook.name, conditions: (webhook.matchConditions as Obj[] | undefined)?.length ?? 0 }).toEqual({ name: webhook.name, conditions: 1 });
       }
     });

@@ -23,6 +23,7 @@ const PLURALS: Record<string, string> = {
   GlobalNetworkPolicy: 'globalnetworkpolicies',
   ConfigMap: 'configmaps',
   Secret: 'secrets',
+  PortPolicy: 'portpolicies',
 };
 
 const OPTIONS: Record<string, Obj> = {
