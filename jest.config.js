@@ -23,7 +23,12 @@ const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 export default {
   projects: [
     { ...shared, displayName: 'unit', testMatch: UNIT.map((p) => (p.endsWith('/') ? `<rootDir>/${p}**/*.test.ts` : `<rootDir>/${p}`)) },
-    { ...shared, displayName: 'integration', testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', ...UNIT.map((p) => `<rootDir>/${escape(p)}`)] },
+    {
+      ...shared,
+      displayName: 'integration',
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', ...UNIT.map((p) => `<rootDir>/${escape(p)}`)],
+    },
   ],
   testTimeout: 30000,
 };

@@ -239,7 +239,8 @@ export class Informer<T extends Cached> {
     const abort = new AbortController();
     const onStop = () => abort.abort();
     this.stop.signal.addEventListener('abort', onStop);
-    let failure: Error | null = null;
+    // Set from the event callback, which the compiler's narrowing does not follow.
+    let failure = null as Error | null;
     let events = 0;
     const started = this.clock.now();
     this.stats.watches++;

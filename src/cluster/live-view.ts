@@ -65,7 +65,7 @@ export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
 
   const nodeCache = nodeAddressCache({ client, tuning: { ...tuning, log }, onAddressesChanged: () => emit('nodes') });
   const nodes = nodeCache.informer;
-  const nodeAddresses = nodeCache.addresses;
+  const nodeAddresses = (): readonly string[] => nodeCache.addresses();
 
   // port → number of Services holding it (a port can be held by two Services for a moment
   // while one is deleted and the other created).

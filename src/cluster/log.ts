@@ -6,5 +6,5 @@ export interface Log {
   error(obj: object, msg: string): void;
 }
 
-const nothing = () => {};
+const nothing = (): void => {};
 export const silentLog: Log = { debug: nothing, info: nothing, warn: nothing, error: nothing };

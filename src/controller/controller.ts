@@ -63,8 +63,8 @@ export interface ControllerStats {
 }
 
 export interface Controller {
-  synced(): boolean;
-  isLeader(): boolean;
+  synced: () => boolean;
+  isLeader: () => boolean;
   /** Resolves once this replica, as leader, has written a complete first report set. */
   firstReportSet: Promise<void>;
   /** Resolves when nothing is dirty and no audit is running (tests). */
@@ -118,7 +118,7 @@ export function startController(opts: ControllerOptions): Controller {
   const stopping = new AbortController();
   let timer: AbortController | null = null;
   let flushing: Promise<void> | null = null;
-  let idleWaiters: (() => void)[] = [];
+  const idleWaiters: (() => void)[] = [];
   let resolveFirst!: () => void;
   const firstReportSet = new Promise<void>((r) => (resolveFirst = r));
   let firstDone = false;

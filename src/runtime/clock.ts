@@ -4,9 +4,9 @@
 
 export interface Clock {
   /** Milliseconds since the epoch: Lease renew times are wall-clock times. */
-  now(): number;
+  now(this: void): number;
   /** Resolves after `ms`, or at once when `signal` aborts; never rejects. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  sleep(this: void, ms: number, signal?: AbortSignal): Promise<void>;
 }
 
 function sleep(ms: number, signal?: AbortSignal): Promise<void> {

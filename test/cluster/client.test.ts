@@ -18,7 +18,7 @@ describe('connectKube', () => {
   });
   const lastUser = () => fake.requests.at(-1)?.user;
 
-  const kubeconfig = (user: Record<string, unknown>, context: Record<string, unknown> = {}) =>
+  const kubeconfig = (user: Record<string, unknown>, _context: Record<string, unknown> = {}) =>
     JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',

@@ -14,7 +14,7 @@ import { SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { CONTROLLER_DEFAULTS } from '../../src/controller/config.js';
 import { COMPONENTS, find, kustomize, kustomizeWith, one, REPO_ROOT, type K8sObject } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const OWN_NAMESPACE = 'portcullis-system';
 const OPT_OUT_LABEL = 'portcullis.dev/ignore';

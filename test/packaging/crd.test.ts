@@ -10,7 +10,7 @@ import { PORT_POLICY_API_VERSION, PORT_POLICY_SPEC_SCHEMA } from '../../src/engi
 import { portPolicyCrd, portPolicyCrdYaml, toStructural } from '../../src/k8s/crd.js';
 import { kustomize, one, REPO_ROOT } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const CRD_FILE = path.join(REPO_ROOT, 'manifests/crds/portpolicy.yaml');
 const crd = portPolicyCrd() as Obj;

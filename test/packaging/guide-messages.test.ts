@@ -14,7 +14,7 @@ import { parseAdmissionReview } from '../../src/sources/admission.js';
 import { loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { kustomize, one, REPO_ROOT } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const guide = readFileSync(path.join(REPO_ROOT, 'docs/install.md'), 'utf8');
 

@@ -21,7 +21,7 @@ const MAX_TIMEOUT_SECONDS = 5;
 const pkg = JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string };
 const cliSource = readFileSync(path.join(REPO_ROOT, 'src/cmd/cli.ts'), 'utf8');
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 type Webhook = Obj & { name: string };
 
 const OPT_OUT_LABEL = 'portcullis.dev/ignore';
@@ -157,7 +157,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       // path, failurePolicy (Ignore: the validating twin enforces) and reinvocationPolicy (a
       // mutating-only field) differ.
       const shape = (w: Webhook) => {
-        const { name, clientConfig, reinvocationPolicy, failurePolicy, ...rest } = w; // eslint-disable-line @typescript-eslint/no-unused-vars
+        const { name, clientConfig, reinvocationPolicy, failurePolicy, ...rest } = w;
         return { id: name.split('.')[0], service: { ...(clientConfig.service as Obj), path: undefined }, ...rest };
       };
       const validating = new Map((one(objects(), 'ValidatingWebhookConfiguration', 'portcullis').webhooks as Webhook[]).map((w) => [shape(w).id, shape(w)]));

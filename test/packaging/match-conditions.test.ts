@@ -10,7 +10,7 @@ import type { KubeObject } from '../../src/engine/types.js';
 import { AUDITED } from '../../src/k8s/resources.js';
 import { find, kustomize, type K8sObject } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 let configs: K8sObject[] = [];
 beforeAll(async () => {

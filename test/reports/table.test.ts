@@ -35,7 +35,7 @@ describe('table writer', () => {
 
   it('columns line up: every finding row starts its message at the same column', () => {
     const out = writeTable(fixtureScan());
-    const rows = out.split('\n').filter((l) => /^ +(\d+|-)  (deny|warn|audit) /.test(l));
+    const rows = out.split('\n').filter((l) => /^ +(\d+|-) {2}(deny|warn|audit) /.test(l));
     expect(rows.length).toBe(FINDINGS.length);
     const starts = FINDINGS.map((f, i) => rows[i]!.indexOf(f.message.startsWith('labels') ? 'rule error: ' : f.message));
     expect(new Set(starts).size).toBe(1);

@@ -27,11 +27,10 @@ export class ManualClock implements Clock {
     this.realSleeps = opts.realSleeps ?? false;
   }
 
-  now(): number {
-    return this.t;
-  }
+  // Arrow properties: a Clock's methods may be passed around unbound, as the system clock's are.
+  readonly now = (): number => this.t;
 
-  sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> => {
     this.slept.push(ms);
     if (this.realSleeps) return systemClock.sleep(ms, signal);
     return new Promise<void>((resolve) => {
@@ -51,7 +50,7 @@ export class ManualClock implements Clock {
       signal?.addEventListener('abort', onAbort, { once: true });
       this.sleepers.push(sleeper);
     });
-  }
+  };
 
   /** Moves time on and wakes every sleeper whose deadline has come. */
   advance(ms: number): void {

@@ -372,7 +372,7 @@ export class FakeApiServer {
     const url = new URL(req.url ?? '/', 'http://x');
     const socket = req.socket as TLSSocket;
     const cn = this.tls?.clientCa && socket.authorized ? socket.getPeerCertificate()?.subject?.CN : undefined;
-    const user = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? (cn ? `cert:${cn}` : '');
+    const user = /^Bearer (.*)$/.exec(req.headers.authorization ?? '')?.[1] ?? (cn ? `cert:${String(cn)}` : '');
     const logged = { method: req.method ?? '', path: url.pathname + url.search, user, info: undefined as RequestInfo | undefined };
     if (this.logRequests) this.requests.push(logged);
     const route = this.route(url.pathname);

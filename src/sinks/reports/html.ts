@@ -151,10 +151,9 @@ function tenantSection(policy: CompiledPolicy, ms: readonly Mark[], tenantOf: (n
     const own = (u: MarkUse) => (t ? tenantOf(u.resource.namespace) === name : true);
     const lines: string[] = [];
     let usage = '<span class="muted">no slice: the policy\'s range applies</span>';
-    let used = 0;
     if (slice) {
       const inSlice = nodeUses.filter((u) => inRange(slice, u.port));
-      used = new Set(inSlice.map((u) => u.port)).size;
+      const used = new Set(inSlice.map((u) => u.port)).size;
       const size = rangeSize(slice);
       const pct = (100 * used) / size;
       usage =

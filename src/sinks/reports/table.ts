@@ -17,6 +17,7 @@ const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? o
 const SKIPPED_SHOWN = 10;
 
 // A kind comes from the input: control characters would reach the terminal as escapes.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const printable = (s: string) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?');
 
 interface Row {

@@ -16,7 +16,7 @@ import { CelScalar, celFunc, celList, celMap, celMethod, isCelError, isCelList, 
 import { strings } from '@bufbuild/cel/ext';
 import { NET_FUNCS } from './net.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const LIST = listType(CelScalar.DYN);
 

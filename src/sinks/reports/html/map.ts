@@ -170,7 +170,7 @@ export const DEFS =
   `</defs></svg>`;
 
 /** A marker shape as a small inline icon (legend, tables), drawn from DEFS. */
-export const icon = (kind: keyof typeof SHAPES) => `<svg class="ico" aria-hidden="true"><use href="#i-${kind}"/></svg>`;
+export const icon = (kind: keyof typeof SHAPES): string => `<svg class="ico" aria-hidden="true"><use href="#i-${kind}"/></svg>`;
 
 /** Estimated width of an 11px label: the page has no font metrics at render time. */
 const textWidth = (text: string) => text.length * 6.4;
