@@ -11,7 +11,7 @@ import { portPolicyCrd } from '../../src/k8s/crd.js';
 import { evaluate } from '../support/k8s-cel/index.js';
 import { REPO_ROOT } from './kustomize.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const schema = (portPolicyCrd() as Obj).spec.versions[0].schema.openAPIV3Schema as Obj;
 

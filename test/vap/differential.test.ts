@@ -19,7 +19,7 @@ import { admit, selects, type AdmissionAttributes } from '../support/k8s-cel/ind
 import { backupCronJob, egressPolicy, logAgent, webPod, webService } from '../webhook/objects.js';
 import * as cluster from '../support/cluster-objects.js';
 
-type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+type Obj = Record<string, any>;
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -430,7 +430,6 @@ describe('exported VAPs agree with the webhook on the port rules', () => {
   });
 
   afterAll(() => {
-    // eslint-disable-next-line no-console
     if (process.env.VAP_TALLY) console.log(`port rules: ${tally.agreed}/${tally.compared} agree`);
   });
 });
