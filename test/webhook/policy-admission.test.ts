@@ -118,6 +118,32 @@ describe('PortPolicy CREATE', () => {
   });
 });
 
+describe('docs/policy-admission.md', () => {
+  const doc = readFileSync(path.join(REPO_ROOT, 'docs/policy-admission.md'), 'utf8');
+
+  it('its example policy gets the denial it shows, line for line', async () => {
+    const example = parse(/```yaml\n([\s\S]*?)```/.exec(doc)![1]) as Obj;
+    const shown = /```text\n\$ kubectl apply[^\n]*\n[^\n]*denied the request: ([\s\S]*?)\n```/.exec(doc)![1];
+    const res = await h.post('/validate', admissionReview({ object: example }));
+    expect(res.json.response.status.message).toBe(shown);
+    expect(doc).toContain(`admission webhook "${'portpolicies.validate.portcullis.dev'}" denied the request`);
+  });
+
+  it('its table of bounds is the schema', () => {
+    const crd = parse(readFileSync(path.join(REPO_ROOT, 'manifests/crds/portpolicy.yaml'), 'utf8')) as Obj;
+    const spec = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties;
+    const row = (field: string) => {
+      const text = doc.split('\n').find((l) => l.startsWith(`| ${field}`))!;
+      return /(maxLength|maxItems)` (\d+)/.exec(text)!.slice(1);
+    };
+    expect(row('`spec.reservedPorts`, `spec.sensitivePorts`')).toEqual(['maxItems', String(spec.reservedPorts.maxItems)]);
+    expect(spec.sensitivePorts.maxItems).toBe(spec.reservedPorts.maxItems);
+    expect(row('`spec.tenants`')).toEqual(['maxItems', String(spec.tenants.maxItems)]);
+    expect(row('`spec.tenants[].allowedHostPorts`')).toEqual(['maxItems', String(spec.tenants.items.properties.allowedHostPorts.maxItems)]);
+    expect(row('every port text')).toEqual(['maxLength', String(spec.nodePortRange.maxLength)]);
+  });
+});
+
 describe('PortPolicy UPDATE and other operations', () => {
   const valid = policy({ nodePortRange: '30000-32767' });
   const broken = policy({ nodePortRange: '32767-30000' });
