@@ -85,6 +85,7 @@ program
   .addArgument(new Argument('<target>', 'vap: ValidatingAdmissionPolicies and bindings (docs/vap.md)').choices(['vap']))
   .option('--policy <file|dir>', 'PortPolicy file or directory (repeatable); replaces the shipped default', collect, [])
   .option('--output <file>', 'write the YAML stream to a file instead of stdout')
+  .option('--no-namespace-selector', "leave out the webhooks' namespace exclusions (for an overlay that adds them)")
   .action(async (_target: 'vap', opts) => {
     const { runExportVap } = await import('./export.js');
     process.exitCode = await runExportVap(opts);

@@ -11,6 +11,8 @@ import { EXIT_CLEAN, EXIT_USAGE } from './exit.js';
 export interface ExportOptions {
   policy?: string[];
   output?: string;
+  /** false with --no-namespace-selector. */
+  namespaceSelector?: boolean;
 }
 
 export interface ExportIo {
@@ -38,7 +40,7 @@ export async function runExportVap(opts: ExportOptions, io: ExportIo = { stdout:
   }
   const webhookOnly = RULES.map((r) => r.id).filter((id) => VAP_RULES[id] === undefined && loaded.policies.some((p) => p.rules[id] !== 'off'));
   for (const id of webhookOnly) io.stderr.write(`note: ${id} is not exported to ValidatingAdmissionPolicy; only the webhook enforces it\n`);
-  const exported = exportVap(loaded.policies);
+  const exported = exportVap(loaded.policies, { namespaceSelector: opts.namespaceSelector });
   for (const o of exported.overBudget) io.stderr.write(`note: ${o}\n`);
   const text = vapStream(exported.objects, loaded.policies.map((p) => p.name), [...webhookOnly, ...exported.overBudget]);
   if (opts.output) {

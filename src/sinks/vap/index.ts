@@ -63,7 +63,16 @@ function costText(costs: readonly CostEstimate[]): string {
   return `worst case: ${top.expression} ${top.cost.toLocaleString('en-US')}, whole evaluation ${total.toLocaleString('en-US')} (limits 1,000,000 and 10,000,000; docs/vap.md)`;
 }
 
-function vap(name: string, policy: CompiledPolicy, cel: RuleCel, costs: readonly CostEstimate[], operations: string[], variables: Variable[], validation: Record<string, unknown>): ExportedObject {
+export interface ExportOptions {
+  /**
+   * Write the webhooks' namespace exclusions into matchConstraints (default true). False for
+   * manifests/overlays/vap, which copies them from manifests/components/namespace-exclusions
+   * so that they are written once.
+   */
+  namespaceSelector?: boolean;
+}
+
+function vap(name: string, policy: CompiledPolicy, cel: RuleCel, costs: readonly CostEstimate[], operations: string[], variables: Variable[], validation: Record<string, unknown>, options: ExportOptions): ExportedObject {
   const groups = new Map<string, { versions: Set<string>; resources: Set<string> }>();
   for (const r of cel.resources) {
     const g = groups.get(r.group) ?? { versions: new Set(), resources: new Set() };
@@ -84,7 +93,7 @@ function vap(name: string, policy: CompiledPolicy, cel: RuleCel, costs: readonly
       failurePolicy: 'Fail',
       matchConstraints: {
         resourceRules: [...groups].map(([group, g]) => ({ apiGroups: [group], apiVersions: [...g.versions], resources: [...g.resources], operations })),
-        namespaceSelector: NAMESPACE_EXCLUSIONS,
+        ...(options.namespaceSelector === false ? {} : { namespaceSelector: NAMESPACE_EXCLUSIONS }),
       },
       variables,
       validations: [validation],
@@ -108,7 +117,7 @@ export interface VapExport {
 }
 
 /** Every ValidatingAdmissionPolicy and binding for the active policies, in a stable order. */
-export function exportVap(policies: readonly CompiledPolicy[]): VapExport {
+export function exportVap(policies: readonly CompiledPolicy[], options: ExportOptions = {}): VapExport {
   const out: ExportedObject[] = [];
   const over: string[] = [];
   for (const policy of policies) {
@@ -133,7 +142,7 @@ export function exportVap(policies: readonly CompiledPolicy[]): VapExport {
           messageExpression: messageExpression(policy.name, rule, fresh),
           message: `portcullis: ${rule} (policy ${policy.name})`,
           reason: 'Forbidden',
-        }),
+        }, options),
         binding(name, policy, rule, VALIDATION_ACTION[action]),
       );
       if (action !== 'deny') continue;
@@ -144,7 +153,7 @@ export function exportVap(policies: readonly CompiledPolicy[]): VapExport {
           expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
           messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
           message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
-        }),
+        }, options),
         binding(carried, policy, rule, 'Warn'),
       );
     }
