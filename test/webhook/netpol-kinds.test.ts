@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import { runScan } from '../../src/cmd/scan.js';
+import { checkScanJson } from '../reports/schemas.js';
 import { startHarness, type Harness } from './harness.js';
 import { admissionReview, type Obj } from './reviews.js';
 
@@ -64,6 +65,8 @@ beforeAll(async () => {
   });
   const report = JSON.parse(out);
   expect(report.summary.skipped).toBe(0);
+  // The report's kind enum names every kind: the json validates against its schema.
+  expect(checkScanJson(report)).toEqual([true, []]);
   scanned = new Map();
   for (const f of report.findings) scanned.set(f.resource.name, [...(scanned.get(f.resource.name) ?? []), `${f.path} ${f.value}`]);
   h = await startHarness({ policy: await readFile(DEFAULT_POLICY, 'utf8') });

@@ -61,6 +61,9 @@ const VERSIONED: ReadonlyMap<string, string> = new Map([
 ]);
 const VERSIONED_GROUPS: ReadonlySet<string> = new Set([...VERSIONED.keys()].map((k) => k.slice(0, k.lastIndexOf('/'))));
 
+/** The kind names the engine checks, sorted: the only kinds a finding can be about. */
+export const CHECKED_KIND_NAMES: readonly string[] = [...new Set([...KINDS.keys()].map((k) => k.slice(k.indexOf('/') + 1)))].sort();
+
 export function apiGroup(apiVersion: string): string {
   const slash = apiVersion.indexOf('/');
   return slash < 0 ? '' : apiVersion.slice(0, slash);

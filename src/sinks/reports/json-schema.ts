@@ -3,6 +3,7 @@
 // output validates. Adding an optional field is compatible; renaming, removing or changing a
 // type needs schemaVersion 2.
 
+import { CHECKED_KIND_NAMES } from '../../engine/facts/kinds.js';
 import { RULE_IDS } from '../../engine/rules/index.js';
 
 const nullableString = { type: ['string', 'null'] } as const;
@@ -58,7 +59,7 @@ export const SCAN_OUTPUT_SCHEMA = {
             required: ['apiVersion', 'kind', 'namespace', 'name'],
             properties: {
               apiVersion: { type: 'string' },
-              kind: { type: 'string' },
+              kind: { type: 'string', enum: [...CHECKED_KIND_NAMES], description: 'a kind the engine checks' },
               namespace: { ...nullableString, description: 'null for cluster-scoped objects' },
               name: { type: 'string', description: 'metadata.name, or generateName when the object has none' },
             },
