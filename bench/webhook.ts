@@ -44,7 +44,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '16,64' },
     // On a 24 GiB machine V8 lets the young generation grow to 64 MiB and the old one far
     // past the working set before collecting; in a pod Node sizes its heap from the memory
-    // limit. These flags (the ones recommended for the pod, see the README) put
+    // limit. These flags (the ones recommended for the pod, see docs/operations.md, "Memory") put
     // every server in the same pod-sized heap; they cost no measurable CPU here, and six
     // concurrent 6.5 MB reviews still fit.
     'node-flags': { type: 'string', default: '--max-semi-space-size=4 --max-old-space-size=256' },

@@ -1,10 +1,11 @@
 import type { Finding } from '../../src/engine/types.js';
-import { SCAN_OUTPUT_SCHEMA } from '../../src/sinks/reports/json-schema.js';
+import { readFileSync } from 'node:fs';
+import { SCAN_OUTPUT_SCHEMA, scanOutputSchemaJson } from '../../src/sinks/reports/json-schema.js';
 import { findingMessage } from '../../src/sinks/reports/finding-text.js';
 import { writeJson } from '../../src/sinks/reports/json.js';
 import { FINDINGS, fixtureScan } from './fixture.js';
 import { checkScanJson } from './schemas.js';
-import { readmeSection } from '../support/readme.js';
+import { docSection } from '../support/readme.js';
 
 const validate = (doc: unknown) => checkScanJson(doc)[0];
 
@@ -78,11 +79,17 @@ describe('json schema', () => {
     expect(validate(doc)).toBe(false);
   });
 
-  it('is printed in the README exactly', () => {
-    const md = readmeSection('Report formats');
-    const block = /<!-- scan-output-schema -->\s*```json\n([\s\S]*?)```/.exec(md);
-    expect(block).not.toBeNull();
-    expect(JSON.parse(block![1]!)).toEqual(SCAN_OUTPUT_SCHEMA);
+  it('docs/scan-output-v1.schema.json is what `npm run generate:schema` writes', () => {
+    const published = readFileSync(new URL('../../docs/scan-output-v1.schema.json', import.meta.url), 'utf8');
+    // On failure: run `npm run generate:schema` and commit the file.
+    expect(published).toBe(scanOutputSchemaJson());
+    expect(JSON.parse(published)).toEqual(SCAN_OUTPUT_SCHEMA);
+  });
+
+  it('the json format\'s documentation links to the file and prints no copy of it', () => {
+    const md = docSection('docs/reports.md', '`json`: the stable contract');
+    expect(md).toContain('(scan-output-v1.schema.json)');
+    expect(md).not.toContain('"$schema"');
   });
 });
 

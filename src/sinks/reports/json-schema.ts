@@ -1,6 +1,6 @@
 // The JSON Schema of `portcullis scan --format json` (schemaVersion 1). It is the contract:
-// the README prints it, and a test checks that both agree and that the writer's
-// output validates. Adding an optional field is compatible; renaming, removing or changing a
+// docs/scan-output-v1.schema.json is this object as written by `npm run generate:schema`, and
+// tests check that the file agrees and that the writer's output validates. Adding an optional field is compatible; renaming, removing or changing a
 // type needs schemaVersion 2.
 
 import { CHECKED_KIND_NAMES } from '../../engine/facts/kinds.js';
@@ -103,3 +103,8 @@ export const SCAN_OUTPUT_SCHEMA = {
     },
   },
 } as const;
+
+/** The schema as the published file holds it: two-space JSON and a final newline. */
+export function scanOutputSchemaJson(): string {
+  return `${JSON.stringify(SCAN_OUTPUT_SCHEMA, null, 2)}\n`;
+}
