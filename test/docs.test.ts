@@ -6,7 +6,13 @@ import path from 'node:path';
 import { docSection, headings, readDoc } from './support/readme.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
-const MARKDOWN = ['README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const MARKDOWN = [
+  'README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 
 /** GitHub's heading anchor: lower case, punctuation other than - and _ dropped, spaces to hyphens; repeats get -1, -2. */
 function anchors(markdown: string): Set<string> {
@@ -14,7 +20,10 @@ function anchors(markdown: string): Set<string> {
   const out = new Set<string>();
   for (const { title } of headings(markdown)) {
     const text = title.replace(/\[([^\]]*)\]\([^)]*\)/g, '$1');
-    const base = text.toLowerCase().replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '').replace(/ /g, '-');
+    const base = text
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, '')
+      .replace(/ /g, '-');
     const n = seen.get(base) ?? 0;
     seen.set(base, n + 1);
     out.add(n === 0 ? base : `${base}-${n}`);
@@ -30,7 +39,7 @@ function relativeLinks(markdown: string): { line: number; target: string }[] {
     if (/^\s*(```|~~~)/.test(text)) fenced = !fenced;
     if (fenced) return;
     for (const m of text.replace(/`[^`]*`/g, '').matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
-      if (!/^[a-z][a-z0-9+.-]*:/i.test(m[1]!)) links.push({ line: i + 1, target: m[1]! });
+      if (!/^[a-z][a-z0-9+.-]*:/i.test(m[1])) links.push({ line: i + 1, target: m[1] });
     }
   });
   return links;
@@ -42,7 +51,7 @@ describe('documentation', () => {
   });
 
   it('README.md opens with the two commands for a fresh machine: set up and scan the examples, run the tests', () => {
-    const first = /```sh\n([\s\S]*?)```/.exec(readDoc('README.md'))![1]!;
+    const first = /```sh\n([\s\S]*?)```/.exec(readDoc('README.md'))![1];
     expect(first).toMatch(/^npm ci && npx portcullis scan examples\//m);
     expect(first).toMatch(/^npm test\b/m);
   });
@@ -53,17 +62,20 @@ describe('documentation', () => {
       const [ref, anchor] = target.split('#', 2) as [string, string | undefined];
       const resolved = ref === '' ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), decodeURI(ref)));
       if (!existsSync(path.join(ROOT, resolved))) broken.push(`${file}:${line}: ${target}: no file ${resolved}`);
-      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(readDoc(resolved)).has(anchor)) broken.push(`${file}:${line}: ${target}: ${resolved} has no heading #${anchor}`);
+      else if (anchor !== undefined && resolved.endsWith('.md') && !anchors(readDoc(resolved)).has(anchor))
+        broken.push(`${file}:${line}: ${target}: ${resolved} has no heading #${anchor}`);
     }
     expect(broken).toEqual([]);
   });
 
   it('the layout table of docs/development.md names every directory of src/, and only those', () => {
-    const dirs = (readdirSync(path.join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isDirectory(): boolean }[])
+    const dirs = (
+      readdirSync(path.join(ROOT, 'src'), { recursive: true, withFileTypes: true }) as { name: string; parentPath: string; isDirectory(): boolean }[]
+    )
       .filter((e) => e.isDirectory())
       .map((e) => `${path.relative(ROOT, path.join(e.parentPath, e.name))}/`)
       .sort();
-    const named = [...new Set([...docSection('docs/development.md', 'Layout').matchAll(/`(src\/[\w/-]*\/)`/g)].map((m) => m[1]!))].sort();
+    const named = [...new Set([...docSection('docs/development.md', 'Layout').matchAll(/`(src\/[\w/-]*\/)`/g)].map((m) => m[1]))].sort();
     expect(named).toEqual(dirs);
   });
 

@@ -13,12 +13,12 @@ export function headings(text: string): { level: number; title: string; line: nu
   text.split('\n').forEach((line, i) => {
     const f = /^\s*(```+|~~~+)/.exec(line);
     if (f) {
-      if (fence === null) fence = f[1]![0]!;
-      else if (f[1]![0] === fence) fence = null;
+      if (fence === null) fence = f[1][0]!;
+      else if (f[1][0] === fence) fence = null;
       return;
     }
     const h = fence === null ? /^(#{1,6}) (.+?)\s*#*\s*$/.exec(line) : null;
-    if (h) found.push({ level: h[1]!.length, title: h[2]!, line: i });
+    if (h) found.push({ level: h[1].length, title: h[2], line: i });
   });
   return found;
 }
@@ -29,8 +29,8 @@ export function docSection(file: string, heading: string): string {
   const all = headings(lines.join('\n'));
   const at = all.findIndex((h) => h.title === heading);
   if (at < 0) throw new Error(`${file} has no section "${heading}"`);
-  const next = all.slice(at + 1).find((h) => h.level <= all[at]!.level);
-  return lines.slice(all[at]!.line, next ? next.line : undefined).join('\n');
+  const next = all.slice(at + 1).find((h) => h.level <= all[at].level);
+  return lines.slice(all[at].line, next ? next.line : undefined).join('\n');
 }
 
 /** The `## heading` section of README.md. */
