@@ -1,7 +1,7 @@
 // `npm run bench:audit`: the controller's first full audit of a cluster at Kubernetes' published
 // scale limits (150,000 pods on 5,000 nodes, 10,000 Services, plus network policies), served
 // by the test API server in its own process. Prints the time to a complete first report set
-// and the controller's peak RSS. Aims (issue 5): under 60 s and under 300 MB.
+// and the controller's peak RSS. Aims (docs/benchmarks.md): under 60 s and under 300 MB.
 // `npm run bench:audit -- '{"nodes":500}'` runs a smaller cluster (any field of ClusterShape).
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';

@@ -49,7 +49,7 @@ function textArg(name: string, fallback: string): string {
 
 /** The report format of the scan measurement: json by default, the format of CI gates. */
 const FORMAT = textArg('format', 'json');
-/** The aim from issue 2: the scan at 60 % of the parse ceiling or better. */
+/** The aim (docs/benchmarks.md): the scan at 60 % of the parse ceiling or better. */
 const AIM = 0.6;
 
 // One template per kind, about the size of real manifests; `i` varies names and ports so

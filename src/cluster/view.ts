@@ -1,5 +1,5 @@
 // What the webhook needs from the cluster when it runs in one: small caches kept by watches
-// (implemented by the controller issue). Without a cluster the webhook uses file policies,
+// (src/cluster/live-view.ts). Without a cluster the webhook uses file policies,
 // name-based tenancy and the assumed node addresses.
 import type { CompiledPolicy } from '../engine/policy/model.js';
 import type { Labels } from '../engine/types.js';

@@ -125,7 +125,8 @@ export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
 
 /**
  * The record is written out field by field: spreading the identity and the extras into it
- * (several shapes through one spread site) took about 3% of the webhook's CPU in a CPU profile under load.
+ * (several shapes through one spread site) costs about 3% of the webhook's CPU under the load of
+ * `npm run bench:webhook` (a `node --cpu-prof` profile; docs/decisions.md).
  */
 function answer(parsed: ParsedReview, checked: boolean, response: AdmissionResponse, verdict: Verdict, extra: Partial<Pick<AdmissionRecord, 'rules' | 'findingCounts' | 'findings' | 'patchOps'>> = {}): Admission {
   const id = requestIdentity(parsed.request);

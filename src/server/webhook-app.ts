@@ -116,7 +116,8 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
   /**
    * Metrics, and the decision line: the request's identity first (as a per-request child
    * logger would write it), then the decision, added to the same object: copying the identity
-   * into a new one with a spread took about 3% of the webhook's CPU in a CPU profile under load.
+   * into a new one with a spread costs about 3% of the webhook's CPU under the load of
+   * `npm run bench:webhook` (a `node --cpu-prof` profile; docs/decisions.md).
    */
   const tell = (endpoint: Endpoint, admission: Admission, latencyMs: number, id: RequestIdentity | null, gvk: GroupVersionKind | null) => {
     const r = admission.record;

@@ -17,7 +17,7 @@ import { formatRange, inRange, rangeContains, rangesOverlap } from '../ports.js'
 import type { PortEntry } from '../policy/model.js';
 import type { Rule, RuleFinding } from './rule.js';
 
-// Thresholds from the rule's specification (issue 2): with assumed node addresses an ipBlock
+// Thresholds (docs/rules.md, "What counts, for every kind"): with assumed node addresses an ipBlock
 // counts as broad from /16 (IPv4) or /48 (IPv6) up, so a /16 covers a typical cluster's node
 // subnet and a /48 a typical IPv6 site allocation (RFC 6177); host-policy CIDR sources alike.
 const BROAD_PREFIX = { 4: 16, 6: 48 } as const;

@@ -136,7 +136,8 @@ const andMore = (count: number) => (count > 1 ? ` and ${count - 1} more` : '');
 
 function carriedOverWarning(g: FindingGroup, kind: string, hasPodTemplate: boolean, max: number): string {
   const f = g.first;
-  // Said as the issue words it for templates, and in the same terms for a Pod itself.
+  // This update is allowed; the warning says what comes next: new Pods from the template (or
+  // a new object like this one) will be denied.
   const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : kind === 'Pod' ? 'new Pods like this will be denied' : `a new ${clip(kind, KIND_CHARS)} like this will be denied`;
   const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
   return firstFitting([...where, ''].map((at) => `${f.rule}${valueText(f)}${at}${andMore(g.count)} predates this update; ${meaning}`), max);

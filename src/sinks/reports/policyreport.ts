@@ -1,7 +1,7 @@
 // PolicyReports in the vocabulary Kyverno writes and Policy Reporter reads: one report per
 // namespace (and a cluster report for cluster-scoped objects), with pass and skip results as
 // well as violations. The builder is pure and shared: `scan --format policyreport` prints
-// its objects as YAML, the controller (issue 5) writes the same objects to the cluster.
+// its objects as YAML, the controller writes the same objects to the cluster.
 import { createHash } from 'node:crypto';
 import { dump } from 'js-yaml';
 import { ruleById } from '../../engine/rules/index.js';
