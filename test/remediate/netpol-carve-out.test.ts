@@ -256,6 +256,21 @@ describe('carveNetworkPolicy', () => {
       changes: 1,
     },
     {
+      name: 'removing every other rule keeps the rest in their order',
+      spec: {
+        egress: [
+          { to: everywhere, ports: [{ port: 10250 }] },
+          { to: everywhere, ports: [{ port: 443 }] },
+          { to: everywhere, ports: [{ port: 10255 }] },
+          { to: everywhere, ports: [{ port: 80 }] },
+          { to: everywhere, ports: [{ port: 10250 }, { port: 10255 }] },
+        ],
+      },
+      cuts: kubeletCuts(0, 2, 4),
+      want: { egress: [{ to: everywhere, ports: [{ port: 443 }] }, { to: everywhere, ports: [{ port: 80 }] }] },
+      changes: 3,
+    },
+    {
       name: 'a removed rule and a carved rule in one policy',
       spec: {
         egress: [

@@ -142,27 +142,35 @@ export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, r
   const uncarved: number[] = [];
   if (!spec || !Array.isArray(spec.egress)) return { changes, uncarved: [...cuts.keys()] };
   const egress = spec.egress;
-  let removed = false;
-  // Highest index first, so removing a rule does not shift the ones still to do.
+  // Rules to remove are collected and dropped in one pass at the end: a splice per rule
+  // shifts every rule after it, quadratic in a policy of many rules.
+  const remove = new Set<number>();
+  // Highest index first, so the change lines read in order once reversed.
   for (const index of [...cuts.keys()].sort((a, b) => b - a)) {
     const rule = egress[index];
     const ruleCuts = cuts.get(index)!;
     const ports = rule ? carvePorts(rule.ports, ruleCuts) : null;
     if (!rule || !ports) {
-      uncarved.unshift(index);
+      uncarved.push(index);
       continue;
     }
     // Name only the cuts that took something away (an ANY entry cuts UDP and SCTP too).
     const taken = describeCuts(ruleCuts.filter((c) => carvePorts(rule.ports, [c]) !== null));
     if (ports.length === 0) {
-      egress.splice(index, 1);
-      removed = true;
+      remove.add(index);
       changes.push(`spec.egress[${index}]: removed; it allowed only sensitive node ports ${taken}`);
     } else {
       rule.ports = ports;
       changes.push(`spec.egress[${index}]: carved sensitive node ports ${taken} out of its ports`);
     }
   }
+  const removed = remove.size > 0;
+  if (removed) {
+    let kept = 0;
+    for (let i = 0; i < egress.length; i++) if (!remove.has(i)) egress[kept++] = egress[i];
+    egress.length = kept;
+  }
+  uncarved.reverse();
   changes.reverse();
   // Without policyTypes the API server puts Egress in effect only while `egress` is non-empty
   // (SetDefaults_NetworkPolicy): removing the last rule would then allow all egress.
