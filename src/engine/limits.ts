@@ -19,10 +19,11 @@ export interface Limit {
 }
 
 /**
- * List items (rules, peers, ports, selectors, CIDRs, anything in a list) in one network policy
- * of any kind: 786,432 is the most a stored object can hold at two bytes an item.
+ * List items the engine reads from one network policy of any kind: rules, peers, ports, CIDRs,
+ * selector values (each list is read once). 786,432 is the most a stored object can hold at
+ * two bytes an item, in protobuf or in JSON.
  */
-export const NETWORK_POLICY_LIST_ITEMS: Limit = { name: 'networkPolicyListItems', value: 800_000, counts: 'list items in one network policy' };
+export const NETWORK_POLICY_LIST_ITEMS: Limit = { name: 'networkPolicyListItems', value: 800_000, counts: 'list items read from one network policy' };
 
 /**
  * CIDRs the engine reads from one network policy: cidr and except entries, toCIDR/fromCIDR,
@@ -82,4 +83,25 @@ export class Budget {
     this.#left -= n;
     if (this.#left < 0) throw new LimitExceeded(this.limit, path);
   }
+}
+
+// The budgets of the object being read. The facts of several kinds, in several files, read
+// lists and CIDRs; scoping the budgets around the read (the engine is synchronous, so one
+// read runs at a time) charges them all without threading counters through every reader.
+let active: readonly Budget[] = [];
+
+/** Runs `read` with charge() counting against `budgets`; LimitExceeded once one is spent. */
+export function charged<T>(budgets: readonly Budget[], read: () => T): T {
+  const outer = active;
+  active = budgets;
+  try {
+    return read();
+  } finally {
+    active = outer;
+  }
+}
+
+/** Charges n to the active budget for `limit`, if a read is charging one. */
+export function charge(limit: Limit, n: number): void {
+  for (const b of active) if (b.limit === limit) b.spend(n);
 }

@@ -1,12 +1,10 @@
 // The facts of one resource, extracted on first use and shared by every policy and rule.
-import { Budget, NETWORK_POLICY_CIDRS, NETWORK_POLICY_LIST_ITEMS } from '../limits.js';
-import { countingCidrs } from '../net/ip-block.js';
+import { Budget, charged, NETWORK_POLICY_CIDRS, NETWORK_POLICY_LIST_ITEMS } from '../limits.js';
 import type { KubeObject } from '../types.js';
 import { podSpecFacts, type PodSpecFacts } from './host-ports.js';
 import type { CheckedKind } from './kinds.js';
 import { networkRules, type NetRule } from './network-rules.js';
 import { serviceFacts, type ServiceFacts } from './node-ports.js';
-import type { Obj } from './object.js';
 import { ownerFacts } from './owners.js';
 import type { OwnerFacts } from '../policy/model.js';
 
@@ -23,32 +21,9 @@ export interface ResourceFacts {
   readonly owners: OwnerFacts;
 }
 
-/**
- * Counts the items of every list in the object, stopping at the limit: the walk costs at most
- * the limit, however large the object. Iterative, so no nesting depth overflows the stack.
- */
-function checkListItems(object: Obj): void {
-  const items = new Budget(NETWORK_POLICY_LIST_ITEMS);
-  const stack: unknown[] = [object];
-  while (stack.length > 0) {
-    const v = stack.pop();
-    if (typeof v !== 'object' || v === null) continue;
-    if (Array.isArray(v)) {
-      items.spend(v.length);
-      for (const x of v) if (typeof x === 'object' && x !== null) stack.push(x);
-    } else {
-      for (const key in v) {
-        const x = (v as Obj)[key];
-        if (typeof x === 'object' && x !== null) stack.push(x);
-      }
-    }
-  }
-}
-
 function readNetworkRules(object: KubeObject, kind: CheckedKind): NetRule[] {
   if (kind.type === 'workload' || kind.type === 'service') return [];
-  checkListItems(object);
-  return countingCidrs(new Budget(NETWORK_POLICY_CIDRS), () => networkRules(object, kind));
+  return charged([new Budget(NETWORK_POLICY_LIST_ITEMS), new Budget(NETWORK_POLICY_CIDRS)], () => networkRules(object, kind));
 }
 
 /** A fact read once: its value, or what it threw, for every later reader. */

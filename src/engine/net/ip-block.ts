@@ -1,5 +1,5 @@
 // An ipBlock (or Cilium toCIDRSet entry): the addresses of its cidr minus its except list.
-import type { Budget } from '../limits.js';
+import { charge, NETWORK_POLICY_CIDRS } from '../limits.js';
 import { setOf, subtract, type AddressSet } from './address-set.js';
 import { parseBlockOrThrow } from './cidr.js';
 
@@ -38,25 +38,9 @@ const withExcept = new Map<string, IpBlock>();
 const entryBytes = (key: string, block: IpBlock): number =>
   ENTRY_OVERHEAD_BYTES + 2 * key.length + INTERVAL_BYTES * (block.addresses.v4.length + block.addresses.v6.length);
 
-// The CIDR budget of the object being read. The facts of several kinds, in several files, make
-// ipBlocks; scoping the budget around the read (the engine is synchronous, so one read runs at
-// a time) counts them all without threading a counter through every reader.
-let cidrBudget: Budget | null = null;
-
-/** Runs `read` with every CIDR that ipBlock reads charged to `budget` (LimitExceeded past it). */
-export function countingCidrs<T>(budget: Budget, read: () => T): T {
-  const outer = cidrBudget;
-  cidrBudget = budget;
-  try {
-    return read();
-  } finally {
-    cidrBudget = outer;
-  }
-}
-
 /** Throws on a CIDR the API server would not have accepted; the rule turns it into an error finding. */
 export function ipBlock(cidr: string, except: readonly string[] = []): IpBlock {
-  cidrBudget?.spend(1 + except.length);
+  charge(NETWORK_POLICY_CIDRS, 1 + except.length);
   const cache = except.length === 0 ? plain : withExcept;
   // What could not be kept is not looked up either (its key would be built for nothing): each
   // except entry adds at least five characters to the key ("::" with its quotes and comma).
