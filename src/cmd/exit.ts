@@ -4,5 +4,4 @@ export const EXIT_CLEAN = 0;
 export const EXIT_FINDINGS = 1;
 export const EXIT_USAGE = 2;
 
-/** A user mistake: printed as one line without a stack, exit status 2. */
-export class UsageError extends Error {}
+export { UsageError } from '../runtime/usage-error.js';

@@ -1,6 +1,6 @@
 // `portcullis serve` configuration: one typed object, every default in this file, every
 // number with its reason. Nothing else in serve reads options or the environment.
-import { UsageError } from '../cmd/exit.js';
+import { UsageError } from '../runtime/usage-error.js';
 import type { AnswerLimits } from '../sinks/admission/decide.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';

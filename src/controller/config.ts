@@ -1,5 +1,5 @@
 // `portcullis controller` configuration: one typed object, every default here with its reason.
-import { UsageError } from '../cmd/exit.js';
+import { UsageError } from '../runtime/usage-error.js';
 import type { ReportFlavor } from '../sinks/reports/policyreport.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';

@@ -27,6 +27,17 @@ export interface SourceRef {
   line: number;
 }
 
+/** The file name stdin has in findings and errors (scan --stdin-filename changes it). */
+export const STDIN_NAME = '<stdin>';
+
+/** An input problem a source met: unreadable file, invalid YAML, object without a name. */
+export interface InputError {
+  /** null for cluster scans. */
+  file: string | null;
+  line: number | null;
+  message: string;
+}
+
 /** A resource ready for evaluation: its namespace already defaulted by the source. */
 export interface Resource {
   object: KubeObject;

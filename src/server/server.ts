@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../cluster/view.js';
-import { UsageError } from '../cmd/exit.js';
+import { UsageError } from '../runtime/usage-error.js';
 import { answerLimits, type ServeConfig } from '../config/serve.js';
 import { errored, reviewOf } from '../sinks/admission/response.js';
 import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';

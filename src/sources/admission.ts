@@ -3,8 +3,9 @@
 // gets an AdmissionReview back (the API server matches replies by uid).
 import type { KubeObject, Resource } from '../engine/types.js';
 
-export const ADMISSION_API_VERSION = 'admission.k8s.io/v1';
-export const ADMISSION_KIND = 'AdmissionReview';
+import { ADMISSION_API_VERSION, ADMISSION_KIND } from '../k8s/admission-review.js';
+
+export { ADMISSION_API_VERSION, ADMISSION_KIND };
 
 export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
 const OPERATIONS: readonly string[] = ['CREATE', 'UPDATE', 'DELETE', 'CONNECT'];

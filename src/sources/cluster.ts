@@ -17,7 +17,7 @@ import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
 import { apiVersionOf, AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
 import { exposesHost, keepOwnership, nodeAddressesOf, strip, templateOwner, type Cached } from '../cluster/strip.js';
-import { UsageError } from '../cmd/exit.js';
+import { UsageError } from '../runtime/usage-error.js';
 import type { ScanSource, SourceItem } from './source-item.js';
 
 export interface ClusterSourceOptions {

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterFacts, Labels } from '../engine/types.js';
-import type { InputError } from '../sinks/reports/scan-result.js';
+import { STDIN_NAME, type InputError } from '../engine/types.js';
 import { collectNamespaces, itemsOfText, type TextOptions } from './manifest-text.js';
 import type { ScanSource, SourceItem } from './source-item.js';
 
@@ -22,8 +22,7 @@ export interface ManifestSourceOptions extends TextOptions {
   warn?: (message: string) => void;
 }
 
-/** The name stdin has in findings and errors. */
-export const STDIN_NAME = '<stdin>';
+export { STDIN_NAME };
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 /** Directories a whole-repository scan should not descend into. */

@@ -2,7 +2,7 @@
 // a stream of items, plus the cluster facts (namespace labels, node addresses) that must be
 // known before the first resource is evaluated.
 import type { ClusterFacts, Resource, SourceRef } from '../engine/types.js';
-import type { InputError } from '../sinks/reports/scan-result.js';
+import type { InputError } from '../engine/types.js';
 
 export type SourceItem =
   | { type: 'resource'; resource: Resource }

@@ -1,7 +1,7 @@
 // AdmissionReview responses, built only by outcome-named helpers (controller-runtime's
 // response.go): allowed, denied, patched, errored. Nothing else writes a response by hand.
 import type { Operation as PatchOperation } from 'fast-json-patch';
-import { ADMISSION_KIND } from '../../sources/admission.js';
+import { ADMISSION_KIND } from '../../k8s/admission-review.js';
 
 export interface ResponseStatus {
   /** 403 for a denial, the HTTP-like code of the problem for errors. */

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { RULE_DOCS_URL, ruleDocsUrl } from '../../engine/rules/index.js';
 import type { Action, Finding, RuleAction, RuleId } from '../../engine/types.js';
-import { STDIN_NAME } from '../../sources/manifests.js';
+import { STDIN_NAME } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
 

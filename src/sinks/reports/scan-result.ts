@@ -1,15 +1,9 @@
 // What a scan (offline or --cluster) hands to the report writers. Each writer is a pure
 // function from a ScanResult to a string; writing it out is the caller's job.
 import type { CompiledPolicy } from '../../engine/policy/model.js';
-import type { Action, Evaluation, Finding, PortUse, ResourceRef } from '../../engine/types.js';
+import type { Action, Evaluation, Finding, InputError, PortUse, ResourceRef } from '../../engine/types.js';
 
-/** An input problem: unreadable file, invalid YAML, object without a name. */
-export interface InputError {
-  /** null for cluster scans. */
-  file: string | null;
-  line: number | null;
-  message: string;
-}
+export type { InputError } from '../../engine/types.js';
 
 export interface ScanSummary {
   /** Kubernetes objects checked, List items included. */
