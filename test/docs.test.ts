@@ -3,6 +3,8 @@
 // move between files; a link left behind would point at nothing).
 import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
+import { runScan } from '../src/cmd/scan.js';
+import { RULE_IDS } from '../src/engine/rules/index.js';
 import { docSection, headings, readDoc } from './support/readme.js';
 
 const ROOT = new URL('..', import.meta.url).pathname;
@@ -66,6 +68,38 @@ describe('documentation', () => {
         broken.push(`${file}:${line}: ${target}: ${resolved} has no heading #${anchor}`);
     }
     expect(broken).toEqual([]);
+  });
+
+  it("README.md's quick start says what `scan examples/` finds, file by file, and its exit status 1", async () => {
+    let report = '';
+    const status = await runScan(
+      [path.join(ROOT, 'examples')],
+      { format: 'json' },
+      {
+        stdout: { write: (text: string) => (report += text) },
+        stderr: { write: () => true },
+        stdoutColor: false,
+        now: () => new Date('2026-12-06T00:00:00Z'),
+      },
+    );
+    const quickStart = docSection('README.md', 'Quick start');
+    expect(quickStart).toMatch(/exit status 1/);
+    const files = (JSON.parse(report) as { findings: { rule: string; source: { file: string } }[] }).findings.map((f) => ({
+      file: path.relative(path.join(ROOT, 'examples'), f.source.file),
+      rule: f.rule,
+    }));
+    // Each row: | `file`, `glob/*.yaml`, `dir/` | what | `rule` ... or nothing / skipped |
+    const rows = [...quickStart.matchAll(/^\| (`.+?) \| .+? \| (.+) \|$/gm)].map((m) => ({
+      patterns: [...m[1].matchAll(/`([^`]+)`/g)].map(
+        (p) => new RegExp(`(^|/)${p[1].replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}${p[1].endsWith('/') ? '' : '$'}`),
+      ),
+      rules: [...m[2].matchAll(/`([^`]+)`/g)].map((r) => r[1]).filter((r) => (RULE_IDS as readonly string[]).includes(r)),
+    }));
+    expect(rows.length).toBeGreaterThan(3);
+    const inRow = (row: (typeof rows)[number]) => files.filter((f) => row.patterns.some((p) => p.test(f.file)));
+    const said = rows.map((row) => [...new Set(inRow(row).map((f) => f.rule))].sort());
+    expect({ status, said }).toEqual({ status: 1, said: rows.map((row) => [...new Set(row.rules)].sort()) });
+    expect(files.filter((f) => !rows.some((row) => inRow(row).includes(f)))).toEqual([]);
   });
 
   it('the layout table of docs/development.md names every directory of src/, and only those', () => {
