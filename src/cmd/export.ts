@@ -42,7 +42,11 @@ export async function runExportVap(opts: ExportOptions, io: ExportIo = { stdout:
   for (const id of webhookOnly) io.stderr.write(`note: ${id} is not exported to ValidatingAdmissionPolicy; only the webhook enforces it\n`);
   const exported = exportVap(loaded.policies, { namespaceSelector: opts.namespaceSelector });
   for (const o of exported.overBudget) io.stderr.write(`note: ${o}\n`);
-  const text = vapStream(exported.objects, loaded.policies.map((p) => p.name), [...webhookOnly, ...exported.overBudget]);
+  const text = vapStream(
+    exported.objects,
+    loaded.policies.map((p) => p.name),
+    [...webhookOnly, ...exported.overBudget],
+  );
   if (opts.output) {
     try {
       await writeFile(opts.output, text);

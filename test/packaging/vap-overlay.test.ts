@@ -40,7 +40,11 @@ describe('manifests/overlays/vap', () => {
 
   it('every policy fails closed and every binding names an existing policy', () => {
     const policies = find(objects, 'ValidatingAdmissionPolicy');
-    for (const p of policies) expect({ name: p.metadata.name, failurePolicy: (p.spec as { failurePolicy: string }).failurePolicy }).toEqual({ name: p.metadata.name, failurePolicy: 'Fail' });
+    for (const p of policies)
+      expect({ name: p.metadata.name, failurePolicy: (p.spec as { failurePolicy: string }).failurePolicy }).toEqual({
+        name: p.metadata.name,
+        failurePolicy: 'Fail',
+      });
     const names = new Set(policies.map((p) => p.metadata.name));
     for (const b of find(objects, 'ValidatingAdmissionPolicyBinding')) expect(names).toContain((b.spec as { policyName: string }).policyName);
   });
@@ -54,7 +58,9 @@ describe('manifests/overlays/vap', () => {
   });
 
   it('skips the same namespaces as the webhooks (components/namespace-exclusions)', () => {
-    const exclusions = parse(readFileSync(path.join(REPO_ROOT, 'manifests/components/namespace-exclusions/exclusions.yaml'), 'utf8')) as { namespaceSelector: unknown };
+    const exclusions = parse(readFileSync(path.join(REPO_ROOT, 'manifests/components/namespace-exclusions/exclusions.yaml'), 'utf8')) as {
+      namespaceSelector: unknown;
+    };
     expect(NAMESPACE_EXCLUSIONS).toEqual(exclusions.namespaceSelector);
     for (const p of find(objects, 'ValidatingAdmissionPolicy').filter((o) => o.metadata.name !== 'portcullis-ignore-label')) {
       expect((p.spec as { matchConstraints: { namespaceSelector: unknown } }).matchConstraints.namespaceSelector).toEqual(exclusions.namespaceSelector);

@@ -36,7 +36,12 @@ const yamlDocs = (file: string): Obj[] =>
 
 const DEFAULT = compiled({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name: 'default' }, spec: defaultSpec });
 const TENANTS = compiled(yamlDocs(path.join(ROOT, 'examples/policies/portpolicy.yaml'))[0]);
-const NODE_CIDRS = compiled({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name: 'nodes' }, spec: { nodeCIDRs: ['10.0.0.0/16', 'fd00:10::/64'] } });
+const NODE_CIDRS = compiled({
+  apiVersion: 'portcullis.dev/v1alpha1',
+  kind: 'PortPolicy',
+  metadata: { name: 'nodes' },
+  spec: { nodeCIDRs: ['10.0.0.0/16', 'fd00:10::/64'] },
+});
 /** Every action and exemption shape the compiler handles, on top of tenants by names, globs and labels. */
 const MIXED = compiled({
   apiVersion: 'portcullis.dev/v1alpha1',
@@ -46,7 +51,16 @@ const MIXED = compiled({
     rules: { 'nodeport-range': 'warn', 'hostport-reserved': 'audit', 'nodeport-not-allowed': 'deny', 'hostport-not-allowed': 'deny' },
     tenants: [
       { name: 'shop', namespaces: ['shop', 'shop-?'], nodePortRange: '30100-30199', allowNodePorts: false, allowedHostPorts: ['8000-8100', '9100'] },
-      { name: 'labs', namespaceSelector: { matchExpressions: [{ key: 'team', operator: 'In', values: ['labs', 'research'] }, { key: 'frozen', operator: 'DoesNotExist' }] }, allowHostNetwork: false },
+      {
+        name: 'labs',
+        namespaceSelector: {
+          matchExpressions: [
+            { key: 'team', operator: 'In', values: ['labs', 'research'] },
+            { key: 'frozen', operator: 'DoesNotExist' },
+          ],
+        },
+        allowHostNetwork: false,
+      },
     ],
     exemptions: [
       { namespaces: ['monitoring'], kinds: ['DaemonSet'], names: ['node-*'], rules: ['hostport-reserved', 'hostport-not-allowed'], reason: 'node exporters' },
@@ -97,7 +111,9 @@ function webhookVerdict(c: Case, policies: CompiledPolicy[], clusterScoped: bool
   if (exclusions && namespace !== null && (EXCLUDED.has(namespace) || Object.hasOwn(c.labels, 'portcullis.dev/ignore'))) return none;
   const facts = { namespaceLabels: (ns: string) => (ns === c.namespace ? c.labels : undefined), nodeAddresses: [] };
   const findings = evaluate({ object: c.object as KubeObject, namespace, source: null }, policies, facts).findings.filter((f) => COVERED.has(f.rule));
-  const previous = c.oldObject ? new Set(evaluate({ object: c.oldObject as KubeObject, namespace, source: null }, policies, facts).findings.map((f) => f.key)) : null;
+  const previous = c.oldObject
+    ? new Set(evaluate({ object: c.oldObject as KubeObject, namespace, source: null }, policies, facts).findings.map((f) => f.key))
+    : null;
   return {
     deny: findings.some((f) => f.action === 'deny' && !previous?.has(f.key)),
     warn: findings.some((f) => f.action === 'warn' || (f.action === 'deny' && previous?.has(f.key) === true)),
@@ -115,7 +131,9 @@ function vapVerdict(c: Case, exported: ExportedObject[], clusterScoped: boolean)
     namespace: clusterScoped ? null : c.namespace,
     object: c.object,
     oldObject: c.oldObject ?? null,
-    namespaceObject: clusterScoped ? null : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: c.namespace, labels: { ...c.labels, 'kubernetes.io/metadata.name': c.namespace } } },
+    namespaceObject: clusterScoped
+      ? null
+      : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: c.namespace, labels: { ...c.labels, 'kubernetes.io/metadata.name': c.namespace } } },
   };
   const verdict = { deny: false, warn: false, audit: false };
   const messages: string[] = [];
@@ -164,7 +182,15 @@ const ADMISSION_CASES: Case[] = filesUnder(path.join(ROOT, 'examples/admission')
     const review = JSON.parse(readFileSync(f, 'utf8')) as Obj;
     const req = review.request;
     if (!req?.object) return [];
-    return [{ name: path.relative(ROOT, f), object: req.object, oldObject: req.oldObject ?? null, namespace: req.namespace ?? 'default', labels: exampleNamespaces.get(req.namespace) ?? {} }];
+    return [
+      {
+        name: path.relative(ROOT, f),
+        object: req.object,
+        oldObject: req.oldObject ?? null,
+        namespace: req.namespace ?? 'default',
+        labels: exampleNamespaces.get(req.namespace) ?? {},
+      },
+    ];
   });
 
 const ns = (name: string, labels: Labels = {}) => ({ namespace: name, labels });
@@ -179,8 +205,16 @@ const FIXTURE_CASES: Case[] = [
   { name: 'backupCronJob', object: backupCronJob({ hostPort: 2379 }), ...ns('labs-x', { team: 'labs' }) },
   { name: 'egress policy (not a VAP rule yet)', object: egressPolicy(), ...ns('team-a') },
   { name: 'cluster pod on 10250', object: cluster.pod('team-b', 'agent', [{ containerPort: 10250, hostPort: 10250 }]), ...ns('team-b', { tenant: 'team-b' }) },
-  { name: 'cluster deployment on the host network', object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true), ...ns('labs', { team: 'research' }) },
-  { name: 'cluster frozen labs namespace', object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true), ...ns('labs', { team: 'research', frozen: 'yes' }) },
+  {
+    name: 'cluster deployment on the host network',
+    object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true),
+    ...ns('labs', { team: 'research' }),
+  },
+  {
+    name: 'cluster frozen labs namespace',
+    object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true),
+    ...ns('labs', { team: 'research', frozen: 'yes' }),
+  },
   { name: 'cluster replicaset', object: cluster.replicaSet('team-a', 'rs', [{ containerPort: 80, hostPort: 8085 }]), ...ns('team-a') },
   { name: 'cluster cronjob', object: cluster.cronJob('team-a-dev', 'cj', [{ containerPort: 80, hostPort: 6443 }]), ...ns('team-a-dev') },
   { name: 'cluster job', object: cluster.job('shop-1', 'j', [{ containerPort: 80, hostPort: 9100 }]), ...ns('shop-1') },
@@ -193,7 +227,12 @@ const FIXTURE_CASES: Case[] = [
 /** Ownership (src/engine/facts/owners.ts): each row is one way a pod is, or only seems, an owner's. */
 const ownerPod = (namespace: string, name: string, port: number, meta: Obj = {}, hostNetwork = true): Case => ({
   name: `${namespace}/${name} on ${port}${meta.ownerReferences ? ` owned by ${meta.ownerReferences.map((r: Obj) => `${r.kind}/${r.name}`).join(',')}` : ''}${meta.annotations ? ' (mirror)' : ''}${meta.labels ? ` hash ${meta.labels['pod-template-hash']}` : ''}`,
-  object: { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace, ...meta }, spec: { hostNetwork, containers: [{ name: 'c', image: 'i', ports: [{ containerPort: port }] }] } },
+  object: {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace, ...meta },
+    spec: { hostNetwork, containers: [{ name: 'c', image: 'i', ports: [{ containerPort: port }] }] },
+  },
   namespace,
   labels: {},
 });
@@ -212,26 +251,51 @@ const OWNER_CASES: Case[] = [
   ownerPod('cilium', 'cilium-x7k2p', 4240, ref('DaemonSet', 'cilium')),
   ownerPod('cilium', 'cilium-x7k2p', 8472, ref('DaemonSet', 'cilium')),
   ownerPod('team-a', 'cilium-x7k2p', 4240, ref('DaemonSet', 'cilium')),
-  ownerPod('cilium', 'cilium-operator-5d9f7c8b4-abcde', 9963, { ...ref('ReplicaSet', 'cilium-operator-5d9f7c8b4'), labels: { 'pod-template-hash': '5d9f7c8b4' } }),
+  ownerPod('cilium', 'cilium-operator-5d9f7c8b4-abcde', 9963, {
+    ...ref('ReplicaSet', 'cilium-operator-5d9f7c8b4'),
+    labels: { 'pod-template-hash': '5d9f7c8b4' },
+  }),
   ownerPod('cilium', 'cilium-operator-5d9f7c8b4-abcde', 9963, ref('ReplicaSet', 'cilium-operator-5d9f7c8b4')),
   ownerPod('cilium', 'cilium-operator-5d9f7c8b4-abcde', 9963, { ...ref('ReplicaSet', 'cilium-operator-5d9f7c8b4'), labels: { 'pod-template-hash': 'other' } }),
   ownerPod('cilium', 'cilium-operator', 9963),
   ownerPod('calico-system', 'calico-node-abcde', 179, ref('DaemonSet', 'calico-node')),
   {
     name: 'cilium DaemonSet in cilium',
-    object: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'cilium', namespace: 'cilium' }, spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }, { containerPort: 4244 }, { containerPort: 10250 }] }] } } } },
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'cilium', namespace: 'cilium' },
+      spec: {
+        template: {
+          spec: {
+            hostNetwork: true,
+            containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }, { containerPort: 4244 }, { containerPort: 10250 }] }],
+          },
+        },
+      },
+    },
     namespace: 'cilium',
     labels: {},
   },
   {
     name: "cilium DaemonSet in cilium, a namespace a tenant's selector takes",
-    object: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'cilium', namespace: 'cilium' }, spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }] }] } } } },
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'cilium', namespace: 'cilium' },
+      spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }] }] } } },
+    },
     namespace: 'cilium',
     labels: { team: 'labs', tenant: 'team-b' },
   },
   {
     name: 'cilium DaemonSet in a tenant namespace',
-    object: { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'cilium', namespace: 'team-a' }, spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }] }] } } } },
+    object: {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'cilium', namespace: 'team-a' },
+      spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'agent', image: 'i', ports: [{ containerPort: 4240 }] }] } } },
+    },
     namespace: 'team-a',
     labels: {},
   },
@@ -240,18 +304,55 @@ const OWNER_CASES: Case[] = [
 // --- generated objects ---------------------------------------------------------------------
 
 const PORTS = fc.oneof(
-  fc.constantFrom(0, 80, 179, 2379, 4789, 9963, 10249, 10256, 10257, 2380, 4240, 6443, 8080, 8085, 8100, 8472, 9000, 9100, 10250, 10255, 30000, 30039, 30040, 30100, 30150, 32767, 32768, 51871, 65535),
+  fc.constantFrom(
+    0,
+    80,
+    179,
+    2379,
+    4789,
+    9963,
+    10249,
+    10256,
+    10257,
+    2380,
+    4240,
+    6443,
+    8080,
+    8085,
+    8100,
+    8472,
+    9000,
+    9100,
+    10250,
+    10255,
+    30000,
+    30039,
+    30040,
+    30100,
+    30150,
+    32767,
+    32768,
+    51871,
+    65535,
+  ),
   fc.integer({ min: 1, max: 65535 }),
 );
 const PROTOCOL = fc.option(fc.constantFrom('TCP', 'UDP', 'SCTP', 'udp'), { nil: undefined });
 
 const portEntry = fc.record({ containerPort: PORTS, hostPort: fc.option(PORTS, { nil: undefined }), protocol: PROTOCOL }, { requiredKeys: ['containerPort'] });
-const containerArb = (name: string) => fc.record({ name: fc.constant(name), image: fc.constant('img'), ports: fc.option(fc.array(portEntry, { maxLength: 4 }), { nil: undefined }) }, { requiredKeys: ['name', 'image'] });
+const containerArb = (name: string) =>
+  fc.record(
+    { name: fc.constant(name), image: fc.constant('img'), ports: fc.option(fc.array(portEntry, { maxLength: 4 }), { nil: undefined }) },
+    { requiredKeys: ['name', 'image'] },
+  );
 const podSpecArb = fc.record(
   {
     hostNetwork: fc.option(fc.boolean(), { nil: undefined }),
     containers: fc.tuple(containerArb('a'), fc.option(containerArb('b'), { nil: undefined })).map(([a, b]) => (b ? [a, b] : [a])),
-    initContainers: fc.option(fc.tuple(containerArb('init')).map((x) => x), { nil: undefined }),
+    initContainers: fc.option(
+      fc.tuple(containerArb('init')).map((x) => x),
+      { nil: undefined },
+    ),
   },
   { requiredKeys: ['containers'] },
 );
@@ -281,7 +382,19 @@ const NAMESPACES: fc.Arbitrary<{ namespace: string; labels: Labels }> = fc.const
   ns('calico-system'),
 );
 
-const NAMES = fc.constantFrom('web', 'node-exporter', 'legacy', 'agent', 'cilium', 'cilium-operator', 'kube-proxy', 'etcd', 'etcd-cp-1', 'kube-apiserver-cp-1', 'calico-node');
+const NAMES = fc.constantFrom(
+  'web',
+  'node-exporter',
+  'legacy',
+  'agent',
+  'cilium',
+  'cilium-operator',
+  'kube-proxy',
+  'etcd',
+  'etcd-cp-1',
+  'kube-apiserver-cp-1',
+  'calico-node',
+);
 
 /** Who the object is to ownership: owner references, the pod-template-hash label, the mirror annotation. */
 const OWNER_REFS = fc.option(
@@ -317,7 +430,12 @@ const workloadArb = fc
   .map(({ w, spec, metadata }) => ({ apiVersion: w.apiVersion, kind: w.kind, metadata, ...w.wrap(spec) }));
 
 const servicePort = fc.record(
-  { name: fc.option(fc.constantFrom('http', 'https', ''), { nil: undefined }), port: fc.constantFrom(80, 443, 8080), protocol: PROTOCOL, nodePort: fc.option(PORTS, { nil: undefined }) },
+  {
+    name: fc.option(fc.constantFrom('http', 'https', ''), { nil: undefined }),
+    port: fc.constantFrom(80, 443, 8080),
+    protocol: PROTOCOL,
+    nodePort: fc.option(PORTS, { nil: undefined }),
+  },
   { requiredKeys: ['port'] },
 );
 const serviceArb = fc
@@ -335,7 +453,12 @@ const serviceArb = fc
 
 /** An UPDATE: the old object is a generated object of the same kind and name, or a tweak of the new one. */
 const caseArb: fc.Arbitrary<Case> = fc
-  .record({ object: fc.oneof(workloadArb, serviceArb), old: fc.option(fc.oneof(workloadArb, serviceArb), { nil: undefined }), same: fc.boolean(), where: NAMESPACES })
+  .record({
+    object: fc.oneof(workloadArb, serviceArb),
+    old: fc.option(fc.oneof(workloadArb, serviceArb), { nil: undefined }),
+    same: fc.boolean(),
+    where: NAMESPACES,
+  })
   .map(({ object, old, same, where }) => {
     const oldObject = old && old.kind === object.kind ? { ...old, metadata: object.metadata } : old && same ? structuredClone(object) : null;
     return { name: 'generated', object, oldObject, ...where };
@@ -369,7 +492,11 @@ const OPEN = new Map(
   ]),
 );
 
-function compare(c: Case, set: (typeof POLICY_SETS)[number], exclusions = true): { agree: boolean; webhook: Verdict; vap: Verdict; messages: string[]; errors: string[] } | null {
+function compare(
+  c: Case,
+  set: (typeof POLICY_SETS)[number],
+  exclusions = true,
+): { agree: boolean; webhook: Verdict; vap: Verdict; messages: string[]; errors: string[] } | null {
   const r = resourceOf(c.object);
   if (!r) return null;
   const webhook = webhookVerdict(c, set.policies, r.clusterScoped, exclusions);
@@ -405,7 +532,11 @@ describe('exported VAPs agree with the webhook on the port rules', () => {
     count(c, r.webhook);
   });
 
-  it.each(POLICY_SETS.flatMap((set) => [true, false].map((exclusions) => ({ name: `${set.name}${exclusions ? '' : ', without the namespace exclusions'}`, set, exclusions }))))('generated objects under the $name', ({ set, exclusions }) => {
+  it.each(
+    POLICY_SETS.flatMap((set) =>
+      [true, false].map((exclusions) => ({ name: `${set.name}${exclusions ? '' : ', without the namespace exclusions'}`, set, exclusions })),
+    ),
+  )('generated objects under the $name', ({ set, exclusions }) => {
     fc.assert(
       fc.property(caseArb, (c) => {
         const r = compare(c, set, exclusions)!;
@@ -421,7 +552,11 @@ describe('exported VAPs agree with the webhook on the port rules', () => {
   it('every deny message names the rule, the policy and a fix', () => {
     const c = FIXTURE_CASES.find((x) => x.name === 'webPod on the kubelet port')!;
     const r = compare(c, POLICY_SETS[0])!;
-    expect(r.messages).toEqual([expect.stringMatching(/^portcullis: hostport-reserved \(policy default\): hostPort 10250\/TCP of container nginx clashes with kubelet-api \(kubelet\); pick a port outside the reserved ports$/)]);
+    expect(r.messages).toEqual([
+      expect.stringMatching(
+        /^portcullis: hostport-reserved \(policy default\): hostPort 10250\/TCP of container nginx clashes with kubelet-api \(kubelet\); pick a port outside the reserved ports$/,
+      ),
+    ]);
   });
 
   it('compared denials, warnings, audits, clean objects and updates', () => {

@@ -199,14 +199,20 @@ const ADMISSION: { name: string; policy: object; binding: object; attrs: Admissi
   },
   {
     name: 'namespaceSelector reads the namespace labels',
-    policy: policy({ matchConstraints: { ...PODS, namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['tenant'] }] } }, validations: [{ expression: 'false' }] }),
+    policy: policy({
+      matchConstraints: { ...PODS, namespaceSelector: { matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['tenant'] }] } },
+      validations: [{ expression: 'false' }],
+    }),
     binding: binding(['Deny']),
     attrs: podAttrs(pod()),
     expected: null,
   },
   {
     name: 'objectSelector skips a labelled object',
-    policy: policy({ matchConstraints: { ...PODS, objectSelector: { matchExpressions: [{ key: 'portcullis.dev/ignore', operator: 'DoesNotExist' }] } }, validations: [{ expression: 'false' }] }),
+    policy: policy({
+      matchConstraints: { ...PODS, objectSelector: { matchExpressions: [{ key: 'portcullis.dev/ignore', operator: 'DoesNotExist' }] } },
+      validations: [{ expression: 'false' }],
+    }),
     binding: binding(['Deny']),
     attrs: podAttrs(pod({ 'portcullis.dev/ignore': 'true' })),
     expected: null,
@@ -234,7 +240,10 @@ const ADMISSION: { name: string; policy: object; binding: object; attrs: Admissi
   },
   {
     name: 'namespaceObject and request are bound',
-    policy: policy({ matchConstraints: PODS, validations: [{ expression: "namespaceObject.metadata.name != request.namespace || request.operation != 'CREATE'", message: 'bound' }] }),
+    policy: policy({
+      matchConstraints: PODS,
+      validations: [{ expression: "namespaceObject.metadata.name != request.namespace || request.operation != 'CREATE'", message: 'bound' }],
+    }),
     binding: binding(['Deny']),
     attrs: podAttrs(pod()),
     expected: { actions: ['Deny'], messages: ['bound'] },

@@ -30,13 +30,20 @@ export function globMatch(subject: string, glob: string): string {
 }
 
 /** The regular expression a glob stands for, unanchored (RE2 and JS read it alike). */
-export const globRegex = (glob: string): string => glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+export const globRegex = (glob: string): string =>
+  glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
 
 export function globsMatch(subject: string, globs: readonly string[]): string {
   if (globs.includes('*')) return 'true';
   const literals = globs.filter((g) => !/[*?]/.test(g));
   const patterns = globs.filter((g) => /[*?]/.test(g));
-  const terms = [...(literals.length > 0 ? [literals.length === 1 ? `${subject} == ${str(literals[0])}` : `${subject} in ${list(literals.map(str))}`] : []), ...patterns.map((g) => globMatch(subject, g))];
+  const terms = [
+    ...(literals.length > 0 ? [literals.length === 1 ? `${subject} == ${str(literals[0])}` : `${subject} in ${list(literals.map(str))}`] : []),
+    ...patterns.map((g) => globMatch(subject, g)),
+  ];
   return terms.length === 0 ? 'false' : terms.length === 1 ? terms[0] : `(${terms.join(' || ')})`;
 }
 

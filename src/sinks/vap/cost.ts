@@ -39,18 +39,16 @@ function scopeCosts(policy: CompiledPolicy, rule: RuleId): CostEstimate[] {
   for (const t of policy.spec.tenants ?? []) {
     tenant += 3 + (t.namespaces ?? []).reduce((a, g) => a + globCost(g), 0);
     const s = t.namespaceSelector;
-    tenant += Object.keys(s?.matchLabels ?? {}).length * (8 + strCost(2 * NAME)) + (s?.matchExpressions ?? []).reduce((a, e) => a + 8 + (e.values?.length ?? 0) * (2 + strCost(NAME)), 0);
+    tenant +=
+      Object.keys(s?.matchLabels ?? {}).length * (8 + strCost(2 * NAME)) +
+      (s?.matchExpressions ?? []).reduce((a, e) => a + 8 + (e.values?.length ?? 0) * (2 + strCost(NAME)), 0);
   }
   let exempt = 0;
   for (const e of policy.spec.exemptions ?? []) {
     if (!(e.rules ?? ['*']).some((r) => r === '*' || r === rule)) continue;
     exempt += 3 + [...(e.namespaces ?? []), ...(e.kinds ?? []), ...(e.names ?? [])].reduce((a, g) => a + 10 + globCost(g), 0);
   }
-  return [
-    { expression: 'namespaceLabels', cost: 12 },
-    { expression: 'tenant', cost: tenant },
-    ...(exempt > 0 ? [{ expression: 'exempt', cost: exempt }] : []),
-  ];
+  return [{ expression: 'namespaceLabels', cost: 12 }, { expression: 'tenant', cost: tenant }, ...(exempt > 0 ? [{ expression: 'exempt', cost: exempt }] : [])];
 }
 
 /** The pod-spec variables, once for the object and once for the old object. */
@@ -119,7 +117,12 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
         ...recordWalk(P + 1),
       ];
     case 'nodeport-range':
-      return [...scopeCosts(policy, rule), ...serviceCosts(), { expression: 'findings', cost: 20 + 3 * T + (S + 1) * (8 + 6 * (S + 1) + strCost(MESSAGE + NAME)) }, ...recordWalk(S + 1)];
+      return [
+        ...scopeCosts(policy, rule),
+        ...serviceCosts(),
+        { expression: 'findings', cost: 20 + 3 * T + (S + 1) * (8 + 6 * (S + 1) + strCost(MESSAGE + NAME)) },
+        ...recordWalk(S + 1),
+      ];
     case 'nodeport-not-allowed':
       return [...scopeCosts(policy, rule), ...serviceCosts(), { expression: 'findings', cost: 30 + T + strCost(MESSAGE) }, ...recordWalk(1)];
     default:
@@ -131,8 +134,12 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
 export function overBudget(policy: CompiledPolicy, rule: RuleId, costs: readonly CostEstimate[]): string[] {
   const problems = costs
     .filter((c) => c.cost > PER_EXPRESSION_LIMIT)
-    .map((c) => `${rule}: ${c.expression} may cost ${c.cost.toLocaleString('en-US')}, over the API server's ${PER_EXPRESSION_LIMIT.toLocaleString('en-US')} per expression`);
+    .map(
+      (c) =>
+        `${rule}: ${c.expression} may cost ${c.cost.toLocaleString('en-US')}, over the API server's ${PER_EXPRESSION_LIMIT.toLocaleString('en-US')} per expression`,
+    );
   const total = costs.reduce((a, c) => a + c.cost, 0);
-  if (total > PER_EVALUATION_LIMIT) problems.push(`${rule}: one evaluation may cost ${total.toLocaleString('en-US')}, over the API server's ${PER_EVALUATION_LIMIT.toLocaleString('en-US')}`);
+  if (total > PER_EVALUATION_LIMIT)
+    problems.push(`${rule}: one evaluation may cost ${total.toLocaleString('en-US')}, over the API server's ${PER_EVALUATION_LIMIT.toLocaleString('en-US')}`);
   return problems.map((p) => `policy ${policy.name}: ${p}; the webhook enforces this rule for such a policy`);
 }

@@ -51,8 +51,7 @@ function messageExpression(policy: string, rule: RuleId, pred: string, prefix = 
   const first = firstRecord('variables.findings', pred);
   const count = countRecords('variables.findings', pred);
   return (
-    `${str(`${prefix}portcullis: ${rule} (policy ${policy}): `)} + ${first}.message + ` +
-    `(${count} > 1 ? ' (and ' + string(${count} - 1) + ' more)' : '')`
+    `${str(`${prefix}portcullis: ${rule} (policy ${policy}): `)} + ${first}.message + ` + `(${count} > 1 ? ' (and ' + string(${count} - 1) + ' more)' : '')`
   );
 }
 
@@ -72,7 +71,16 @@ export interface ExportOptions {
   namespaceSelector?: boolean;
 }
 
-function vap(name: string, policy: CompiledPolicy, cel: RuleCel, costs: readonly CostEstimate[], operations: string[], variables: Variable[], validation: Record<string, unknown>, options: ExportOptions): ExportedObject {
+function vap(
+  name: string,
+  policy: CompiledPolicy,
+  cel: RuleCel,
+  costs: readonly CostEstimate[],
+  operations: string[],
+  variables: Variable[],
+  validation: Record<string, unknown>,
+  options: ExportOptions,
+): ExportedObject {
   const groups = new Map<string, { versions: Set<string>; resources: Set<string> }>();
   for (const r of cel.resources) {
     const g = groups.get(r.group) ?? { versions: new Set(), resources: new Set() };
@@ -137,23 +145,41 @@ export function exportVap(policies: readonly CompiledPolicy[], options: ExportOp
       const fresh = action === 'deny' ? '!f.carried' : 'true';
       const name = `portcullis-${policy.name}-${rule}`;
       out.push(
-        vap(name, policy, cel, costs, ['CREATE', 'UPDATE'], variables, {
-          expression: `${pass}!${anyRecord('variables.findings', fresh)}`,
-          messageExpression: messageExpression(policy.name, rule, fresh),
-          message: `portcullis: ${rule} (policy ${policy.name})`,
-          reason: 'Forbidden',
-        }, options),
+        vap(
+          name,
+          policy,
+          cel,
+          costs,
+          ['CREATE', 'UPDATE'],
+          variables,
+          {
+            expression: `${pass}!${anyRecord('variables.findings', fresh)}`,
+            messageExpression: messageExpression(policy.name, rule, fresh),
+            message: `portcullis: ${rule} (policy ${policy.name})`,
+            reason: 'Forbidden',
+          },
+          options,
+        ),
         binding(name, policy, rule, VALIDATION_ACTION[action]),
       );
       if (action !== 'deny') continue;
       // What the webhook allows on UPDATE because the old object had it, it warns about.
       const carried = `${name}-carried-over`;
       out.push(
-        vap(carried, policy, cel, costs, ['UPDATE'], variables, {
-          expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
-          messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
-          message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
-        }, options),
+        vap(
+          carried,
+          policy,
+          cel,
+          costs,
+          ['UPDATE'],
+          variables,
+          {
+            expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
+            messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
+            message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
+          },
+          options,
+        ),
         binding(carried, policy, rule, 'Warn'),
       );
     }

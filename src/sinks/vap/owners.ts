@@ -8,7 +8,7 @@ import { globMatch, globRegex, globsMatch, list, str } from './cel.js';
 import type { Variable } from './scope.js';
 
 const REFS =
-  "(has(object.metadata.ownerReferences) && type(object.metadata.ownerReferences) == list ? object.metadata.ownerReferences.filter(r, type(r) == map && has(r.kind) && type(r.kind) == string && has(r.name) && type(r.name) == string) : [])";
+  '(has(object.metadata.ownerReferences) && type(object.metadata.ownerReferences) == list ? object.metadata.ownerReferences.filter(r, type(r) == map && has(r.kind) && type(r.kind) == string && has(r.name) && type(r.name) == string) : [])';
 
 const NAME = "(has(object.metadata.name) && type(object.metadata.name) == string ? object.metadata.name : '')";
 

@@ -19,8 +19,7 @@ const LABELS = 'variables.namespaceLabels';
 
 export const namespaceLabelsVariable: Variable = {
   name: 'namespaceLabels',
-  expression:
-    'namespaceObject != null && has(namespaceObject.metadata) && has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}',
+  expression: 'namespaceObject != null && has(namespaceObject.metadata) && has(namespaceObject.metadata.labels) ? namespaceObject.metadata.labels : {}',
 };
 
 /** `tenant`: the index of the object's tenant in spec.tenants, -1 for none. */
@@ -29,7 +28,10 @@ export function tenantVariable(policy: CompiledPolicy): Variable {
   const specs = policy.spec.tenants ?? [];
   for (let i = specs.length - 1; i >= 0; i--) {
     const t = specs[i];
-    const terms = [...((t.namespaces ?? []).length > 0 ? [globsMatch(NAMESPACE, t.namespaces!)] : []), ...(t.namespaceSelector ? [`(${selectorMatch(LABELS, t.namespaceSelector)})`] : [])];
+    const terms = [
+      ...((t.namespaces ?? []).length > 0 ? [globsMatch(NAMESPACE, t.namespaces!)] : []),
+      ...(t.namespaceSelector ? [`(${selectorMatch(LABELS, t.namespaceSelector)})`] : []),
+    ];
     expression = `${terms.length === 0 ? 'false' : terms.join(' || ')} ? ${i} : ${expression}`;
   }
   return { name: 'tenant', expression: specs.length === 0 ? '-1' : `${NAMESPACE} == '' ? -1 : (${expression})` };
@@ -45,9 +47,19 @@ export function exemptVariable(policy: CompiledPolicy, rule: RuleId): Variable |
   for (const e of policy.spec.exemptions ?? []) {
     const rules = e.rules ?? ['*'];
     // Rule globs are matched here, at export: the rule is known.
-    const re = rules.map((g) => new RegExp(`^${g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+    const re = rules.map(
+      (g) =>
+        new RegExp(
+          `^${g
+            .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+            .replace(/\*/g, '.*')
+            .replace(/\?/g, '.')}$`,
+        ),
+    );
     if (!re.some((r) => r.test(rule))) continue;
-    const parts = [globsMatch(NAMESPACE, e.namespaces ?? ['*']), globsMatch('object.kind', e.kinds ?? ['*']), globsMatch(OBJECT_NAME, e.names ?? ['*'])].filter((p) => p !== 'true');
+    const parts = [globsMatch(NAMESPACE, e.namespaces ?? ['*']), globsMatch('object.kind', e.kinds ?? ['*']), globsMatch(OBJECT_NAME, e.names ?? ['*'])].filter(
+      (p) => p !== 'true',
+    );
     terms.push(parts.length === 0 ? 'true' : `(${parts.join(' && ')})`);
   }
   if (terms.length === 0) return null;

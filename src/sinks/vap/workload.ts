@@ -57,7 +57,10 @@ export function workloadVariables(): Variable[] {
     const v = (name: string) => (prefix ? `${prefix}${name[0].toUpperCase()}${name.slice(1)}` : name);
     return [
       { name: v('podSpec'), expression: `${root} == null ? {} : (${podSpecAt(root)})` },
-      { name: v('hostNetwork'), expression: `has(variables.${v('podSpec')}.hostNetwork) && type(variables.${v('podSpec')}.hostNetwork) == bool && variables.${v('podSpec')}.hostNetwork` },
+      {
+        name: v('hostNetwork'),
+        expression: `has(variables.${v('podSpec')}.hostNetwork) && type(variables.${v('podSpec')}.hostNetwork) == bool && variables.${v('podSpec')}.hostNetwork`,
+      },
       { name: v('podTooBig'), expression: tooBig(`variables.${v('podSpec')}`) },
       { name: v('hostPorts'), expression: hostPortsOf(`variables.${v('podSpec')}`, `variables.${v('hostNetwork')}`) },
     ];
@@ -66,7 +69,8 @@ export function workloadVariables(): Variable[] {
 }
 
 /** How the engine words a host port: `hostPort 80/TCP` or `containerPort 80/TCP on the host network`. */
-export const WHAT_HOST_PORT = "(h.field == 'hostPort' ? 'hostPort ' : 'containerPort ') + string(h.port) + '/' + h.protocol + (h.field == 'hostPort' ? '' : ' on the host network')";
+export const WHAT_HOST_PORT =
+  "(h.field == 'hostPort' ? 'hostPort ' : 'containerPort ') + string(h.port) + '/' + h.protocol + (h.field == 'hostPort' ? '' : ' on the host network')";
 
 /** The old object had a host port of the same container, number and protocol. */
 export const OLD_HAS_HOST_PORT = 'variables.oldHostPorts.exists(ol, ol.exists(o, o.container == h.container && o.port == h.port && o.protocol == h.protocol))';

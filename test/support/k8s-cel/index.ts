@@ -12,7 +12,22 @@
 //   validations with messageExpression, failurePolicy and validationActions.
 // It does not model the API server's cost accounting (estimates are written in docs/vap.md)
 // nor optional field syntax (`?.`), which bufbuild's parser lacks and the exports avoid.
-import { CelScalar, celFunc, celList, celMap, celMethod, isCelError, isCelList, listType, parse, plan, celEnv, type CelInput, type CelList, type CelValue } from '@bufbuild/cel';
+import {
+  CelScalar,
+  celFunc,
+  celList,
+  celMap,
+  celMethod,
+  isCelError,
+  isCelList,
+  listType,
+  parse,
+  plan,
+  celEnv,
+  type CelInput,
+  type CelList,
+  type CelValue,
+} from '@bufbuild/cel';
 import { strings } from '@bufbuild/cel/ext';
 import { NET_FUNCS } from './net.js';
 
