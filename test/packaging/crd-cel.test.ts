@@ -96,6 +96,7 @@ describe('PortPolicy CRD CEL rules', () => {
     { name: 'tenants', spec: { tenants: Array.from({ length: 1001 }, (_, i) => ({ name: `t${i}`, namespaces: [`n${i}`] })) }, path: 'spec.tenants' },
     { name: "a tenant's allowedHostPorts", spec: tenant({ allowedHostPorts: Array.from({ length: 65 }, (_, i) => String(i + 1)) }), path: 'spec.tenants[0].allowedHostPorts' },
     { name: 'reservedPorts', spec: { profiles: [], reservedPorts: Array.from({ length: 1001 }, (_, i) => entry(String(i + 1))) }, path: 'spec.reservedPorts' },
+    { name: 'exemptions', spec: { exemptions: Array.from({ length: 1001 }, (_, i) => ({ namespaces: [`n${i}-*`], reason: 'r' })) }, path: 'spec.exemptions' },
   ])('the loader refuses more $name than the CRD allows, as the API server does', ({ spec, path: at }) => {
     const loaded = loadPolicy(doc(spec));
     expect(loaded.ok ? [] : loaded.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(new RegExp(`^${at.replace(/[[\]]/g, '\\$&')}: must NOT have more than \\d+ items$`))]);

@@ -98,6 +98,17 @@ describe('PortPolicy CREATE', () => {
     expect(lines.at(-1)).toBe(`- and ${5000 - shown} more; \`portcullis scan --policy FILE\` on the object saved to a file lists them all`);
   });
 
+  it('1000 tenants on one slice: one problem per tenant, not one per pair', async () => {
+    const tenants = Array.from({ length: 1000 }, (_, i) => tenant(`t${i}`, { nodePortRange: '30000-30010' }));
+    const res = await h.post('/validate', admissionReview({ object: policy({ tenants }) }));
+    const lines: string[] = res.json.response.status.message.split('\n');
+    expect(lines[0]).toBe('portcullis denied this PortPolicy: 999 problems, each at its field path');
+    expect(lines.slice(1, 3)).toEqual([
+      '- spec.tenants[1].nodePortRange: slice 30000-30010 overlaps tenant "t0" (30000-30010)',
+      '- spec.tenants[2].nodePortRange: slice 30000-30010 overlaps tenant "t0" (30000-30010) and 1 more tenant',
+    ]);
+  });
+
   it('a megabyte tenant name quoted by the loader is clipped in its line', async () => {
     const long = 'x'.repeat(1_000_000);
     const res = await h.post('/validate', admissionReview({ object: policy({ tenants: [tenant(long), { name: long, namespaces: ['b'] }] }) }));
@@ -141,6 +152,7 @@ describe('docs/policy-admission.md', () => {
     expect(row('`spec.tenants`')).toEqual(['maxItems', String(spec.tenants.maxItems)]);
     expect(row('`spec.tenants[].allowedHostPorts`')).toEqual(['maxItems', String(spec.tenants.items.properties.allowedHostPorts.maxItems)]);
     expect(row('every port text')).toEqual(['maxLength', String(spec.nodePortRange.maxLength)]);
+    expect(row('`spec.exemptions`')).toEqual(['maxItems', String(spec.exemptions.maxItems)]);
   });
 });
 

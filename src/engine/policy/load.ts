@@ -186,13 +186,17 @@ function compileTenants(spec: PortPolicySpec, nodePortRange: PortRange, problems
       if (slice && !rangeContains(nodePortRange, slice)) {
         problems.push({ path: `${at}.nodePortRange`, message: `slice ${formatRange(slice)} lies outside the policy's nodePortRange ${formatRange(nodePortRange)}` });
       } else if (slice) {
-        for (const other of slices) {
-          if (rangesOverlap(other.range, slice)) {
-            problems.push({
-              path: `${at}.nodePortRange`,
-              message: `slice ${formatRange(slice)} overlaps tenant "${spec.tenants![other.index].name}" (${formatRange(other.range)})`,
-            });
-          }
+        // One problem per slice, however many slices it overlaps: a problem per pair made
+        // 500,000 problems for 1,000 tenants on one range (1.8 s and tens of MB for one
+        // admission of the policy).
+        const overlapped = slices.filter((other) => rangesOverlap(other.range, slice!));
+        if (overlapped.length > 0) {
+          const first = overlapped[0];
+          const more = overlapped.length > 1 ? ` and ${overlapped.length - 1} more tenant${overlapped.length > 2 ? 's' : ''}` : '';
+          problems.push({
+            path: `${at}.nodePortRange`,
+            message: `slice ${formatRange(slice)} overlaps tenant "${spec.tenants![first.index].name}" (${formatRange(first.range)})${more}`,
+          });
         }
         slices.push({ range: slice, index: i });
         const band = dynamicBand(nodePortRange);
