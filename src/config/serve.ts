@@ -69,8 +69,8 @@ export interface ServeConfig {
    * flight: 3 API servers use about 75, and a burst of every API server's default in-flight
    * limit (400 + 200) split over two replicas about 900. At the cap the oldest connection that
    * never sent a request is closed first, then the oldest idle one; a new connection is refused
-   * only while all are busy (connections.ts). Each open TLS connection costs about 50 KiB
-   * (measured in test:hostile), so 1,000 of them fit the pod's 384 MiB beside a large request.
+   * only while all are busy (connections.ts). An idle TLS connection costs 17-40 KiB of RSS
+   * (test:hostile), so 1,000 of them are at most about 40 MiB of the pod's 384 MiB.
    */
   maxConnections: number;
   /**

@@ -71,7 +71,10 @@ function listen(server: HttpServer | HttpsServer, port: number, host: string, wh
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, halfClosedTimeoutMs: number): void {
   // Node's own handler writes only when nothing of a response has gone out; same here.
   const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  if (err.code === 'ECONNRESET' || !socket.writable || started) {
+  // The https server hands TLS failures (a handshake timeout, no suite in common) to this
+  // handler too: there is no HTTP to answer on a connection that never became secure.
+  const tls = err.code?.startsWith('ERR_TLS_') === true || err.code?.startsWith('ERR_SSL_') === true;
+  if (err.code === 'ECONNRESET' || tls || !socket.writable || started) {
     socket.destroy();
     return;
   }

@@ -4,12 +4,13 @@ import type { Obj } from './reviews.js';
 
 /**
  * A Pod with `count` containers, each on the same host port: the same finding repeated on
- * every container. 100,000 containers make a 5.6 MB body: past the API server's 3 MiB, so only
- * a direct caller (anyone who can reach port 8443) sends it; the webhook must still answer.
+ * every container. 100,000 containers make a 5.8 MB body: past the API server's 3 MiB, so only
+ * a direct caller (anyone who can reach port 8443) sends it, and leaves out what the API server
+ * would require (an image) to fit more containers under the webhook's 7 MiB body limit.
  */
 export function manyContainerPod(count: number, opts: { hostPort?: number; namespace?: string; name?: string } = {}): Obj {
   const containers = new Array(count);
-  for (let i = 0; i < count; i++) containers[i] = { name: `c${i}`, image: 'busybox', ports: [{ containerPort: 8000, hostPort: opts.hostPort ?? 10250 }] };
+  for (let i = 0; i < count; i++) containers[i] = { name: `c${i}`, ports: [{ containerPort: 1, hostPort: opts.hostPort ?? 10250 }] };
   return {
     apiVersion: 'v1',
     kind: 'Pod',

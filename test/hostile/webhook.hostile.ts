@@ -1,0 +1,294 @@
+// `npm run test:hostile`: the webhook as the Deployment runs it (a child process with the
+// Deployment's heap flags and the enforce overlay's policy) against what a hostile tenant or
+// anyone who reaches port 8443 can send, with the timing and memory assertions that do not
+// belong in `npm test` (they need the machine to themselves). Each case says what it models.
+// Peak memory is the child's VmHWM (/proc/<pid>/status) against the container's 384 MiB limit.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { connect as netConnect, type Socket } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { Agent, fetch } from 'undici';
+import { LOG_LINE_MAX_BYTES } from '../../src/server/log-text.js';
+import { waitFor } from '../support/wait.js';
+import { freePort, makeCa, servingCert, type Pem } from '../webhook/harness.js';
+import { manyContainerPod, scatteredExceptPolicy, seeded } from '../webhook/hostile-objects.js';
+import { webPod } from '../webhook/objects.js';
+import { admissionReview, type Obj } from '../webhook/reviews.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+/** manifests/base/workload/webhook-deployment.yaml: NODE_OPTIONS and the memory limit. */
+const HEAP_FLAGS = ['--max-old-space-size=256', '--max-semi-space-size=4'];
+const MEMORY_LIMIT_BYTES = 384 * 1024 * 1024;
+const POLICY = path.join(ROOT, 'manifests/overlays/enforce/workload/policy.yaml');
+/** The denial message, warnings and annotations at their caps, and the envelope. */
+const ANSWER_MAX_BYTES = 4096 * 3 + 16 * 1024;
+
+interface Serve {
+  child: ChildProcess;
+  port: number;
+  metricsPort: number;
+  ca: Pem;
+  dispatcher: Agent;
+  lines: string[];
+  stderr: () => string;
+  post(body: unknown, endpoint?: string): Promise<{ status: number; text: string; json: any; ms: number }>;
+  status(): { peakRss: number; rss: number };
+  metrics(): Promise<string>;
+}
+
+let serve: Serve;
+let dir: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-hostile-'));
+  const ca = await makeCa();
+  const leaf = await servingCert(ca);
+  await writeFile(path.join(dir, 'tls.crt'), leaf.cert);
+  await writeFile(path.join(dir, 'tls.key'), leaf.key);
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const child = spawn(
+    process.execPath,
+    [
+      ...HEAP_FLAGS,
+      '--experimental-transform-types',
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
+      'src/cmd/cli.ts',
+      'serve',
+      ...['--port', String(port), '--metrics-port', String(metricsPort), '--tls-cert', path.join(dir, 'tls.crt'), '--tls-key', path.join(dir, 'tls.key'), '--policy', POLICY],
+    ],
+    // NODE_OPTIONS from jest (--experimental-vm-modules) is not the Deployment's: left out.
+    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
+  );
+  const lines: string[] = [];
+  let pending = '';
+  child.stdout!.on('data', (d: Buffer) => {
+    pending += d.toString('utf8');
+    const parts = pending.split('\n');
+    pending = parts.pop()!;
+    lines.push(...parts);
+  });
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  const dispatcher = new Agent({ connect: { ca: ca.cert }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  serve = {
+    child,
+    port,
+    metricsPort,
+    ca,
+    dispatcher,
+    lines,
+    stderr: () => stderr,
+    async post(body, endpoint = '/validate') {
+      const start = performance.now();
+      const res = await fetch(`https://localhost:${port}${endpoint}?timeout=10s`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' }, dispatcher });
+      const text = await res.text();
+      const ms = performance.now() - start;
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      return { status: res.status, text, json, ms };
+    },
+    status() {
+      const text = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)![1]) * 1024;
+      return { peakRss: kib('VmHWM'), rss: kib('VmRSS') };
+    },
+    metrics: () => globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()),
+  };
+  await waitFor('serve ready', () => globalThis.fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false), 60_000);
+}, 90_000);
+
+afterAll(async () => {
+  await serve?.dispatcher.close();
+  if (serve && serve.child.exitCode === null) {
+    const exited = new Promise((r) => serve.child.once('exit', r));
+    serve.child.kill('SIGINT');
+    await exited;
+  }
+  await rm(dir, { recursive: true, force: true });
+});
+
+afterEach(() => {
+  // Alive after every case: an out-of-memory abort or a crash fails the case that caused it.
+  expect({ exitCode: serve.child.exitCode, stderr: serve.child.exitCode === null ? '' : serve.stderr() }).toEqual({ exitCode: null, stderr: '' });
+});
+
+const MIB = 1024 * 1024;
+const report = (what: string, values: Record<string, number | string>) =>
+  console.log(`${what}: ${Object.entries(values).map(([k, v]) => `${k} ${typeof v === 'number' ? Math.round(v * 10) / 10 : v}`).join(', ')}`);
+
+/** How long /healthz takes to answer while `work` runs: the kubelet's view of the pod. */
+async function healthzDuring<T>(work: Promise<T>): Promise<{ result: T; worstHealthzMs: number }> {
+  let done = false;
+  let worst = 0;
+  const probe = (async () => {
+    while (!done) {
+      const start = performance.now();
+      await globalThis.fetch(`http://127.0.0.1:${serve.metricsPort}/healthz`).then((r) => r.text());
+      worst = Math.max(worst, performance.now() - start);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  const result = await work;
+  done = true;
+  await probe;
+  return { result, worstHealthzMs: worst };
+}
+
+it('denies a 100,000-container Pod on hostPort 10250 within a few seconds, with a bounded answer, under the memory limit, /healthz answering', async () => {
+  // 5.6 MB: past the API server's 3 MiB body limit, so only a direct caller sends it.
+  const review = admissionReview({ object: manyContainerPod(100_000) });
+  const { result: res, worstHealthzMs } = await healthzDuring(serve.post(review));
+  const { peakRss } = serve.status();
+  report('100,000 containers', { ms: res.ms, answerBytes: Buffer.byteLength(res.text), peakRssMiB: peakRss / MIB, worstHealthzMs });
+  expect(res.status).toBe(200);
+  expect(res.json.response.allowed).toBe(false);
+  expect(res.json.response.status.message).toMatch(/\(and 99999 more like it\)/);
+  expect(Buffer.byteLength(res.text)).toBeLessThanOrEqual(ANSWER_MAX_BYTES);
+  expect(res.ms).toBeLessThan(5000);
+  expect(peakRss).toBeLessThan(MEMORY_LIMIT_BYTES);
+  // The liveness probe (timeoutSeconds 2, failureThreshold 3, periodSeconds 10) fails the pod
+  // only after three probes in a row time out: /healthz must answer well within that.
+  expect(worstHealthzMs).toBeLessThan(6000);
+});
+
+it('answers a NetworkPolicy with 32,000 scattered excepts within 2 s, and a concurrent request within 1 s', async () => {
+  // About 550 KB: well inside the API server's limits; quadratic interval arithmetic froze the event loop for 45 s.
+  const big = serve.post(admissionReview({ object: scatteredExceptPolicy(32_000, { seed: 7 }) }));
+  // Sent once the big one is on the wire: the small request queues behind its work.
+  await new Promise((r) => setTimeout(r, 20));
+  const small = serve.post(admissionReview({ object: webPod() }));
+  const [b, s] = await Promise.all([big, small]);
+  report('32,000 scattered excepts', { ms: b.ms, concurrentMs: s.ms, answerBytes: Buffer.byteLength(b.text) });
+  expect(b.status).toBe(200);
+  expect(b.json.response.allowed).toBe(false);
+  expect(Buffer.byteLength(b.text)).toBeLessThanOrEqual(ANSWER_MAX_BYTES);
+  expect(s.status).toBe(200);
+  expect(b.ms).toBeLessThan(2000);
+  expect(s.ms).toBeLessThan(1000);
+});
+
+it('stays under the memory limit through 110 distinct megabyte-size NetworkPolicies in a row', async () => {
+  let slowest = 0;
+  for (let i = 0; i < 110; i++) {
+    // 60,000 excepts (about 1.1 MB), each policy different: nothing a cache keyed by content can share.
+    const random = seeded(1000 + i);
+    const policy = scatteredExceptPolicy(0, { name: `mb-${i}` });
+    const except = new Array<string>(60_000);
+    for (let j = 0; j < except.length; j++) except[j] = `11.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}.${Math.floor(random() * 256)}/32`;
+    policy.spec.egress[0].to[0].ipBlock.except = except;
+    const res = await serve.post(admissionReview({ object: policy }));
+    expect(res.status).toBe(200);
+    slowest = Math.max(slowest, res.ms);
+  }
+  const { peakRss, rss } = serve.status();
+  report('110 megabyte NetworkPolicies', { slowestMs: slowest, peakRssMiB: peakRss / MIB, rssMiB: rss / MIB });
+  expect(peakRss).toBeLessThan(MEMORY_LIMIT_BYTES);
+}, 600_000);
+
+it('never lets a caller-chosen kind reach /metrics, on the normal path and the error path', async () => {
+  const before = (await serve.metrics()).length;
+  // 80 megabyte-long kinds ran the heap out when each became a label value.
+  for (let i = 0; i < 100; i++) {
+    const kind = `Kind${i}${'k'.repeat(1 << 20)}`;
+    const object: Obj = { apiVersion: 'v1', kind, metadata: { name: 'x', namespace: 'team-a', generateName: { toString: 1 } }, spec: {} };
+    const res = await serve.post(admissionReview({ object }));
+    expect(res.status).toBeLessThan(500);
+  }
+  const text = await serve.metrics();
+  report('100 megabyte kinds', { metricsBytesBefore: before, metricsBytesAfter: text.length, peakRssMiB: serve.status().peakRss / MIB });
+  expect(text).not.toMatch(/Kind\d+k/);
+  expect(text.length).toBeLessThan(before + 4096);
+}, 300_000);
+
+const closedWithin = (s: Socket, ms: number) =>
+  new Promise<boolean>((resolve) => {
+    if (s.destroyed) return resolve(true);
+    const timer = setTimeout(() => resolve(false), ms);
+    s.once('close', () => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+
+it('closes 1,000 TCP connections that never send a ClientHello within seconds', async () => {
+  const sockets: Socket[] = [];
+  try {
+    // One at a time, each connected before the next: a burst of 1,000 SYNs overflows the
+    // listen backlog (511), and the kernel's SYN retries would delay some by seconds.
+    const first = performance.now();
+    for (let i = 0; i < 1000; i++) {
+      const s = netConnect(serve.port, '127.0.0.1');
+      s.on('error', () => {});
+      sockets.push(s);
+      await new Promise((r) => s.once('connect', r).once('close', r));
+    }
+    const start = performance.now();
+    const closed = await Promise.all(sockets.map((s) => closedWithin(s, 15_000)));
+    const ms = performance.now() - start;
+    report('1,000 silent connections', { connectingMs: start - first, closedAfterLastMs: ms, peakRssMiB: serve.status().peakRss / MIB, uptime: os.loadavg()[0] });
+    expect(closed.every(Boolean)).toBe(true);
+    // The handshake timeout is 5 s from each connection's start; the rest is this machine's slack.
+    expect(ms).toBeLessThan(8_000);
+  } finally {
+    for (const s of sockets) s.destroy();
+  }
+}, 60_000);
+
+it('keeps a keep-alive client answered while 1,500 connections sit idle past the cap, and measures what a connection costs', async () => {
+  const client = new Agent({ connect: { ca: serve.ca.cert }, connections: 8 });
+  const idle: TLSSocket[] = [];
+  try {
+    const warm = await Promise.all(Array.from({ length: 8 }, () => fetch(`https://localhost:${serve.port}/validate`, { method: 'POST', body: JSON.stringify(admissionReview({ object: webPod() })), headers: { 'content-type': 'application/json' }, dispatcher: client })));
+    for (const r of warm) expect(r.status).toBe(200);
+    const rssBefore = serve.status().rss;
+    for (let i = 0; i < 1500; i++) {
+      const s = tlsConnect({ host: '127.0.0.1', port: serve.port, ca: serve.ca.cert, servername: 'localhost' });
+      s.on('error', () => {});
+      idle.push(s);
+      if (i === 999) {
+        await Promise.all(idle.map((x) => new Promise((r) => (x.readyState === 'open' && !x.connecting ? r(null) : x.once('secureConnect', r).once('close', r)))));
+        report('1,000 idle TLS connections', { rssGrowthMiB: (serve.status().rss - rssBefore) / MIB, perConnectionKiB: (serve.status().rss - rssBefore) / 1000 / 1024 });
+      }
+    }
+    let failed = 0;
+    await Promise.all(
+      Array.from({ length: 200 }, async () => {
+        const r = await fetch(`https://localhost:${serve.port}/validate`, { method: 'POST', body: JSON.stringify(admissionReview({ object: webPod() })), headers: { 'content-type': 'application/json' }, dispatcher: client }).catch(() => null);
+        if (r === null || r.status !== 200) failed++;
+        await r?.text();
+      }),
+    );
+    const metrics = await serve.metrics();
+    report('past the cap', { failed, closedUnused: Number(/portcullis_connections_closed_total\{event="closed-unused-at-cap"\} (\d+)/.exec(metrics)?.[1]), refused: Number(/portcullis_connections_closed_total\{event="refused-at-cap"\} (\d+)/.exec(metrics)?.[1]) });
+    expect(failed).toBe(0);
+    expect(metrics).toMatch(/portcullis_connections_closed_total\{event="refused-at-cap"\} 0/);
+  } finally {
+    for (const s of idle) s.destroy();
+    await client.close();
+  }
+}, 120_000);
+
+it('refuses TLS 1.2 CBC-SHA1 from the openssl client, and accepts its ECDHE-GCM', () => {
+  const connect = (args: string[]) => spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${serve.port}`, '-servername', 'localhost', ...args], { input: '', encoding: 'utf8', timeout: 20_000 });
+  const cbc = connect(['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA']);
+  expect(cbc.status).not.toBe(0);
+  expect(cbc.stdout + cbc.stderr).toMatch(/handshake failure|alert/i);
+  const gcm = connect(['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-GCM-SHA256']);
+  expect(gcm.stdout).toMatch(/Cipher is ECDHE-ECDSA-AES128-GCM-SHA256/);
+});
+
+it('kept every log line within its cap', () => {
+  expect(serve.lines.length).toBeGreaterThan(100);
+  const longest = Math.max(...serve.lines.map((l) => Buffer.byteLength(l)));
+  report('log lines', { count: serve.lines.length, longestBytes: longest });
+  expect(longest).toBeLessThanOrEqual(LOG_LINE_MAX_BYTES);
+});
