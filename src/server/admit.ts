@@ -70,15 +70,33 @@ export interface Admission {
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '');
 
+/** Who asked for what: the fields every log line about a request starts with. */
+export type RequestIdentity = Pick<AdmissionRecord, 'uid' | 'kind' | 'namespace' | 'name' | 'operation' | 'dryRun'> & {
+  /** The requesting user's name; '' when the review has none. */
+  user: string;
+  /** How many groups the user is in: the list itself can be long and says little in a log. */
+  groups: number;
+};
+
 /**
  * The request's identity for logs: what a tenant's object is called before it has a name.
  * The object's metadata is the caller's: anything that is not a string is no name.
  */
-export function requestIdentity(request: AdmissionRequest): Pick<AdmissionRecord, 'uid' | 'kind' | 'namespace' | 'name' | 'operation' | 'dryRun'> {
+export function requestIdentity(request: AdmissionRequest): RequestIdentity {
   const meta = (request.object ?? request.oldObject)?.metadata;
   const generateName = text(meta?.generateName);
   const name = request.name || text(meta?.name) || (generateName ? `${generateName}*` : '');
-  return { uid: request.uid, kind: request.kind.kind, namespace: request.namespace, name, operation: request.operation, dryRun: request.dryRun };
+  const groups = request.userInfo?.groups;
+  return {
+    uid: request.uid,
+    kind: request.kind.kind,
+    namespace: request.namespace,
+    name,
+    operation: request.operation,
+    dryRun: request.dryRun,
+    user: text(request.userInfo?.username),
+    groups: Array.isArray(groups) ? groups.length : 0,
+  };
 }
 
 /**

@@ -7,6 +7,8 @@ export const LOG = {
   name: 'name',
   operation: 'operation',
   dryRun: 'dryRun',
+  user: 'user',
+  groups: 'groups',
   verdict: 'verdict',
   rules: 'rules',
   findings: 'findings',

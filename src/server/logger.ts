@@ -1,5 +1,5 @@
-// The webhook's logger: pino, with errors bounded. pino's own err serializer writes an
-// error's message and stack whole, and a message may quote what the caller sent.
+// The webhook's logger: pino, with errors bounded (pino's own err serializer writes an
+// error's message and stack whole, and a message may quote what the caller sent).
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/serve.js';
 import { LOG_BUDGET, logText } from './log-text.js';
@@ -17,6 +17,18 @@ export function boundedError(err: unknown): Record<string, string> | string {
   return fields;
 }
 
+/**
+ * One shape for every line: `time` as ISO-8601 (UTC) and `level` as its name, so a person and
+ * a log pipeline read them without knowing pino's numbers.
+ */
 export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
-  return pino({ level, serializers: { err: boundedError } }, destination);
+  return pino(
+    {
+      level,
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      serializers: { err: boundedError },
+    },
+    destination,
+  );
 }

@@ -11,7 +11,7 @@ import type { AnswerLimits } from '../sinks/admission/decide.js';
 import { errored, reviewOf } from '../sinks/admission/response.js';
 import type { WebhookMetrics } from '../sinks/metrics.js';
 import { ADMISSION_API_VERSION, parseAdmissionReview, type GroupVersionKind, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
-import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint } from './admit.js';
+import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint, type RequestIdentity } from './admit.js';
 import { parseGoDuration, readBody } from './body.js';
 import { LOG } from './log-keys.js';
 import { LOG_BUDGET, logText } from './log-text.js';
@@ -94,7 +94,6 @@ function send(res: Response, status: number, body: unknown, close: boolean): voi
   res.end(json);
 }
 
-type RequestIdentity = ReturnType<typeof requestIdentity>;
 
 /**
  * The request's identity as log fields, in the order every line about it starts with; each
@@ -108,6 +107,8 @@ const identityFields = (id: RequestIdentity, endpoint: Endpoint): Record<string,
   [LOG.name]: logText(id.name, LOG_BUDGET.name),
   [LOG.operation]: id.operation,
   [LOG.dryRun]: id.dryRun,
+  [LOG.user]: logText(id.user, LOG_BUDGET.username),
+  [LOG.groups]: id.groups,
 });
 
 export function createWebhookApp(deps: WebhookAppDeps): express.Express {

@@ -133,7 +133,7 @@ describe('a policy path that yields no PortPolicy', () => {
       const r = await h.server.reloadPolicies();
       expect(r).toEqual({ changed: true, ok: false, errors: [expect.stringMatching(error)] });
       const line = h.logs.find((l) => l.msg === 'policy reload refused; the last good policy stays in force');
-      expect(line).toMatchObject({ level: 50, component: 'policy', errors: [expect.stringMatching(error)] });
+      expect(line).toMatchObject({ level: 'error', component: 'policy', errors: [expect.stringMatching(error)] });
       expect((await h.ops('/metrics')).text.split('\n')).toContain('portcullis_policy_reloads_total{result="failure"} 1');
       expect((await h.post('/validate', violating())).json.response).toMatchObject({ uid: 'kept', allowed: false });
       expect((await h.ops('/readyz')).status).toBe(200);

@@ -486,7 +486,7 @@ describe('telling: logs and metrics', () => {
       const lines = c.logs.filter((l) => l.uid === 'uid-log');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatchObject({
-        level: 30,
+        level: 'info',
         msg: 'admission decision',
         uid: 'uid-log',
         endpoint: 'validate',
@@ -495,11 +495,16 @@ describe('telling: logs and metrics', () => {
         name: 'web-7d4b9c8f6-*',
         operation: 'CREATE',
         dryRun: false,
+        user: 'alice@example.com',
+        groups: 2,
         verdict: 'denied',
         rules: ['hostport-not-allowed', 'hostport-reserved'],
+        findings: 2,
         status: 200,
       });
       expect(typeof lines[0].latencyMs).toBe('number');
+      // ISO-8601 in UTC, as the controller writes it.
+      expect(lines[0].time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       expect(JSON.stringify(c.logs)).not.toContain('s3cr3t-api-token-do-not-log');
     } finally {
       await c.close();
@@ -510,7 +515,7 @@ describe('telling: logs and metrics', () => {
     const c = await startHarness({ logLevel: 'debug' });
     try {
       await c.post('/validate', admissionReview({ object: webPod(), uid: 'uid-debug' }));
-      const debug = c.logs.filter((l) => l.uid === 'uid-debug' && l.level === 20);
+      const debug = c.logs.filter((l) => l.uid === 'uid-debug' && l.level === 'debug');
       expect(debug).toHaveLength(1);
       expect(debug[0].object.spec.containers[0].env[1].value).toBe('s3cr3t-api-token-do-not-log');
     } finally {

@@ -245,7 +245,7 @@ describe('internal errors', () => {
       const res = await b.post('/validate', admissionReview({ object: webPod(), uid: 'uid-500' }));
       expect({ status: res.status, json: res.json }).toEqual({ status: 500, json: refused(500, 'portcullis failed on this request (uid uid-500); its log has the details', 'uid-500') });
       const line = b.logs.find((l) => l.msg === 'internal error while answering an admission request');
-      expect(line).toMatchObject({ level: 50, uid: 'uid-500', endpoint: 'validate', err: { type: 'TypeError', message: 'cache corrupted' } });
+      expect(line).toMatchObject({ level: 'error', uid: 'uid-500', endpoint: 'validate', err: { type: 'TypeError', message: 'cache corrupted' } });
       // The pod's env holds a token: not in the error line, nor anywhere else in the log.
       expect(JSON.stringify(b.logs)).not.toContain('s3cr3t-api-token-do-not-log');
       const metrics = await b.ops('/metrics');

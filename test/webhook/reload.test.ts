@@ -71,7 +71,7 @@ describe('certificate rotation', () => {
     expect(results.length).toBeGreaterThan(20);
     expect(results.filter((r) => r !== 200)).toEqual([]);
     expect(await servedSerial(h)).toBe(serialOf(renewed.cert));
-    expect(h.logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject({ level: 30, component: 'tls', certificate: { serialNumber: serialOf(renewed.cert) } });
+    expect(h.logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject({ level: 'info', component: 'tls', certificate: { serialNumber: serialOf(renewed.cert) } });
   });
 
   it.each([
@@ -83,7 +83,7 @@ describe('certificate rotation', () => {
     await eventually(() => metric(h, 'portcullis_certificate_reloads_total{result="failure"} 1'));
     expect(await servedSerial(h)).toBe(serialOf(h.leaf.cert));
     const line = h.logs.find((l) => l.msg === 'new certificate refused; the one in use stays');
-    expect(line).toMatchObject({ level: 50, component: 'tls' });
+    expect(line).toMatchObject({ level: 'error', component: 'tls' });
     expect(line!.err).toMatch(error);
     const res = await h.post('/validate', admissionReview({ object: webPod(), uid: 'still' }));
     expect(res.json.response).toEqual({ uid: 'still', allowed: true });
@@ -156,7 +156,7 @@ describe('policy reload', () => {
       await writeAtomic(h.policyDir, { 'policy.yaml': broken }, 2);
       await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="failure"} 1'));
       const line = h.logs.find((l) => l.msg === 'policy reload refused; the last good policy stays in force');
-      expect(line).toMatchObject({ level: 50, component: 'policy' });
+      expect(line).toMatchObject({ level: 'error', component: 'policy' });
       expect(line!.errors).toEqual([expect.stringMatching(/policy\.yaml:\d+: spec\.tenants\[1\]\.nodePortRange: slice 30030-30079 overlaps tenant "team-a" \(30000-30039\)$/)]);
       // Still the relaxed policy, still ready.
       expect((await h.post('/validate', violating())).json.response.allowed).toBe(true);
