@@ -94,7 +94,6 @@ function send(res: Response, status: number, body: unknown, close: boolean): voi
   res.end(json);
 }
 
-
 /**
  * The request's identity as log fields, in the order every line about it starts with; each
  * value is the caller's, so each is cut to its budget (log-text.ts).
