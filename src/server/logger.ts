@@ -8,7 +8,12 @@ import { LOG_BUDGET, logText } from './log-text.js';
 export function boundedError(err: unknown): Record<string, string> | string {
   if (typeof err === 'string') return logText(err, LOG_BUDGET.errorMessage);
   // Read by shape, not instanceof: an Error from another realm (a vm context) is one too.
-  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as { constructor?: { name?: unknown }; name?: unknown; message?: unknown; stack?: unknown };
+  const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as {
+    constructor?: { name?: unknown };
+    name?: unknown;
+    message?: unknown;
+    stack?: unknown;
+  };
   const fields: Record<string, string> = {
     type: logText(typeof e.constructor?.name === 'string' && e.constructor.name !== 'Object' ? e.constructor.name : e.name, 64),
     message: logText(e.message, LOG_BUDGET.errorMessage),

@@ -59,7 +59,18 @@ beforeAll(async () => {
       path.join(ROOT, 'test/webhook/ts-loader.mjs'),
       'src/cmd/cli.ts',
       'serve',
-      ...['--port', String(port), '--metrics-port', String(metricsPort), '--tls-cert', path.join(dir, 'tls.crt'), '--tls-key', path.join(dir, 'tls.key'), '--policy', POLICY],
+      ...[
+        '--port',
+        String(port),
+        '--metrics-port',
+        String(metricsPort),
+        '--tls-cert',
+        path.join(dir, 'tls.crt'),
+        '--tls-key',
+        path.join(dir, 'tls.key'),
+        '--policy',
+        POLICY,
+      ],
     ],
     // NODE_OPTIONS from jest (--experimental-vm-modules) is not the Deployment's: left out.
     { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
@@ -85,7 +96,12 @@ beforeAll(async () => {
     stderr: () => stderr,
     async post(body, endpoint = '/validate') {
       const start = performance.now();
-      const res = await fetch(`https://localhost:${port}${endpoint}?timeout=10s`, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'application/json' }, dispatcher });
+      const res = await fetch(`https://localhost:${port}${endpoint}?timeout=10s`, {
+        method: 'POST',
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        dispatcher,
+      });
       const text = await res.text();
       const ms = performance.now() - start;
       let json: unknown;
@@ -103,7 +119,15 @@ beforeAll(async () => {
     },
     metrics: () => globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()),
   };
-  await waitFor('serve ready', () => globalThis.fetch(`http://127.0.0.1:${metricsPort}/readyz`).then((r) => r.ok, () => false), 60_000);
+  await waitFor(
+    'serve ready',
+    () =>
+      globalThis.fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    60_000,
+  );
 }, 90_000);
 
 afterAll(async () => {
@@ -123,7 +147,11 @@ afterEach(() => {
 
 const MIB = 1024 * 1024;
 const report = (what: string, values: Record<string, number | string>) =>
-  console.log(`${what}: ${Object.entries(values).map(([k, v]) => `${k} ${typeof v === 'number' ? Math.round(v * 10) / 10 : v}`).join(', ')}`);
+  console.log(
+    `${what}: ${Object.entries(values)
+      .map(([k, v]) => `${k} ${typeof v === 'number' ? Math.round(v * 10) / 10 : v}`)
+      .join(', ')}`,
+  );
 
 /** How long /healthz takes to answer while `work` runs: the kubelet's view of the pod. */
 async function healthzDuring<T>(work: Promise<T>): Promise<{ result: T; worstHealthzMs: number }> {
@@ -234,7 +262,12 @@ it('closes 1,000 TCP connections that never send a ClientHello within seconds', 
     const start = performance.now();
     const closed = await Promise.all(sockets.map((s) => closedWithin(s, 15_000)));
     const ms = performance.now() - start;
-    report('1,000 silent connections', { connectingMs: start - first, closedAfterLastMs: ms, peakRssMiB: serve.status().peakRss / MIB, uptime: os.loadavg()[0] });
+    report('1,000 silent connections', {
+      connectingMs: start - first,
+      closedAfterLastMs: ms,
+      peakRssMiB: serve.status().peakRss / MIB,
+      uptime: os.loadavg()[0],
+    });
     expect(closed.every(Boolean)).toBe(true);
     // The handshake timeout is 5 s from each connection's start; the rest is this machine's slack.
     expect(ms).toBeLessThan(8_000);
@@ -247,7 +280,16 @@ it('keeps a keep-alive client answered while 1,500 connections sit idle past the
   const client = new Agent({ connect: { ca: serve.ca.cert }, connections: 8 });
   const idle: TLSSocket[] = [];
   try {
-    const warm = await Promise.all(Array.from({ length: 8 }, () => fetch(`https://localhost:${serve.port}/validate`, { method: 'POST', body: JSON.stringify(admissionReview({ object: webPod() })), headers: { 'content-type': 'application/json' }, dispatcher: client })));
+    const warm = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        fetch(`https://localhost:${serve.port}/validate`, {
+          method: 'POST',
+          body: JSON.stringify(admissionReview({ object: webPod() })),
+          headers: { 'content-type': 'application/json' },
+          dispatcher: client,
+        }),
+      ),
+    );
     for (const r of warm) expect(r.status).toBe(200);
     const rssBefore = serve.status().rss;
     for (let i = 0; i < 1500; i++) {
@@ -255,20 +297,34 @@ it('keeps a keep-alive client answered while 1,500 connections sit idle past the
       s.on('error', () => {});
       idle.push(s);
       if (i === 999) {
-        await Promise.all(idle.map((x) => new Promise((r) => (x.readyState === 'open' && !x.connecting ? r(null) : x.once('secureConnect', r).once('close', r)))));
-        report('1,000 idle TLS connections', { rssGrowthMiB: (serve.status().rss - rssBefore) / MIB, perConnectionKiB: (serve.status().rss - rssBefore) / 1000 / 1024 });
+        await Promise.all(
+          idle.map((x) => new Promise((r) => (x.readyState === 'open' && !x.connecting ? r(null) : x.once('secureConnect', r).once('close', r)))),
+        );
+        report('1,000 idle TLS connections', {
+          rssGrowthMiB: (serve.status().rss - rssBefore) / MIB,
+          perConnectionKiB: (serve.status().rss - rssBefore) / 1000 / 1024,
+        });
       }
     }
     let failed = 0;
     await Promise.all(
       Array.from({ length: 200 }, async () => {
-        const r = await fetch(`https://localhost:${serve.port}/validate`, { method: 'POST', body: JSON.stringify(admissionReview({ object: webPod() })), headers: { 'content-type': 'application/json' }, dispatcher: client }).catch(() => null);
+        const r = await fetch(`https://localhost:${serve.port}/validate`, {
+          method: 'POST',
+          body: JSON.stringify(admissionReview({ object: webPod() })),
+          headers: { 'content-type': 'application/json' },
+          dispatcher: client,
+        }).catch(() => null);
         if (r === null || r.status !== 200) failed++;
         await r?.text();
       }),
     );
     const metrics = await serve.metrics();
-    report('past the cap', { failed, closedUnused: Number(/portcullis_connections_closed_total\{event="closed-unused-at-cap"\} (\d+)/.exec(metrics)?.[1]), refused: Number(/portcullis_connections_closed_total\{event="refused-at-cap"\} (\d+)/.exec(metrics)?.[1]) });
+    report('past the cap', {
+      failed,
+      closedUnused: Number(/portcullis_connections_closed_total\{event="closed-unused-at-cap"\} (\d+)/.exec(metrics)?.[1]),
+      refused: Number(/portcullis_connections_closed_total\{event="refused-at-cap"\} (\d+)/.exec(metrics)?.[1]),
+    });
     expect(failed).toBe(0);
     expect(metrics).toMatch(/portcullis_connections_closed_total\{event="refused-at-cap"\} 0/);
   } finally {
@@ -278,7 +334,12 @@ it('keeps a keep-alive client answered while 1,500 connections sit idle past the
 }, 120_000);
 
 it('refuses TLS 1.2 CBC-SHA1 from the openssl client, and accepts its ECDHE-GCM', () => {
-  const connect = (args: string[]) => spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${serve.port}`, '-servername', 'localhost', ...args], { input: '', encoding: 'utf8', timeout: 20_000 });
+  const connect = (args: string[]) =>
+    spawnSync('openssl', ['s_client', '-connect', `127.0.0.1:${serve.port}`, '-servername', 'localhost', ...args], {
+      input: '',
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
   const cbc = connect(['-tls1_2', '-cipher', 'ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA']);
   expect(cbc.status).not.toBe(0);
   expect(cbc.stdout + cbc.stderr).toMatch(/handshake failure|alert/i);

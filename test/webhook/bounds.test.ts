@@ -33,9 +33,27 @@ describe('decide: an answer of a fixed size whatever the findings', () => {
   const decideOn = (findings: Finding[]) => decide({ uid: 'u', kind: 'Pod', hasPodTemplate: false, findings, previous: null, limits }).response;
 
   it.each([
-    { name: '100,000 identical denials on as many containers', findings: many(100_000), lines: 1, more: 0, first: /^- hostport-reserved \(policy p\) at spec\.containers\[0\]\.ports\[0\]\.hostPort = 10250 \(and 99999 more like it\): hostPort 10250/ },
-    { name: '3,000 denials on distinct ports', findings: many(3000, (i) => ({ value: 20000 + i })), lines: null, more: null, first: /^- hostport-reserved \(policy p\) at spec\.containers\[0\]\.ports\[0\]\.hostPort = 20000: / },
-    { name: 'one denial whose message is a megabyte', findings: [finding(0, { message: `opens the kubelet to ${'10.0.0.1/32, '.repeat(80_000)}` })], lines: 1, more: 0, first: /^- hostport-reserved .{100,}…$/ },
+    {
+      name: '100,000 identical denials on as many containers',
+      findings: many(100_000),
+      lines: 1,
+      more: 0,
+      first: /^- hostport-reserved \(policy p\) at spec\.containers\[0\]\.ports\[0\]\.hostPort = 10250 \(and 99999 more like it\): hostPort 10250/,
+    },
+    {
+      name: '3,000 denials on distinct ports',
+      findings: many(3000, (i) => ({ value: 20000 + i })),
+      lines: null,
+      more: null,
+      first: /^- hostport-reserved \(policy p\) at spec\.containers\[0\]\.ports\[0\]\.hostPort = 20000: /,
+    },
+    {
+      name: 'one denial whose message is a megabyte',
+      findings: [finding(0, { message: `opens the kubelet to ${'10.0.0.1/32, '.repeat(80_000)}` })],
+      lines: 1,
+      more: 0,
+      first: /^- hostport-reserved .{100,}…$/,
+    },
   ])('$name', ({ findings, lines, more, first }) => {
     const r = decideOn(findings);
     expect(r.allowed).toBe(false);
@@ -46,7 +64,8 @@ describe('decide: an answer of a fixed size whatever the findings', () => {
     expect(rest[0]).toMatch(first);
     for (const l of rest) expect(codePoints(l)).toBeLessThanOrEqual(512);
     // Every finding is shown or counted: the lines' own counts plus the last line's.
-    const countOf = (l: string) => (l.match(/^- and (\d+) more violations?;/) ? Number(RegExp.$1) : 1 + Number(l.match(/\(and (\d+) more like it\)/)?.[1] ?? 0));
+    const countOf = (l: string) =>
+      l.match(/^- and (\d+) more violations?;/) ? Number(RegExp.$1) : 1 + Number(l.match(/\(and (\d+) more like it\)/)?.[1] ?? 0);
     expect(rest.reduce((n, l) => n + countOf(l), 0)).toBe(findings.length);
     if (lines !== null) expect(rest.filter((l) => !l.startsWith('- and ')).length).toBe(lines);
     if (more !== null) expect(rest.some((l) => l.startsWith('- and '))).toBe(more > 0);
@@ -54,7 +73,11 @@ describe('decide: an answer of a fixed size whatever the findings', () => {
 
   it.each([
     { name: '50,000 identical warnings', findings: many(50_000, () => ({ action: 'warn', rule: 'hostport-not-allowed' })), warnings: 1 },
-    { name: '50,000 warnings on distinct ports', findings: many(50_000, (i) => ({ action: 'warn', rule: 'hostport-not-allowed', value: i, message: `hostPort ${i} is not allowed` })), warnings: limits.maxWarnings },
+    {
+      name: '50,000 warnings on distinct ports',
+      findings: many(50_000, (i) => ({ action: 'warn', rule: 'hostport-not-allowed', value: i, message: `hostPort ${i} is not allowed` })),
+      warnings: limits.maxWarnings,
+    },
   ])('warnings: $name', ({ findings, warnings }) => {
     const r = decideOn(findings);
     expect(r.allowed).toBe(true);

@@ -8,7 +8,11 @@ import { webPod } from './objects.js';
 import { admissionReview } from './reviews.js';
 
 /** Resolves with the negotiated protocol and suite, or the handshake's error code. */
-function handshake(port: number, ca: string, opts: ConnectionOptions): Promise<{ ok: true; protocol: string | null; cipher: string } | { ok: false; code: string }> {
+function handshake(
+  port: number,
+  ca: string,
+  opts: ConnectionOptions,
+): Promise<{ ok: true; protocol: string | null; cipher: string } | { ok: false; code: string }> {
   return new Promise((resolve) => {
     const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost', ...opts }, () => {
       const result = { ok: true as const, protocol: socket.getProtocol(), cipher: socket.getCipher().standardName };
@@ -28,7 +32,10 @@ const closed = (s: Socket) => new Promise<void>((resolve) => (s.destroyed ? reso
 function openTls(h: Harness, opts: { allowHalfOpen?: boolean } = {}): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     // allowHalfOpen is a net.Socket option tls.connect passes on; its types leave it out.
-    const socket = tlsConnect({ host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost', allowHalfOpen: opts.allowHalfOpen } as ConnectionOptions, () => resolve(socket));
+    const socket = tlsConnect(
+      { host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost', allowHalfOpen: opts.allowHalfOpen } as ConnectionOptions,
+      () => resolve(socket),
+    );
     socket.once('error', reject);
   });
 }
@@ -73,8 +80,18 @@ describe('TLS: Mozilla intermediate', () => {
     { name: 'TLS 1.2 with ECDHE AES-128-GCM', opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-GCM-SHA256' }, ok: true, protocol: 'TLSv1.2' },
     { name: 'TLS 1.2 with ECDHE AES-256-GCM', opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384' }, ok: true, protocol: 'TLSv1.2' },
     { name: 'TLS 1.2 with ECDHE ChaCha20-Poly1305', opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305' }, ok: true, protocol: 'TLSv1.2' },
-    { name: 'TLS 1.2 offering only CBC with SHA-1', opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA' }, ok: false, protocol: null },
-    { name: 'TLS 1.2 offering only CBC with SHA-256', opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384' }, ok: false, protocol: null },
+    {
+      name: 'TLS 1.2 offering only CBC with SHA-1',
+      opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA' },
+      ok: false,
+      protocol: null,
+    },
+    {
+      name: 'TLS 1.2 offering only CBC with SHA-256',
+      opts: { maxVersion: 'TLSv1.2', ciphers: 'ECDHE-ECDSA-AES128-SHA256:ECDHE-ECDSA-AES256-SHA384' },
+      ok: false,
+      protocol: null,
+    },
     // OpenSSL 3 offers TLS 1.1 only at security level 0.
     { name: 'TLS 1.1', opts: { minVersion: 'TLSv1.1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, ok: false, protocol: null },
   ] as const;
@@ -105,10 +122,14 @@ describe('the TLS handshake timeout', () => {
 
   it('closes TCP connections that never send a ClientHello at the handshake timeout', async () => {
     const sockets = await Promise.all(
-      Array.from({ length: 50 }, () => new Promise<Socket>((resolve, reject) => {
-        const s = netConnect(h.server.webhookPort, '127.0.0.1', () => resolve(s));
-        s.once('error', reject);
-      })),
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<Socket>((resolve, reject) => {
+            const s = netConnect(h.server.webhookPort, '127.0.0.1', () => resolve(s));
+            s.once('error', reject);
+          }),
+      ),
     );
     try {
       await Promise.race([Promise.all(sockets.map(closed)), new Promise((_, reject) => setTimeout(() => reject(new Error('still open after 15 s')), 15_000))]);
@@ -117,7 +138,6 @@ describe('the TLS handshake timeout', () => {
       for (const s of sockets) s.destroy();
     }
   });
-
 });
 
 describe('timeouts', () => {

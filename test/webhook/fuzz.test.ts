@@ -31,9 +31,18 @@ const namespace = fc.constantFrom('team-a', 'team-a-dev', 'team-b', 'team-c', 'k
 const container = fc.record({
   name: fc.constantFrom('app', 'sidecar', 'metrics', 'x'),
   image: fc.constant('busybox'),
-  ports: fc.array(fc.record({ containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.option(hostPort, { nil: undefined }), protocol }, { requiredKeys: ['containerPort'] }), { maxLength: 3 }),
+  ports: fc.array(
+    fc.record(
+      { containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.option(hostPort, { nil: undefined }), protocol },
+      { requiredKeys: ['containerPort'] },
+    ),
+    { maxLength: 3 },
+  ),
 });
-const podSpec = fc.record({ containers: fc.array(container, { minLength: 1, maxLength: 4 }), hostNetwork: fc.option(fc.boolean(), { nil: undefined }) }, { requiredKeys: ['containers'] });
+const podSpec = fc.record(
+  { containers: fc.array(container, { minLength: 1, maxLength: 4 }), hostNetwork: fc.option(fc.boolean(), { nil: undefined }) },
+  { requiredKeys: ['containers'] },
+);
 
 const workload = fc.tuple(podSpec, namespace, fc.constantFrom('Pod', 'Deployment', 'DaemonSet', 'CronJob')).map(([spec, ns, kind]): Obj => {
   const metadata = { name: 'w', namespace: ns };
@@ -45,26 +54,88 @@ const workload = fc.tuple(podSpec, namespace, fc.constantFrom('Pod', 'Deployment
 const service = fc
   .tuple(
     fc.constantFrom('ClusterIP', 'NodePort', 'LoadBalancer'),
-    fc.array(fc.record({ port: fc.integer({ min: 1, max: 65535 }), protocol, nodePort: fc.option(fc.oneof(fc.integer({ min: 30000, max: 32767 }), fc.integer({ min: 1, max: 65535 })), { nil: undefined }) }, { requiredKeys: ['port'] }), { minLength: 1, maxLength: 4 }),
+    fc.array(
+      fc.record(
+        {
+          port: fc.integer({ min: 1, max: 65535 }),
+          protocol,
+          nodePort: fc.option(fc.oneof(fc.integer({ min: 30000, max: 32767 }), fc.integer({ min: 1, max: 65535 })), { nil: undefined }),
+        },
+        { requiredKeys: ['port'] },
+      ),
+      { minLength: 1, maxLength: 4 },
+    ),
     namespace,
   )
-  .map(([type, ports, ns]): Obj => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: ns }, spec: { type, ports: ports.map((p, i) => ({ name: `p${i}`, ...p })) } }));
+  .map(([type, ports, ns]): Obj => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 's', namespace: ns },
+    spec: { type, ports: ports.map((p, i) => ({ name: `p${i}`, ...p })) },
+  }));
 
 const peer = fc.oneof(
-  fc.record({ ipBlock: fc.record({ cidr: fc.constantFrom('0.0.0.0/0', '10.0.0.0/8', '192.168.1.0/24', '::/0', '10.1.2.3/32'), except: fc.option(fc.array(fc.constantFrom('10.0.0.0/16', '169.254.169.254/32', '10.1.0.0/16'), { maxLength: 3 }), { nil: undefined }) }, { requiredKeys: ['cidr'] }) }),
+  fc.record({
+    ipBlock: fc.record(
+      {
+        cidr: fc.constantFrom('0.0.0.0/0', '10.0.0.0/8', '192.168.1.0/24', '::/0', '10.1.2.3/32'),
+        except: fc.option(fc.array(fc.constantFrom('10.0.0.0/16', '169.254.169.254/32', '10.1.0.0/16'), { maxLength: 3 }), { nil: undefined }),
+      },
+      { requiredKeys: ['cidr'] },
+    ),
+  }),
   fc.constant({ podSelector: {} }),
   fc.constant({ namespaceSelector: {} }),
 );
-const netpolPorts = fc.option(fc.array(fc.record({ protocol, port: fc.oneof(fc.constantFrom(10250, 2379, 53, 443), fc.integer({ min: 1, max: 65535 }), fc.constant('https')), endPort: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }) }, { requiredKeys: ['port'] }), { maxLength: 3 }), { nil: undefined });
-const networkPolicy = fc
-  .tuple(fc.array(fc.record({ to: fc.option(fc.array(peer, { maxLength: 3 }), { nil: undefined }), ports: netpolPorts }, { requiredKeys: [] }), { maxLength: 3 }), namespace)
-  .map(([egress, ns]): Obj => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n', namespace: ns }, spec: { podSelector: {}, policyTypes: ['Egress'], egress } }));
-
-const object = fc.oneof(workload, service, networkPolicy, fc.constant({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team-a' }, data: { a: 'b' } }));
-
-const validReview = fc.tuple(object, fc.constantFrom('CREATE', 'CREATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT'), fc.boolean(), fc.option(fc.constantFrom('status', 'scale'), { nil: undefined })).map(([o, operation, dryRun, subResource]) =>
-  admissionReview({ object: structuredClone(o), operation: operation as 'CREATE', oldObject: operation === 'UPDATE' ? structuredClone(o) : undefined, dryRun, subResource }),
+const netpolPorts = fc.option(
+  fc.array(
+    fc.record(
+      {
+        protocol,
+        port: fc.oneof(fc.constantFrom(10250, 2379, 53, 443), fc.integer({ min: 1, max: 65535 }), fc.constant('https')),
+        endPort: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }),
+      },
+      { requiredKeys: ['port'] },
+    ),
+    { maxLength: 3 },
+  ),
+  { nil: undefined },
 );
+const networkPolicy = fc
+  .tuple(
+    fc.array(fc.record({ to: fc.option(fc.array(peer, { maxLength: 3 }), { nil: undefined }), ports: netpolPorts }, { requiredKeys: [] }), { maxLength: 3 }),
+    namespace,
+  )
+  .map(([egress, ns]): Obj => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'n', namespace: ns },
+    spec: { podSelector: {}, policyTypes: ['Egress'], egress },
+  }));
+
+const object = fc.oneof(
+  workload,
+  service,
+  networkPolicy,
+  fc.constant({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team-a' }, data: { a: 'b' } }),
+);
+
+const validReview = fc
+  .tuple(
+    object,
+    fc.constantFrom('CREATE', 'CREATE', 'CREATE', 'UPDATE', 'DELETE', 'CONNECT'),
+    fc.boolean(),
+    fc.option(fc.constantFrom('status', 'scale'), { nil: undefined }),
+  )
+  .map(([o, operation, dryRun, subResource]) =>
+    admissionReview({
+      object: structuredClone(o),
+      operation: operation as 'CREATE',
+      oldObject: operation === 'UPDATE' ? structuredClone(o) : undefined,
+      dryRun,
+      subResource,
+    }),
+  );
 
 /** Every path in a JSON value, up to `max`, for the mangler to pick from. */
 function pathsOf(value: unknown, max = 300): (string | number)[][] {
@@ -81,7 +152,22 @@ function pathsOf(value: unknown, max = 300): (string | number)[][] {
 
 const nasty = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom<unknown>({ toString: 1 }, { valueOf: {} }, [], {}, null, '', 'x'.repeat(300), -1, 1e308, 0.5, '\u0000\u001b', '__proto__', { __proto__: { polluted: true } }, [[[[]]]]),
+  fc.constantFrom<unknown>(
+    { toString: 1 },
+    { valueOf: {} },
+    [],
+    {},
+    null,
+    '',
+    'x'.repeat(300),
+    -1,
+    1e308,
+    0.5,
+    '\u0000\u001b',
+    '__proto__',
+    { __proto__: { polluted: true } },
+    [[[[]]]],
+  ),
 );
 const mutation = fc.record({ pick: fc.nat(), replace: fc.option(nasty, { nil: undefined }) });
 

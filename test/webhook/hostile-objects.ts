@@ -62,7 +62,8 @@ export function scatteredExceptPolicy(excepts: number, opts: { seed?: number; na
  */
 export function repeatedRulePolicy(rules: number, opts: { name?: string; namespace?: string } = {}): Obj {
   const egress = new Array(rules);
-  for (let i = 0; i < rules; i++) egress[i] = { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ protocol: 'TCP', port: 10250 }] };
+  for (let i = 0; i < rules; i++)
+    egress[i] = { to: [{ ipBlock: { cidr: '0.0.0.0/0', except: ['169.254.169.254/32'] } }], ports: [{ protocol: 'TCP', port: 10250 }] };
   return {
     apiVersion: 'networking.k8s.io/v1',
     kind: 'NetworkPolicy',
