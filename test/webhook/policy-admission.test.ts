@@ -10,7 +10,7 @@ import { SERVE_DEFAULTS } from '../../src/config/serve.js';
 import { loadPolicy } from '../../src/engine/policy/load.js';
 import { loadDefaultSpec } from '../../src/sources/policy-files.js';
 import { kustomize, one, REPO_ROOT } from '../packaging/kustomize.js';
-import { admit as admitByPolicy, type AdmissionAttributes } from '../support/k8s-cel/index.js';
+import { admit as admitByPolicy, evaluate as evaluateCel, type AdmissionAttributes } from '../support/k8s-cel/index.js';
 import { startHarness, type Harness } from './harness.js';
 import { admissionReview, type Obj } from './reviews.js';
 
@@ -153,6 +153,32 @@ describe('docs/policy-admission.md', () => {
     expect(row('`spec.tenants[].allowedHostPorts`')).toEqual(['maxItems', String(spec.tenants.items.properties.allowedHostPorts.maxItems)]);
     expect(row('every port text')).toEqual(['maxLength', String(spec.nodePortRange.maxLength)]);
     expect(row('`spec.exemptions`')).toEqual(['maxItems', String(spec.exemptions.maxItems)]);
+  });
+});
+
+describe('the e2e workflow (.github/workflows/e2e.yaml, which cannot run here) expects what portcullis says', () => {
+  const workflow = readFileSync(path.join(REPO_ROOT, '.github/workflows/e2e.yaml'), 'utf8');
+  /** The heredoc written to e2e/NAME, dedented. */
+  const heredoc = (name: string) => {
+    const m = new RegExp(`cat > e2e/${name} <<'YAML'\\n([\\s\\S]*?)\\n\\s*YAML\\n`).exec(workflow)!;
+    const lines = m[1].split('\n');
+    const indent = /^\s*/.exec(lines[0])![0].length;
+    return parse(lines.map((l) => l.slice(indent)).join('\n')) as Obj;
+  };
+
+  it('the reversed range: refused by the CRD rule whose message it greps', () => {
+    const crd = parse(readFileSync(path.join(REPO_ROOT, 'manifests/crds/portpolicy.yaml'), 'utf8')) as Obj;
+    const rules = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.nodePortRange['x-kubernetes-validations'] as { rule: string; message: string }[];
+    const text = heredoc('portpolicy-reversed.yaml').spec.nodePortRange;
+    const failed = rules.filter((r) => evaluateCel(r.rule, { self: text }) !== true).map((r) => r.message);
+    expect(failed).toEqual(['a range "lo-hi" needs lo <= hi']);
+    expect(workflow).toContain(`grep -q '${failed[0]}'`);
+  });
+
+  it('the slice outside the range: denied by the webhook with the line it greps', async () => {
+    const res = await h.post('/validate', admissionReview({ object: heredoc('portpolicy-slice-outside.yaml') }));
+    const grepped = /grep -q "(spec\.tenants[^"]*)"/.exec(workflow)![1].replace(/\\/g, '');
+    expect(res.json.response.status.message.split('\n')).toContain(`- ${grepped}`);
   });
 });
 
