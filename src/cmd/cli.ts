@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // portcullis command line: parses arguments and hands each command to its module, loaded
 // lazily so `--help` and `scan` never pay for express or the Kubernetes client.
+import './node-version.js';
 import { Argument, Command, CommanderError, Option } from 'commander';
 import { BUILD_INFO } from '../build-info.js';
 import { EXIT_USAGE, UsageError } from './exit.js';
