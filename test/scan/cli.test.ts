@@ -17,6 +17,10 @@ async function newestMtime(dir: string): Promise<number> {
   return newest;
 }
 
+// A full build (tsc over src/) takes 20 s on an idle 2-core machine and over a minute on a
+// busy one: a hook that may build gets that long, not jest's 30 s.
+const BUILD_MS = 180_000;
+
 async function buildIfStale(): Promise<void> {
   const built = await stat(CLI).then((s) => s.mtimeMs, () => 0);
   // The build stamp (the commit, for `version`) is written by the build script: a dist/ without
@@ -67,7 +71,7 @@ describe('portcullis scan (built CLI)', () => {
     };
     await mkdir(path.join(dir, 'policies'));
     for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
-  });
+  }, BUILD_MS);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it.each([
@@ -273,7 +277,7 @@ describe('portcullis scan: several reports in one run, colour', () => {
     await buildIfStale();
     dir = await mkdtemp(path.join(tmpdir(), 'portcullis-cli-out-'));
     await writeFile(path.join(dir, 'bad.yaml'), POD_HOSTPORT_10250);
-  });
+  }, BUILD_MS);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
   it('writes each --format/-o format=file to its file and the one without a file to stdout', async () => {
@@ -327,7 +331,7 @@ describe('portcullis scan: several reports in one run, colour', () => {
 
 describe('portcullis version and completion (built CLI)', () => {
   const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-  beforeAll(buildIfStale);
+  beforeAll(buildIfStale, BUILD_MS);
 
   it('--version and version -o json name the package version, a commit of this repository and the Node version', () => {
     const line = cli(['--version'], { cwd: ROOT });
