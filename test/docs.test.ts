@@ -70,6 +70,12 @@ describe('documentation', () => {
     expect(broken).toEqual([]);
   });
 
+  it("every page of docs/ is in the README's Documentation table", () => {
+    const table = docSection('README.md', 'Documentation');
+    // On failure: add a row for the new page to the table in README.md.
+    expect(MARKDOWN.filter((f) => f !== 'README.md' && !table.includes(`](${f})`))).toEqual([]);
+  });
+
   it("README.md's quick start says what `scan examples/` finds, file by file, and its exit status 1", async () => {
     let report = '';
     const status = await runScan(
