@@ -3,8 +3,9 @@
 // per rule that stops, at that rule's action, saying which limit and its value. No timing
 // here: test/hostile/engine-limits.ts evaluates objects just under each limit and asserts
 // the time they take.
+import { readFileSync } from 'node:fs';
 import { evaluate } from '../../src/engine/evaluate.js';
-import { NETWORK_POLICY_CIDRS, NETWORK_POLICY_LIST_ITEMS, ORDERED_RULE_STEPS, POD_SPEC_PORTS, type Limit } from '../../src/engine/limits.js';
+import { ENGINE_LIMITS, NETWORK_POLICY_CIDRS, NETWORK_POLICY_LIST_ITEMS, ORDERED_RULE_STEPS, POD_SPEC_PORTS, type Limit } from '../../src/engine/limits.js';
 import type { CompiledPolicy } from '../../src/engine/policy/model.js';
 import type { Finding } from '../../src/engine/types.js';
 import { cluster, defaultPolicy, defaultSpec, policy, resource } from './helpers.js';
@@ -131,5 +132,13 @@ describe('an object over a limit gets an error finding at the rule action', () =
     const object = { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'n', namespace: 'team-a' }, spec: { types: ['Egress'], egress: [deny, ...allows] } };
     const e = evaluate(resource(object, 'team-a'), [withNodes()], cluster());
     expect(limitFinding(e.findings, 'netpol-sensitive-exposure', ORDERED_RULE_STEPS).path).toMatch(/^spec\.egress\[\d+\]$/);
+  });
+});
+
+describe('docs/limits.md', () => {
+  const text = readFileSync(new URL('../../docs/limits.md', import.meta.url), 'utf8');
+  const engine = text.slice(text.indexOf('## Engine'));
+  it.each(ENGINE_LIMITS.map((limit) => ({ name: limit.name, limit })))('lists $name with its value', ({ limit }) => {
+    expect(engine).toContain(`| \`${limit.name}\` | ${limit.value.toLocaleString('en-US')} |`);
   });
 });
