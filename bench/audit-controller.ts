@@ -3,7 +3,7 @@
 // JSON line with the time, the peak RSS and what it wrote, then stops.
 import { readFile } from 'node:fs/promises';
 import { startController } from '../src/controller/controller.js';
-import { CONTROLLER_DEFAULTS } from '../src/controller/config.js';
+import { CONTROLLER_DEFAULTS } from '../src/config/controller.js';
 import { connectKube } from '../src/k8s/client.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../src/sources/policy-files.js';
 

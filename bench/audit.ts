@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { CONTROLLER_NODE_OPTIONS } from '../src/controller/config.js';
+import { CONTROLLER_NODE_OPTIONS } from '../src/config/controller.js';
 
 // The controller runs with the V8 flags its Deployment sets in NODE_OPTIONS;
 // CONTROLLER_NODE_FLAGS='' measures V8's defaults instead.

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { pino } from 'pino';
 import { startController } from '../controller/controller.js';
-import { controllerConfig } from '../controller/config.js';
+import { controllerConfig } from '../config/controller.js';
 import { controllerRegistry, startOpsServer } from '../controller/ops.js';
 import { connectKube } from '../k8s/client.js';
 import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';

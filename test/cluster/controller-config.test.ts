@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UsageError } from '../../src/cmd/exit.js';
-import { CONTROLLER_DEFAULTS, controllerConfig } from '../../src/controller/config.js';
+import { CONTROLLER_DEFAULTS, controllerConfig } from '../../src/config/controller.js';
 
 describe('controllerConfig', () => {
   it.each([

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { SERVE_DEFAULTS } from '../../src/config/serve.js';
-import { CONTROLLER_DEFAULTS } from '../../src/controller/config.js';
+import { CONTROLLER_DEFAULTS } from '../../src/config/controller.js';
 import { COMPONENTS, find, kustomize, kustomizeWith, one, REPO_ROOT, type K8sObject } from './kustomize.js';
 
 type Obj = Record<string, any>;

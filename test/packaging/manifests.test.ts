@@ -6,7 +6,7 @@ import { Registry } from 'prom-client';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
-import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/controller/config.js';
+import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/config/controller.js';
 import { startOpsServer } from '../../src/controller/ops.js';
 import { API_CALLS, grantsOf, SERVICE_ACCOUNTS, type ApiProcess } from '../../src/k8s/api-calls.js';
 import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';

@@ -1,8 +1,8 @@
 // `portcullis controller` configuration: one typed object, every default here with its reason.
+// Beside the webhook's (serve.ts): the log levels are one list for both processes.
 import { UsageError } from '../runtime/usage-error.js';
 import type { ReportFlavor } from '../sinks/reports/policyreport.js';
-
-export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error';
+import type { LogLevel } from './serve.js';
 
 export interface ControllerConfig {
   policyPaths: string[];
