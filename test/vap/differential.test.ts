@@ -16,6 +16,7 @@ import { AUDITED } from '../../src/k8s/resources.js';
 import { exportVap, VAP_RULES, type ExportedObject } from '../../src/sinks/vap/index.js';
 import { defaultSpec } from '../engine/helpers.js';
 import { admit, selects, type AdmissionAttributes } from '../support/k8s-cel/index.js';
+import { parsePrefix, prefixContains } from '../support/k8s-cel/net.js';
 import { backupCronJob, egressPolicy, logAgent, webPod, webService } from '../webhook/objects.js';
 import * as cluster from '../support/cluster-objects.js';
 
@@ -110,7 +111,11 @@ function webhookVerdict(c: Case, policies: CompiledPolicy[], clusterScoped: bool
   const namespace = clusterScoped ? null : c.namespace;
   if (exclusions && namespace !== null && (EXCLUDED.has(namespace) || Object.hasOwn(c.labels, 'portcullis.dev/ignore'))) return none;
   const facts = { namespaceLabels: (ns: string) => (ns === c.namespace ? c.labels : undefined), nodeAddresses: [] };
-  const findings = evaluate({ object: c.object as KubeObject, namespace, source: null }, policies, facts).findings.filter((f) => COVERED.has(f.rule));
+  // netpol-sensitive-exposure is exported for networking.k8s.io NetworkPolicy only.
+  const exported = c.object.kind === 'NetworkPolicy' || !['CiliumNetworkPolicy', 'CiliumClusterwideNetworkPolicy'].includes(c.object.kind);
+  const findings = evaluate({ object: c.object as KubeObject, namespace, source: null }, policies, facts).findings.filter(
+    (f) => COVERED.has(f.rule) && exported,
+  );
   const previous = c.oldObject
     ? new Set(evaluate({ object: c.oldObject as KubeObject, namespace, source: null }, policies, facts).findings.map((f) => f.key))
     : null;
@@ -203,7 +208,12 @@ const FIXTURE_CASES: Case[] = [
   { name: 'logAgent', object: logAgent(), ...ns('shop') },
   { name: 'logAgent with host ports', object: logAgent({ hostPorts: [10250, 8080, 9100], extraContainer: true }), ...ns('shop') },
   { name: 'backupCronJob', object: backupCronJob({ hostPort: 2379 }), ...ns('labs-x', { team: 'labs' }) },
-  { name: 'egress policy (not a VAP rule yet)', object: egressPolicy(), ...ns('team-a') },
+  { name: 'egress policy', object: egressPolicy(), ...ns('team-a') },
+  {
+    name: 'egress policy to the kubelet everywhere',
+    object: egressPolicy({ egress: [{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 10250 }] }] }),
+    ...ns('team-a'),
+  },
   { name: 'cluster pod on 10250', object: cluster.pod('team-b', 'agent', [{ containerPort: 10250, hostPort: 10250 }]), ...ns('team-b', { tenant: 'team-b' }) },
   {
     name: 'cluster deployment on the host network',
@@ -464,6 +474,78 @@ const caseArb: fc.Arbitrary<Case> = fc
     return { name: 'generated', object, oldObject, ...where };
   });
 
+const CIDRS = [
+  '0.0.0.0/0',
+  '10.0.0.0/8',
+  '10.0.0.0/16',
+  '10.0.1.0/24',
+  '10.0.1.5/32',
+  '10.0.1.6/32',
+  '192.168.0.0/16',
+  '172.16.0.0/12',
+  '8.8.8.8/32',
+  '::/0',
+  'fd00::/8',
+  'fd00:10::/64',
+  '2001:db8::/32',
+  '100.64.0.0/10',
+];
+const EXCEPT_SETS: string[][] = [
+  [],
+  ['10.0.0.0/8'],
+  ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'],
+  ['10.0.1.0/24'],
+  ['fd00::/8'],
+  ['10.0.0.0/16'],
+  ['10.0.1.5/32'],
+];
+const peerArb = fc.oneof(
+  fc.record({ cidr: fc.constantFrom(...CIDRS), except: fc.constantFrom(...EXCEPT_SETS) }).map(({ cidr, except }) => {
+    // The API server accepts only excepts inside the cidr and of its family.
+    const inside = except.filter((e) => ipBlockInside(e, cidr));
+    return { ipBlock: inside.length > 0 ? { cidr, except: inside } : { cidr } };
+  }),
+  fc.constant({ podSelector: {} }),
+  fc.constant({ namespaceSelector: { matchLabels: { team: 'a' } } }),
+);
+const netpolPortArb = fc.oneof(
+  fc.record({ port: fc.constantFrom(10250, 10255, 443, 53, 10000), protocol: PROTOCOL }, { requiredKeys: ['port'] }),
+  fc.record({ port: fc.constant(10000), endPort: fc.constantFrom(10300, 10250, 10100) }),
+  fc.record({ protocol: fc.constantFrom('TCP', 'UDP') }),
+  fc.constant({ port: 'https' }),
+);
+const egressRuleArb = fc.record({
+  to: fc.option(fc.array(peerArb, { maxLength: 3 }), { nil: undefined }),
+  ports: fc.option(fc.array(netpolPortArb, { maxLength: 3 }), { nil: undefined }),
+});
+const netpolArb = fc
+  .record({
+    egress: fc.option(fc.array(egressRuleArb, { maxLength: 3 }), { nil: undefined }),
+    policyTypes: fc.option(fc.constantFrom(['Egress'], ['Ingress'], ['Ingress', 'Egress'], []), { nil: undefined }),
+    name: NAMES,
+  })
+  .map(({ egress, policyTypes, name }) => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name },
+    spec: {
+      podSelector: {},
+      ...(egress ? { egress: egress.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))) } : {}),
+      ...(policyTypes ? { policyTypes } : {}),
+    },
+  }));
+
+/** A CIDR inside another, of the same family (what API validation requires of an except). */
+function ipBlockInside(inner: string, outer: string): boolean {
+  const a = parsePrefix(inner)!;
+  const b = parsePrefix(outer)!;
+  return a.address.family === b.address.family && a.bits >= b.bits && prefixContains(b, a.address);
+}
+
+const netpolCaseArb: fc.Arbitrary<Case> = fc
+  .record({ object: netpolArb, old: fc.option(netpolArb, { nil: undefined }), same: fc.boolean(), where: NAMESPACES })
+  .map(({ object, old, same, where }) => ({ name: 'generated NetworkPolicy', object, oldObject: same ? structuredClone(object) : (old ?? null), ...where }));
+
 // --- the comparison ----------------------------------------------------------------------
 
 interface Tally {
@@ -569,4 +651,34 @@ describe('exported VAPs agree with the webhook on the port rules', () => {
   });
 });
 
-export { selects };
+describe('exported VAPs and the webhook on networking.k8s.io NetworkPolicies', () => {
+  const NETPOL_FIXED = FIXED.filter((c) => c.object.kind === 'NetworkPolicy');
+
+  it('never deny, warn or audit what the webhook allows, and agree on at least 90%', () => {
+    const tally = { compared: 0, agreed: 0, flagged: 0 };
+    const overreach: string[] = [];
+    const check = (c: Case, set: (typeof POLICY_SETS)[number]) => {
+      const r = compare(c, set)!;
+      expect(r.errors).toEqual([]);
+      tally.compared++;
+      if (r.webhook.deny || r.webhook.warn || r.webhook.audit) tally.flagged++;
+      if (r.agree) tally.agreed++;
+      else if (process.env.VAP_TALLY) console.log(`missed (${set.name}): ${JSON.stringify(c.object.spec)} old ${JSON.stringify(c.oldObject?.spec ?? null)}`);
+      // A VAP verdict the webhook does not give: the VAPs would refuse what portcullis allows.
+      else if ((r.vap.deny && !r.webhook.deny) || (r.vap.warn && !r.webhook.warn) || (r.vap.audit && !r.webhook.audit)) {
+        overreach.push(`${set.name}: ${JSON.stringify(c.object.spec)} old ${JSON.stringify(c.oldObject?.spec ?? null)}: ${r.messages.join(' | ')}`);
+      }
+    };
+    for (const set of POLICY_SETS) {
+      for (const c of NETPOL_FIXED) check(c, set);
+      fc.assert(
+        fc.property(netpolCaseArb, (c) => check(c, set)),
+        { numRuns: 300, seed: 13 },
+      );
+    }
+    expect(overreach).toEqual([]);
+    expect(tally.flagged).toBeGreaterThan(tally.compared / 10);
+    expect(tally.agreed / tally.compared).toBeGreaterThanOrEqual(0.9);
+    if (process.env.VAP_TALLY) console.log(`network policies: ${tally.agreed}/${tally.compared} agree, ${tally.flagged} flagged by the webhook`);
+  });
+});

@@ -125,6 +125,23 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
       ];
     case 'nodeport-not-allowed':
       return [...scopeCosts(policy, rule), ...serviceCosts(), { expression: 'findings', cost: 30 + T + strCost(MESSAGE) }, ...recordWalk(1)];
+    case 'netpol-sensitive-exposure': {
+      // Rules ≤ 64, peers and ports ≤ 128 and excepts ≤ 64 in all rules together. Per
+      // sensitive entry, over all rules: the ports walk (about 25 nodes a port), per ipBlock
+      // peer about 40 nodes per block of N, 30 per except and block (isCIDR, two
+      // containsIP), the message joining the peers (60 characters each), and each finding's
+      // fingerprint compared with every old rule's, which costs at most the old rules' 128
+      // peers and ports (3 fields each) in all.
+      const K = Math.max(policy.nodeCIDRs.length, 4);
+      const E = policy.sensitivePorts.length;
+      const perEntry = 128 * 25 + 128 * 40 * K + 64 * 30 * K + 64 * (128 * 3 + 10) + strCost(128 * 60);
+      return [
+        { expression: 'netpolTooBig', cost: 2 * (10 + 64 * 20 + 128 * 15) },
+        { expression: 'egressRules', cost: 2 * (20 + 64 * 30 + 128 * 20) },
+        { expression: 'findings', cost: 20 + E * perEntry },
+        ...recordWalk(64 * Math.max(1, E)),
+      ];
+    }
     default:
       return [];
   }

@@ -11,6 +11,7 @@ import { estimateCosts, overBudget, type CostEstimate } from './cost.js';
 import { hostportNotAllowed } from './rules/hostport-not-allowed.js';
 import { hostportReserved } from './rules/hostport-reserved.js';
 import { nodeportNotAllowed } from './rules/nodeport-not-allowed.js';
+import { netpolSensitiveExposure } from './rules/netpol-sensitive-exposure.js';
 import { nodeportRange } from './rules/nodeport-range.js';
 import type { RuleCel, RuleCompiler } from './rules/rule.js';
 import { exemptVariable, type Variable } from './scope.js';
@@ -21,6 +22,7 @@ export const VAP_RULES: Partial<Record<RuleId, RuleCompiler>> = {
   'nodeport-not-allowed': nodeportNotAllowed,
   'hostport-reserved': hostportReserved,
   'hostport-not-allowed': hostportNotAllowed,
+  'netpol-sensitive-exposure': netpolSensitiveExposure,
 };
 
 /**

@@ -93,7 +93,8 @@ const env = celEnv({ funcs: K8S_FUNCS });
 /** JSON → CEL values as the API server hands them over: objects are maps, integers int64. */
 export function toCel(v: unknown): CelInput {
   if (Array.isArray(v)) return v.map(toCel);
-  if (v !== null && typeof v === 'object') return new Map(Object.entries(v).map(([k, x]) => [k, toCel(x)]));
+  // As JSON carries them: a field holding undefined is no field at all.
+  if (v !== null && typeof v === 'object') return new Map(Object.entries(v).flatMap(([k, x]) => (x === undefined ? [] : [[k, toCel(x)] as const])));
   if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
   return v as CelInput;
 }
