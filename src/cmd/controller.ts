@@ -4,17 +4,18 @@
 // Lease over and exits.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { pino } from 'pino';
 import { startController } from '../controller/controller.js';
 import { controllerConfig } from '../config/controller.js';
 import { controllerRegistry, startOpsServer } from '../controller/ops.js';
 import { connectKube } from '../k8s/client.js';
 import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
+import { createLogger } from '../server/logger.js';
 import { EXIT_CLEAN, EXIT_USAGE } from './exit.js';
 
 export async function runController(opts: Record<string, unknown>): Promise<number> {
   const config = controllerConfig(opts);
-  const log = pino({ level: config.logLevel, timestamp: pino.stdTimeFunctions.isoTime });
+  // The webhook's logger, so both processes write one shape (ISO time, level by name).
+  const log = createLogger(config.logLevel);
   const defaults = await loadDefaultSpec();
   const loaded = await loadPolicyPaths(config.policyPaths, defaults);
   for (const w of loaded.warnings) log.warn({ policy: formatPolicyError(w) }, 'policy warning');

@@ -1,4 +1,4 @@
-// The webhook's logger: pino, with errors bounded (pino's own err serializer writes an
+// The logger of both processes (serve and controller): pino, with errors bounded (pino's own err serializer writes an
 // error's message and stack whole, and a message may quote what the caller sent).
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/serve.js';

@@ -83,6 +83,13 @@ it('writes reports with --context, and on SIGTERM releases the Lease and exits 0
   expect(await exited).toBe(0);
   expect(fake.get(...LEASE)?.spec.holderIdentity).toBe('');
   expect(output()).toContain('released the lease');
+  // One log shape with the webhook: ISO-8601 time, the level by name.
+  const lines = output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: unknown; level: unknown });
+  expect(lines.length).toBeGreaterThan(0);
+  for (const line of lines) {
+    expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    expect(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).toContain(line.level);
+  }
 }, 30_000);
 
 it('hands the Lease over when the shell that started it (npx) is terminated', async () => {
