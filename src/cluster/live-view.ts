@@ -139,6 +139,8 @@ export interface ConnectViewOptions extends Omit<LiveViewOptions, 'client'> {
   inCluster?: boolean;
   /** A kubeconfig as text (tests). */
   kubeconfig?: string;
+  /** One kubeconfig file (--kubeconfig). */
+  kubeconfigFile?: string;
 }
 
 /**
@@ -147,7 +149,7 @@ export interface ConnectViewOptions extends Omit<LiveViewOptions, 'client'> {
  * (or poll synced() in /readyz) before relying on them; stop() on shutdown.
  */
 export async function connectClusterView(opts: ConnectViewOptions): Promise<LiveClusterView> {
-  const connect: ConnectOptions = { context: opts.context, inCluster: opts.inCluster, kubeconfig: opts.kubeconfig };
+  const connect: ConnectOptions = { context: opts.context, inCluster: opts.inCluster, kubeconfig: opts.kubeconfig, kubeconfigFile: opts.kubeconfigFile };
   const client = await connectKube(connect);
   return startLiveClusterView({ ...opts, client });
 }

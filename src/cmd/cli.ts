@@ -57,6 +57,7 @@ program
   .option('--metrics-port <port>', 'HTTP port for /healthz, /readyz and /metrics', '8080')
   .addOption(new Option('--log-level <level>', 'log level').choices(['trace', 'debug', 'info', 'warn', 'error']).default('info'))
   .option('--in-cluster', 'watch PortPolicies, Namespaces, Nodes and Services in the cluster (default when running in a pod)')
+  .option('--kubeconfig <file>', 'kubeconfig file when watching a cluster from outside (instead of $KUBECONFIG or ~/.kube/config)')
   .option('--context <name>', 'kubeconfig context when watching a cluster from outside')
   .option('--drain-delay <seconds>', 'after SIGTERM, keep serving this long with /readyz false (default 2)')
   .option('--grace-period <seconds>', 'after SIGTERM, cut whatever is still open after this long (default 25)')

@@ -68,6 +68,7 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
       view = await connectClusterView({
         defaults: await loadDefaultSpec(),
         context: config.kubeContext ?? undefined,
+        kubeconfigFile: config.kubeconfigFile ?? undefined,
         log: logger.child({ component: 'cluster' }),
         reservationTtlMs: config.reservationTtlMs,
       });

@@ -32,6 +32,8 @@ export interface ServeConfig {
   /** Watch PortPolicies, Namespaces, Nodes and Services in the cluster. */
   inCluster: boolean;
   kubeContext: string | null;
+  /** --kubeconfig: one kubeconfig file instead of $KUBECONFIG or ~/.kube/config. */
+  kubeconfigFile: string | null;
   /**
    * 7 MiB. The API server accepts request bodies up to 3 MiB (its MaxRequestBodyBytes), so
    * no stored object's JSON is larger; an UPDATE review carries object and oldObject
@@ -133,6 +135,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   exitWhenOrphaned: false,
   inCluster: false,
   kubeContext: null,
+  kubeconfigFile: null,
   bodyLimitBytes: 7 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
@@ -203,8 +206,9 @@ export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<
     policyPaths: Array.isArray(opts.policy) ? (opts.policy as string[]) : [],
     logLevel,
     exitWhenOrphaned: (env.npm_command ?? '') !== '',
-    inCluster: opts.inCluster === true || typeof opts.context === 'string' || (env.KUBERNETES_SERVICE_HOST ?? '') !== '',
+    inCluster: opts.inCluster === true || typeof opts.context === 'string' || typeof opts.kubeconfig === 'string' || (env.KUBERNETES_SERVICE_HOST ?? '') !== '',
     kubeContext: typeof opts.context === 'string' ? opts.context : null,
+    kubeconfigFile: typeof opts.kubeconfig === 'string' ? opts.kubeconfig : null,
     drainDelayMs,
     gracePeriodMs,
     ...overrides,

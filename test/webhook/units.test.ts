@@ -175,6 +175,7 @@ describe('serveConfig', () => {
     { name: 'run by npm (npx, npm start)', opts: {}, env: { npm_command: 'exec' }, expected: { ...SERVE_DEFAULTS, exitWhenOrphaned: true } },
     { name: 'drain timing in seconds', opts: { drainDelay: '0.5', gracePeriod: '10' }, env: {}, expected: { ...SERVE_DEFAULTS, drainDelayMs: 500, gracePeriodMs: 10000 } },
     { name: 'a kubeconfig context', opts: { context: 'kind-dev' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeContext: 'kind-dev' } },
+    { name: 'a kubeconfig file', opts: { kubeconfig: 'ops.kubeconfig' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeconfigFile: 'ops.kubeconfig' } },
   ])('$name', ({ opts, env, expected }) => {
     expect(serveConfig(opts, env)).toEqual(expected);
   });
