@@ -2,7 +2,7 @@
 // Exit statuses (Spectral's convention): 2 for usage or input errors (wins), 1 when a finding
 // at or above --fail-on was found, else 0.
 import { writeFile } from 'node:fs/promises';
-import { evaluate, isCheckedKind, portUses, tenantOf } from '../engine/evaluate.js';
+import { evaluate, isCheckedKind, portUses, tenantOf, type EvaluateOptions } from '../engine/evaluate.js';
 import { profileHints, profilesOfDaemonSet } from '../engine/policy/profile-hints.js';
 import { ACTIONS, type Action, type Finding } from '../engine/types.js';
 import { scanSource, type ScanEngine, type ScanKeep, type ScanProgress } from '../scan/run.js';
@@ -178,8 +178,15 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
     });
   }
 
-  // DaemonSets seen in the cluster name the catalog profiles it runs (a hint on stderr).
+  // DaemonSets seen in the cluster name the catalog profiles it runs (a hint on stderr). Every
+  // scanned object is judged as one about to be applied (omitted node ports as allocated).
   const profilesSeen = new Map<string, string>();
+  // The scan loop passes one options object for the whole scan: extend it once, not per object.
+  let planned: { from: EvaluateOptions | undefined; to: EvaluateOptions } | null = null;
+  const plannedOptions = (options: EvaluateOptions | undefined): EvaluateOptions => {
+    if (planned === null || planned.from !== options) planned = { from: options, to: { ...options, planned: true } };
+    return planned.to;
+  };
   const engine: ScanEngine = {
     evaluate: opts.cluster
       ? (resource, active, facts, options) => {
@@ -189,9 +196,9 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
               if (!profilesSeen.has(profile)) profilesSeen.set(profile, `${resource.namespace}/${object.metadata.name}`);
             }
           }
-          return evaluate(resource, active, facts, options);
+          return evaluate(resource, active, facts, plannedOptions(options));
         }
-      : evaluate,
+      : (resource, active, facts, options) => evaluate(resource, active, facts, plannedOptions(options)),
     portUses,
     tenantOf: (policy, namespace, cluster) => tenantOf(policy, namespace, cluster.namespaceLabels(namespace))?.name ?? null,
     ruleExcerpts,

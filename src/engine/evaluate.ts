@@ -4,12 +4,12 @@
 import { checkedKind, isCheckedKind, isClusterScoped, type CheckedKind } from './facts/kinds.js';
 import { podSpecFacts, type PodSpecFacts } from './facts/host-ports.js';
 import { serviceFacts } from './facts/node-ports.js';
-import { resourceFacts } from './facts/resource-facts.js';
+import { resourceFacts, type ResourceFacts } from './facts/resource-facts.js';
 import { LimitExceeded } from './limits.js';
 import { nodeAddresses, type NodeAddresses } from './net/node-addresses.js';
-import type { CompiledPolicy, Tenant } from './policy/model.js';
+import type { CompiledPolicy, Exemption, Requester, Tenant } from './policy/model.js';
 import { RULES, type RuleContext } from './rules/index.js';
-import type { Action, ClusterFacts, Evaluation, Finding, KubeObject, Labels, PortUse, Resource, ResourceRef, RuleId, RuleOutcome, SourceRef } from './types.js';
+import { ACTIONS, type Action, type ClusterFacts, type Evaluation, type Finding, type KubeObject, type Labels, type PortUse, type Resource, type ResourceRef, type RuleId, type RuleOutcome, type SourceRef } from './types.js';
 
 export { isCheckedKind };
 
@@ -55,6 +55,11 @@ export interface EvaluateOptions {
    * what a clean resource allocates, and those formats would drop them.
    */
   readonly outcomes?: boolean;
+  /**
+   * The resources are manifests about to be applied (a scan), not objects the API server is
+   * admitting or holds: fields it fills in on create are judged as it will fill them.
+   */
+  readonly planned?: boolean;
 }
 
 export function evaluate(resource: Resource, policies: readonly CompiledPolicy[], cluster: ClusterFacts, options?: EvaluateOptions): Evaluation {
@@ -72,7 +77,7 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
   const labels = namespace !== null && policies.some((p) => p.hasLabelTenants) ? cluster.namespaceLabels(namespace) : undefined;
   for (const policy of policies) {
     const tenant = tenantOf(policy, namespace, labels);
-    const ctx: RuleContext = { resource, kind, policy, tenant, facts, nodes: () => nodesFor(policy, cluster) };
+    const ctx: RuleContext = { resource, kind, policy, tenant, facts, nodes: () => nodesFor(policy, cluster), planned: options?.planned ?? false };
     for (const rule of RULES) {
       const action = policy.rules[rule.id];
       if (action === 'off' || !rule.appliesTo(kind)) continue;
@@ -83,7 +88,14 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
           if (withOutcomes) evaluation.outcomes.push({ policy: policy.name, tenant: tenant?.name ?? null, rule: rule.id, status: 'pass' });
           continue;
         }
-        found = checked.map((f) => ({ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'fail' as const, ...f }));
+        found = checked.map((f) => ({
+          ...findingBase(policy, tenant, rule.id, f.atMost ? milder(action, f.atMost) : action, ref, source),
+          status: 'fail' as const,
+          path: f.path,
+          value: f.value,
+          message: f.message,
+          key: f.key,
+        }));
       } catch (err) {
         // Input the rule cannot read (an ipBlock the API server would reject) is reported, not thrown.
         // So is an object over one of the engine's limits (limits.ts): the rule stops and says so
@@ -93,7 +105,13 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
         found = [{ ...findingBase(policy, tenant, rule.id, action, ref, source), status: 'error', path, value: null, message, key: `${rule.id}|error` }];
       }
       // An exemption turns what the rule found into one skip; a clean object still passes.
-      const exemption = policy.exemptions.find((e) => e.matches(namespace, ref.kind, ref.name, rule.id));
+      const exemption = policy.exemptions.find((e) => exempts(e, resource.requester, namespace, ref, rule.id, facts));
+      // Without a requester (a scan, the audit) an exemption by requester can be neither
+      // applied nor ruled out: the findings stay, saying so.
+      if (!exemption && resource.requester === undefined && found.length > 0) {
+        const maybe = policy.exemptions.find((e) => e.matchesRequester !== null && exempts(e, ANYONE, namespace, ref, rule.id, facts));
+        if (maybe) for (const f of found) f.message += ` (at admission the exemption "${maybe.reason}" may apply, depending on who writes the object)`;
+      }
       // One push at a time: spreading found into push's arguments overflows the stack at
       // about 140,000 findings (a pod spec with that many containers on a reserved port).
       if (!exemption) for (const f of found) evaluation.findings.push(f);
@@ -104,6 +122,19 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
   }
   return evaluation;
 }
+
+// Stands in for an unknown requester when asking whether an exemption by requester could apply.
+const ANYONE: Requester = { username: '', groups: [] };
+
+function exempts(e: Exemption, requester: Requester | undefined, namespace: string | null, ref: ResourceRef, rule: RuleId, facts: ResourceFacts): boolean {
+  if (!e.matches(namespace, ref.kind, ref.name, rule)) return false;
+  if (e.matchesImages !== null && !e.matchesImages(facts.images)) return false;
+  if (e.matchesRequester === null) return true;
+  if (requester === undefined) return false;
+  return requester === ANYONE || e.matchesRequester(requester);
+}
+
+const milder = (a: Action, b: Action): Action => (ACTIONS.indexOf(a) >= ACTIONS.indexOf(b) ? a : b);
 
 /** Who found it, where and how severe: built only for rules that found something. */
 function findingBase(policy: CompiledPolicy, tenant: Tenant | null, rule: RuleId, action: Action, resource: ResourceRef, source: SourceRef | null) {

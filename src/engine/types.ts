@@ -44,6 +44,11 @@ export interface Resource {
   /** The effective namespace; null for cluster-scoped kinds. */
   namespace: string | null;
   source: SourceRef | null;
+  /**
+   * Who writes the object, from an AdmissionReview's userInfo; absent where nobody knows (a
+   * scan, the controller's audit), and then exemptions by requester cannot be decided.
+   */
+  requester?: { readonly username: string; readonly groups: readonly string[] };
 }
 
 export interface ResourceRef {

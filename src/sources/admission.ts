@@ -124,5 +124,8 @@ export function parseAdmissionReview(body: unknown): ParsedReview | ReviewProble
 /** The request's object (and old object) as engine Resources; the namespace comes from the request. */
 export function admissionResource(request: AdmissionRequest, object: KubeObject): Resource {
   const namespace = request.namespace || (typeof object.metadata.namespace === 'string' ? object.metadata.namespace : '') || null;
-  return { object, namespace, source: null };
+  // The API server sets userInfo; a review without it has a requester no exemption names.
+  const groups = Array.isArray(request.userInfo?.groups) ? request.userInfo.groups.filter((g): g is string => typeof g === 'string') : [];
+  const username = typeof request.userInfo?.username === 'string' ? request.userInfo.username : '';
+  return { object, namespace, source: null, requester: { username, groups } };
 }

@@ -184,7 +184,7 @@ describe('controller: background audit', () => {
     const scanned = parseAllDocuments(stdout).map((d) => comparable(d.toJS()));
     const written = [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')].map(comparable);
     const byName = (a: Obj, b: Obj) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`);
-    expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual(['big/portcullis-big 1000', 'big/portcullis-big-1 400', 'shop/portcullis-shop 9', 'undefined/portcullis-cluster 1']);
+    expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual(['big/portcullis-big 1000', 'big/portcullis-big-1 1000', 'big/portcullis-big-2 100', 'shop/portcullis-shop 10', 'undefined/portcullis-cluster 1']);
     expect(written.sort(byName)).toEqual(scanned.sort(byName));
     expect(scanned.flatMap((r) => (r.results as Obj[]).flatMap((x) => x.resources as Obj[])).every((res) => typeof res.uid === 'string' && res.uid !== '')).toBe(true);
   });
@@ -222,9 +222,9 @@ describe('controller: background audit', () => {
   it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
     fake.put(namespace('big'));
     for (let i = 0; i < 4; i++) fake.put(service('big', `s${i}`, [30000 + i]));
-    const c = await controller('a', { maxResultsPerReport: 5 });
+    const c = await controller('a', { maxResultsPerReport: 6 });
     await c.firstReportSet;
-    // 4 services × 2 node-port rules = 8 results → 2 chunks.
+    // 4 services × 3 Service rules (two node-port rules and service-external-ips) = 12 results → 2 chunks.
     expect(fake.list(PR, 'PolicyReport', 'big').map((r) => r.metadata.name).sort()).toEqual(['portcullis-big', 'portcullis-big-1']);
     fake.remove('v1', 'Service', 'big', 's3');
     fake.remove('v1', 'Service', 'big', 's2');

@@ -257,7 +257,7 @@ describe('informer', () => {
     const { inf } = informer(PODS);
     await inf.whenSynced();
     expect([...inf.values()].map((p) => p.metadata.name).sort()).toEqual(['etcd-node1', 'solo']);
-    expect(inf.get('a', 'solo')?.spec).toEqual({ containers: [{ name: 'c', ports: [{ containerPort: 80, hostPort: 8080 }] }] });
+    expect(inf.get('a', 'solo')?.spec).toEqual({ containers: [{ name: 'c', image: 'i', ports: [{ containerPort: 80, hostPort: 8080 }] }] });
   });
 
   it('treats a resource the server does not serve as empty and synced', async () => {

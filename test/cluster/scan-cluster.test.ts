@@ -198,13 +198,13 @@ describe('scan --cluster', () => {
     expect(fake.requests.filter((r) => r.path.startsWith('/api/v1/services?'))).toHaveLength(3);
     const progress = items.filter((i) => i.type === 'progress');
     expect(progress.at(-1)).toEqual({ type: 'progress', done: 20, total: 20, unit: 'kinds' });
-    // Objects arrive stripped: no env, no status.
+    // Objects arrive stripped: no env, no status; the image stays for exemptions by image.
     const p = items.find((i) => i.type === 'resource' && i.resource.object.kind === 'Pod');
     expect(p && p.type === 'resource' && p.resource.object).toEqual({
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'debug', namespace: 'other', uid: expect.any(String), resourceVersion: expect.any(String) },
-      spec: { containers: [{ name: 'app', ports: [{ containerPort: 10255, hostPort: 10255 }] }] },
+      spec: { containers: [{ name: 'app', image: 'registry.example/app:1.0', ports: [{ containerPort: 10255, hostPort: 10255 }] }] },
     });
   });
 

@@ -31,9 +31,9 @@ type Strip = (type: ResourceType, raw: Obj) => Obj | null;
 
 const REPO = new URL('../../', import.meta.url).pathname;
 
-// Policies that give every rule something to say: the shipped default (with its kube-system
-// exemption), and one with node CIDRs and tenants that restrict node ports, slices, host
-// ports and hostNetwork.
+// Policies that give every rule something to say: the shipped default, and one with node CIDRs,
+// allowed external IPs, an image exemption, and tenants that restrict node ports, slices, host
+// ports, hostNetwork and external IPs.
 const POLICIES = [
   policy(defaultSpec, 'default'),
   policy(
@@ -41,8 +41,10 @@ const POLICIES = [
       nodeCIDRs: ['10.0.0.0/24'],
       tenants: [
         { name: 'a', namespaces: ['team-a*'], nodePortRange: '31000-31099', allowedHostPorts: [], allowHostNetwork: false },
-        { name: 'b', namespaces: ['team-b'], allowNodePorts: false, allowedHostPorts: ['8000-8100', '10250'] },
+        { name: 'b', namespaces: ['team-b'], allowNodePorts: false, allowedHostPorts: ['8000-8100', '10250'], allowedExternalIPs: ['198.51.100.0/24'] },
       ],
+      allowedExternalIPs: ['203.0.113.0/24'],
+      exemptions: [{ images: ['quay.io/cilium/cilium:v1.18.*'], rules: ['hostport-reserved'], reason: 'the Cilium image takes its ports' }],
     },
     'strict',
   ),
@@ -139,8 +141,8 @@ const list = <T>(arb: fc.Arbitrary<T>, maxLength = 3) => fc.array(arb, { maxLeng
 
 const containerPort = withNoise(optionalRecord({ name: fc.constantFrom('http', 'metrics'), containerPort: port, hostPort: port, protocol }), 'hostIP', 'appProtocol');
 const container = withNoise(
-  optionalRecord({ name: fc.constantFrom('app', 'sidecar', 'agent'), ports: list(containerPort) }),
-  'image', 'env', 'resources', 'volumeMounts', 'securityContext',
+  optionalRecord({ name: fc.constantFrom('app', 'sidecar', 'agent'), image: fc.constantFrom('quay.io/cilium/cilium:v1.18.2', 'busybox'), ports: list(containerPort) }),
+  'env', 'resources', 'volumeMounts', 'securityContext',
 );
 const containers = list(fc.oneof({ weight: 9, arbitrary: container }, { weight: 1, arbitrary: fc.constant(null) }));
 const podSpec = withNoise(
@@ -185,6 +187,7 @@ const serviceSpec = withNoise(
     healthCheckNodePort: port,
     allocateLoadBalancerNodePorts: fc.boolean(),
     externalTrafficPolicy: fc.constantFrom('Local', 'Cluster'),
+    externalIPs: fc.subarray(['203.0.113.10', '198.51.100.7', '10.0.0.1', 'not-an-ip']),
   }),
   'clusterIP', 'selector', 'sessionAffinity', 'ipFamilies',
 );

@@ -75,7 +75,7 @@ describe('evaluate', () => {
   it('records pass outcomes only for rules that apply to the kind', () => {
     const e = evaluate(resource(svc), [defaultPolicy()], cluster());
     expect(e.findings).toEqual([]);
-    expect(e.outcomes.map((o) => `${o.rule}:${o.status}`)).toEqual(['nodeport-range:pass', 'nodeport-not-allowed:pass']);
+    expect(e.outcomes.map((o) => `${o.rule}:${o.status}`)).toEqual(['nodeport-range:pass', 'nodeport-not-allowed:pass', 'service-external-ips:pass']);
   });
 
   it('reports every policy separately, with its own action', () => {

@@ -21,10 +21,13 @@ describe('hostport-not-allowed', () => {
     { name: 'absent list: no restriction', ns: 'team-c', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 1234 }])] }), want: [] },
     { name: 'no tenant: no restriction', ns: 'other', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 1234 }])] }), want: [] },
     {
-      name: 'hostNetwork containerPort counts as a host port',
+      name: 'hostNetwork containerPort counts as a host port (and hostNetwork itself, allowHostNetwork being unset)',
       ns: 'team-b',
       object: deployment({ hostNetwork: true, containers: [container('a', [{ containerPort: 8080 }])] }),
-      want: [['spec.template.spec.containers[0].ports[0].containerPort', 8080]],
+      want: [
+        ['spec.template.spec.hostNetwork', null],
+        ['spec.template.spec.containers[0].ports[0].containerPort', 8080],
+      ],
     },
     {
       name: 'initContainer host port',

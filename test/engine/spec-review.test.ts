@@ -28,7 +28,7 @@ describe('policy: defaulting and load errors', () => {
       ['kubelet-api', 10250, 'TCP'],
       ['kubelet-read-only', 10255, 'TCP'],
     ]);
-    expect(p.rules).toEqual({ 'nodeport-range': 'deny', 'nodeport-not-allowed': 'deny', 'hostport-reserved': 'warn', 'hostport-not-allowed': 'deny', 'netpol-sensitive-exposure': 'deny' });
+    expect(p.rules).toEqual({ 'nodeport-range': 'deny', 'nodeport-not-allowed': 'deny', 'hostport-reserved': 'warn', 'hostport-not-allowed': 'deny', 'netpol-sensitive-exposure': 'deny', 'service-external-ips': 'deny' });
   });
 
   it('a field the policy gives replaces the default whole (an empty catalog stays empty)', () => {

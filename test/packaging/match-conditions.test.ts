@@ -101,6 +101,8 @@ const OTHER_ROWS: { name: string; object: Obj; call: boolean }[] = [
   { name: 'ClusterIP Service', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }] }), call: false },
   { name: 'headless Service', object: svc({ type: 'ClusterIP', clusterIP: 'None', ports: [{ port: 80 }] }), call: false },
   { name: 'ExternalName Service', object: svc({ type: 'ExternalName', externalName: 'example.com' }), call: false },
+  { name: 'ClusterIP Service with externalIPs (CVE-2020-8554)', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }], externalIPs: ['203.0.113.10'] }), call: true },
+  { name: 'ClusterIP Service with an empty externalIPs', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }], externalIPs: [] }), call: false },
   { name: 'NodePort Service', object: svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }), call: true },
   { name: 'NodePort Service without nodePort', object: svc({ type: 'NodePort', ports: [{ port: 80 }] }), call: true },
   { name: 'LoadBalancer Service', object: svc({ type: 'LoadBalancer', ports: [{ port: 80 }] }), call: true },

@@ -111,7 +111,7 @@ describe('scanSource keeps pass outcomes only for the formats that show them', (
       },
     );
     expect(asked).toEqual([outcomes]);
-    expect(result.evaluations?.[0]?.outcomes.map((o) => o.status)).toEqual(outcomes ? ['pass', 'pass'] : undefined);
+    expect(result.evaluations?.[0]?.outcomes.map((o) => o.status)).toEqual(outcomes ? ['pass', 'pass', 'pass'] : undefined);
   });
 });
 

@@ -37,7 +37,8 @@ const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 export const POD_SPEC_FIELDS = {
   spec: ['hostNetwork'],
   containerLists: CONTAINER_LISTS,
-  container: ['name'],
+  // image: read by the image exemptions (facts/images.ts), kept so the audit can apply them.
+  container: ['name', 'image'],
   port: ['hostPort', 'containerPort', 'protocol'],
 } as const;
 

@@ -11,6 +11,18 @@ export interface NodePortFact {
   readonly protocol: Protocol;
 }
 
+/** A Service port whose nodePort the API server will allocate (NodePort, or a LoadBalancer that allocates). */
+export interface UnsetNodePortFact {
+  readonly path: string;
+  readonly portKey: string;
+}
+
+export interface ExternalIPFact {
+  /** As written; the rule parses it. */
+  readonly address: string;
+  readonly path: string;
+}
+
 export interface ServiceFacts {
   /** spec.type, ClusterIP when omitted (API default). */
   readonly type: string;
@@ -23,6 +35,10 @@ export interface ServiceFacts {
   readonly allocatesNodePorts: boolean;
   /** Node ports set in the object (named by the tenant or filled in by the API server). */
   readonly nodePorts: readonly NodePortFact[];
+  /** Ports with no nodePort, which the API server allocates from the whole NodePort range. */
+  readonly unsetNodePorts: readonly UnsetNodePortFact[];
+  /** spec.externalIPs, whatever the type: kube-proxy serves them for every Service type. */
+  readonly externalIPs: readonly ExternalIPFact[];
 }
 
 const NODE_PORT_TYPES = new Set(['NodePort', 'LoadBalancer']);
@@ -33,7 +49,7 @@ const NODE_PORT_TYPES = new Set(['NodePort', 'LoadBalancer']);
  * catches a field read below and not listed here.
  */
 export const SERVICE_FIELDS = {
-  spec: ['type', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'externalTrafficPolicy'],
+  spec: ['type', 'healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'externalTrafficPolicy', 'externalIPs'],
   port: ['name', 'port', 'protocol', 'nodePort'],
 } as const;
 
@@ -58,5 +74,18 @@ export function serviceFacts(object: Obj): ServiceFacts {
   const allocatesNodePorts =
     type === 'NodePort' ||
     (type === 'LoadBalancer' && (spec.allocateLoadBalancerNodePorts !== false || nodePorts.length > 0 || spec.externalTrafficPolicy === 'Local'));
-  return { type, allocatesNodePorts, nodePorts };
+  const unsetNodePorts: UnsetNodePortFact[] = [];
+  if (type === 'NodePort' || (type === 'LoadBalancer' && spec.allocateLoadBalancerNodePorts !== false)) {
+    (listAt(spec, 'ports') ?? []).forEach((p, i) => {
+      if (!isObj(p)) return;
+      const nodePort = portNumber(p.nodePort);
+      if (nodePort !== undefined && nodePort !== 0) return;
+      const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((x) => x === p.protocol) ?? 'TCP';
+      const name = typeof p.name === 'string' && p.name !== '' ? p.name : String(p.port ?? i);
+      unsetNodePorts.push({ path: `spec.ports[${i}].nodePort`, portKey: `${name}/${protocol}` });
+    });
+  }
+  const externalIPs: ExternalIPFact[] = [];
+  (listAt(spec, 'externalIPs') ?? []).forEach((a, i) => externalIPs.push({ address: typeof a === 'string' ? a : String(a), path: `spec.externalIPs[${i}]` }));
+  return { type, allocatesNodePorts, nodePorts, unsetNodePorts, externalIPs };
 }

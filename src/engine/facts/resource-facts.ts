@@ -5,6 +5,7 @@ import { podSpecFacts, type PodSpecFacts } from './host-ports.js';
 import type { CheckedKind } from './kinds.js';
 import { networkRules, type NetRule } from './network-rules.js';
 import { serviceFacts, type ServiceFacts } from './node-ports.js';
+import { podImages } from './images.js';
 import { ownerFacts } from './owners.js';
 import type { OwnerFacts } from '../policy/model.js';
 
@@ -19,6 +20,8 @@ export interface ResourceFacts {
   readonly networkRules: readonly NetRule[];
   /** Who the object is, for reserved-port owners. */
   readonly owners: OwnerFacts;
+  /** The images of the pod spec's containers; null without a pod spec. */
+  readonly images: readonly string[] | null;
 }
 
 function readNetworkRules(object: KubeObject, kind: CheckedKind): NetRule[] {
@@ -49,6 +52,7 @@ class LazyFacts implements ResourceFacts {
   #service: ServiceFacts | null | undefined;
   #rules: Read<readonly NetRule[]> | undefined;
   #owners: OwnerFacts | undefined;
+  #images: readonly string[] | null | undefined;
   readonly #object: KubeObject;
   readonly #kind: CheckedKind;
 
@@ -71,6 +75,11 @@ class LazyFacts implements ResourceFacts {
 
   get owners(): OwnerFacts {
     return (this.#owners ??= ownerFacts(this.#object));
+  }
+
+  get images(): readonly string[] | null {
+    if (this.#images === undefined) this.#images = podImages(this.#object, this.#kind);
+    return this.#images;
   }
 }
 

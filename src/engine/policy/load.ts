@@ -2,6 +2,7 @@
 // compilation. Every problem is returned with its field path; nothing throws for bad input.
 import { Ajv, type ErrorObject } from 'ajv';
 import { compileGlobs, compileSelector } from '../match.js';
+import { compileImagePattern } from './images.js';
 import { compileOwner } from './owners.js';
 import { BASE_PROFILE, PROFILES } from './profiles.js';
 import { parseBlock, type Block } from '../net/cidr.js';
@@ -12,6 +13,7 @@ import type {
   CompiledPolicy,
   Exemption,
   ExemptionSpec,
+  Requester,
   PolicyProblem,
   PortEntry,
   PortEntrySpec,
@@ -73,12 +75,23 @@ function effectiveSpec(spec: PortPolicySpec, defaults: PortPolicySpec): PortPoli
     reservedPorts: (ownCatalog ? spec.reservedPorts : defaults.reservedPorts) ?? [],
     sensitivePorts: spec.sensitivePorts ?? defaults.sensitivePorts ?? [],
     nodeCIDRs: spec.nodeCIDRs ?? [],
+    allowedExternalIPs: spec.allowedExternalIPs ?? [],
     rules: { ...defaults.rules, ...spec.rules },
     remediation: spec.remediation ?? {},
     // Tenants and exemptions are never inherited: they belong to the policy that names them.
     tenants: spec.tenants ?? [],
     exemptions: spec.exemptions ?? [],
   };
+}
+
+function blocks(cidrs: readonly string[], path: string, problems: PolicyProblem[]): Block[] {
+  const out: Block[] = [];
+  cidrs.forEach((c, i) => {
+    const b = parseBlock(c);
+    if (typeof b === 'string') problems.push({ path: `${path}[${i}]`, message: b });
+    else out.push(b);
+  });
+  return out;
 }
 
 function range(text: string, path: string, problems: PolicyProblem[]): PortRange | null {
@@ -216,8 +229,10 @@ function compileTenants(spec: PortPolicySpec, nodePortRange: PortRange, problems
       matchesLabels: t.namespaceSelector ? compileSelector(t.namespaceSelector) : undefined,
       nodePortRange: slice,
       allowNodePorts: t.allowNodePorts ?? true,
+      allowLoadBalancers: t.allowLoadBalancers ?? true,
       allowedHostPorts: allowed ?? null,
-      allowHostNetwork: t.allowHostNetwork ?? true,
+      allowHostNetwork: t.allowHostNetwork,
+      allowedExternalIPs: blocks(t.allowedExternalIPs ?? [], `${at}.allowedExternalIPs`, problems),
     });
   });
   return tenants;
@@ -246,13 +261,43 @@ function compileExemptions(spec: PortPolicySpec, problems: PolicyProblem[], warn
     return {
       reason: e.reason,
       matches: (namespace, kind, name, rule) => ns(namespace ?? '') && kinds(kind) && names(name) && rules(rule),
+      matchesImages: e.images ? imagesMatcher(e.images, `spec.exemptions[${i}].images`, problems) : null,
+      matchesRequester: e.users || e.groups || e.serviceAccounts ? requesterMatcher(e) : null,
     };
   });
+}
+
+/** Every container's image must match one of the patterns; an object without a pod spec matches none. */
+function imagesMatcher(patterns: readonly string[], path: string, problems: PolicyProblem[]): (images: readonly string[] | null) => boolean {
+  const matchers: ((image: string) => boolean)[] = [];
+  patterns.forEach((p, j) => {
+    const m = compileImagePattern(p);
+    if (typeof m === 'string') problems.push({ path: `${path}[${j}]`, message: m });
+    else matchers.push(m);
+  });
+  return (images) => images !== null && images.length > 0 && images.every((image) => matchers.some((m) => m(image)));
+}
+
+// A ServiceAccount's user name, as the API server authenticates its tokens.
+const SERVICE_ACCOUNT_USER = /^system:serviceaccount:([^:]+):([^:]+)$/;
+
+/** Any of users, groups, serviceAccounts matches (each list is one way to name the requester). */
+function requesterMatcher(e: ExemptionSpec): (r: Requester) => boolean {
+  const users = e.users ? compileGlobs(e.users) : null;
+  const groups = e.groups ? compileGlobs(e.groups) : null;
+  const accounts = e.serviceAccounts ? compileGlobs(e.serviceAccounts) : null;
+  return (r) => {
+    if (users && users(r.username)) return true;
+    if (groups && r.groups.some(groups)) return true;
+    const sa = accounts ? SERVICE_ACCOUNT_USER.exec(r.username) : null;
+    return sa !== null && accounts!(`${sa[1]}/${sa[2]}`);
+  };
 }
 
 /** An exemption of every kube-system object from hostport-reserved, as shipped before owners. */
 function isBlanketKubeSystem(e: ExemptionSpec): boolean {
   const all = (globs: string[] | undefined) => compileGlobs(globs ?? ['*'])('\u0000any');
+  if (e.images || e.users || e.groups || e.serviceAccounts) return false;
   return compileGlobs(e.namespaces ?? ['*'])('kube-system') && all(e.kinds) && all(e.names) && compileGlobs(e.rules ?? ['*'])('hostport-reserved');
 }
 
@@ -275,12 +320,8 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
   // port there collides with kube-proxy's NodePort rules on every node.
   reserved.push({ name: 'nodeport-range', range: nodePortRange, protocol: 'ANY', component: 'NodePort Services', source: 'Kubernetes "Ports and Protocols"', owners: [] });
   const sensitive = entries(spec.sensitivePorts!, 'spec.sensitivePorts', problems);
-  const nodeCIDRs: Block[] = [];
-  spec.nodeCIDRs!.forEach((c, i) => {
-    const b = parseBlock(c);
-    if (typeof b === 'string') problems.push({ path: `spec.nodeCIDRs[${i}]`, message: b });
-    else nodeCIDRs.push(b);
-  });
+  const nodeCIDRs = blocks(spec.nodeCIDRs!, 'spec.nodeCIDRs', problems);
+  const allowedExternalIPs = blocks(spec.allowedExternalIPs!, 'spec.allowedExternalIPs', problems);
   const tenants = compileTenants(spec, nodePortRange, problems, warnings);
   const exemptions = compileExemptions(spec, problems, warnings);
   if (problems.length > 0) return { ok: false, problems };
@@ -291,6 +332,7 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
     reservedPorts: reserved,
     sensitivePorts: sensitive,
     nodeCIDRs,
+    allowedExternalIPs,
     rules,
     remediation: {
       netpolCarveOut: spec.remediation?.netpolCarveOut ?? false,

@@ -38,8 +38,10 @@ export interface TenantSpec {
   namespaceSelector?: LabelSelector;
   nodePortRange?: string;
   allowNodePorts?: boolean;
+  allowLoadBalancers?: boolean;
   allowedHostPorts?: string[];
   allowHostNetwork?: boolean;
+  allowedExternalIPs?: string[];
 }
 
 export interface ExemptionSpec {
@@ -47,6 +49,12 @@ export interface ExemptionSpec {
   kinds?: string[];
   names?: string[];
   rules?: string[];
+  /** Image references; every container of the pod spec must match one (images.ts). */
+  images?: string[];
+  /** The requester (admission userInfo): user names, groups, ServiceAccounts as namespace/name. */
+  users?: string[];
+  groups?: string[];
+  serviceAccounts?: string[];
   reason: string;
 }
 
@@ -63,6 +71,8 @@ export interface PortPolicySpec {
   reservedPorts?: PortEntrySpec[];
   sensitivePorts?: PortEntrySpec[];
   nodeCIDRs?: string[];
+  /** CIDRs a Service outside every tenant may claim as spec.externalIPs. */
+  allowedExternalIPs?: string[];
   rules?: Partial<Record<RuleId, RuleAction>>;
   remediation?: RemediationSpec;
   tenants?: TenantSpec[];
@@ -109,13 +119,28 @@ export interface Tenant {
   readonly matchesLabels?: (labels: Labels) => boolean;
   readonly nodePortRange: PortRange | null;
   readonly allowNodePorts: boolean;
+  readonly allowLoadBalancers: boolean;
   /** null: no restriction; []: no host ports at all. */
   readonly allowedHostPorts: readonly PortRange[] | null;
-  readonly allowHostNetwork: boolean;
+  /** As written: undefined while the tenant has not decided (hostport-not-allowed then warns). */
+  readonly allowHostNetwork: boolean | undefined;
+  /** The blocks of allowedExternalIPs; empty: none. */
+  readonly allowedExternalIPs: readonly Block[];
+}
+
+/** Who sends an object to admission (AdmissionReview request.userInfo). */
+export interface Requester {
+  readonly username: string;
+  readonly groups: readonly string[];
 }
 
 export interface Exemption {
+  /** The object's namespace, kind and name, and the rule. */
   readonly matches: (namespace: string | null, kind: string, name: string, rule: RuleId) => boolean;
+  /** null: no image condition. Given the pod spec's images (null for an object without one). */
+  readonly matchesImages: ((images: readonly string[] | null) => boolean) | null;
+  /** null: no requester condition. */
+  readonly matchesRequester: ((requester: Requester) => boolean) | null;
   readonly reason: string;
 }
 
@@ -126,6 +151,8 @@ export interface CompiledPolicy {
   readonly reservedPorts: readonly PortEntry[];
   readonly sensitivePorts: readonly PortEntry[];
   readonly nodeCIDRs: readonly Block[];
+  /** The blocks of spec.allowedExternalIPs, for Services outside every tenant. */
+  readonly allowedExternalIPs: readonly Block[];
   readonly rules: Readonly<Record<RuleId, RuleAction>>;
   readonly remediation: Readonly<Required<RemediationSpec>>;
   readonly tenants: readonly Tenant[];

@@ -134,6 +134,11 @@ export const PORT_POLICY_SPEC_SCHEMA = {
       description: 'Node addresses as CIDRs; with them network-policy analysis is exact.',
       items: { type: 'string', minLength: 1 },
     },
+    allowedExternalIPs: {
+      type: 'array',
+      description: 'CIDRs a Service outside every tenant may name in spec.externalIPs; absent or []: none. Node addresses never.',
+      items: { type: 'string', minLength: 1 },
+    },
     rules: {
       type: 'object',
       additionalProperties: false,
@@ -168,7 +173,14 @@ export const PORT_POLICY_SPEC_SCHEMA = {
             maxItems: MAX_TENANT_HOST_PORTS,
             items: portRange(),
           },
-          allowHostNetwork: { type: 'boolean', default: true },
+          allowLoadBalancers: { type: 'boolean', default: true, description: 'false: no Service of type LoadBalancer (nodeport-not-allowed).' },
+          // No schema default: the API server would write it into every tenant, and an unset
+          // allowHostNetwork is what makes hostNetwork a warning rather than a denial.
+          allowHostNetwork: {
+            type: 'boolean',
+            description: 'false: no hostNetwork. Unset, in a tenant with allowedHostPorts, hostNetwork is a finding at warn; true allows it.',
+          },
+          allowedExternalIPs: { ...STRINGS, description: "CIDRs this tenant's Services may name in spec.externalIPs; absent or []: none." },
         },
       },
     },
@@ -184,6 +196,14 @@ export const PORT_POLICY_SPEC_SCHEMA = {
           kinds: { ...STRINGS, description: 'Kinds; default ["*"].' },
           names: { ...STRINGS, description: 'Object names or globs; default ["*"].' },
           rules: { ...STRINGS, description: 'Rule ids; default ["*"].' },
+          images: {
+            ...STRINGS,
+            description:
+              'Image references (registry and repository exact, a glob only on the tag or digest: quay.io/cilium/cilium:v1.18.*, ...@sha256:...); every container must match one.',
+          },
+          users: { ...STRINGS, description: "The requester's user name or a glob (admission only)." },
+          groups: { ...STRINGS, description: "One of the requester's groups or a glob (admission only)." },
+          serviceAccounts: { ...STRINGS, description: 'The requesting ServiceAccount as namespace/name, globs allowed (admission only).' },
           reason: { type: 'string', minLength: 1 },
         },
       },

@@ -14,18 +14,32 @@ export const hostportNotAllowed: Rule<'hostport-not-allowed'> = {
   lane: 'hostPort',
   help:
     "A tenant with allowedHostPorts may take only those host ports ([] means none); one with allowHostNetwork: false may not " +
-    'set spec.hostNetwork. Use a port from the allowed list, or expose the pod through a Service instead of a host port.',
+    'set spec.hostNetwork, and in one with allowedHostPorts that leaves allowHostNetwork unset, hostNetwork is a warning. ' +
+    'Use a port from the allowed list, or expose the pod through a Service instead of a host port.',
   appliesTo: (kind) => kind.type === 'workload',
   check({ facts, tenant }) {
     const spec = facts.podSpec;
     if (!tenant || !spec) return [];
     const out: RuleFinding[] = [];
-    if (spec.hostNetwork && !tenant.allowHostNetwork) {
+    if (spec.hostNetwork && tenant.allowHostNetwork === false) {
       out.push({
         path: `${spec.prefix}.hostNetwork`,
         value: null,
         message: `tenant ${tenant.name} may not use the host network; remove hostNetwork: true`,
         key: 'hostport-not-allowed|hostNetwork',
+      });
+    } else if (spec.hostNetwork && tenant.allowHostNetwork === undefined && tenant.allowedHostPorts !== null) {
+      // On the host network a pod binds any port of the node without declaring it (Flannel,
+      // Calico and kube-vip declare none), around allowedHostPorts. While the tenant has not
+      // said whether it may, this is a warning, so pods of DaemonSets admitted before the check
+      // existed are not denied on upgrade.
+      const allowed = tenant.allowedHostPorts.length === 0 ? 'no host ports' : `host ports ${tenant.allowedHostPorts.map(formatRange).join(', ')}`;
+      out.push({
+        path: `${spec.prefix}.hostNetwork`,
+        value: null,
+        message: `hostNetwork: true lets the pod bind any port of the node, around tenant ${tenant.name}'s ${allowed}; the tenant's allowHostNetwork decides (unset: a warning)`,
+        key: 'hostport-not-allowed|hostNetwork',
+        atMost: 'warn',
       });
     }
     const allowed = tenant.allowedHostPorts;

@@ -7,12 +7,13 @@ import { hostportReserved } from './hostport-reserved.js';
 import { netpolSensitiveExposure } from './netpol-sensitive-exposure.js';
 import { nodeportNotAllowed } from './nodeport-not-allowed.js';
 import { nodeportRange } from './nodeport-range.js';
+import { serviceExternalIps } from './service-external-ips.js';
 import type { Rule } from './rule.js';
 import type { RuleId } from '../types.js';
 
 export type { Rule, RuleContext, RuleFinding } from './rule.js';
 
-export const RULES = [nodeportRange, nodeportNotAllowed, hostportReserved, hostportNotAllowed, netpolSensitiveExposure] as const;
+export const RULES = [nodeportRange, nodeportNotAllowed, hostportReserved, hostportNotAllowed, netpolSensitiveExposure, serviceExternalIps] as const;
 
 export const RULE_IDS: readonly RuleId[] = RULES.map((r) => r.id);
 

@@ -14,10 +14,18 @@ export interface RuleContext {
   readonly facts: ResourceFacts;
   /** N for this policy and cluster, computed on first use. */
   readonly nodes: () => NodeAddresses;
+  /**
+   * The object is one about to be applied (a manifest a scan reads), not one the API server is
+   * admitting or already holds: rules may judge fields the API server will fill in on create.
+   */
+  readonly planned: boolean;
 }
 
-/** The part of a Finding a rule decides. */
-export type RuleFinding = Pick<Finding, 'path' | 'value' | 'message' | 'key'>;
+/**
+ * The part of a Finding a rule decides. `atMost` caps the finding's action below the rule's
+ * (a new check that must not deny what was admitted before it existed).
+ */
+export type RuleFinding = Pick<Finding, 'path' | 'value' | 'message' | 'key'> & { atMost?: Action };
 
 /**
  * Everything that makes a rule, in its own file; the registry (index.ts) lists the files and

@@ -170,7 +170,7 @@ function tenantSection(policy: CompiledPolicy, ms: readonly Mark[], tenantOf: (n
       ? [
           t.allowNodePorts ? '' : 'NodePorts not allowed',
           t.allowedHostPorts === null ? 'hostPorts: any' : t.allowedHostPorts.length === 0 ? 'hostPorts: none allowed' : `hostPorts: ${t.allowedHostPorts.map(formatRange).join(', ')}`,
-          t.allowHostNetwork ? '' : 'no hostNetwork',
+          t.allowHostNetwork === false ? 'no hostNetwork' : '',
         ].filter(Boolean).join('; ')
       : 'all namespaces';
     return (

@@ -144,7 +144,10 @@ export function exportVap(policies: readonly CompiledPolicy[], options: ExportOp
       const exempt = exemptVariable(policy, rule);
       const variables = [...cel.variables, ...(exempt ? [exempt] : []), { name: 'findings', expression: cel.records }];
       const pass = `${exempt ? 'variables.exempt || ' : ''}${cel.skip} || `;
-      const fresh = action === 'deny' ? '!f.carried' : 'true';
+      // A record with warnOnly is a finding the engine caps at warn (RuleFinding.atMost): under a
+      // deny rule it goes to a VAP of its own, bound to Warn.
+      const notCapped = cel.warnOnly ? ' && !has(f.warnOnly)' : '';
+      const fresh = action === 'deny' ? `!f.carried${notCapped}` : 'true';
       const name = `portcullis-${policy.name}-${rule}`;
       out.push(
         vap(
@@ -165,6 +168,26 @@ export function exportVap(policies: readonly CompiledPolicy[], options: ExportOp
         binding(name, policy, rule, VALIDATION_ACTION[action]),
       );
       if (action !== 'deny') continue;
+      if (cel.warnOnly) {
+        const capped = `${name}-warn-only`;
+        out.push(
+          vap(
+            capped,
+            policy,
+            cel,
+            costs,
+            ['CREATE', 'UPDATE'],
+            variables,
+            {
+              expression: `${pass}!${anyRecord('variables.findings', 'has(f.warnOnly)')}`,
+              messageExpression: messageExpression(policy.name, rule, 'has(f.warnOnly)'),
+              message: `portcullis: ${rule} (policy ${policy.name})`,
+            },
+            options,
+          ),
+          binding(capped, policy, rule, 'Warn'),
+        );
+      }
       // What the webhook allows on UPDATE because the old object had it, it warns about.
       const carried = `${name}-carried-over`;
       out.push(
@@ -176,8 +199,8 @@ export function exportVap(policies: readonly CompiledPolicy[], options: ExportOp
           ['UPDATE'],
           variables,
           {
-            expression: `${pass}!${anyRecord('variables.findings', 'f.carried')}`,
-            messageExpression: `${messageExpression(policy.name, rule, 'f.carried')} + '; this predates the update; ' + (${cel.carriedMeaning})`,
+            expression: `${pass}!${anyRecord('variables.findings', `f.carried${notCapped}`)}`,
+            messageExpression: `${messageExpression(policy.name, rule, `f.carried${notCapped}`)} + '; this predates the update; ' + (${cel.carriedMeaning})`,
             message: `portcullis: ${rule} (policy ${policy.name}) predates this update`,
           },
           options,

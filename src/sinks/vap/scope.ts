@@ -45,6 +45,10 @@ const OBJECT_NAME =
 export function exemptVariable(policy: CompiledPolicy, rule: RuleId): Variable | null {
   const terms: string[] = [];
   for (const e of policy.spec.exemptions ?? []) {
+    // Not compiled: exemptions by image or by requester. Read as plain namespace/kind/name
+    // exemptions they would exempt every image and every requester; left out, the exported
+    // policy is stricter than the webhook, never looser.
+    if (e.images || e.users || e.groups || e.serviceAccounts) continue;
     const rules = e.rules ?? ['*'];
     // Rule globs are matched here, at export: the rule is known.
     const re = rules.map(

@@ -11,12 +11,19 @@ import { POD_LIMITATIONS, TEMPLATE_MEANING } from './workload-limits.js';
 
 export const hostportNotAllowed: RuleCompiler = (policy) => {
   let records = '[]';
+  let warnOnly = false;
   for (let i = policy.tenants.length - 1; i >= 0; i--) {
     const t = policy.tenants[i];
     const parts: string[] = [];
-    if (!t.allowHostNetwork) {
+    if (t.allowHostNetwork === false) {
       const message = str(`tenant ${t.name} may not use the host network; remove hostNetwork: true`);
       parts.push(`(variables.hostNetwork ? [[{'count': 1, 'carried': variables.oldHostNetwork, 'message': ${message}}]] : [])`);
+    } else if (t.allowHostNetwork === undefined && t.allowedHostPorts !== null) {
+      // The engine caps this finding at warn while the tenant has not decided.
+      const allowedText = t.allowedHostPorts.length === 0 ? 'no host ports' : `host ports ${t.allowedHostPorts.map(formatRange).join(', ')}`;
+      const message = str(`hostNetwork: true lets the pod bind any port of the node, around tenant ${t.name}'s ${allowedText}; the tenant's allowHostNetwork decides (unset: a warning)`);
+      parts.push(`(variables.hostNetwork ? [[{'count': 1, 'carried': variables.oldHostNetwork, 'message': ${message}, 'warnOnly': true}]] : [])`);
+      warnOnly = true;
     }
     const allowed = t.allowedHostPorts;
     if (allowed !== null) {
@@ -37,6 +44,7 @@ export const hostportNotAllowed: RuleCompiler = (policy) => {
     resources: WORKLOAD_RESOURCES,
     variables: [namespaceLabelsVariable, tenantVariable(policy), ...workloadVariables()],
     records,
+    warnOnly,
     skip: 'variables.podTooBig || variables.oldPodTooBig',
     limitations: POD_LIMITATIONS,
     carriedMeaning: TEMPLATE_MEANING,

@@ -10,8 +10,10 @@ export interface RuleCel {
   readonly resources: readonly ResourceType[];
   /** Variables the records read, in the order they may refer to each other. */
   readonly variables: readonly Variable[];
-  /** A list of lists of `{'count', 'carried', 'message'}` records. */
+  /** A list of lists of `{'count', 'carried', 'message'}` records; `'warnOnly': true` marks one capped at warn. */
   readonly records: string;
+  /** True when some record may carry warnOnly (the export then adds a Warn VAP under a deny rule). */
+  readonly warnOnly?: boolean;
   /** True when the object is left to the webhook (too large to check within the cost budget). */
   readonly skip: string;
   /** What this rule's VAP does not enforce, each said once; the webhook enforces it. */
