@@ -50,6 +50,11 @@ export interface ScanLoopOptions {
  */
 const detached: <T>(value: T) => T = structuredClone;
 
+/** Not push(...items): one object can hold more findings or host ports than a call's arguments. */
+function append<T>(to: T[], items: readonly T[]): void {
+  for (const item of items) to.push(item);
+}
+
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** By file, line and path; cluster findings (no source) by namespace, kind and name. */
@@ -111,13 +116,13 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
         if (keep.evaluations) {
           const own = detached(evaluation);
           evaluations.push(own);
-          findings.push(...own.findings);
+          append(findings, own.findings);
         } else if (evaluation.findings.length > 0) {
-          findings.push(...detached(evaluation.findings));
+          append(findings, detached(evaluation.findings));
         }
-        if (keep.portUses && engine.portUses) portUses.push(...detached(engine.portUses(resource)));
+        if (keep.portUses && engine.portUses) append(portUses, detached(engine.portUses(resource)));
         if (keep.exposures && engine.ruleExcerpts && evaluation.findings.length > 0) {
-          exposures.push(...detached(engine.ruleExcerpts(resource.object, evaluation.findings)));
+          append(exposures, detached(engine.ruleExcerpts(resource.object, evaluation.findings)));
         }
         if (keep.namespaces) {
           if (resource.namespace !== null && !namespaceNames.has(resource.namespace)) namespaceNames.add(detached(resource.namespace));

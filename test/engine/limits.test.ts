@@ -57,6 +57,9 @@ describe('large objects are evaluated in full', () => {
     const e = evaluate(resource(netpol([toKubelet({ cidr: '0.0.0.0/0', except })])), [withNodes()], cluster());
     const found = ofRule(e.findings, 'netpol-sensitive-exposure');
     expect(found.map((f) => [f.status, f.path, f.value])).toEqual(want ? [['fail', 'spec.egress[0]', 10250]] : []);
+    // The message names a few excepts and counts the rest, whatever the list holds.
+    for (const f of found) expect(f.message).toMatch(new RegExp(`except (\\S+, ){4}\\S+ and ${except.length - 5} more`));
+    for (const f of found) expect(f.message.length).toBeLessThan(600);
   });
 
   it('an IPv6 ipBlock with 32,000 scattered excepts', () => {

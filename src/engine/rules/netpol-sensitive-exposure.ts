@@ -93,10 +93,19 @@ function sourcesBroad(peers: NetRule['peers']): boolean {
   );
 }
 
+// A message names a few peers and excepts and counts the rest: a policy may list hundreds of
+// thousands (limits.ts), and the message is copied into every report of the finding.
+const LISTED_IN_MESSAGE = 5;
+
+function someOf<T>(items: readonly T[], describe: (item: T) => string): string {
+  const shown = items.slice(0, LISTED_IN_MESSAGE).map(describe).join(', ');
+  return items.length > LISTED_IN_MESSAGE ? `${shown} and ${items.length - LISTED_IN_MESSAGE} more` : shown;
+}
+
 function describePeer(p: Peer): string {
   switch (p.type) {
     case 'ipBlock':
-      return p.except.length ? `${p.block.cidr} except ${p.except.join(', ')}` : p.block.cidr;
+      return p.except.length ? `${p.block.cidr} except ${someOf(p.except, String)}` : p.block.cidr;
     case 'pods':
       return 'selected pods';
     case 'entity':
@@ -110,7 +119,7 @@ function describePeer(p: Peer): string {
   }
 }
 
-const describePeers = (peers: NetRule['peers'], none: string): string => (peers === 'all' ? none : peers.map(describePeer).join(', ') || 'nothing');
+const describePeers = (peers: NetRule['peers'], none: string): string => (peers === 'all' ? none : someOf(peers, describePeer) || 'nothing');
 
 function check(rule: NetRule, peers: NetRule['peers'], entry: PortEntry, nodes: () => NodeAddresses, kind: CheckedKind): RuleFinding | null {
   const named = namedPort(rule.ports, entry);
