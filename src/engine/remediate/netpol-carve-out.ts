@@ -205,9 +205,11 @@ export const netpolCarveOut: ApplyRemediation = (copy, ctx): RemediationOutcome 
   }
   const cuts = cutsFromFindings(o, exposing, ctx.policies);
   const { changes, uncarved } = carveNetworkPolicy(copy, cuts);
+  // A set, not uncarved.includes per finding: a policy can hold many rules no cut can change.
+  const notCarved = new Set(uncarved);
   const carved = (f: Finding) => {
     const i = Number(EGRESS_RULE.exec(f.path)?.[1] ?? -1);
-    return cuts.has(i) && !uncarved.includes(i);
+    return cuts.has(i) && !notCarved.has(i);
   };
   const left = [...new Set(exposing.filter((f) => !carved(f)).map((f) => f.path))];
   const skipped = left.map((p) => `${p}: exposes a sensitive node port through no entry a carve-out can change`);
