@@ -57,7 +57,29 @@ export const POD_SPEC_PORTS: Limit = { name: 'podSpecPorts', value: 200_000, cou
  */
 export const ORDERED_RULE_STEPS: Limit = { name: 'orderedRuleSteps', value: 5_000_000, counts: 'interval steps to weigh deny and pass rules against later allow rules' };
 
-export const ENGINE_LIMITS: readonly Limit[] = [NETWORK_POLICY_LIST_ITEMS, NETWORK_POLICY_CIDRS, POD_SPEC_PORTS, ORDERED_RULE_STEPS];
+/**
+ * Levels of nesting in an object a remediation edits. Remediations edit a structuredClone of
+ * the object and the webhook diffs it into a JSON Patch; both recurse, and structuredClone
+ * overflows the stack at about 1,600 levels (measured on Node 24 with its default stack). The
+ * kinds remediated (Service, NetworkPolicy) are typed, so the API server drops any field
+ * their schema lacks: the deepest it can send is a few dozen levels (managedFields included).
+ * Deeper objects come from direct callers; they are left as they are, and said so.
+ */
+export const REMEDIATION_NESTING: Limit = { name: 'remediationNesting', value: 1_000, counts: 'levels of nesting a remediation copies' };
+
+export const ENGINE_LIMITS: readonly Limit[] = [NETWORK_POLICY_LIST_ITEMS, NETWORK_POLICY_CIDRS, POD_SPEC_PORTS, ORDERED_RULE_STEPS, REMEDIATION_NESTING];
+
+/** Whether arrays and objects in `value` nest deeper than `max` levels; iterative, so any depth is measured. */
+export function nestedDeeperThan(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth + 1 > max) return true;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 /** An object over a limit: the rule reports it as an error finding at its action, never a pass. */
 export class LimitExceeded extends Error {

@@ -7,6 +7,7 @@ import { dropOutOfRangeNodePort } from './remediate/drop-out-of-range-node-port.
 import { netpolCarveOut } from './remediate/netpol-carve-out.js';
 import { nodePortAllocation } from './remediate/node-port-allocation.js';
 import type { ApplyRemediation, NodePortAllocator, RemediationContext } from './remediate/types.js';
+import { LimitExceeded, nestedDeeperThan, REMEDIATION_NESTING } from './limits.js';
 import type { ClusterFacts, Finding, KubeObject } from './types.js';
 
 export type { NodePortAllocator } from './remediate/types.js';
@@ -45,6 +46,10 @@ export const REMEDIATIONS: readonly { id: RemediationId; title: string; apply: A
 ];
 
 export function remediate(input: RemediationInput): RemediationResult {
+  // Returned as it is (the same object, so the diff has nothing to walk): /validate still judges it.
+  if (nestedDeeperThan(input.object, REMEDIATION_NESTING.value)) {
+    return { object: input.object, changes: [], skipped: [new LimitExceeded(REMEDIATION_NESTING, '').message], denial: null };
+  }
   const copy = structuredClone(input.object);
   const result: RemediationResult = { object: copy, changes: [], skipped: [], denial: null };
   let findings: readonly Finding[] | undefined;

@@ -12,7 +12,7 @@ import { errored, reviewOf } from '../sinks/admission/response.js';
 import type { WebhookMetrics } from '../sinks/metrics.js';
 import { ADMISSION_API_VERSION, parseAdmissionReview, type GroupVersionKind, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
 import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint, type RequestIdentity } from './admit.js';
-import { parseGoDuration, readBody } from './body.js';
+import { MAX_BODY_NESTING, nestedDeeperThan, parseGoDuration, readBody } from './body.js';
 import { LOG } from './log-keys.js';
 import { LOG_BUDGET, logText } from './log-text.js';
 
@@ -163,11 +163,15 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
         if (body.reason === 'aborted') return; // nobody left to answer
       } else {
         let json: unknown;
-        try {
-          json = JSON.parse(body.body.toString('utf8'));
-        } catch (err) {
-          json = undefined;
-          parsed = problem(`the body is not valid JSON: ${jsonErrorText(err as Error)}`);
+        if (nestedDeeperThan(body.body, MAX_BODY_NESTING)) {
+          parsed = problem(`the body is nested deeper than ${MAX_BODY_NESTING.toLocaleString('en-US')} levels; the API server sends no JSON deeper than 10,000`);
+        } else {
+          try {
+            json = JSON.parse(body.body.toString('utf8'));
+          } catch (err) {
+            json = undefined;
+            parsed = problem(`the body is not valid JSON: ${jsonErrorText(err as Error)}`);
+          }
         }
         parsed ??= parseAdmissionReview(json);
         if (parsed.ok) {
