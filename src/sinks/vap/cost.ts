@@ -138,7 +138,8 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
       return [
         { expression: 'netpolTooBig', cost: 2 * (10 + 64 * 20 + 128 * 15) },
         { expression: 'egressRules', cost: 2 * (20 + 64 * 30 + 128 * 20) },
-        { expression: 'findings', cost: 20 + E * perEntry },
+        // Each entry's test runs three times: to select the rule, to count, for the message.
+        { expression: 'findings', cost: 20 + 3 * E * perEntry },
         ...recordWalk(64 * Math.max(1, E)),
       ];
     }

@@ -1,4 +1,5 @@
-// netpol-sensitive-exposure in CEL, for networking.k8s.io/v1 NetworkPolicy
+// netpol-sensitive-exposure in CEL, for networking.k8s.io/v1 NetworkPolicy and the egress of
+// cilium.io/v2 CiliumNetworkPolicy and CiliumClusterwideNetworkPolicy
 // (src/engine/rules/netpol-sensitive-exposure.ts, src/engine/facts/network-rules.ts): an
 // egress rule in effect that names a sensitive port with destinations reaching the nodes
 // broadly, or allows every port to destinations that are only nodes.
@@ -13,7 +14,7 @@ import { parseBlockOrThrow, type Block } from '../../../engine/net/cidr.js';
 import { ASSUMED_NODE_CIDRS } from '../../../engine/net/node-addresses.js';
 import { formatRange } from '../../../engine/ports.js';
 import type { PortEntry } from '../../../engine/policy/model.js';
-import { NETWORK_POLICIES } from '../../../k8s/resources.js';
+import { CILIUM_CLUSTERWIDE_NETWORK_POLICIES, CILIUM_NETWORK_POLICIES, NETWORK_POLICIES } from '../../../k8s/resources.js';
 import { list, listAt, mapAt, str } from '../cel.js';
 import type { Variable } from '../scope.js';
 import type { RuleCompiler } from './rule.js';
@@ -26,8 +27,12 @@ export const MAX_EXCEPTS = 64;
 // With assumed node addresses an ipBlock counts from /16 (IPv4) or /48 (IPv6) up (the engine's BROAD_PREFIX).
 const BROAD_PREFIX = { 4: 16, 6: 48 } as const;
 
-const IP_BLOCK = 'has(p.ipBlock) && type(p.ipBlock) == map && has(p.ipBlock.cidr) && type(p.ipBlock.cidr) == string';
-const EXCEPTS = '(has(p.ipBlock.except) && type(p.ipBlock.except) == list ? p.ipBlock.except.filter(e, type(e) == string) : [])';
+// Rules are normalised, for both kinds, to {to, toAll, ports, portsAll, fp}: `to` a list of
+// groups of peers {kind: ipBlock|pods|entity|nodes|other, cidr, except, entity}, `ports` a
+// list of groups of ports {protocol, all, lo, hi} (Cilium nests both; a NetworkPolicy has one
+// group of each).
+const IP_BLOCK = "p.kind == 'ipBlock'";
+const EXCEPTS = 'p.except';
 
 /** `a` (a CEL CIDR) contains the CIDR `b`, without containsCIDR. */
 const contains = (a: string, b: string) => `(${a}.prefixLength() <= ${b}.prefixLength() && ${a}.containsIP(${b}.ip()))`;
@@ -36,47 +41,92 @@ const overlap = (a: string, b: string) => `(${contains(a, b)} || ${contains(b, a
 /** No except of the peer overlaps the CIDR `range` (so the peer's addresses there are whole). */
 const exceptsClear = (range: string) => `${EXCEPTS}.all(e, isCIDR(e) && !${overlap('cidr(e)', range)})`;
 
+const STRINGS = (list: string) => `(type(${list}) == list ? ${list}.filter(e, type(e) == string) : [])`;
+
+// --- networking.k8s.io/v1 NetworkPolicy (facts/network-rules.ts kubernetesRules)
+const K8S_PEER =
+  "type(p) != map ? {'kind': 'other'} : (has(p.ipBlock) && type(p.ipBlock) == map ? " +
+  "{'kind': 'ipBlock', 'cidr': has(p.ipBlock.cidr) && type(p.ipBlock.cidr) == string ? p.ipBlock.cidr : '', 'except': has(p.ipBlock.except) ? " +
+  STRINGS('p.ipBlock.except') +
+  " : []} : (has(p.podSelector) || has(p.namespaceSelector) ? {'kind': 'pods'} : {'kind': 'other'}))";
+const K8S_PROTOCOL = "(has(p.protocol) && type(p.protocol) == string && p.protocol in ['TCP', 'UDP', 'SCTP'] ? p.protocol : 'TCP')";
+const K8S_END = '(has(p.endPort) && type(p.endPort) == int && p.endPort >= p.port ? p.endPort : p.port)';
+const K8S_PORTS =
+  `[r.ports.filter(p, type(p) == map && (!has(p.port) || type(p.port) == int)).map(p, !has(p.port) ? ` +
+  `{'protocol': ${K8S_PROTOCOL}, 'all': true, 'lo': 0, 'hi': 0} : {'protocol': ${K8S_PROTOCOL}, 'all': false, 'lo': p.port, 'hi': ${K8S_END}})]`;
+
+function kubernetesRules(root: string): string {
+  const spec = mapAt(root, 'spec');
+  const egress = listAt(spec, 'egress');
+  const types = listAt(spec, 'policyTypes');
+  // API server defaulting: without policyTypes, Egress is in effect only with egress rules.
+  const inEffect = `(size(${types}) > 0 ? 'Egress' in ${types} : size(${egress}) > 0)`;
+  const raw = `${egress}.filter(r, type(r) == map).map(r, {'to': ${listAt('r', 'to')}, 'ports': ${listAt('r', 'ports')}})`;
+  return (
+    `${inEffect} ? ${raw}.map(r, {'toAll': size(r.to) == 0, 'to': [r.to.map(p, ${K8S_PEER})], 'portsAll': size(r.ports) == 0, 'ports': ${K8S_PORTS}, ` +
+    `'fp': {'ports': r.ports, 'to': r.to.map(p, type(p) == map && has(p.ipBlock) ? p.ipBlock : {})}}) : []`
+  );
+}
+
+// --- cilium.io/v2 CiliumNetworkPolicy / CiliumClusterwideNetworkPolicy egress (ciliumRules)
+const L3 = ['toEndpoints', 'toCIDR', 'toCIDRSet', 'toEntities', 'toNodes', 'toServices', 'toFQDNs', 'toGroups'];
+const CILIUM_PEERS =
+  `(has(r.toEndpoints) && type(r.toEndpoints) == list ? [r.toEndpoints.map(x, {'kind': 'pods'})] : []) + ` +
+  `(has(r.toCIDR) && type(r.toCIDR) == list ? [r.toCIDR.map(x, type(x) == string ? {'kind': 'ipBlock', 'cidr': x, 'except': []} : {'kind': 'other'})] : []) + ` +
+  `(has(r.toCIDRSet) && type(r.toCIDRSet) == list ? [r.toCIDRSet.map(x, type(x) == map && has(x.cidr) && type(x.cidr) == string ? ` +
+  `{'kind': 'ipBlock', 'cidr': x.cidr, 'except': has(x.except) ? ${STRINGS('x.except')} : []} : {'kind': 'other'})] : []) + ` +
+  `(has(r.toEntities) && type(r.toEntities) == list ? [r.toEntities.map(x, type(x) == string ? {'kind': 'entity', 'entity': x.lowerAscii()} : {'kind': 'other'})] : []) + ` +
+  `(has(r.toNodes) && type(r.toNodes) == list ? [r.toNodes.map(x, {'kind': 'nodes'})] : []) + ` +
+  `['toServices', 'toFQDNs', 'toGroups'].filter(k, k in r && type(r[k]) == list).map(k, r[k].map(x, {'kind': 'other'}))`;
+const CILIUM_PORT_NUMBER = (f: string) => `(type(${f}) == int ? ${f} : (type(${f}) == string && ${f}.trim().matches('^[0-9]{1,9}$') ? int(${f}.trim()) : -1))`;
+const CILIUM_PROTOCOL = "(has(p.protocol) && type(p.protocol) == string ? p.protocol.upperAscii() : 'ANY')";
+const CILIUM_ALL_PORTS = "(!has(p.port) || p.port == '' || " + CILIUM_PORT_NUMBER('p.port') + ' == 0)';
+const CILIUM_END = `(has(p.endPort) && ${CILIUM_PORT_NUMBER('p.endPort')} >= ${CILIUM_PORT_NUMBER('p.port')} ? ${CILIUM_PORT_NUMBER('p.endPort')} : ${CILIUM_PORT_NUMBER('p.port')})`;
+const CILIUM_PORTS =
+  `${listAt('r', 'toPorts')}.map(pr, type(pr) == map && has(pr.ports) && type(pr.ports) == list ? ` +
+  `pr.ports.filter(p, type(p) == map && ${CILIUM_PROTOCOL} in ['TCP', 'UDP', 'SCTP', 'ANY'] && (${CILIUM_ALL_PORTS} || ${CILIUM_PORT_NUMBER('p.port')} > 0)).map(p, ` +
+  `${CILIUM_ALL_PORTS} ? {'protocol': ${CILIUM_PROTOCOL}, 'all': true, 'lo': 0, 'hi': 0} : {'protocol': ${CILIUM_PROTOCOL}, 'all': false, 'lo': ${CILIUM_PORT_NUMBER('p.port')}, 'hi': ${CILIUM_END}}) : [])`;
+
+function ciliumRules(root: string): string {
+  // spec and specs[]; a clusterwide policy with nodeSelector is a host policy, whose egress is not pods' (left to the webhook).
+  const specs = `([${mapAt(root, 'spec')}].filter(s, size(s) > 0) + ${listAt(root, 'specs')}.filter(s, type(s) == map))`;
+  const host = `(${root}.kind == 'CiliumClusterwideNetworkPolicy' && has(s.nodeSelector) && type(s.nodeSelector) == map)`;
+  return (
+    `${specs}.filter(s, !${host} && has(s.egress) && type(s.egress) == list).map(s, s.egress.filter(r, type(r) == map).map(r, ` +
+    `{'toAll': !${list(L3.map(str))}.exists(k, k in r), 'to': ${CILIUM_PEERS}, ` +
+    `'portsAll': size(${listAt('r', 'toPorts')}) == 0 && size(${listAt('r', 'icmps')}) == 0, 'ports': size(${listAt('r', 'toPorts')}) == 0 ? [] : ${CILIUM_PORTS}, 'fp': r}))`
+  );
+}
+
 function variablesFor(prefix: string, root: string): Variable[] {
   const v = (name: string) => (prefix ? `${prefix}${name[0].toUpperCase()}${name.slice(1)}` : name);
-  const spec = `variables.${v('netpolSpec')}`;
-  const egress = listAt(spec, 'egress');
-  const to = listAt('r', 'to');
-  const ports = listAt('r', 'ports');
-  // What decides the finding: the ports and the ipBlocks (selectors read as one kind of peer).
-  const fingerprint = `{'ports': ${ports}, 'to': ${to}.map(p, type(p) == map && ${IP_BLOCK} ? p.ipBlock : {})}`;
+  const rules = `variables.${v('egressRules')}`;
   return [
-    { name: v('netpolSpec'), expression: `${root} == null ? {} : ${mapAt(root, 'spec')}` },
     {
-      // API server defaulting: without policyTypes, Egress is in effect only with egress rules.
-      name: v('egressInEffect'),
-      expression: `size(${listAt(spec, 'policyTypes')}) > 0 ? 'Egress' in ${listAt(spec, 'policyTypes')} : size(${egress}) > 0`,
+      // Cilium rules come one list per spec: the walks below read both kinds as groups.
+      name: v('egressRules'),
+      expression: `${root} == null ? [] : (${root}.kind == 'NetworkPolicy' ? [${kubernetesRules(root)}] : ${ciliumRules(root)})`,
     },
     {
       name: v('netpolTooBig'),
       expression:
-        `size(${egress}) > ${MAX_EGRESS_RULES} || ${egress}.map(r, type(r) == map ? size(${to}) + size(${ports}) : 0).sum() > ${MAX_PEERS_AND_PORTS} || ` +
-        `${egress}.map(r, type(r) == map ? ${to}.map(p, type(p) == map && has(p.ipBlock) && type(p.ipBlock) == map ? size(${EXCEPTS}) : 0).sum() : 0).sum() > ${MAX_EXCEPTS}`,
-    },
-    {
-      name: v('egressRules'),
-      expression: `variables.${v('egressInEffect')} ? ${egress}.filter(r, type(r) == map).map(r, {'to': ${to}, 'ports': ${ports}, 'fp': ${fingerprint}}) : []`,
+        `${rules}.map(g, size(g)).sum() > ${MAX_EGRESS_RULES} || ` +
+        `${rules}.map(g, g.map(r, r.to.map(x, size(x)).sum() + r.ports.map(x, size(x)).sum()).sum()).sum() > ${MAX_PEERS_AND_PORTS} || ` +
+        `${rules}.map(g, g.map(r, r.to.map(x, x.map(p, p.kind == 'ipBlock' ? size(p.except) : 0).sum()).sum()).sum()).sum() > ${MAX_EXCEPTS}`,
     },
   ];
 }
 
-const PROTOCOL = "(has(p.protocol) && type(p.protocol) == string && p.protocol in ['TCP', 'UDP', 'SCTP'] ? p.protocol : 'TCP')";
-const END = '(has(p.endPort) && type(p.endPort) == int && p.endPort >= p.port ? p.endPort : p.port)';
-
+/** The port group entry `p` covers the sensitive entry's protocol. */
 function covers(entry: PortEntry): string {
-  return entry.protocol === 'ANY' ? 'true' : `${PROTOCOL} == ${str(entry.protocol)}`;
+  return entry.protocol === 'ANY' ? 'true' : `(p.protocol == 'ANY' || p.protocol == ${str(entry.protocol)})`;
 }
 
 /** The rule names a port of the entry by number or range. */
-const names = (entry: PortEntry) =>
-  `r.ports.exists(p, type(p) == map && has(p.port) && type(p.port) == int && ${covers(entry)} && p.port <= ${entry.range.hi} && ${END} >= ${entry.range.lo})`;
+const names = (entry: PortEntry) => `r.ports.exists(x, x.exists(p, !p.all && ${covers(entry)} && p.lo <= ${entry.range.hi} && p.hi >= ${entry.range.lo}))`;
 
 /** The rule allows every port of the entry's protocol. */
-const allowsAll = (entry: PortEntry) => `(size(r.ports) == 0 || r.ports.exists(p, type(p) == map && !has(p.port) && ${covers(entry)}))`;
+const allowsAll = (entry: PortEntry) => `(r.portsAll || r.ports.exists(x, x.exists(p, p.all && ${covers(entry)})))`;
 
 interface NodeRanges {
   /** True when N is the policy's nodeCIDRs, false for the assumed private ranges. */
@@ -106,8 +156,8 @@ function cidrText(b: Block): string {
  * wider (IPv4; /48 IPv6) meeting a private range no except touches; with nodeCIDRs, at least
  * two node addresses or all of N in it, outside the excepts.
  */
-function reaches(n: NodeRanges): string {
-  const c = 'cidr(p.ipBlock.cidr)';
+function blockReaches(n: NodeRanges): string {
+  const c = 'cidr(p.cidr)';
   const max = (b: Block) => (b.version === 4 ? 32 : 128);
   // The part of N's block `k` the peer's cidr covers: the block itself, or the cidr inside it.
   const parts = n.blocks.map((b) => {
@@ -118,61 +168,82 @@ function reaches(n: NodeRanges): string {
   });
   if (!n.known) {
     const broad = `(${c}.ip().family() == 4 ? ${c}.prefixLength() <= ${BROAD_PREFIX[4]} : ${c}.prefixLength() <= ${BROAD_PREFIX[6]})`;
-    return `(${IP_BLOCK} && isCIDR(p.ipBlock.cidr) && ${broad} && (${parts.map((x) => `(${x.meets} && ${x.whole})`).join(' || ')}))`;
+    return `(${IP_BLOCK} && isCIDR(p.cidr) && ${broad} && (${parts.map((x) => `(${x.meets} && ${x.whole})`).join(' || ')}))`;
   }
   // Addresses counted per block of N, up to two: a part wider than one address counts two.
   const count = list(
     parts.map((x) => `(${x.meets} && ${x.whole} ? (${contains(c, x.k)} ? ${x.b.prefix < max(x.b) ? 2 : 1} : (${c}.prefixLength() < ${max(x.b)} ? 2 : 1)) : 0)`),
   );
-  const allOfN = parts
-    .map((x) => `(${x.b.version === 4 ? `${c}.ip().family() == 4` : `${c}.ip().family() == 6`} && ${contains(c, x.k)} && ${exceptsClear(x.k)})`)
-    .join(' && ');
-  return `(${IP_BLOCK} && isCIDR(p.ipBlock.cidr) && (${count}.sum() >= 2 || (${allOfN})))`;
+  const allOfN = parts.map((x) => `(${c}.ip().family() == ${x.b.version} && ${contains(c, x.k)} && ${exceptsClear(x.k)})`).join(' && ');
+  return `(${IP_BLOCK} && isCIDR(p.cidr) && (${count}.sum() >= 2 || (${allOfN})))`;
 }
 
-/** Every destination is an ipBlock inside N (no except), together two addresses or all of N. */
-function targets(n: NodeRanges): string {
-  if (!n.known) return 'false';
-  const c = 'cidr(p.ipBlock.cidr)';
-  const inN = n.blocks.map((b) => contains(`cidr(${str(cidrText(b))})`, c)).join(' || ');
-  const single = 'cidr(p.ipBlock.cidr).prefixLength() == (cidr(p.ipBlock.cidr).ip().family() == 4 ? 32 : 128)';
-  const two = `r.to.exists(p, !(${single})) || r.to.exists(a, r.to.exists(p, cidr(a.ipBlock.cidr).ip() != cidr(p.ipBlock.cidr).ip()))`;
-  const allOfN = n.blocks.map((b) => `r.to.exists(p, ${contains(c, `cidr(${str(cidrText(b))})`)})`).join(' && ');
-  return (
-    `(size(r.to) > 0 && r.to.all(p, type(p) == map && ${IP_BLOCK} && isCIDR(p.ipBlock.cidr) && size(${EXCEPTS}) == 0 && (${inN})) && ` +
-    `(${two} || (${allOfN})))`
-  );
+// Cilium entities that contain the nodes, and those that are only nodes (the engine's sets).
+const NODE_ENTITIES = "['host', 'remote-node', 'cluster', 'all']";
+const ONLY_NODE_ENTITIES = "['host', 'remote-node']";
+// kube-apiserver runs on control-plane nodes: the entity reaches them on its own port.
+const KUBE_APISERVER_PORT = 6443;
+
+/** Some destination of rule `r` reaches the nodes broadly, for this sensitive entry. */
+function reaches(n: NodeRanges, entry: PortEntry): string {
+  const apiserver = entry.range.lo <= KUBE_APISERVER_PORT && KUBE_APISERVER_PORT <= entry.range.hi ? " || p.entity == 'kube-apiserver'" : '';
+  return `(r.toAll || r.to.exists(x, x.exists(p, ${blockReaches(n)} || p.kind == 'nodes' || (p.kind == 'entity' && (p.entity in ${NODE_ENTITIES}${apiserver})))))`;
 }
+
+/** Every destination is a node: node peers, node entities, ipBlocks inside N (no except), these together two addresses or all of N. */
+function targets(n: NodeRanges): string {
+  const c = 'cidr(p.cidr)';
+  const inN = n.known ? n.blocks.map((b) => contains(`cidr(${str(cidrText(b))})`, c)).join(' || ') : 'false';
+  const nodeOnly = `p.kind == 'nodes' || (p.kind == 'entity' && p.entity in ${ONLY_NODE_ENTITIES}) || (${IP_BLOCK} && isCIDR(p.cidr) && size(p.except) == 0 && (${inN}))`;
+  const anyBlock = `r.to.exists(x, x.exists(p, ${IP_BLOCK}))`;
+  const single = 'cidr(p.cidr).prefixLength() == (cidr(p.cidr).ip().family() == 4 ? 32 : 128)';
+  const two =
+    `r.to.exists(x, x.exists(p, ${IP_BLOCK} && !(${single}))) || ` +
+    `r.to.exists(x, x.exists(a, a.kind == 'ipBlock' && r.to.exists(y, y.exists(p, ${IP_BLOCK} && cidr(a.cidr).ip() != cidr(p.cidr).ip()))))`;
+  const allOfN = n.known
+    ? n.blocks.map((b) => `r.to.exists(x, x.exists(p, ${IP_BLOCK} && ${contains(c, `cidr(${str(cidrText(b))})`)}))`).join(' && ')
+    : 'false';
+  return `(!r.toAll && r.to.exists(x, size(x) > 0) && r.to.all(x, x.all(p, ${nodeOnly})) && (!${anyBlock} || ${two} || (${allOfN})))`;
+}
+
+const PEER_TEXT =
+  "(p.kind == 'ipBlock' ? p.cidr : (p.kind == 'pods' ? 'selected pods' : (p.kind == 'entity' ? 'entity ' + p.entity : (p.kind == 'nodes' ? 'nodes' : 'other'))))";
 
 export const netpolSensitiveExposure: RuleCompiler = (policy) => {
   const n = nodeRanges(policy.nodeCIDRs);
-  const reach = `(size(r.to) == 0 || r.to.exists(p, type(p) == map && ${reaches(n)}))`;
   const target = targets(n);
   const nodeWord = n.known ? 'node addresses' : 'likely node addresses (private ranges; set nodeCIDRs to be exact)';
-  const toText =
-    "(size(r.to) == 0 ? 'every destination' : r.to.map(p, type(p) == map && has(p.ipBlock) && type(p.ipBlock) == map && has(p.ipBlock.cidr) ? string(p.ipBlock.cidr) : 'selected pods').join(', '))";
-  const perEntry = policy.sensitivePorts.map((e) => {
+  const toText = `(r.toAll ? 'every destination' : r.to.map(x, x.map(p, ${PEER_TEXT}).join(', ')).filter(t, t != '').join(', '))`;
+  const entries = policy.sensitivePorts.map((e) => {
+    const reach = reaches(n, e);
     const what = `${e.name} ${formatRange(e.range)}/${e.protocol === 'ANY' ? 'any protocol' : e.protocol}`;
     const message =
-      `(${names(e)} && ${reach} ? ${str(`egress rule lets pods reach ${what} on `)} + (size(r.to) == 0 ? 'the nodes (the rule allows every destination)' : ${str(nodeWord)} + ' (to: ' + ${toText} + ')') + ` +
+      `(${names(e)} && ${reach} ? ${str(`egress rule lets pods reach ${what} on `)} + (r.toAll ? 'the nodes (the rule allows every destination)' : ${str(nodeWord)} + ' (to: ' + ${toText} + ')') + ` +
       `'; allow the port only to pod selectors, or except the node addresses from the ipBlock' : ` +
       `${str(`egress rule allows every ${e.protocol === 'ANY' ? 'any protocol' : e.protocol} port, ${what} included, to node addresses (to: `)} + ${toText} + ${str(`); list only the ports the pods need (not ${formatRange(e.range)})`)})`;
-    const found = `((${names(e)} && ${reach}) || (${allowsAll(e)} && ${target}))`;
-    return `(${found} ? [{'count': 1, 'carried': variables.oldEgressRules.exists(o, o.fp == r.fp), 'message': ${message}}] : [])`;
+    return { found: `((${names(e)} && ${reach}) || (${allowsAll(e)} && ${target}))`, message };
   });
+  const carried = 'variables.oldEgressRules.exists(og, og.exists(o, o.toAll == r.toAll && o.portsAll == r.portsAll && o.to == r.to && o.ports == r.ports))';
+  // One record per rule with findings (their count, the first one's message), one list per group.
+  const messages = entries.reduceRight((rest, e) => `(${e.found} ? ${e.message} : ${rest})`, "''");
+  const records =
+    entries.length === 0
+      ? '[]'
+      : `variables.egressRules.map(g, g.filter(r, ${entries.map((e) => e.found).join(' || ')}).map(r, ` +
+        `{'count': ${entries.map((e) => `(${e.found} ? 1 : 0)`).join(' + ')}, 'carried': ${carried}, 'message': ${messages}}))`;
   return {
     rule: 'netpol-sensitive-exposure',
-    resources: [NETWORK_POLICIES],
+    resources: [NETWORK_POLICIES, CILIUM_NETWORK_POLICIES, CILIUM_CLUSTERWIDE_NETWORK_POLICIES],
     variables: [...variablesFor('', 'object'), ...variablesFor('old', 'oldObject')],
-    records: perEntry.length === 0 ? '[]' : `variables.egressRules.map(r, ${perEntry.join(' + ')})`,
+    records,
     skip: 'variables.netpolTooBig || variables.oldNetpolTooBig',
     limitations: [
-      'CiliumNetworkPolicy, CiliumClusterwideNetworkPolicy, admin network policies and Calico policies are not checked; the webhook checks them',
+      'admin network policies, Calico policies and the ingress of Cilium host policies (clusterwide with nodeSelector) are not checked; the webhook checks them',
       'node addresses are the policy nodeCIDRs or the assumed private ranges: a VAP cannot read Node objects',
-      'an ipBlock whose except list cuts part of a node range, or whose cidr cidr() refuses (IPv4-mapped IPv6, leading zeros), is not judged',
-      `NetworkPolicies with more than ${MAX_EGRESS_RULES} egress rules, ${MAX_PEERS_AND_PORTS} peers and ports or ${MAX_EXCEPTS} excepts, new or old, are not checked (cost budget)`,
-      'on UPDATE, a rule counts as the old one when its ports and ipBlocks are the same (selectors are not compared)',
+      'an ipBlock or CIDR set whose except list cuts part of a node range, or whose cidr cidr() refuses (IPv4-mapped IPv6, leading zeros), is not judged',
+      `policies with more than ${MAX_EGRESS_RULES} egress rules, ${MAX_PEERS_AND_PORTS} peers and ports or ${MAX_EXCEPTS} excepts, new or old, are not checked (cost budget)`,
+      'on UPDATE, a rule counts as the old one when its ports and CIDR peers are the same (selectors are not compared)',
     ],
-    carriedMeaning: "'a new NetworkPolicy like this will be denied'",
+    carriedMeaning: "'a new ' + object.kind + ' like this will be denied'",
   };
 };
