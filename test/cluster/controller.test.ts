@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { silentLog } from '../../src/cluster/log.js';
 import { runScan } from '../../src/cmd/scan.js';
 import { startController, type Controller, type ControllerOptions } from '../../src/controller/controller.js';
 import { controllerRegistry, startOpsServer } from '../../src/controller/ops.js';
@@ -217,6 +218,26 @@ describe('controller: background audit', () => {
     await c.idle();
     expect(fake.get(PR, 'PolicyReport', 'shop', 'kyverno-pol-1')).toBeDefined();
     expect(fake.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
+  });
+
+  it('logs, once, which catalog profiles the cluster DaemonSets match and the active policy leaves out', async () => {
+    seedCluster(fake);
+    fake.put(namespace('kube-flannel'));
+    fake.put({
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-flannel-ds', namespace: 'kube-flannel', uid: 'uid-flannel' },
+      spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'kube-flannel', image: 'ghcr.io/flannel-io/flannel:v0.27.3' }] } } },
+    });
+    const hints: unknown[] = [];
+    const log = { ...silentLog, info: (obj: object, msg: string) => (msg === 'catalog profile hint' ? hints.push(obj) : undefined) };
+    const c = await controller('a', { log });
+    await c.firstReportSet;
+    fake.put(service('shop', 'web-2', [30081]));
+    await c.idle();
+    expect(hints).toEqual([
+      { hint: 'the cluster runs DaemonSet kube-flannel/kube-flannel-ds, which profile flannel describes; policy default does not use it (add it to spec.profiles to reserve its ports)' },
+    ]);
   });
 
   it('splits large namespaces into chunks and deletes chunks it no longer needs', async () => {
