@@ -15,7 +15,7 @@ import type { KubeObject, Labels } from '../../src/engine/types.js';
 import { AUDITED } from '../../src/k8s/resources.js';
 import { exportVap, VAP_RULES, type ExportedObject } from '../../src/sinks/vap/index.js';
 import { defaultSpec } from '../engine/helpers.js';
-import { admit, selects, type AdmissionAttributes } from '../support/k8s-cel/index.js';
+import { admit, type AdmissionAttributes } from '../support/k8s-cel/index.js';
 import { parsePrefix, prefixContains } from '../support/k8s-cel/net.js';
 import { backupCronJob, egressPolicy, logAgent, webPod, webService } from '../webhook/objects.js';
 import * as cluster from '../support/cluster-objects.js';
