@@ -49,9 +49,24 @@ const MIXED = compiled({
   kind: 'PortPolicy',
   metadata: { name: 'mixed' },
   spec: {
-    rules: { 'nodeport-range': 'warn', 'hostport-reserved': 'audit', 'nodeport-not-allowed': 'deny', 'hostport-not-allowed': 'deny' },
+    rules: {
+      'nodeport-range': 'warn',
+      'hostport-reserved': 'audit',
+      'nodeport-not-allowed': 'deny',
+      'hostport-not-allowed': 'deny',
+      'service-external-ips': 'warn',
+    },
+    allowedExternalIPs: ['198.51.100.0/24', '10.0.1.0/24'],
     tenants: [
-      { name: 'shop', namespaces: ['shop', 'shop-?'], nodePortRange: '30100-30199', allowNodePorts: false, allowedHostPorts: ['8000-8100', '9100'] },
+      {
+        name: 'shop',
+        namespaces: ['shop', 'shop-?'],
+        nodePortRange: '30100-30199',
+        allowNodePorts: false,
+        allowLoadBalancers: false,
+        allowedHostPorts: ['8000-8100', '9100'],
+        allowedExternalIPs: ['203.0.113.0/24', '2001:db8::/64'],
+      },
       {
         name: 'labs',
         namespaceSelector: {
@@ -456,6 +471,12 @@ const serviceArb = fc
       healthCheckNodePort: fc.option(PORTS, { nil: undefined }),
       allocateLoadBalancerNodePorts: fc.option(fc.boolean(), { nil: undefined }),
       externalTrafficPolicy: fc.option(fc.constantFrom('Cluster', 'Local'), { nil: undefined }),
+      externalIPs: fc.option(
+        fc.array(fc.constantFrom('10.0.1.5', '10.0.9.9', '203.0.113.7', '198.51.100.1', '8.8.8.8', 'fd00:10::5', '2001:db8::1', '2001:db8:1::1'), {
+          maxLength: 3,
+        }),
+        { nil: undefined },
+      ),
     },
     { requiredKeys: ['ports'] },
   )

@@ -143,6 +143,19 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
         ...recordWalk(64 * Math.max(1, E)),
       ];
     }
+    case 'service-external-ips': {
+      // Per address (at most 256): isIP, the trim, every allowed and node CIDR (10 each), the
+      // old addresses (256 string comparisons of 45 characters at most) and the message.
+      const X = 256;
+      const A = Math.max(policy.allowedExternalIPs.length, ...policy.tenants.map((t) => t.allowedExternalIPs.length)) + policy.nodeCIDRs.length;
+      return [
+        ...scopeCosts(policy, rule),
+        ...serviceCosts(),
+        { expression: 'externalIPs', cost: 2 * (10 + X * 8) },
+        { expression: 'findings', cost: 20 + 3 * T + X * (20 + 3 * 10 * A + X * (1 + strCost(45)) + strCost(MESSAGE)) },
+        ...recordWalk(X),
+      ];
+    }
     default:
       return [];
   }

@@ -13,6 +13,7 @@ import { hostportReserved } from './rules/hostport-reserved.js';
 import { nodeportNotAllowed } from './rules/nodeport-not-allowed.js';
 import { netpolSensitiveExposure } from './rules/netpol-sensitive-exposure.js';
 import { nodeportRange } from './rules/nodeport-range.js';
+import { serviceExternalIps } from './rules/service-external-ips.js';
 import type { RuleCel, RuleCompiler } from './rules/rule.js';
 import { exemptVariable, type Variable } from './scope.js';
 
@@ -23,6 +24,7 @@ export const VAP_RULES: Partial<Record<RuleId, RuleCompiler>> = {
   'hostport-reserved': hostportReserved,
   'hostport-not-allowed': hostportNotAllowed,
   'netpol-sensitive-exposure': netpolSensitiveExposure,
+  'service-external-ips': serviceExternalIps,
 };
 
 /**

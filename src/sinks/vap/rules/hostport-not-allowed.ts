@@ -21,7 +21,9 @@ export const hostportNotAllowed: RuleCompiler = (policy) => {
     } else if (t.allowHostNetwork === undefined && t.allowedHostPorts !== null) {
       // The engine caps this finding at warn while the tenant has not decided.
       const allowedText = t.allowedHostPorts.length === 0 ? 'no host ports' : `host ports ${t.allowedHostPorts.map(formatRange).join(', ')}`;
-      const message = str(`hostNetwork: true lets the pod bind any port of the node, around tenant ${t.name}'s ${allowedText}; the tenant's allowHostNetwork decides (unset: a warning)`);
+      const message = str(
+        `hostNetwork: true lets the pod bind any port of the node, around tenant ${t.name}'s ${allowedText}; the tenant's allowHostNetwork decides (unset: a warning)`,
+      );
       parts.push(`(variables.hostNetwork ? [[{'count': 1, 'carried': variables.oldHostNetwork, 'message': ${message}, 'warnOnly': true}]] : [])`);
       warnOnly = true;
     }

@@ -145,7 +145,7 @@ function nodeRanges(nodeCIDRs: readonly Block[]): NodeRanges {
 }
 
 /** A block as text cidr() reads: dotted IPv4, or eight hexadecimal groups. */
-function cidrText(b: Block): string {
+export function cidrText(b: Block): string {
   if (b.version === 4) return `${[24n, 16n, 8n, 0n].map((s) => String((b.start >> s) & 0xffn)).join('.')}/${b.prefix}`;
   const groups = [112n, 96n, 80n, 64n, 48n, 32n, 16n, 0n].map((s) => ((b.start >> s) & 0xffffn).toString(16));
   return `${groups.join(':')}/${b.prefix}`;
