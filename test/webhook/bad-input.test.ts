@@ -75,6 +75,32 @@ describe('bodies that are not a usable AdmissionReview', () => {
     },
     { name: 'CREATE without an object', body: JSON.stringify(withRequest({ object: null })), status: 400, reply: refused(400, 'request.object is missing; a CREATE carries the object', 'uid-1') },
     {
+      // The API server sends the object as the kind request.kind names; a review where they
+      // differ is not one it sent, and judging either kind could be the wrong answer.
+      name: 'a Pod object under request.kind ConfigMap',
+      body: JSON.stringify(withRequest({ kind: { group: '', version: 'v1', kind: 'ConfigMap' } })),
+      status: 400,
+      reply: refused(400, 'request.object is kind "Pod" in group ""; request.kind says "ConfigMap" in group ""', 'uid-1'),
+    },
+    {
+      name: 'a ConfigMap object under request.kind Pod',
+      body: JSON.stringify(withRequest({ object: { ...webPod(), apiVersion: 'v1', kind: 'ConfigMap' } })),
+      status: 400,
+      reply: refused(400, 'request.object is kind "ConfigMap" in group ""; request.kind says "Pod" in group ""', 'uid-1'),
+    },
+    {
+      name: 'a Pod object under another group',
+      body: JSON.stringify(withRequest({ object: { ...webPod(), apiVersion: 'example.com/v1' } })),
+      status: 400,
+      reply: refused(400, 'request.object is kind "Pod" in group "example.com"; request.kind says "Pod" in group ""', 'uid-1'),
+    },
+    {
+      name: 'an UPDATE whose oldObject is another kind',
+      body: JSON.stringify(withRequest({ operation: 'UPDATE', oldObject: { ...webPod(), kind: 'ConfigMap' } })),
+      status: 400,
+      reply: refused(400, 'request.oldObject is kind "ConfigMap" in group ""; request.kind says "Pod" in group ""', 'uid-1'),
+    },
+    {
       // Go's JSON decoder (the API server's) stops at 10,000 levels, so no review it sends is
       // this deep; V8's JSON.parse took 4.8 s over 3,000,000 levels, stalling every request.
       name: 'JSON nested deeper than 10,100 levels (refused before it is parsed)',
