@@ -100,6 +100,16 @@ export function parseAdmissionReview(body: unknown): ParsedReview | ReviewProble
   const object = kubeObject(request.object, kind);
   const oldObject = kubeObject(request.oldObject, kind);
   if ((operation === 'CREATE' || operation === 'UPDATE') && !object) return bad(`request.object is missing; a ${operation} carries the object`);
+  // The API server sends the object as the kind request.kind names (converted to its version
+  // when the webhook matched an equivalent one). A review where they differ is not one it
+  // sent: judged by request.kind it could skip a Pod as a ConfigMap, judged by the object's
+  // kind the reverse, so it is refused. The version is not compared (conversion changes it).
+  for (const [field, o] of [['object', object], ['oldObject', oldObject]] as const) {
+    const group = o && (o.apiVersion.includes('/') ? o.apiVersion.slice(0, o.apiVersion.indexOf('/')) : '');
+    if (o && (o.kind !== kind.kind || group !== kind.group)) {
+      return bad(`request.${field} is kind ${shown(o.kind)} in group ${shown(group)}; request.kind says ${shown(kind.kind)} in group ${shown(kind.group)}`);
+    }
+  }
   const resource = isObject(request.resource) ? request.resource : {};
   const userInfo = isObject(request.userInfo) ? (request.userInfo as AdmissionRequest['userInfo']) : null;
   return {
