@@ -42,6 +42,15 @@ export interface ServeConfig {
    */
   bodyLimitBytes: number;
   /**
+   * 64 MiB: the bytes of request bodies read at once, across all connections; a body whose
+   * next chunk would go past it is answered 503 and its connection closed. Without it, 40
+   * connections each holding most of a 7 MiB body took the process from 120 to 349 MiB of RSS,
+   * and a few more pass the 384 MiB limit. The API server's reviews are rarely over a few
+   * KiB; 64 MiB holds ten of its largest UPDATEs (2 × 3 MiB) at once, and 8 concurrent 3 MiB
+   * reviews peaked at 229 MiB of RSS (docs/limits.md), so the budget fits under the limit.
+   */
+  bodyBytesInFlight: number;
+  /**
    * Body-read deadline when the request has no `timeout` parameter: the API server's default
    * webhook timeout is 10 s, so a client that has not sent its body in 10 s has given up.
    */
@@ -137,6 +146,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   kubeContext: null,
   kubeconfigFile: null,
   bodyLimitBytes: 7 * 1024 * 1024,
+  bodyBytesInFlight: 64 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
   tlsHandshakeTimeoutMs: 5_000,

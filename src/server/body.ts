@@ -4,9 +4,15 @@ import type { IncomingMessage } from 'node:http';
 
 export type BodyOutcome =
   | { ok: true; body: Buffer }
-  | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' };
+  | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
 
-export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: number): Promise<BodyOutcome> {
+/** The bytes of bodies being read at once, shared by every request of one server. */
+export class BodyBudget {
+  inFlight = 0;
+  constructor(readonly maxBytes: number) {}
+}
+
+export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: number, budget?: BodyBudget): Promise<BodyOutcome> {
   const declared = Number(req.headers['content-length']);
   // A declared length over the cap is refused before a byte is read; Node discards the rest.
   if (Number.isFinite(declared) && declared > limitBytes) return Promise.resolve({ ok: false, reason: 'too-large' });
@@ -14,10 +20,13 @@ export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: nu
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    // Bytes of this body counted in the budget: given back once the read ends, however it ends.
+    let charged = 0;
     const finish = (outcome: BodyOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
+      if (budget) budget.inFlight -= charged;
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onAbort);
@@ -28,7 +37,14 @@ export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: nu
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limitBytes) finish({ ok: false, reason: 'too-large' });
-      else chunks.push(chunk);
+      else if (budget && budget.inFlight + chunk.length > budget.maxBytes) finish({ ok: false, reason: 'busy' });
+      else {
+        if (budget) {
+          budget.inFlight += chunk.length;
+          charged += chunk.length;
+        }
+        chunks.push(chunk);
+      }
     };
     const onEnd = () => finish({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
     const onAbort = () => finish({ ok: false, reason: 'aborted' });

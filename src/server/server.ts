@@ -146,6 +146,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     limits: answerLimits(config),
     policyDefaults: await loadDefaultSpec(),
     bodyLimitBytes: config.bodyLimitBytes,
+    bodyBytesInFlight: config.bodyBytesInFlight,
     defaultTimeoutMs: config.defaultTimeoutMs,
     timeoutBudgetShare: config.timeoutBudgetShare,
     clock,

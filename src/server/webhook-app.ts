@@ -12,7 +12,7 @@ import { errored, reviewOf } from '../sinks/admission/response.js';
 import type { WebhookMetrics } from '../sinks/metrics.js';
 import { ADMISSION_API_VERSION, parseAdmissionReview, type GroupVersionKind, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
 import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint, type RequestIdentity } from './admit.js';
-import { MAX_BODY_NESTING, nestedDeeperThan, parseGoDuration, readBody } from './body.js';
+import { BodyBudget, MAX_BODY_NESTING, nestedDeeperThan, parseGoDuration, readBody } from './body.js';
 import { LOG } from './log-keys.js';
 import { LOG_BUDGET, logText } from './log-text.js';
 
@@ -27,6 +27,8 @@ export interface WebhookAppDeps {
   /** What a PortPolicy object's omitted fields default to, for judging PortPolicy writes. */
   policyDefaults: PortPolicySpec;
   bodyLimitBytes: number;
+  /** Bytes of request bodies read at once across all connections (ServeConfig.bodyBytesInFlight). */
+  bodyBytesInFlight: number;
   defaultTimeoutMs: number;
   timeoutBudgetShare: number;
   /** Milliseconds, monotonic. */
@@ -112,6 +114,7 @@ const identityFields = (id: RequestIdentity, endpoint: Endpoint): Record<string,
 
 export function createWebhookApp(deps: WebhookAppDeps): express.Express {
   const { logger, metrics } = deps;
+  const bodyBudget = new BodyBudget(deps.bodyBytesInFlight);
 
   /**
    * Metrics, and the decision line: the request's identity first (as a per-request child
@@ -154,12 +157,14 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       // The body is read as JSON whatever its Content-Type says: the API server always sends
       // application/json, and `curl --data` sends application/x-www-form-urlencoded unless told
       // otherwise. A body that is not JSON is refused by the parser below, saying so.
-      const body = await readBody(req, deps.bodyLimitBytes, budgetMs);
+      const body = await readBody(req, deps.bodyLimitBytes, budgetMs, bodyBudget);
       if (!body.ok) {
         admission =
           body.reason === 'too-large'
             ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
-            : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
+            : body.reason === 'busy'
+              ? invalid(problem(`the webhook is reading ${deps.bodyBytesInFlight} bytes of request bodies at once, its limit; retry`), 503)
+              : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
         if (body.reason === 'aborted') return; // nobody left to answer
       } else {
         let json: unknown;
@@ -193,7 +198,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
         });
       }
       // A timed-out or oversized request may still be sending: close rather than read on.
-      send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408);
+      send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408 || admission.httpStatus === 503);
       const line = tell(endpoint, admission, deps.clock() - start, id, parsed?.ok ? parsed.request.kind : null);
       if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
       else logger.info(line, 'admission decision');

@@ -2,7 +2,7 @@
 // an AdmissionReview (uid echoed when there is one) and the exact status and body below.
 import { connect } from 'node:tls';
 import type { ClusterView } from '../../src/cluster/view.js';
-import { startHarness, type Harness } from './harness.js';
+import { eventually, startHarness, type Harness } from './harness.js';
 import { admissionReview } from './reviews.js';
 import { webPod, webService } from './objects.js';
 
@@ -191,6 +191,39 @@ describe('transport problems', () => {
     expect({ status: res.status, json: await res.json() }).toEqual({ status: 413, json: tooLarge });
     const after = await h.post('/validate', validReview());
     expect(after.json.response).toEqual({ uid: 'uid-1', allowed: true });
+  });
+
+  it('bodies being read at once past their byte budget → 503 for the one that goes over; the bytes are given back when the others go', async () => {
+    // 40 connections each holding most of a 7 MiB body took the process from 120 to 349 MiB
+    // of RSS; without a budget a few more pass the container's 384 MiB limit.
+    const s = await startHarness({ config: { bodyLimitBytes: 64 * 1024, bodyBytesInFlight: 100 * 1024 } });
+    const held: ReturnType<typeof connect>[] = [];
+    try {
+      const hold = () =>
+        new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+          const socket = connect({ host: '127.0.0.1', port: s.server.webhookPort, ca: s.ca.cert, servername: 'localhost' }, () => {
+            socket.write('POST /validate?timeout=30s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 65000\r\n\r\n');
+            socket.write(' '.repeat(45 * 1024), () => resolve(socket));
+          });
+          socket.on('error', reject);
+          held.push(socket);
+        });
+      await hold();
+      await hold();
+      // 90 KiB of the 100 are held; this body's first chunks take it over.
+      const pod = webPod();
+      pod.metadata.annotations.padding = 'x'.repeat(20 * 1024);
+      const res = await s.post('/validate', admissionReview({ object: pod, uid: 'uid-medium' }));
+      expect({ status: res.status, json: res.json }).toEqual({
+        status: 503,
+        json: refused(503, 'the webhook is reading 102400 bytes of request bodies at once, its limit; retry'),
+      });
+      for (const socket of held) socket.destroy();
+      await eventually(async () => (await s.post('/validate', validReview())).json.response?.allowed === true);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await s.close();
+    }
   });
 
   it('a client that stalls in its headers is answered 408 with a JSON body', async () => {
