@@ -81,6 +81,7 @@ const MIXED = compiled({
     exemptions: [
       { namespaces: ['monitoring'], kinds: ['DaemonSet'], names: ['node-*'], rules: ['hostport-reserved', 'hostport-not-allowed'], reason: 'node exporters' },
       { namespaces: ['shop'], names: ['legacy'], reason: 'legacy shop' },
+      { namespaces: ['team-a*'], serviceAccounts: ['team-a/deploy*'], groups: ['ops:*'], users: ['admin@example.com'], reason: 'the deployers' },
     ],
   },
 });
@@ -106,6 +107,8 @@ interface Verdict {
 
 interface Case {
   name: string;
+  /** The AdmissionReview's userInfo; a fixed user without one. */
+  requester?: { username: string; groups: string[] };
   object: Obj;
   oldObject?: Obj | null;
   namespace: string;
@@ -120,6 +123,8 @@ function resourceOf(object: Obj) {
   return t ? { t, clusterScoped: isClusterScoped(kind) } : null;
 }
 
+const TESTER = { username: 'tester', groups: ['system:authenticated'] };
+
 /** What the webhook does: its namespaceSelector, then decide() over the engine's findings. */
 function webhookVerdict(c: Case, policies: CompiledPolicy[], clusterScoped: boolean, exclusions: boolean): Verdict {
   const none = { deny: false, warn: false, audit: false };
@@ -128,11 +133,13 @@ function webhookVerdict(c: Case, policies: CompiledPolicy[], clusterScoped: bool
   const facts = { namespaceLabels: (ns: string) => (ns === c.namespace ? c.labels : undefined), nodeAddresses: [] };
   // Admin network policies and Calico's are not exported: the webhook alone judges them.
   const exported = !/^(policy\.networking\.k8s\.io|projectcalico\.org|crd\.projectcalico\.org)\//.test(c.object.apiVersion);
-  const findings = evaluate({ object: c.object as KubeObject, namespace, source: null }, policies, facts).findings.filter(
+  const findings = evaluate({ object: c.object as KubeObject, namespace, source: null, requester: c.requester ?? TESTER }, policies, facts).findings.filter(
     (f) => COVERED.has(f.rule) && exported,
   );
   const previous = c.oldObject
-    ? new Set(evaluate({ object: c.oldObject as KubeObject, namespace, source: null }, policies, facts).findings.map((f) => f.key))
+    ? new Set(
+        evaluate({ object: c.oldObject as KubeObject, namespace, source: null, requester: c.requester ?? TESTER }, policies, facts).findings.map((f) => f.key),
+      )
     : null;
   return {
     deny: findings.some((f) => f.action === 'deny' && !previous?.has(f.key)),
@@ -151,6 +158,7 @@ function vapVerdict(c: Case, exported: ExportedObject[], clusterScoped: boolean)
     namespace: clusterScoped ? null : c.namespace,
     object: c.object,
     oldObject: c.oldObject ?? null,
+    userInfo: c.requester ?? TESTER,
     namespaceObject: clusterScoped
       ? null
       : { apiVersion: 'v1', kind: 'Namespace', metadata: { name: c.namespace, labels: { ...c.labels, 'kubernetes.io/metadata.name': c.namespace } } },
@@ -236,9 +244,39 @@ const FIXTURE_CASES: Case[] = [
     ...ns('labs', { team: 'research' }),
   },
   {
+    name: 'cluster deployment on the host network in a tenant that has not said',
+    object: cluster.deployment('shop', 'net', [{ containerPort: 8050 }], true),
+    ...ns('shop'),
+  },
+  { name: 'cluster deployment on the host network in team-a', object: cluster.deployment('team-a', 'net', [{ containerPort: 8085 }], true), ...ns('team-a') },
+  {
     name: 'cluster frozen labs namespace',
     object: cluster.deployment('labs', 'net', [{ containerPort: 9100 }], true),
     ...ns('labs', { team: 'research', frozen: 'yes' }),
+  },
+  {
+    name: 'kubelet port by an exempt ServiceAccount',
+    object: webPod({ hostPorts: { http: 10250 } }),
+    ...ns('team-a'),
+    requester: { username: 'system:serviceaccount:team-a:deployer', groups: [] },
+  },
+  {
+    name: 'kubelet port by another ServiceAccount',
+    object: webPod({ hostPorts: { http: 10250 } }),
+    ...ns('team-a'),
+    requester: { username: 'system:serviceaccount:team-b:deployer', groups: [] },
+  },
+  {
+    name: 'kubelet port by an exempt group',
+    object: webPod({ hostPorts: { http: 10250 } }),
+    ...ns('team-a-dev'),
+    requester: { username: 'x', groups: ['ops:night'] },
+  },
+  {
+    name: 'kubelet port by an exempt user',
+    object: webPod({ hostPorts: { http: 10250 } }),
+    ...ns('team-a'),
+    requester: { username: 'admin@example.com', groups: [] },
   },
   { name: 'cluster replicaset', object: cluster.replicaSet('team-a', 'rs', [{ containerPort: 80, hostPort: 8085 }]), ...ns('team-a') },
   { name: 'cluster cronjob', object: cluster.cronJob('team-a-dev', 'cj', [{ containerPort: 80, hostPort: 6443 }]), ...ns('team-a-dev') },

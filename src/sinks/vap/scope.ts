@@ -41,14 +41,13 @@ export function tenantVariable(policy: CompiledPolicy): Variable {
 const OBJECT_NAME =
   "(has(object.metadata.name) && type(object.metadata.name) == string ? object.metadata.name : (has(object.metadata.generateName) && type(object.metadata.generateName) == string ? object.metadata.generateName : ''))";
 
+const USERNAME = "(has(request.userInfo.username) ? request.userInfo.username : '')";
+const GROUPS = '(has(request.userInfo.groups) ? request.userInfo.groups : [])';
+
 /** `exempt`: some exemption of the policy covers this rule for this object; null when none can. */
 export function exemptVariable(policy: CompiledPolicy, rule: RuleId): Variable | null {
   const terms: string[] = [];
   for (const e of policy.spec.exemptions ?? []) {
-    // Not compiled: exemptions by image or by requester. Read as plain namespace/kind/name
-    // exemptions they would exempt every image and every requester; left out, the exported
-    // policy is stricter than the webhook, never looser.
-    if (e.images || e.users || e.groups || e.serviceAccounts) continue;
     const rules = e.rules ?? ['*'];
     // Rule globs are matched here, at export: the rule is known.
     const re = rules.map(
@@ -64,6 +63,21 @@ export function exemptVariable(policy: CompiledPolicy, rule: RuleId): Variable |
     const parts = [globsMatch(NAMESPACE, e.namespaces ?? ['*']), globsMatch('object.kind', e.kinds ?? ['*']), globsMatch(OBJECT_NAME, e.names ?? ['*'])].filter(
       (p) => p !== 'true',
     );
+    // The requester, from request.userInfo as the webhook reads it: a user name, a group, or a
+    // ServiceAccount (system:serviceaccount:<namespace>:<name>) as namespace/name.
+    if (e.users || e.groups || e.serviceAccounts) {
+      const who: string[] = [];
+      if (e.users) who.push(globsMatch(USERNAME, e.users));
+      if (e.groups) who.push(`${GROUPS}.exists(g, ${globsMatch('g', e.groups)})`);
+      if (e.serviceAccounts) {
+        who.push(
+          `(${USERNAME}.matches('^system:serviceaccount:[^:]+:[^:]+$') && ${globsMatch(`(${USERNAME}.split(':')[2] + '/' + ${USERNAME}.split(':')[3])`, e.serviceAccounts)})`,
+        );
+      }
+      parts.push(`(${who.join(' || ')})`);
+    }
+    // Exemptions by image are read as if every image matched: the exported policy then exempts
+    // more than the webhook, never less, and the webhook judges images (docs/vap.md).
     terms.push(parts.length === 0 ? 'true' : `(${parts.join(' && ')})`);
   }
   if (terms.length === 0) return null;
