@@ -157,7 +157,18 @@ async function loadFile(file: string, defaultSpec: PortPolicySpec, names: Map<st
   }
   for (const doc of loaded.docs) {
     const at = (p: PolicyProblem): PolicyFileError => ({ file, line: lineOf(doc, p.path, loaded.lines), field: p.path || null, message: p.message });
-    const object = doc.toJS() as unknown;
+    let object: unknown;
+    try {
+      // The yaml library refuses to expand aliases past its maxAliasCount (a "billion laughs"
+      // file would take the heap): a mistake in the file, said at the document.
+      object = doc.toJS();
+    } catch (err) {
+      const message = /alias/i.test((err as Error).message)
+        ? "its aliases expand too far (more than the YAML parser's alias count allows); write the values out"
+        : (err as Error).message.split('\n')[0];
+      result.errors.push({ file, line: doc.range ? loaded.lines.linePos(doc.range[0]).line : null, field: null, message: `invalid YAML: ${message}` });
+      continue;
+    }
     const kind = (object as { kind?: unknown } | null)?.kind;
     // Another kind of object (a ConfigMap, a Deployment) in a policy file: one error that
     // says so, instead of the schema's complaints about every PortPolicy field it lacks.
