@@ -42,12 +42,13 @@ export interface ServeConfig {
    */
   bodyLimitBytes: number;
   /**
-   * 64 MiB: the bytes of request bodies read at once, across all connections; a body whose
+   * 32 MiB: the bytes of request bodies read at once, across all connections; a body whose
    * next chunk would go past it is answered 503 and its connection closed. Without it, 40
    * connections each holding most of a 7 MiB body took the process from 120 to 349 MiB of RSS,
    * and a few more pass the 384 MiB limit. The API server's reviews are rarely over a few
-   * KiB; 64 MiB holds ten of its largest UPDATEs (2 × 3 MiB) at once, and 8 concurrent 3 MiB
-   * reviews peaked at 229 MiB of RSS (docs/limits.md), so the budget fits under the limit.
+   * KiB; 32 MiB holds five of its largest UPDATEs (2 × 3 MiB) at once. The hostile run's
+   * highest peak was 344 MiB (megabyte strings collected only at the heap cap), so bodies in
+   * flight on top of that must stay well under the 40 MiB left (docs/limits.md).
    */
   bodyBytesInFlight: number;
   /**
@@ -146,7 +147,7 @@ export const SERVE_DEFAULTS: ServeConfig = {
   kubeContext: null,
   kubeconfigFile: null,
   bodyLimitBytes: 7 * 1024 * 1024,
-  bodyBytesInFlight: 64 * 1024 * 1024,
+  bodyBytesInFlight: 32 * 1024 * 1024,
   defaultTimeoutMs: 10_000,
   headersTimeoutMs: 10_000,
   tlsHandshakeTimeoutMs: 5_000,
