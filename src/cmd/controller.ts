@@ -11,6 +11,7 @@ import { connectKube } from '../k8s/client.js';
 import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
 import { createLogger } from '../server/logger.js';
 import { EXIT_CLEAN, EXIT_USAGE } from './exit.js';
+import { shutdownSignal } from './shutdown-signal.js';
 
 export async function runController(opts: Record<string, unknown>): Promise<number> {
   const config = controllerConfig(opts);
@@ -51,20 +52,9 @@ export async function runController(opts: Record<string, unknown>): Promise<numb
   });
   const ops = await startOpsServer(config.metricsPort, controller.synced, controllerRegistry(controller));
   log.info({ server: client.server, metricsPort: ops.port, identity: controller.identity, policies: loaded.policies.map((p) => p.name) }, 'controller started');
-  await new Promise<void>((resolve) => {
-    // `npx portcullis controller` runs this process under `sh -c`, which does not pass a
-    // SIGTERM on: the shell exits and this process is re-parented. Take that as SIGTERM too,
-    // so the Lease is handed over now rather than left to expire (15 s without a leader).
-    // In a pod the parent (the runtime, or none for PID 1) never changes.
-    const parent = process.ppid;
-    const orphaned = setInterval(() => process.ppid !== parent && done(), 500);
-    const done = () => {
-      clearInterval(orphaned);
-      resolve();
-    };
-    process.once('SIGTERM', done);
-    process.once('SIGINT', done);
-  });
+  // The parent's exit counts too, so the Lease is handed over now rather than left to expire
+  // (15 s without a leader).
+  await shutdownSignal(true);
   log.info({}, 'shutting down: releasing the lease');
   await controller.stop();
   await ops.close();

@@ -3,6 +3,7 @@
 import type { ClusterView } from '../cluster/view.js';
 import { serveConfig, type ServeConfig } from '../config/serve.js';
 import { EXIT_CLEAN, UsageError } from './exit.js';
+import { shutdownSignal } from './shutdown-signal.js';
 
 export interface ServeHooks {
   /** Replaces the in-cluster view (tests). */
@@ -13,28 +14,6 @@ export interface ServeHooks {
   overrides?: Partial<ServeConfig>;
   /** Where the how-to-call hint goes; process.stderr by default. */
   stderr?: (text: string) => void;
-}
-
-/** The first SIGTERM or SIGINT; with `watchParent`, also the parent's exit (see ServeConfig.exitWhenOrphaned). */
-function firstSignal(watchParent: boolean): Promise<string> {
-  return new Promise((resolve) => {
-    const parent = process.ppid;
-    let orphaned: NodeJS.Timeout | undefined;
-    const on = (signal: string) => {
-      process.off('SIGTERM', on);
-      process.off('SIGINT', on);
-      clearInterval(orphaned);
-      resolve(signal);
-    };
-    process.on('SIGTERM', on);
-    process.on('SIGINT', on);
-    if (watchParent) {
-      orphaned = setInterval(() => {
-        if (process.ppid !== parent) on('parent-exited');
-      }, 100);
-      orphaned.unref();
-    }
-  });
 }
 
 function howToCall(port: number, certFile: string): string {
@@ -57,7 +36,8 @@ export async function runServe(opts: Record<string, unknown>, hooks: ServeHooks 
   // faster in bench:webhook (119-127 against 121-125 µs per request in interleaved 5 s runs),
   // so lines are not held back for nothing.
   const logger = createLogger(config.logLevel);
-  const shutdown = hooks.shutdownSignal ?? firstSignal(config.exitWhenOrphaned);
+  // The parent is watched only under npm (ServeConfig.exitWhenOrphaned).
+  const shutdown = hooks.shutdownSignal ?? shutdownSignal(config.exitWhenOrphaned);
 
   let view: ClusterView | null = null;
   if (hooks.openClusterView) {
