@@ -7,6 +7,13 @@ export interface PortRange {
 
 export const MAX_PORT = 65535;
 
+/** The protocols a Kubernetes port can name (core/v1 Protocol). */
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/** A port's protocol as the API server defaults it: TCP when omitted (or, read leniently, unknown). */
+export const protocolOrTcp = (value: unknown): Protocol => PROTOCOLS.find((p) => p === value) ?? 'TCP';
+
 /** Parses "n" or "lo-hi"; returns an error message instead of throwing. */
 export function parsePortRange(text: string): PortRange | string {
   const m = /^\s*(\d{1,5})\s*(?:-\s*(\d{1,5}))?\s*$/.exec(text);

@@ -7,6 +7,7 @@
 import { ipBlock } from '../net/ip-block.js';
 import type { NetRule, Peer, PortProtocol, PortSel, RuleAction } from './network-rules.js';
 import { portRange } from './network-rules.js';
+import { protocolOrTcp } from '../ports.js';
 import { isObj, listAt, objAt, type Obj } from './object.js';
 
 // The actions each kind's CRD accepts (its kubebuilder enum). Allow (Accept in v1alpha2)
@@ -18,7 +19,6 @@ const ACTIONS: Readonly<Record<'anp' | 'banp' | 'cnp', Readonly<Record<string, R
   cnp: { Accept: 'allow', Deny: 'deny', Pass: 'pass' },
 };
 
-const PROTOCOLS: readonly PortProtocol[] = ['TCP', 'UDP', 'SCTP'];
 
 export function adminNetworkRules(object: Obj, api: 'anp' | 'banp' | 'cnp'): NetRule[] {
   const spec = objAt(object, 'spec') ?? {};
@@ -76,7 +76,7 @@ function canonicalSelector(sel: Obj): string {
   return parts.sort().join(',');
 }
 
-const protocolOf = (v: unknown): PortProtocol => PROTOCOLS.find((p) => p === v) ?? 'TCP';
+const protocolOf: (v: unknown) => PortProtocol = protocolOrTcp;
 
 /** v1alpha1 `ports`: absent is every port; portNumber and portRange default to TCP. */
 function ports(rule: Obj): PortSel[] | 'all' {

@@ -11,7 +11,7 @@
 // for the traffic (Pass hands it to the next tier), Log matches and goes on. Across policies
 // (`order`, tiers) nothing is judged: each policy is read alone.
 import { ipBlock } from '../net/ip-block.js';
-import type { PortRange } from '../ports.js';
+import { PROTOCOLS, type PortRange } from '../ports.js';
 import type { NetRule, Peer, PortProtocol, PortSel, RuleAction } from './network-rules.js';
 import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
 
@@ -32,7 +32,6 @@ const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : un
 
 // Protocols by name or IANA number (numorstring.Protocol); others (ICMP, UDPLite) have no port here.
 const PROTOCOL_NAMES: Readonly<Record<string, PortProtocol>> = { TCP: 'TCP', UDP: 'UDP', SCTP: 'SCTP', '6': 'TCP', '17': 'UDP', '132': 'SCTP' };
-const PORT_PROTOCOLS: readonly PortProtocol[] = ['TCP', 'UDP', 'SCTP'];
 
 export function calicoNetworkRules(object: Obj, global: boolean): NetRule[] {
   const spec = objAt(object, 'spec') ?? {};
@@ -160,7 +159,7 @@ function protocolsOf(rule: Obj): PortProtocol[] {
   const protocol = name(rule.protocol);
   const notProtocol = name(rule.notProtocol);
   const not = notProtocol === undefined ? undefined : PROTOCOL_NAMES[notProtocol];
-  if (protocol === undefined) return not === undefined ? ['ANY'] : PORT_PROTOCOLS.filter((p) => p !== not);
+  if (protocol === undefined) return not === undefined ? ['ANY'] : PROTOCOLS.filter((p) => p !== not);
   const p = PROTOCOL_NAMES[protocol];
   return p === undefined || p === not ? [] : [p];
 }

@@ -2,7 +2,7 @@
 // takes it. A hostPort is a DNAT rule on the node; with spec.hostNetwork the container
 // binds the node's own port, so its containerPort is the host port.
 import { Budget, POD_SPEC_PORTS } from '../limits.js';
-import type { Protocol } from '../policy/model.js';
+import { protocolOrTcp, type Protocol } from '../ports.js';
 import type { CheckedKind } from './kinds.js';
 import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
 
@@ -26,8 +26,6 @@ export interface PodSpecFacts {
 // ephemeralContainers may not declare ports per API validation, but a manifest can still
 // carry them, and a port there is the same exposure if it ever gets through.
 const CONTAINER_LISTS = ['containers', 'initContainers', 'ephemeralContainers'] as const;
-
-const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 
 /**
  * Every pod-spec field podSpecFacts reads, level by level. The cluster cache keeps only these
@@ -72,7 +70,7 @@ export function podSpecFacts(object: Obj, kind: CheckedKind): PodSpecFacts | nul
         // The API server accepts only upper-case names, but a manifest that writes `udp` means
         // UDP: reading it as the default TCP would miss the UDP overlay entries.
         const written = typeof p.protocol === 'string' ? p.protocol.toUpperCase() : 'TCP';
-        const protocol = PROTOCOLS.find((x) => x === written) ?? 'TCP';
+        const protocol = protocolOrTcp(written);
         const container = typeof c.name === 'string' ? c.name : `${list}[${i}]`;
         hostPorts.push({ container, port, protocol, path: `${prefix}.${list}[${i}].ports[${j}].${field}`, field });
       }

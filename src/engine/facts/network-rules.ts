@@ -4,8 +4,7 @@
 // (admin-network-rules.ts) and Calico's policies (calico-network-rules.ts) into one shape
 // (action, peers and ports) that the rule judges.
 import { ipBlock, type IpBlock } from '../net/ip-block.js';
-import type { Protocol } from '../policy/model.js';
-import type { PortRange } from '../ports.js';
+import { PROTOCOLS, protocolOrTcp, type PortRange, type Protocol } from '../ports.js';
 import { adminNetworkRules } from './admin-network-rules.js';
 import { calicoNetworkRules } from './calico-network-rules.js';
 import type { CheckedKind } from './kinds.js';
@@ -109,7 +108,7 @@ function kubernetesPeer(peer: unknown): Peer {
 
 function kubernetesPort(entry: unknown): PortSel[] {
   if (!isObj(entry)) return [];
-  const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((p) => p === entry.protocol) ?? 'TCP';
+  const protocol = protocolOrTcp(entry.protocol);
   if (entry.port === undefined || entry.port === null) return [{ protocol, range: null }];
   // A string port is a named port (IntOrString), even when it looks numeric: the API server
   // validates it as a port name. Named ports resolve against pods, never a node listener.
@@ -179,7 +178,7 @@ function ciliumPeers(rule: Obj, l3: Record<string, (v: unknown) => Peer>): Peer[
   return present.flatMap((k) => (listAt(rule, k) ?? []).map(l3[k]));
 }
 
-const CILIUM_PROTOCOLS: readonly PortProtocol[] = ['TCP', 'UDP', 'SCTP', 'ANY'];
+const CILIUM_PROTOCOLS: readonly PortProtocol[] = [...PROTOCOLS, 'ANY'];
 
 function ciliumPorts(rule: Obj): PortSel[] | 'all' {
   const toPorts = listAt(rule, 'toPorts') ?? [];

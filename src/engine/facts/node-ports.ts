@@ -1,5 +1,5 @@
 // Node-port facts for Services: the ports a Service takes on every node.
-import type { Protocol } from '../policy/model.js';
+import { protocolOrTcp, type Protocol } from '../ports.js';
 import { isObj, listAt, objAt, portNumber, type Obj } from './object.js';
 
 export interface NodePortFact {
@@ -62,7 +62,7 @@ export function serviceFacts(object: Obj): ServiceFacts {
       if (!isObj(p)) return;
       const nodePort = portNumber(p.nodePort);
       if (nodePort === undefined || nodePort === 0) return;
-      const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((x) => x === p.protocol) ?? 'TCP';
+      const protocol = protocolOrTcp(p.protocol);
       const name = typeof p.name === 'string' && p.name !== '' ? p.name : String(p.port ?? i);
       nodePorts.push({ port: nodePort, path: `spec.ports[${i}].nodePort`, portKey: `${name}/${protocol}`, protocol });
     });
@@ -80,7 +80,7 @@ export function serviceFacts(object: Obj): ServiceFacts {
       if (!isObj(p)) return;
       const nodePort = portNumber(p.nodePort);
       if (nodePort !== undefined && nodePort !== 0) return;
-      const protocol = (['TCP', 'UDP', 'SCTP'] as const).find((x) => x === p.protocol) ?? 'TCP';
+      const protocol = protocolOrTcp(p.protocol);
       const name = typeof p.name === 'string' && p.name !== '' ? p.name : String(p.port ?? i);
       unsetNodePorts.push({ path: `spec.ports[${i}].nodePort`, portKey: `${name}/${protocol}` });
     });

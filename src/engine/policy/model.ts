@@ -1,10 +1,10 @@
 // The PortPolicy as written (spec) and as the rules use it (compiled once at load).
 import type { LabelSelector } from '../match.js';
 import type { Block } from '../net/cidr.js';
-import type { PortRange } from '../ports.js';
+import type { PortRange, Protocol } from '../ports.js';
 import type { Labels, RuleAction, RuleId } from '../types.js';
 
-export type Protocol = 'TCP' | 'UDP' | 'SCTP';
+export type { Protocol };
 export type CatalogProtocol = Protocol | 'ANY';
 
 /** Workload kinds an owner names; StaticPod is a control-plane static pod (see owners.ts). */

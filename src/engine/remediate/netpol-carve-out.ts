@@ -9,13 +9,11 @@
 import { checkedKind } from '../facts/kinds.js';
 import * as intervals from '../net/intervals.js';
 import type { Interval } from '../net/intervals.js';
-import { MAX_PORT, formatRange, inRange, type PortRange } from '../ports.js';
-import type { CompiledPolicy, Protocol } from '../policy/model.js';
+import { MAX_PORT, PROTOCOLS, formatRange, inRange, protocolOrTcp, type PortRange, type Protocol } from '../ports.js';
+import type { CompiledPolicy } from '../policy/model.js';
 import type { Finding, KubeObject } from '../types.js';
 import { nothing, type ApplyRemediation, type RemediationOutcome } from './types.js';
 
-/** The protocols a NetworkPolicy port can name (networking.k8s.io/v1 NetworkPolicyPort). */
-export const PROTOCOLS: readonly Protocol[] = ['TCP', 'UDP', 'SCTP'];
 const ALL_PORTS: PortRange = { lo: 1, hi: MAX_PORT };
 
 /** Ports of one protocol to take out of a rule. */
@@ -51,7 +49,7 @@ export function subtract(range: PortRange, cuts: readonly PortRange[]): PortRang
 function numericSpan(e: PolicyPort): { protocol: Protocol; range: PortRange } | null {
   // Read like the engine reads it (facts/network-rules.ts): an unknown protocol counts as
   // TCP. The API server rejects one anyway; reading it alike keeps the carve-out idempotent.
-  const protocol = PROTOCOLS.find((p) => p === e.protocol) ?? 'TCP';
+  const protocol = protocolOrTcp(e.protocol);
   if (typeof e.port === 'string') return null;
   if (e.port === undefined || e.port === null) return { protocol, range: ALL_PORTS };
   const hi = typeof e.endPort === 'number' && e.endPort > e.port ? e.endPort : e.port;
