@@ -3,9 +3,9 @@
 // anyone who reaches port 8443 can send, with the timing and memory assertions that do not
 // belong in `npm test` (they need the machine to themselves). Each case says what it models.
 // Peak memory is the child's VmHWM (/proc/<pid>/status) against the container's 384 MiB limit.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,8 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { Agent, fetch } from 'undici';
 import { LOG_LINE_MAX_BYTES } from '../../src/server/log-text.js';
 import { waitFor } from '../support/wait.js';
-import { freePort, makeCa, servingCert, type Pem } from '../webhook/harness.js';
+import type { Pem } from '../webhook/harness.js';
+import { spawnServe } from '../webhook/serve-process.js';
 import { manyContainerPod, scatteredExceptPolicy, seeded } from '../webhook/hostile-objects.js';
 import { webPod } from '../webhook/objects.js';
 import { admissionReview, type Obj } from '../webhook/reviews.js';
@@ -43,48 +44,20 @@ let serve: Serve;
 let dir: string;
 
 beforeAll(async () => {
-  dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-hostile-'));
-  const ca = await makeCa();
-  const leaf = await servingCert(ca);
-  await writeFile(path.join(dir, 'tls.crt'), leaf.cert);
-  await writeFile(path.join(dir, 'tls.key'), leaf.key);
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [
-      ...HEAP_FLAGS,
-      '--experimental-transform-types',
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
-      'src/cmd/cli.ts',
-      'serve',
-      ...[
-        '--port',
-        String(port),
-        '--metrics-port',
-        String(metricsPort),
-        '--tls-cert',
-        path.join(dir, 'tls.crt'),
-        '--tls-key',
-        path.join(dir, 'tls.key'),
-        '--policy',
-        POLICY,
-      ],
-    ],
-    // NODE_OPTIONS from jest (--experimental-vm-modules) is not the Deployment's: left out.
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } },
-  );
+  // NODE_OPTIONS from jest (--experimental-vm-modules) is not the Deployment's: left out.
+  const started = await spawnServe({ args: ['--policy', POLICY], nodeFlags: HEAP_FLAGS, env: { ...process.env, NODE_OPTIONS: '' } });
+  const { child, ca, port, metricsPort } = started;
+  dir = started.dir;
   const lines: string[] = [];
   let pending = '';
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     pending += d.toString('utf8');
     const parts = pending.split('\n');
     pending = parts.pop()!;
     lines.push(...parts);
   });
   let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
+  child.stderr.on('data', (d) => (stderr += d));
   const dispatcher = new Agent({ connect: { ca: ca.cert }, headersTimeout: 60_000, bodyTimeout: 60_000 });
   serve = {
     child,

@@ -2,12 +2,12 @@
 // request is half-sent. The CLI runs from src/ through a resolve hook, so the test needs no
 // build and cannot run against a stale dist/.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { connect } from 'node:tls';
 import { waitFor } from '../support/wait.js';
-import { makeCa, servingCert, freePort } from './harness.js';
+import { freePort } from './harness.js';
+import { spawnServe } from './serve-process.js';
 import { webPod } from './objects.js';
 import { admissionReview } from './reviews.js';
 
@@ -16,26 +16,7 @@ const ROOT = path.resolve(import.meta.dirname, '../..');
 const readyz = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
 
 it('finishes a request in flight after SIGTERM, turns unready, and exits 0', async () => {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-cli-test-'));
-  const ca = await makeCa();
-  const leaf = await servingCert(ca);
-  await writeFile(path.join(dir, 'tls.crt'), leaf.cert);
-  await writeFile(path.join(dir, 'tls.key'), leaf.key);
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const child = spawn(
-    process.execPath,
-    [
-      '--experimental-transform-types',
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
-      'src/cmd/cli.ts',
-      'serve',
-      ...['--port', String(port), '--metrics-port', String(metricsPort), '--tls-cert', path.join(dir, 'tls.crt'), '--tls-key', path.join(dir, 'tls.key')],
-      ...['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'],
-    ],
-    { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const { child, dir, ca, port, metricsPort } = await spawnServe({ args: ['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'] });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => (stdout += d));
