@@ -6,10 +6,11 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { startController } from '../controller/controller.js';
 import { controllerConfig } from '../config/controller.js';
-import { controllerRegistry, startOpsServer } from '../controller/ops.js';
+import { controllerReadiness, controllerRegistry } from '../controller/ops.js';
 import { connectKube } from '../k8s/client.js';
 import { formatPolicyError, loadDefaultSpec, loadPolicyPaths } from '../sources/policy-files.js';
 import { createLogger } from '../server/logger.js';
+import { startOpsServer } from '../server/ops-app.js';
 import { EXIT_CLEAN, EXIT_USAGE } from './exit.js';
 import { shutdownSignal } from './shutdown-signal.js';
 
@@ -50,7 +51,10 @@ export async function runController(opts: Record<string, unknown>): Promise<numb
     tuning: { pageSize: config.pageSize },
     log,
   });
-  const ops = await startOpsServer(config.metricsPort, controller.synced, controllerRegistry(controller));
+  const ops = await startOpsServer({ port: config.metricsPort, host: '0.0.0.0', registry: controllerRegistry(controller), readiness: controllerReadiness(controller) }).catch(async (err) => {
+    await controller.stop();
+    throw err;
+  });
   log.info({ server: client.server, metricsPort: ops.port, identity: controller.identity, policies: loaded.policies.map((p) => p.name) }, 'controller started');
   // The parent's exit counts too, so the Lease is handed over now rather than left to expire
   // (15 s without a leader).

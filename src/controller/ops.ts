@@ -1,8 +1,5 @@
-// The controller's plain-HTTP endpoints on --metrics-port: /healthz (the process is alive),
-// /readyz (every cache has synced; followers are ready too, so a hand-over finds warm
-// caches), /metrics (Prometheus). The metrics read the controller's state when scraped.
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+// What the controller shows on its ops endpoints (--metrics-port): its Prometheus registry,
+// which reads the controller's state when scraped, and its /readyz checks.
 import { Counter, Gauge, Registry } from 'prom-client';
 import { registerProcessMetrics } from '../sinks/process-metrics.js';
 import type { Controller } from './controller.js';
@@ -102,40 +99,14 @@ export function controllerRegistry(controller: Controller): Registry {
   return registry;
 }
 
-export interface OpsServer {
-  port: number;
-  close(): Promise<void>;
-}
-
-export async function startOpsServer(port: number, ready: () => boolean, registry: Registry, host = '0.0.0.0'): Promise<OpsServer> {
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const text = (code: number, body: string, type = 'text/plain; charset=utf-8') => {
-      res.writeHead(code, { 'Content-Type': type });
-      res.end(body);
-    };
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(405, 'method not allowed\n');
-    if (path === '/healthz') return text(200, 'ok\n');
-    if (path === '/readyz') return ready() ? text(200, 'ok\n') : text(503, 'caches not synced\n');
-    if (path === '/metrics') {
-      registry.metrics().then(
-        (m) => text(200, m, registry.contentType),
-        (err) => text(500, `${err}\n`),
-      );
-      return;
-    }
-    text(404, 'not found\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
-  return {
-    port: (server.address() as AddressInfo).port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+/**
+ * What the controller answers on /readyz (the ops server is src/server/ops-app.ts, wired in
+ * cmd/controller.ts): ready once every cache has listed. Followers are ready too, so a
+ * hand-over finds warm caches; leadership is not a condition.
+ */
+export function controllerReadiness(controller: Pick<Controller, 'synced'>): () => { ready: boolean; checks: { cluster: boolean } } {
+  return () => {
+    const synced = controller.synced();
+    return { ready: synced, checks: { cluster: synced } };
   };
 }

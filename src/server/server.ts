@@ -1,9 +1,8 @@
 // Puts the webhook together: policies, certificate, the two apps on their servers, the
 // watchers that reload, and the drain. Everything it talks to is passed in (logger, clock,
 // cluster view), so tests run it whole in-process.
-import { createServer as createHttpServer, STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
 import type { ClusterView } from '../cluster/view.js';
@@ -16,7 +15,8 @@ import { NodePortReservations } from '../cluster/allocator.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
 import { drain, trackUnusedConnections, type DrainResult } from './drain.js';
 import { LOG } from './log-keys.js';
-import { createOpsApp, type Readiness } from './ops-app.js';
+import { listen } from './listen.js';
+import { startOpsServer, type ReadyChecks } from './ops-app.js';
 import { openPolicyStore, type PolicyReload } from './policy-store.js';
 import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, TLS_PROFILE, type ReloadResult, type TlsPair } from './tls.js';
 import { limitConnections } from './connections.js';
@@ -52,16 +52,19 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-function listen(server: HttpServer | HttpsServer, port: number, host: string, what: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: NodeJS.ErrnoException) => reject(new UsageError(`cannot listen on ${host || '*'}:${port} for ${what}: ${err.code ?? err.message}`));
-    server.once('error', onError);
-    server.listen(port, host || undefined, () => {
-      server.off('error', onError);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
+export interface Readiness {
+  /** A policy set has been loaded (the last good one stays in force after a bad reload). */
+  policy: boolean;
+  /** The HTTPS server is listening with a valid certificate. */
+  tls: boolean;
+  /** The cluster caches have synced; true when running without a cluster. */
+  cluster: boolean;
+  /** SIGTERM received: the pod must leave the Service's endpoints. */
+  draining: boolean;
 }
+
+/** The webhook's /readyz answer: ready while every check holds and it is not draining. */
+export const webhookReadiness = (r: Readiness): ReadyChecks => ({ ready: r.policy && r.tls && r.cluster && !r.draining, checks: { ...r } });
 
 /**
  * Requests Node refuses before express sees them (headers not complete within
@@ -176,13 +179,18 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const connections = limitConnections(webhook, { max: config.maxConnections, onEvent: (e) => metrics.countConnection(e) });
   metrics.observeOpenConnections(() => connections.open());
   const unused = trackUnusedConnections(webhook, 'secureConnection');
-  const ops = createHttpServer(createOpsApp({ registry: metrics.registry, readiness }));
   const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');
   tlsReady = true;
-  const opsPort = await listen(ops, config.metricsPort, config.host, '/healthz, /readyz and /metrics (HTTP)').catch(async (err) => {
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    host: config.host,
+    registry: metrics.registry,
+    readiness: () => webhookReadiness(readiness()),
+  }).catch(async (err) => {
     webhook.close();
     throw err;
   });
+  const opsPort = ops.port;
   logger.info({ [LOG.component]: 'server', webhookPort, opsPort, [LOG.certificate]: certificateInfo(pair.cert) }, 'serving');
 
   const reloadPolicies = async (): Promise<PolicyReload> => {
@@ -255,8 +263,7 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
         webhook.closeAllConnections();
         await new Promise<void>((resolve) => webhook.close(() => resolve()));
       }
-      ops.closeAllConnections();
-      await new Promise<void>((resolve) => ops.close(() => resolve()));
+      await ops.close();
     },
   };
 }

@@ -6,9 +6,10 @@ import { parseAllDocuments } from 'yaml';
 import { silentLog } from '../../src/cluster/log.js';
 import { runScan } from '../../src/cmd/scan.js';
 import { startController, type Controller, type ControllerOptions } from '../../src/controller/controller.js';
-import { controllerRegistry, startOpsServer } from '../../src/controller/ops.js';
+import { controllerReadiness, controllerRegistry } from '../../src/controller/ops.js';
 import type { CompiledPolicy, PortPolicySpec } from '../../src/engine/policy/model.js';
 import { connectKube, type KubeClient } from '../../src/k8s/client.js';
+import { startOpsServer } from '../../src/server/ops-app.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { cronJob, deployment, job, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
@@ -444,15 +445,15 @@ describe('controller: background audit', () => {
   it('serves /healthz, /readyz and /metrics', async () => {
     seedCluster(fake);
     const c = await controller();
-    const ops = await startOpsServer(0, c.synced, controllerRegistry(c), '127.0.0.1');
+    const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: controllerRegistry(c), readiness: controllerReadiness(c) });
     try {
       const get = async (p: string) => {
         const r = await fetch(`http://127.0.0.1:${ops.port}${p}`);
         return { status: r.status, text: await r.text() };
       };
-      expect(await get('/healthz')).toEqual({ status: 200, text: 'ok\n' });
+      expect(await get('/healthz')).toEqual({ status: 200, text: '{"status":"ok"}' });
       await c.firstReportSet;
-      expect(await get('/readyz')).toEqual({ status: 200, text: 'ok\n' });
+      expect(await get('/readyz')).toEqual({ status: 200, text: '{"ready":true,"checks":{"cluster":true}}' });
       const metrics = (await get('/metrics')).text;
       expect(metrics).toContain('portcullis_controller_leader 1');
       expect(metrics).toContain('portcullis_controller_findings{rule="hostport-reserved",action="deny"} 2');
@@ -460,7 +461,7 @@ describe('controller: background audit', () => {
       expect(metrics).toContain('portcullis_controller_cached_objects{resource="pods"} 4');
       expect(metrics).toMatch(/portcullis_controller_report_writes_total\{operation="create",result="ok"\} 2/);
       expect(metrics).toContain('process_resident_memory_bytes');
-      expect((await get('/nope')).status).toBe(404);
+      expect(await get('/nope')).toEqual({ status: 404, text: '{"error":"no such endpoint: GET /nope; use /healthz, /readyz or /metrics"}' });
     } finally {
       await ops.close();
     }
@@ -469,11 +470,11 @@ describe('controller: background audit', () => {
   it('is not ready until its caches have synced', async () => {
     fake.forbid = (r) => r.resource === 'nodes';
     const c = await controller();
-    const ops = await startOpsServer(0, c.synced, controllerRegistry(c), '127.0.0.1');
+    const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: controllerRegistry(c), readiness: controllerReadiness(c) });
     try {
       await waitFor('nodes refused', () => c.informers().find((i) => i.type.resource === 'nodes')?.lastError);
       const r = await fetch(`http://127.0.0.1:${ops.port}/readyz`);
-      expect([r.status, await r.text()]).toEqual([503, 'caches not synced\n']);
+      expect([r.status, await r.json()]).toEqual([503, { ready: false, checks: { cluster: false } }]);
       expect(c.informers().find((i) => i.type.resource === 'nodes')?.lastError?.message).toMatch(/forbidden/);
       fake.forbid = () => false;
       await waitFor('synced', () => c.synced());

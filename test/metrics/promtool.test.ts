@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
 import { BUILD_INFO } from '../../src/build-info.js';
 import { startController, type Controller } from '../../src/controller/controller.js';
-import { controllerRegistry, startOpsServer, type OpsServer } from '../../src/controller/ops.js';
+import { controllerReadiness, controllerRegistry } from '../../src/controller/ops.js';
+import { startOpsServer, type OpsServer } from '../../src/server/ops-app.js';
 import { connectKube } from '../../src/k8s/client.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { namespace, pod, service } from '../support/cluster-objects.js';
@@ -60,7 +61,7 @@ describe('/metrics of both processes', () => {
       debounceMs: 20,
       clock: new ManualClock({ start: AUDIT_CLOCK.getTime(), realSleeps: true }),
     });
-    ops = await startOpsServer(0, controller.synced, controllerRegistry(controller), '127.0.0.1');
+    ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: controllerRegistry(controller), readiness: controllerReadiness(controller) });
     await controller.firstReportSet;
     await controller.idle();
     texts.controller = await (await fetch(`http://127.0.0.1:${ops.port}/metrics`)).text();

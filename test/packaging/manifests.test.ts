@@ -1,16 +1,16 @@
 // Safety properties of the rendered manifests, asserted for each mode. A webhook configured
 // carelessly takes a cluster down; these are the properties that prevent it.
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { Registry } from 'prom-client';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
 import { CONTROLLER_DEFAULTS, CONTROLLER_NODE_OPTIONS } from '../../src/config/controller.js';
-import { startOpsServer } from '../../src/controller/ops.js';
+import { controllerReadiness } from '../../src/controller/ops.js';
 import { API_CALLS, grantsOf, SERVICE_ACCOUNTS, type ApiProcess } from '../../src/k8s/api-calls.js';
 import { AUDITED, type ResourceType } from '../../src/k8s/resources.js';
-import { createOpsApp } from '../../src/server/ops-app.js';
+import { startOpsServer } from '../../src/server/ops-app.js';
+import { webhookReadiness } from '../../src/server/server.js';
 import { execForm, readDockerfile, runtimeStage } from './dockerfile.js';
 import { find, kustomize, one, REPO_ROOT, type K8sObject } from './kustomize.js';
 
@@ -451,22 +451,14 @@ describe('the probe paths exist on the ops servers the processes run on --metric
 
   it('webhook (serve): liveness 200; readiness 200 when ready, 503 when draining', async () => {
     await probe('webhook', async (isReady) => {
-      const app = createOpsApp({ registry: new Registry(), readiness: () => ({ policy: true, tls: true, cluster: true, draining: !isReady() }) });
-      const server = app.listen(0, '127.0.0.1');
-      await new Promise((r) => server.once('listening', r));
-      return {
-        base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        close: async () => {
-          server.closeAllConnections();
-          await new Promise((r) => server.close(r));
-        },
-      };
+      const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: new Registry(), readiness: () => webhookReadiness({ policy: true, tls: true, cluster: true, draining: !isReady() }) });
+      return { base: `http://127.0.0.1:${ops.port}`, close: () => ops.close() };
     });
   });
 
   it('controller: liveness 200; readiness 200 when synced, 503 before', async () => {
     await probe('controller', async (isReady) => {
-      const ops = await startOpsServer(0, isReady, new Registry(), '127.0.0.1');
+      const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: new Registry(), readiness: controllerReadiness({ synced: isReady }) });
       return { base: `http://127.0.0.1:${ops.port}`, close: () => ops.close() };
     });
   });
