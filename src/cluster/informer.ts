@@ -5,6 +5,7 @@
 // list, and the new list is diffed against the cache so every object that changed, appeared
 // or vanished meanwhile yields exactly one event: nothing is lost or reported twice.
 import { ApiError, type KubeClient, type WatchEvent } from '../k8s/client.js';
+import { PageGate, pagedList } from '../k8s/paged-list.js';
 import { collectionPath, withQuery, type ResourceType } from '../k8s/resources.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
 import { silentLog, type Log } from './log.js';
@@ -39,28 +40,8 @@ export interface InformerOptions<T extends Cached> {
   clock?: Clock;
 }
 
-/**
- * A semaphore over list pages. Parsing a page of 500 pods makes 10-20 MB of short-lived
- * objects; sixteen informers listing at once would hold sixteen of them.
- */
-export class PageGate {
-  private waiting: (() => void)[] = [];
-  private free: number;
-  constructor(permits: number) {
-    this.free = permits;
-  }
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.free > 0) this.free--;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.free++;
-    }
-  }
-}
+// The controller makes one gate for all its informers.
+export { PageGate };
 
 export interface InformerStats {
   lists: number;
@@ -184,46 +165,22 @@ export class Informer<T extends Cached> {
 
   /** Lists every page and makes the cache equal to the result. */
   private async list(): Promise<void> {
-    const { client, pageSize = 500, labelSelector } = this.opts;
+    const { client, type, namespace, pageSize, labelSelector, pages: gate } = this.opts;
     const seen = new Set<string>();
-    let cont: string | undefined;
     let rv = '';
-    /** Paged restarts after an expired continue token; the second expiry lists in one piece. */
-    let restarts = 0;
     this.stats.lists++;
-    for (;;) {
-      let page: { metadata?: { resourceVersion?: string; continue?: string }; items?: Record<string, any>[] } | null = null;
-      const limit = restarts > 1 ? undefined : pageSize;
-      const fetchPage = async () => {
-        const p: typeof page = await client.request('GET', withQuery(this.path(), { limit, continue: cont, labelSelector }));
-        if (this.stop.signal.aborted) return;
-        rv = p!.metadata?.resourceVersion ?? rv;
-        for (const raw of p!.items ?? []) {
-          seen.add(`${raw.metadata?.namespace ?? ''}/${raw.metadata?.name}`);
-          this.apply(raw);
-        }
-        // Keep only the continue token: the page's objects are garbage from here on.
-        page = { metadata: p!.metadata };
-      };
-      try {
-        await (this.opts.pages ? this.opts.pages.run(fetchPage) : fetchPage());
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 410 && cont) {
-          // The snapshot behind the continue token was compacted (etcd compacts every 5
-          // minutes, so a slow list of a large collection can outlive it): start the list
-          // again, in pages; if that expires too, as client-go's pager does with
-          // FullListIfExpired, in one piece, which no compaction can interrupt.
-          this.stats.expired++;
-          restarts++;
-          seen.clear();
-          cont = undefined;
-          continue;
-        }
-        throw err;
+    const onRestart = () => {
+      // The list begins again: what the cache should keep is what the new list returns.
+      this.stats.expired++;
+      seen.clear();
+    };
+    for await (const page of pagedList(client, type, { namespace, labelSelector, pageSize, gate, onRestart })) {
+      if (this.stop.signal.aborted) return;
+      rv = page.resourceVersion;
+      for (const raw of page.items) {
+        seen.add(`${raw.metadata?.namespace ?? ''}/${raw.metadata?.name}`);
+        this.apply(raw);
       }
-      if (this.stop.signal.aborted || !page) return;
-      cont = (page as { metadata?: { continue?: string } }).metadata?.continue || undefined;
-      if (!cont) break;
     }
     // Whatever the cache holds that the list did not return was deleted while we were not watching.
     for (const [ns, m] of [...this.store]) {

@@ -15,7 +15,8 @@ import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
-import { apiVersionOf, AUDITED, collectionPath, NAMESPACES, NODES, objectPath, PORT_POLICIES, withQuery, type ResourceType } from '../k8s/resources.js';
+import { pagedList } from '../k8s/paged-list.js';
+import { apiVersionOf, AUDITED, NAMESPACES, NODES, objectPath, PORT_POLICIES, type ResourceType } from '../k8s/resources.js';
 import { exposesHost, keepOwnership, nodeAddressesOf, strip, templateOwner, type Cached } from '../cluster/strip.js';
 import { UsageError } from '../runtime/usage-error.js';
 import type { ScanSource, SourceItem } from './source-item.js';
@@ -71,35 +72,18 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
   }
 
   /**
-   * Every page of a list. A continue token that expires (410: etcd compacted the snapshot)
-   * restarts the list, skipping what was yielded; a second expiry lists the rest in one piece,
-   * as client-go's pager does with FullListIfExpired, so a list always ends.
+   * Every page of a list, each object once: when an expired continue token restarts the list,
+   * what was already yielded is skipped.
    */
   async function* list(c: KubeClient, type: ResourceType, namespace: string | null): AsyncGenerator<Obj[]> {
     const seen = new Set<string>();
-    let cont: string | undefined;
-    let restarts = 0;
-    for (;;) {
-      let page: { metadata?: { continue?: string }; items?: Obj[] };
-      try {
-        page = await c.request('GET', withQuery(collectionPath(type, namespace), { limit: restarts > 1 ? undefined : pageSize, continue: cont }));
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 410 && cont) {
-          restarts++;
-          cont = undefined;
-          continue;
-        }
-        throw err;
-      }
-      const fresh = (page.items ?? []).filter((o) => {
+    for await (const page of pagedList(c, type, { namespace, pageSize })) {
+      yield page.items.filter((o) => {
         const k = `${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
         if (seen.has(k)) return false;
         seen.add(k);
         return true;
       });
-      yield fresh;
-      cont = page.metadata?.continue || undefined;
-      if (!cont) return;
     }
   }
 
