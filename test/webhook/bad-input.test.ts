@@ -2,6 +2,7 @@
 // an AdmissionReview (uid echoed when there is one) and the exact status and body below.
 import { connect } from 'node:tls';
 import type { ClusterView } from '../../src/cluster/view.js';
+import { GENEROUS_MS } from '../support/wait.js';
 import { eventually, startHarness, type Harness } from './harness.js';
 import { admissionReview } from './reviews.js';
 import { webPod, webService } from './objects.js';
@@ -226,50 +227,62 @@ describe('transport problems', () => {
     }
   });
 
-  it('a client that stalls in its headers is answered 408 with a JSON body', async () => {
+  it('a client that stalls in its headers is answered 408 with a JSON body, by the headers timeout', async () => {
+    // 'the request did not arrive in time' is also what the 30 s whole-request backstop says;
+    // waiting at most GENEROUS_MS (15 s) tells the two apart, and it is past the API server's
+    // 10 s only on a failing run. How quickly the 408 comes is timed by test:hostile
+    // (test/hostile/timeouts.hostile.ts).
     const s = await startHarness({ config: { headersTimeoutMs: 500 } });
     try {
-      const started = performance.now();
-      const raw = await new Promise<string>((resolve, reject) => {
-        const socket = connect({ host: '127.0.0.1', port: s.server.webhookPort, ca: s.ca.cert, servername: 'localhost' }, () => {
-          socket.write('POST /validate?timeout=10s HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl');
-        });
-        let data = '';
-        socket.on('data', (d) => (data += d.toString()));
-        socket.on('end', () => resolve(data));
-        socket.on('error', reject);
-      });
+      const raw = await answerTo(s, 'POST /validate?timeout=10s HTTP/1.1\r\nHost: localhost\r\nContent-Type: appl');
       const [head, body] = raw.split('\r\n\r\n');
       expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
       expect(JSON.parse(body)).toEqual(refused(408, 'the request did not arrive in time'));
-      // Checked every second: answered well before the API server's 10 s.
-      expect(performance.now() - started).toBeLessThan(2500);
     } finally {
       await s.close();
     }
   });
 
-  it('a client that stalls mid-body is answered 408 within the budget of its timeout parameter', async () => {
+  it('a client that stalls mid-body is answered 408 by the deadline of its timeout parameter, never before', async () => {
+    // The message names the deadline: 80 % (timeoutBudgetShare) of the 1 s the request gives,
+    // set by the body reader's own timer (the 30 s backstop would answer another message).
+    // A timer never fires early, so the lower bound holds on any machine; that the answer
+    // beats the API server's 1 s is timed by test:hostile (test/hostile/timeouts.hostile.ts).
     const started = performance.now();
-    const raw = await new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: h.server.webhookPort, ca: h.ca.cert, servername: 'localhost' }, () => {
-        socket.write('POST /validate?timeout=2s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",');
-      });
-      let data = '';
-      socket.on('data', (d) => (data += d.toString()));
-      socket.on('end', () => resolve(data));
-      socket.on('error', reject);
-    });
+    const raw = await answerTo(h, 'POST /validate?timeout=1s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",');
     const elapsed = performance.now() - started;
     const [head, body] = raw.split('\r\n\r\n');
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
     expect(head.toLowerCase()).toContain('connection: close');
-    expect(JSON.parse(body)).toEqual(refused(408, 'the body did not arrive within 1600 ms'));
-    // 80 % of the API server's 2 s: answered before it gives up.
-    expect(elapsed).toBeGreaterThanOrEqual(1590);
-    expect(elapsed).toBeLessThan(2000);
+    expect(JSON.parse(body)).toEqual(refused(408, 'the body did not arrive within 800 ms'));
+    expect(elapsed).toBeGreaterThanOrEqual(790);
   });
 });
+
+/**
+ * Writes `request` on a new TLS connection and resolves with everything the server sends
+ * until it closes the connection; rejects (and closes it) if that takes over GENEROUS_MS, so
+ * a server that never answers fails the test instead of hanging it.
+ */
+function answerTo(s: Harness, request: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port: s.server.webhookPort, ca: s.ca.cert, servername: 'localhost' }, () => socket.write(request));
+    const deadline = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no answer within ${GENEROUS_MS} ms`));
+    }, GENEROUS_MS);
+    let data = '';
+    socket.on('data', (d) => (data += d.toString()));
+    socket.on('end', () => {
+      clearTimeout(deadline);
+      resolve(data);
+    });
+    socket.on('error', (err: Error) => {
+      clearTimeout(deadline);
+      reject(err);
+    });
+  });
+}
 
 describe('objects nested deeper than a remediation copies', () => {
   // Within what the API server decodes (10,000 levels), but deeper than structuredClone and

@@ -157,17 +157,17 @@ describe('portcullis serve (runServe)', () => {
       // in flight when SIGTERM arrives, however slow the machine.
       socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
       await waitFor('request in flight', () => raw.startsWith(CONTINUE));
-      const signalled = performance.now();
       signal('SIGTERM');
       socket.write(body);
       await ended;
       const [head, json] = raw.slice(CONTINUE.length).split('\r\n\r\n');
       // The shipped default policy: 40000 lies outside 30000-32767.
       expect(head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
+      // Not holding the connection until the 3 s grace deadline cuts it: the answer tells the
+      // client to go, and the server closes the connection after it (`ended` above).
+      expect(head.toLowerCase()).toContain('connection: close');
       expect((JSON.parse(json) as { response: { uid: string; allowed: boolean } }).response).toMatchObject({ uid: 'cli', allowed: false });
       expect(await exit).toBe(0);
-      // Gone well within a generous bound of the 3 s grace period, not hanging on a connection.
-      expect(performance.now() - signalled).toBeLessThan(10000);
     } finally {
       // A failed assertion must not leave the server running.
       signal('SIGTERM');

@@ -87,7 +87,7 @@ export interface Harness {
   /** The same lines as written, for their sizes. */
   rawLogs: string[];
   url(endpoint: string): string;
-  post(endpoint: string, body: unknown, opts?: { query?: string; headers?: Record<string, string>; raw?: boolean }): Promise<Reply>;
+  post(endpoint: string, body: unknown, opts?: { query?: string; headers?: Record<string, string>; raw?: boolean; signal?: AbortSignal }): Promise<Reply>;
   ops(pathname: string): Promise<Reply>;
   close(): Promise<void>;
 }
@@ -161,6 +161,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
         body: o.raw ? (body as string) : JSON.stringify(body),
         headers: { 'content-type': 'application/json', ...o.headers },
         dispatcher,
+        signal: o.signal,
       });
       return read(res);
     },
