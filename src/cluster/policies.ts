@@ -3,9 +3,9 @@
 // writes status (the controller), its problems are written to its status, so
 // `kubectl get portpolicy NAME -o yaml` tells the admin what is wrong. While no
 // valid object exists, policies() is null and the caller's --policy files apply.
-import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PolicyProblem, PortPolicySpec } from '../engine/policy/model.js';
 import { ApiError, type KubeClient } from '../k8s/client.js';
+import { activePortPolicies, compilePortPolicy } from '../k8s/port-policy.js';
 import { objectPath, PORT_POLICIES } from '../k8s/resources.js';
 import { Informer, type InformerOptions } from './informer.js';
 import { silentLog, type Log } from './log.js';
@@ -86,8 +86,7 @@ export class PolicySet {
       // A status write bumps the version but not the generation: no need to compile again.
       const generation = (object.metadata as { generation?: number }).generation;
       if (!prev || prev.status.observedGeneration !== generation || generation === undefined) {
-        const doc = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name }, spec: object.spec };
-        const r = loadPolicy(doc, this.opts.defaults);
+        const r = compilePortPolicy(object, this.opts.defaults);
         const status: PortPolicyStatus = r.ok
           ? { valid: true, observedGeneration: generation, problems: [], warnings: r.warnings }
           : { valid: false, observedGeneration: generation, problems: r.problems, warnings: [] };
@@ -97,11 +96,7 @@ export class PolicySet {
       const status = this.compiled.get(name)!.status;
       if (this.opts.writeStatus === true && !sameStatus(object.status, status)) void this.writeStatus(object, status);
     }
-    const valid = [...this.compiled.entries()]
-      .filter(([, c]) => c.policy !== null)
-      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([, c]) => c.policy!);
-    const next = valid.length > 0 ? valid : null;
+    const next = activePortPolicies([...this.compiled.values()].map((c) => c.policy));
     const same = next === this.active || (next !== null && this.active !== null && next.length === this.active.length && next.every((p, i) => p === this.active![i]));
     if (!same) {
       this.active = next;

@@ -11,11 +11,11 @@
 // the network-policy rule assumes private node ranges; without access to Namespaces tenants
 // are matched by name only; when a kind cannot be listed cluster-wide, it is listed namespace
 // by namespace (the namespaces it can list, or the kubeconfig context's namespace).
-import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { ApiError, connectKube, type KubeClient } from '../k8s/client.js';
 import { pagedList } from '../k8s/paged-list.js';
+import { activePortPolicies, compilePortPolicy } from '../k8s/port-policy.js';
 import { apiVersionOf, AUDITED, NAMESPACES, NODES, objectPath, PORT_POLICIES, type ResourceType } from '../k8s/resources.js';
 import { exposesHost, keepOwnership, nodeAddressesOf, strip, templateOwner, type Cached } from '../cluster/strip.js';
 import { UsageError } from '../runtime/usage-error.js';
@@ -254,7 +254,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
     try {
       for await (const page of list(c, PORT_POLICIES, null)) {
         for (const o of page) {
-          const r = loadPolicy({ apiVersion: o.apiVersion ?? 'portcullis.dev/v1alpha1', kind: o.kind ?? 'PortPolicy', metadata: { name: o.metadata?.name }, spec: o.spec }, defaults);
+          const r = compilePortPolicy(o, defaults);
           if (r.ok) compiled.push(r.policy);
           else warn(`PortPolicy "${o.metadata?.name}" is invalid and ignored: ${r.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
         }
@@ -264,8 +264,7 @@ export function clusterSource(opts: ClusterSourceOptions): ClusterScanSource {
       if (notServed(err) || forbidden(err)) return null;
       throw new UsageError(`scan --cluster: cannot read the cluster at ${c.server}: ${(err as Error).message}`);
     }
-    compiled.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    return compiled.length > 0 ? compiled : null;
+    return activePortPolicies(compiled);
   }
 
   return {
