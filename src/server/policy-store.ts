@@ -1,35 +1,36 @@
 // The policy files in force: loaded at start (a bad set stops the server, exit 2), then
 // re-read when they change. A bad new set is refused, and the last good one stays.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import path from 'node:path';
+import { readFile } from 'node:fs/promises';
 import type { CompiledPolicy } from '../engine/policy/model.js';
+import { walk } from '../sources/directory-walk.js';
 import { DEFAULT_POLICY_FILE, formatPolicyError, loadPolicyPaths } from '../sources/policy-files.js';
 
 export type PolicyReload =
-  | { changed: false }
-  | { changed: true; ok: true; policies: readonly CompiledPolicy[]; warnings: string[] }
-  | { changed: true; ok: false; errors: string[] };
+  { changed: false } | { changed: true; ok: true; policies: readonly CompiledPolicy[]; warnings: string[] } | { changed: true; ok: false; errors: string[] };
 
 /**
  * A digest of every file under the paths, so a poll or a burst of watch events that
- * changed nothing does not count as a reload. Dot-entries are skipped as the loader skips
- * them (a ConfigMap mount's ..data and ..<timestamp> directories).
+ * changed nothing does not count as a reload. It walks as the loader does (dot-entries
+ * skipped: a ConfigMap mount's ..data and ..<timestamp> directories), but over files of any
+ * extension and into linked directories, so whatever could change the loader's answer changes it.
  */
 async function digestOf(paths: readonly string[]): Promise<string> {
   const hash = createHash('sha256');
-  const visit = async (p: string): Promise<void> => {
-    const s = await stat(p).catch(() => null);
-    if (!s) {
-      hash.update(`missing:${p}\0`);
-    } else if (s.isDirectory()) {
-      const names = (await readdir(p)).filter((n) => !n.startsWith('.')).sort();
-      for (const n of names) await visit(path.join(p, n));
-    } else {
-      hash.update(`${p}\0`).update(await readFile(p).catch(() => Buffer.from('unreadable'))).update('\0');
+  for (const p of paths) {
+    for await (const entry of walk(p, { recursive: true })) {
+      if (entry.type === 'file') {
+        hash
+          .update(`${entry.path}\0`)
+          .update(await readFile(entry.path).catch(() => Buffer.from('unreadable')))
+          .update('\0');
+      } else if (entry.type === 'error') {
+        hash.update(`unreadable:${entry.path}:${entry.error.code ?? ''}\0`);
+      } else if (entry.reason === 'broken-link') {
+        hash.update(`missing:${entry.path}\0`);
+      }
     }
-  };
-  for (const p of paths) await visit(p);
+  }
   return hash.digest('hex');
 }
 

@@ -1,10 +1,11 @@
 // Manifest files, directories and stdin as a scan source. Files are read and parsed one at a
 // time, so memory follows the largest file, not the number of files.
 import { readFileSync } from 'node:fs';
-import { readdir, realpath, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { ClusterFacts, Labels } from '../engine/types.js';
 import { STDIN_NAME, type InputError } from '../engine/types.js';
+import { walkDirectory } from './directory-walk.js';
 import { collectNamespaces, itemsOfText, type TextOptions } from './manifest-text.js';
 import type { ScanSource, SourceItem } from './source-item.js';
 
@@ -45,42 +46,16 @@ function readError(file: string, err: unknown): InputError {
 
 type Entry = { file: string } | { error: InputError } | { empty: string };
 
+const WALK_OPTIONS = { recursive: true, extensions: MANIFEST_EXTENSIONS, ignoreExtensionCase: true, skipDirectories: SKIPPED_DIRECTORIES } as const;
+
 /**
- * The files under the given paths, in a stable order: a named file whatever its extension,
- * directories recursively for .yaml, .yml and .json, without dot-entries (.git, ConfigMap
- * mounts' ..data) and node_modules. Symbolic links are followed once.
+ * The files under the given paths, in the walker's order (directory-walk.ts): a named file
+ * whatever its extension, directories recursively for .yaml, .yml and .json, without
+ * dot-entries (.git, ConfigMap mounts' ..data) and node_modules. Symbolic links are followed,
+ * each directory read once; a dangling link in a tree is not the user's input, and is passed over.
  */
 async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
-  const seenDirs = new Set<string>();
-  async function* dir(d: string): AsyncGenerator<Entry> {
-    let entries;
-    try {
-      const real = await realpath(d);
-      if (seenDirs.has(real)) return;
-      seenDirs.add(real);
-      entries = (await readdir(d, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    } catch (err) {
-      yield { error: readError(d, err) };
-      return;
-    }
-    for (const e of entries) {
-      if (e.name.startsWith('.') || SKIPPED_DIRECTORIES.has(e.name)) continue;
-      const full = path.join(d, e.name);
-      let isDir = e.isDirectory();
-      let isFile = e.isFile();
-      if (e.isSymbolicLink()) {
-        try {
-          const s = await stat(full);
-          isDir = s.isDirectory();
-          isFile = s.isFile();
-        } catch {
-          continue; // a dangling link in a tree is not the user's input
-        }
-      }
-      if (isDir) yield* dir(full);
-      else if (isFile && MANIFEST_EXTENSIONS.has(path.extname(e.name).toLowerCase())) yield { file: full };
-    }
-  }
+  const visited = new Set<string>();
   const seenPaths = new Set<string>();
   for (const p of paths) {
     // The same path twice on the command line (a shell glob and a name) is read once.
@@ -102,13 +77,21 @@ async function* walk(paths: readonly string[]): AsyncGenerator<Entry> {
       yield { file: p };
       continue;
     }
-    let files = 0;
-    for await (const entry of dir(p)) {
-      if ('file' in entry) files++;
-      yield entry;
-    }
-    if (files === 0) yield { empty: p };
+    yield* filesIn(p, visited);
   }
+}
+
+async function* filesIn(dir: string, visited: Set<string>): AsyncGenerator<Entry> {
+  let files = 0;
+  for await (const entry of walkDirectory(dir, { ...WALK_OPTIONS, visited })) {
+    if (entry.type === 'file') {
+      files++;
+      yield { file: entry.path };
+    } else if (entry.type === 'error') {
+      yield { error: readError(entry.path, entry.error) };
+    }
+  }
+  if (files === 0) yield { empty: dir };
 }
 
 export function manifestSource(paths: readonly string[], opts: ManifestSourceOptions): ScanSource {

@@ -1,8 +1,9 @@
 // PortPolicy files and directories → compiled policies, with every problem named by
 // file, line and field. Policy files are small, so the position-keeping `yaml` parser is used.
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document } from 'yaml';
+import { walk, walkDirectory } from './directory-walk.js';
 import { loadPolicy } from '../engine/policy/load.js';
 import type { CompiledPolicy, PolicyProblem, PortPolicySpec } from '../engine/policy/model.js';
 
@@ -30,19 +31,31 @@ export const DEFAULT_POLICY_FILE = path.resolve(path.dirname(new URL(import.meta
 
 const POLICY_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-async function policyFilesUnder(p: string): Promise<string[]> {
-  const s = await stat(p);
-  if (!s.isDirectory()) return [p];
-  const out: string[] = [];
-  // Kubernetes ConfigMap mounts hold ..data and ..<timestamp> entries: skip dot-entries.
-  for (const entry of (await readdir(p, { withFileTypes: true })).sort((a, b) => a.name.localeCompare(b.name))) {
-    if (entry.name.startsWith('.')) continue;
-    const full = path.join(p, entry.name);
-    if (entry.isDirectory()) out.push(...(await policyFilesUnder(full)));
-    else if (POLICY_EXTENSIONS.has(path.extname(entry.name))) out.push(full);
+/**
+ * The policy files under a path, in the walker's order (directory-walk.ts), and the paths that
+ * could not be read. A link to a directory is not followed: the policy set is what the directory
+ * holds, not whatever tree a link reaches (a ConfigMap volume links only files, one per key).
+ * A link named like a policy file is read even when it leads nowhere (a ConfigMap key removed
+ * while its link stays, a link to a directory), so its read error says so instead of the policy
+ * silently dropping out of the set.
+ */
+async function policyFilesUnder(p: string): Promise<{ files: string[]; errors: PolicyFileError[] }> {
+  const files: string[] = [];
+  const errors: PolicyFileError[] = [];
+  for await (const entry of walk(p, { recursive: true, extensions: POLICY_EXTENSIONS, links: 'files' })) {
+    if (entry.type === 'file') files.push(entry.path);
+    else if (entry.type === 'error') errors.push(cannotRead(entry.path, entry.error));
+    else if ((entry.reason === 'broken-link' || entry.reason === 'linked-directory') && POLICY_EXTENSIONS.has(path.extname(entry.path))) files.push(entry.path);
   }
-  return out;
+  return { files, errors };
 }
+
+const cannotRead = (file: string, err: unknown): PolicyFileError => ({
+  file,
+  line: null,
+  field: null,
+  message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+});
 
 /** The line of the node at a dotted field path, or of the nearest ancestor that exists. */
 function lineOf(doc: Document, field: string, lines: LineCounter): number | null {
@@ -72,7 +85,7 @@ async function loadDocuments(file: string): Promise<{ docs: Document[]; lines: L
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    return { file, line: null, field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
+    return cannotRead(file, err);
   }
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false });
@@ -96,8 +109,12 @@ export async function loadDefaultSpec(file = DEFAULT_POLICY_FILE): Promise<PortP
 
 /** The names in a directory that were skipped for their extension, for the error that says why. */
 async function skippedNames(dir: string): Promise<string[]> {
-  const entries = await readdir(dir).catch(() => [] as string[]);
-  return entries.filter((n) => !n.startsWith('.') && !POLICY_EXTENSIONS.has(path.extname(n))).sort();
+  const names: string[] = [];
+  for await (const entry of walkDirectory(dir, { recursive: false })) {
+    const name = path.basename(entry.path);
+    if (entry.type !== 'error' && !POLICY_EXTENSIONS.has(path.extname(name))) names.push(name);
+  }
+  return names;
 }
 
 /** At most this many skipped names are listed in the error; the rest are counted. */
@@ -109,13 +126,19 @@ const MAX_NAMED = 5;
  * `--from-file=policy=FILE`: the key becomes the file name, and `policy` has no extension.
  */
 async function emptyPathError(p: string, files: readonly string[]): Promise<PolicyFileError> {
-  const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
+  const isDir = await stat(p).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
   if (files.length > 0) {
     const what = isDir ? `its ${files.length === 1 ? 'file holds' : `${files.length} files hold`}` : 'the file holds';
     return { file: p, line: null, field: null, message: `no PortPolicy here: ${what} no YAML document. Expected at least one document with kind: PortPolicy` };
   }
   const skipped = isDir ? await skippedNames(p) : [];
-  const found = skipped.length === 0 ? 'it is empty' : `it holds ${skipped.slice(0, MAX_NAMED).join(', ')}${skipped.length > MAX_NAMED ? ` and ${skipped.length - MAX_NAMED} more` : ''}, none of them *.yaml, *.yml or *.json`;
+  const found =
+    skipped.length === 0
+      ? 'it is empty'
+      : `it holds ${skipped.slice(0, MAX_NAMED).join(', ')}${skipped.length > MAX_NAMED ? ` and ${skipped.length - MAX_NAMED} more` : ''}, none of them *.yaml, *.yml or *.json`;
   return {
     file: p,
     line: null,
@@ -135,14 +158,9 @@ export async function loadPolicyPaths(paths: readonly string[], defaults?: PortP
   const result: LoadedPolicies = { policies: [], errors: [], warnings: [] };
   const names = new Map<string, string>();
   for (const p of paths.length ? paths : [DEFAULT_POLICY_FILE]) {
-    let files: string[];
-    try {
-      files = await policyFilesUnder(p);
-    } catch (err) {
-      result.errors.push({ file: p, line: null, field: null, message: `cannot read: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
-      continue;
-    }
     const before = { policies: result.policies.length, errors: result.errors.length };
+    const { files, errors } = await policyFilesUnder(p);
+    result.errors.push(...errors);
     for (const file of files) await loadFile(file, defaultSpec, names, result);
     if (result.policies.length === before.policies && result.errors.length === before.errors) result.errors.push(await emptyPathError(p, files));
   }
