@@ -17,7 +17,7 @@ export interface LeaderElectionOptions {
   name: string;
   /** Unique per replica: the pod name plus a random suffix. */
   identity: string;
-  /** client-go's defaults: 15 s, 10 s, 2 s. */
+  /** LEASE_DEFAULTS when omitted. */
   leaseDurationMs?: number;
   renewDeadlineMs?: number;
   retryPeriodMs?: number;
@@ -43,6 +43,9 @@ interface Lease {
   spec: LeaseSpec;
 }
 
+/** client-go's leaderelection defaults. */
+export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+
 // Lease times are MicroTime: RFC 3339 with microseconds.
 const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
@@ -59,9 +62,9 @@ export class LeaderElector {
   private readonly log: Log;
 
   constructor(private readonly opts: LeaderElectionOptions) {
-    this.leaseDurationMs = opts.leaseDurationMs ?? 15_000;
-    this.renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
-    this.retryPeriodMs = opts.retryPeriodMs ?? 2_000;
+    this.leaseDurationMs = opts.leaseDurationMs ?? LEASE_DEFAULTS.leaseDurationMs;
+    this.renewDeadlineMs = opts.renewDeadlineMs ?? LEASE_DEFAULTS.renewDeadlineMs;
+    this.retryPeriodMs = opts.retryPeriodMs ?? LEASE_DEFAULTS.retryPeriodMs;
     if (this.renewDeadlineMs >= this.leaseDurationMs) throw new Error('renewDeadline must be shorter than the lease duration');
     this.clock = opts.clock ?? systemClock;
     this.log = opts.log ?? silentLog;
