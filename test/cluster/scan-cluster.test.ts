@@ -7,7 +7,7 @@ import { connectKube } from '../../src/k8s/client.js';
 import { clusterSource } from '../../src/sources/cluster.js';
 import type { SourceItem } from '../../src/sources/source-item.js';
 import { deployment, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { DEFAULT_RESOURCES, FakeApiServer } from '../support/fake-apiserver.js';
 
 type Obj = Record<string, any>;
 
@@ -52,16 +52,21 @@ describe('scan --cluster', () => {
     process.env.KUBECONFIG = file;
     let stdout = '';
     let stderr = '';
-    const code = await runScan([], { cluster: true, ...opts }, {
-      stdout: { write: (s: string) => (stdout += s) },
-      stderr: { write: (s: string) => (stderr += s), isTTY: false },
-      stdoutColor: false,
-      now: () => new Date('2026-11-25T18:00:00Z'),
-    });
+    const code = await runScan(
+      [],
+      { cluster: true, ...opts },
+      {
+        stdout: { write: (s: string) => (stdout += s) },
+        stderr: { write: (s: string) => (stderr += s), isTTY: false },
+        stdoutColor: false,
+        now: () => new Date('2026-11-25T18:00:00Z'),
+      },
+    );
     return { code, stdout, stderr };
   }
   const json = (stdout: string) => JSON.parse(stdout) as Obj;
-  const findingsOf = (report: Obj) => (report.findings as Obj[]).map((f) => `${f.resource.namespace}/${f.resource.kind}/${f.resource.name} ${f.rule} ${f.value}`);
+  const findingsOf = (report: Obj) =>
+    (report.findings as Obj[]).map((f) => `${f.resource.namespace}/${f.resource.kind}/${f.resource.name} ${f.rule} ${f.value}`);
 
   it('scans every namespace read-only, checks templates once and uses node addresses', async () => {
     const { code, stdout, stderr } = await scan({ format: 'json' });
@@ -118,13 +123,15 @@ describe('scan --cluster', () => {
     expect(report.findings[1].path).toBe('spec.containers[0].ports[0].hostPort');
   });
 
-  it('without --policy uses the cluster\'s PortPolicy objects, with tenants by namespace label', async () => {
+  it("without --policy uses the cluster's PortPolicy objects, with tenants by namespace label", async () => {
     fake.put(portPolicy('tenancy', { tenants: [{ name: 'team-a', namespaceSelector: { matchLabels: { tenant: 'a' } }, nodePortRange: '31000-31099' }] }));
     fake.put(portPolicy('broken', { tenants: [{ name: 't', namespaces: ['x'], nodePortRange: '20000-20010' }] }));
     const { stdout, stderr } = await scan({ format: 'json' });
     const report = json(stdout);
     expect(new Set((report.findings as Obj[]).map((f) => f.policy))).toEqual(new Set(['tenancy']));
-    expect((report.findings as Obj[]).filter((f) => f.rule === 'nodeport-range').map((f) => [f.resource.name, f.tenant, f.value])).toEqual([['web', 'team-a', 30080]]);
+    expect((report.findings as Obj[]).filter((f) => f.rule === 'nodeport-range').map((f) => [f.resource.name, f.tenant, f.value])).toEqual([
+      ['web', 'team-a', 30080],
+    ]);
     expect(stderr).toMatch(/^warning: PortPolicy "broken" is invalid and ignored: spec\.tenants\[0\]\.nodePortRange: /);
     // --policy files win over the objects.
     const file = path.join(dir, 'policy.yaml');
@@ -161,6 +168,58 @@ describe('scan --cluster', () => {
     expect(findingsOf(json(stdout))).toEqual(['shop/Deployment/agent hostport-reserved 10250']);
     expect(code).toBe(1);
   });
+
+  // Namespaced kinds audited, in listing order; the Calico CRDs are not listed: projectcalico.org
+  // answered for the objects they store.
+  const namespacedKinds = [
+    'services',
+    'pods',
+    'replicationcontrollers',
+    'podtemplates',
+    'deployments',
+    'replicasets',
+    'statefulsets',
+    'daemonsets',
+    'jobs',
+    'cronjobs',
+    'networkpolicies',
+    'ciliumnetworkpolicies',
+    'networkpolicies',
+  ];
+  it.each([
+    {
+      name: 'the namespaces it can list, one of which refuses',
+      refusing: ['other'],
+      namespacesForbidden: false,
+      warnings: namespacedKinds.map((k) => `warning: cannot list ${k} in 1 of 2 namespaces (forbidden): skipped there`),
+      findings: ['shop/Deployment/agent hostport-reserved 10250', 'shop/NetworkPolicy/to-nodes netpol-sensitive-exposure 10250'],
+      pods: ['/api/v1/pods?limit=500', '/api/v1/namespaces/other/pods?limit=500', '/api/v1/namespaces/shop/pods?limit=500'],
+    },
+    {
+      name: "the kubeconfig context's namespace when Namespaces may not be listed, and it refuses too",
+      refusing: ['shop'],
+      namespacesForbidden: true,
+      warnings: [
+        'warning: cannot list Namespaces (forbidden): tenants are matched by namespace name only',
+        ...namespacedKinds.map((k) => `warning: cannot list ${k} in namespace shop (forbidden): skipped there`),
+      ],
+      findings: [],
+      pods: ['/api/v1/pods?limit=500', '/api/v1/namespaces/shop/pods?limit=500'],
+    },
+  ])(
+    'lists a kind namespace by namespace when it may not be listed cluster-wide: $name',
+    async ({ refusing, namespacesForbidden, warnings, findings, pods }) => {
+      const namespaced = new Set(DEFAULT_RESOURCES.filter((r) => r.namespaced).map((r) => r.resource));
+      fake.forbid = (r) =>
+        r.user === 'limited' &&
+        r.verb === 'list' &&
+        ((namespacesForbidden && r.resource === 'namespaces') || (namespaced.has(r.resource) && (r.namespace === null || refusing.includes(r.namespace))));
+      const { stdout, stderr } = await scan({ format: 'json' }, fake.kubeconfig({ token: 'limited', namespace: 'shop' }));
+      expect(stderr.split('\n').filter(Boolean)).toEqual(warnings);
+      expect(findingsOf(json(stdout))).toEqual(findings);
+      expect(fake.requests.filter((r) => /^\/api\/v1\/(namespaces\/[^/]+\/)?pods\?/.test(r.path)).map((r) => r.path)).toEqual(pods);
+    },
+  );
 
   it('fails with exit 2 when --all-namespaces is asked for and not allowed', async () => {
     fake.forbid = (r) => r.user === 'shop-only' && r.namespace !== 'shop';
@@ -229,14 +288,27 @@ describe('scan --cluster', () => {
       const source = clusterSource({ client: compacting(always), pageSize: 3 });
       await source.facts();
       const names: string[] = [];
-      for await (const item of source.items()) if (item.type === 'resource' && item.resource.object.kind === 'Service') names.push(item.resource.object.metadata.name!);
+      for await (const item of source.items())
+        if (item.type === 'resource' && item.resource.object.kind === 'Service') names.push(item.resource.object.metadata.name!);
       expect(names.sort()).toEqual(['svc-0', 'svc-1', 'svc-2', 'svc-3', 'svc-4', 'svc-5', 'svc-6', 'web']);
     }
     const services = fake.requests.filter((r) => r.path.startsWith('/api/v1/services')).map((r) => r.path.replace(/continue=[^&]+/, 'continue=T'));
     // First scan: one expiry, a paged restart. Second: two expiries, then the rest in one piece.
     expect(services).toEqual([
-      ...['/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3&continue=T'],
-      ...['/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services?limit=3', '/api/v1/services?limit=3&continue=T', '/api/v1/services'],
+      ...[
+        '/api/v1/services?limit=3',
+        '/api/v1/services?limit=3&continue=T',
+        '/api/v1/services?limit=3',
+        '/api/v1/services?limit=3&continue=T',
+        '/api/v1/services?limit=3&continue=T',
+      ],
+      ...[
+        '/api/v1/services?limit=3',
+        '/api/v1/services?limit=3&continue=T',
+        '/api/v1/services?limit=3',
+        '/api/v1/services?limit=3&continue=T',
+        '/api/v1/services',
+      ],
     ]);
   });
 });
