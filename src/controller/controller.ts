@@ -180,21 +180,31 @@ export function startController(opts: ControllerOptions): Controller {
   let resolveFirst!: () => void;
   const firstReportSet = new Promise<void>((r) => (resolveFirst = r));
 
+  // PortPolicy objects once a valid one exists; the --policy files until then.
+  const activePolicies = (): readonly CompiledPolicy[] => policySet.policies() ?? opts.filePolicies;
+
+  /** Writes one scope's reports as audited now; false when the write failed (the scope is taken again). */
+  async function auditScope(scope: Scope, policies: readonly CompiledPolicy[]): Promise<boolean> {
+    const reports = auditor.audit(scope, policies, new Date(clock.now()));
+    let written = true;
+    try {
+      await writer.reconcile(scope, reports, () => leadership.mustStop());
+    } catch (err) {
+      written = false;
+      log.warn({ namespace: scope, err: (err as Error).message }, 'cannot write reports; will retry');
+    }
+    stats.scopesAudited++;
+    return written;
+  }
+
   async function auditRun({ scopes, complete }: Batch): Promise<Scope[]> {
     const started = process.hrtime.bigint();
-    const policies = policySet.policies() ?? opts.filePolicies;
+    const policies = activePolicies();
     const retry: Scope[] = [];
     for (const scope of scopes) {
       // Leadership moved on: whoever leads next audits everything anyway.
       if (leadership.mustStop()) return retry;
-      const reports = auditor.audit(scope, policies, new Date(clock.now()));
-      try {
-        await writer.reconcile(scope, reports, () => leadership.mustStop());
-      } catch (err) {
-        retry.push(scope);
-        log.warn({ namespace: scope, err: (err as Error).message }, 'cannot write reports; will retry');
-      }
-      stats.scopesAudited++;
+      if (!(await auditScope(scope, policies))) retry.push(scope);
     }
     stats.auditRuns++;
     stats.lastAuditSeconds = Number(process.hrtime.bigint() - started) / 1e9;
