@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../engine/types.js';
 import { ApiError, type KubeClient } from '../k8s/client.js';
-import { CLUSTER_POLICY_REPORTS, collectionPath, objectPath, OPEN_CLUSTER_REPORTS, OPEN_REPORTS, POLICY_REPORTS, withQuery, type ResourceType } from '../k8s/resources.js';
+import { pagedList } from '../k8s/paged-list.js';
+import { CLUSTER_POLICY_REPORTS, collectionPath, objectPath, OPEN_CLUSTER_REPORTS, OPEN_REPORTS, POLICY_REPORTS, type ResourceType } from '../k8s/resources.js';
 import { MANAGED_BY_LABEL, REPORT_SOURCE, type ReportFlavor } from '../sinks/reports/policyreport.js';
 import { silentLog, type Log } from '../cluster/log.js';
 import { systemClock, type Clock } from '../runtime/clock.js';
@@ -99,29 +100,26 @@ export class ReportWriter {
   /** Reads the reports portcullis wrote before (paged), to compare against. */
   async loadExisting(): Promise<void> {
     this.known.clear();
-    for (const type of [this.types.namespaced, this.types.cluster]) {
-      let cont: string | undefined;
-      do {
-        let page: { metadata?: { continue?: string }; items?: Obj[] };
-        try {
-          page = await this.opts.client.request('GET', withQuery(collectionPath(type), { labelSelector: `${MANAGED_BY_LABEL}=${REPORT_SOURCE}`, limit: 100, continue: cont }));
-        } catch (err) {
-          // The report CRDs are not installed: every write will fail and say so.
-          if (err instanceof ApiError && err.status === 404) {
-            this.log.error({ resource: type.resource }, 'report CRD is not installed; install wgpolicyk8s.io (or openreports.io) CRDs');
-            break;
-          }
-          throw err;
-        }
-        for (const r of page.items ?? []) {
-          // Checked here too: a server or proxy that ignored the selector must not make other
-          // tools' reports (Kyverno's, in the same namespaces) look like stale chunks of ours.
-          if (r.metadata?.labels?.[MANAGED_BY_LABEL] !== REPORT_SOURCE) continue;
-          this.known.set(`${r.metadata?.namespace ?? ''}/${r.metadata?.name}`, { resourceVersion: r.metadata?.resourceVersion, fingerprint: fingerprint(r) });
-        }
-        cont = page.metadata?.continue || undefined;
-      } while (cont);
+    for (const type of [this.types.namespaced, this.types.cluster]) await this.loadExistingOf(type);
+  }
+
+  private async loadExistingOf(type: ResourceType): Promise<void> {
+    try {
+      for await (const page of pagedList(this.opts.client, type, { labelSelector: `${MANAGED_BY_LABEL}=${REPORT_SOURCE}`, pageSize: 100 })) {
+        for (const r of page.items) this.remember(r);
+      }
+    } catch (err) {
+      // The report CRDs are not installed: every write will fail and say so.
+      if (!(err instanceof ApiError && err.status === 404)) throw err;
+      this.log.error({ resource: type.resource }, 'report CRD is not installed; install wgpolicyk8s.io (or openreports.io) CRDs');
     }
+  }
+
+  private remember(r: Obj): void {
+    // Checked here too: a server or proxy that ignored the selector must not make other
+    // tools' reports (Kyverno's, in the same namespaces) look like stale chunks of ours.
+    if (r.metadata?.labels?.[MANAGED_BY_LABEL] !== REPORT_SOURCE) return;
+    this.known.set(`${r.metadata?.namespace ?? ''}/${r.metadata?.name}`, { resourceVersion: r.metadata?.resourceVersion, fingerprint: fingerprint(r) });
   }
 
   /**
@@ -130,78 +128,101 @@ export class ReportWriter {
    * checked before each write, so a replica that loses leadership stops mid-way.
    */
   async reconcile(scope: string | null, reports: readonly KubeObject[], shouldStop: () => boolean = () => false): Promise<number> {
+    const wanted = new Set(reports.map(keyOf));
+    const changed = await this.writeChanged(reports, shouldStop);
+    if (changed.stopped) return changed.writes;
+    const deleted = await this.deleteUnwanted(scope, wanted, shouldStop);
+    if (deleted.stopped) return changed.writes + deleted.writes;
+    this.writes += changed.writes + deleted.writes;
+    return changed.writes + deleted.writes;
+  }
+
+  private async writeChanged(reports: readonly KubeObject[], shouldStop: () => boolean): Promise<{ writes: number; stopped: boolean }> {
     let writes = 0;
-    const wanted = new Set<string>();
     for (const report of reports) {
-      const ns = (report.metadata.namespace as string | undefined) ?? '';
-      const key = `${ns}/${report.metadata.name}`;
-      wanted.add(key);
+      const key = keyOf(report);
       const fp = fingerprint(report);
       const known = this.known.get(key);
       if (known?.fingerprint === fp) continue;
-      if (!(await this.bucket.take(shouldStop)) || shouldStop()) return writes;
+      if (!(await this.bucket.take(shouldStop)) || shouldStop()) return { writes, stopped: true };
       writes++;
       await this.put(report, key, fp, known);
     }
+    return { writes, stopped: false };
+  }
+
+  /** Deletes the scope's reports of ours that are not wanted any more (a chunk the scope no longer needs). */
+  private async deleteUnwanted(scope: string | null, wanted: ReadonlySet<string>, shouldStop: () => boolean): Promise<{ writes: number; stopped: boolean }> {
+    let writes = 0;
     for (const key of [...this.known.keys()]) {
       const ns = key.slice(0, key.indexOf('/'));
       if ((scope ?? '') !== ns || wanted.has(key)) continue;
-      if (!(await this.bucket.take(shouldStop))) return writes;
+      if (!(await this.bucket.take(shouldStop))) return { writes, stopped: true };
       writes++;
-      const name = key.slice(ns.length + 1);
-      const type = ns ? this.types.namespaced : this.types.cluster;
-      try {
-        await this.opts.client.request('DELETE', objectPath(type, ns || null, name), undefined, this.timeout());
-        this.opts.onWrite?.('delete', true);
-      } catch (err) {
-        if (!(err instanceof ApiError && err.status === 404)) {
-          this.opts.onWrite?.('delete', false);
-          throw err;
-        }
-      }
+      await this.delete(ns, key.slice(ns.length + 1));
       this.known.delete(key);
     }
-    this.writes += writes;
-    return writes;
+    return { writes, stopped: false };
   }
 
-  private async put(report: KubeObject, key: string, fp: string, known: Known | undefined): Promise<void> {
-    const ns = (report.metadata.namespace as string | undefined) ?? null;
+  private async delete(ns: string, name: string): Promise<void> {
     const type = ns ? this.types.namespaced : this.types.cluster;
-    const { client } = this.opts;
-    const update = async (resourceVersion: string) => {
-      const body = { ...report, metadata: { ...report.metadata, resourceVersion } };
-      return client.request<Obj>('PUT', objectPath(type, ns, String(report.metadata.name)), body, this.timeout());
-    };
     try {
-      let stored: Obj;
-      if (known) {
-        try {
-          stored = await update(known.resourceVersion);
-        } catch (err) {
-          // Someone else changed or deleted it: read the current version and write once more.
-          if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
-          stored = await this.createOrReplace(type, ns, report, update);
-        }
-        this.opts.onWrite?.('update', true);
-      } else {
-        stored = await this.createOrReplace(type, ns, report, update);
-        this.opts.onWrite?.('create', true);
-      }
-      this.known.set(key, { resourceVersion: stored.metadata?.resourceVersion, fingerprint: fp });
+      await this.opts.client.request('DELETE', objectPath(type, ns || null, name), undefined, this.timeout());
+      this.opts.onWrite?.('delete', true);
     } catch (err) {
-      this.opts.onWrite?.(known ? 'update' : 'create', false);
+      // Gone already: what was wanted.
+      if (err instanceof ApiError && err.status === 404) return;
+      this.opts.onWrite?.('delete', false);
       throw err;
     }
   }
 
-  private async createOrReplace(type: ResourceType, ns: string | null, report: KubeObject, update: (rv: string) => Promise<Obj>): Promise<Obj> {
+  private async put(report: KubeObject, key: string, fp: string, known: Known | undefined): Promise<void> {
+    const operation = known ? 'update' : 'create';
+    let stored: Obj;
+    try {
+      stored = known ? await this.updateOrReplace(report, known) : await this.createOrReplace(report);
+    } catch (err) {
+      this.opts.onWrite?.(operation, false);
+      throw err;
+    }
+    this.opts.onWrite?.(operation, true);
+    this.known.set(key, { resourceVersion: stored.metadata?.resourceVersion, fingerprint: fp });
+  }
+
+  private async updateOrReplace(report: KubeObject, known: Known): Promise<Obj> {
+    try {
+      return await this.update(report, known.resourceVersion);
+    } catch (err) {
+      // Someone else changed or deleted it: read the current version and write once more.
+      if (!(err instanceof ApiError && (err.status === 409 || err.status === 404))) throw err;
+      return this.createOrReplace(report);
+    }
+  }
+
+  private update(report: KubeObject, resourceVersion: string): Promise<Obj> {
+    const { type, ns } = this.placeOf(report);
+    const body = { ...report, metadata: { ...report.metadata, resourceVersion } };
+    return this.opts.client.request<Obj>('PUT', objectPath(type, ns, String(report.metadata.name)), body, this.timeout());
+  }
+
+  private placeOf(report: KubeObject): { type: ResourceType; ns: string | null } {
+    const ns = report.metadata.namespace ?? null;
+    return { type: ns ? this.types.namespaced : this.types.cluster, ns };
+  }
+
+  private async createOrReplace(report: KubeObject): Promise<Obj> {
+    const { type, ns } = this.placeOf(report);
     try {
       return await this.opts.client.request<Obj>('POST', collectionPath(type, ns), report, this.timeout());
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 409)) throw err;
       const current = await this.opts.client.request<Obj>('GET', objectPath(type, ns, String(report.metadata.name)), undefined, this.timeout());
-      return update(current.metadata?.resourceVersion);
+      return this.update(report, current.metadata?.resourceVersion);
     }
   }
 }
+
+/** `namespace/name`, '' namespace for cluster reports. */
+const keyOf = (report: KubeObject): string => `${report.metadata.namespace ?? ''}/${report.metadata.name}`;

@@ -1,7 +1,7 @@
 // A list in pages (limit/continue), as client-go's pager reads one, so no answer holds the whole
 // collection: the caller gets one page at a time and the next is asked for only when it wants
-// it. Used by `scan --cluster` (sources/cluster.ts) and by the controller's informers
-// (cluster/informer.ts) before they watch.
+// it. Used by `scan --cluster` (sources/cluster.ts), by the controller's informers
+// (cluster/informer.ts) before they watch, and by its report writer for the reports it wrote.
 import { ApiError, type KubeClient } from './client.js';
 import { collectionPath, withQuery, type ResourceType } from './resources.js';
 
