@@ -6,11 +6,11 @@ import { load } from 'js-yaml';
 import { loadPolicy } from '../src/engine/policy/load.js';
 import type { PortPolicySpec } from '../src/engine/policy/model.js';
 import { PORT_POLICY_SPEC_SCHEMA } from '../src/engine/policy/schema.js';
-import { RULE_DOCS_URL, RULE_IDS, RULES, ruleById, ruleDocsUrl } from '../src/engine/rules/index.js';
+import { RULE_CATALOG, RULE_DOCS_URL, RULE_IDS, RULES, ruleById, ruleDocsUrl } from '../src/engine/rules/index.js';
 import type { Evaluation, RuleId } from '../src/engine/types.js';
 import { laneOfRule } from '../src/sinks/reports/html/model.js';
 import { FORMATS } from '../src/sinks/reports/index.js';
-import { SCAN_OUTPUT_SCHEMA } from '../src/sinks/reports/json-schema.js';
+import { scanOutputSchema } from '../src/sinks/reports/json-schema.js';
 import { buildPolicyReports } from '../src/sinks/reports/policyreport.js';
 import { fixtureScan } from './reports/fixture.js';
 
@@ -45,7 +45,7 @@ describe('everything derived from the registry', () => {
   });
 
   it("the scan output schema's rule enum is the registry's ids, in its order", () => {
-    expect(SCAN_OUTPUT_SCHEMA.properties.findings.items.properties.rule.enum).toEqual(RULE_IDS);
+    expect(scanOutputSchema(RULE_CATALOG).properties.findings.items.properties.rule.enum).toEqual(RULE_IDS);
   });
 
   it("a policy that names no rule runs each at the registry's default action", () => {
@@ -75,16 +75,16 @@ describe('everything derived from the registry', () => {
   it.each(rows)("$name: PolicyReport results carry the registry's category", ({ rule }) => {
     const resource = { apiVersion: 'v1', kind: 'Service', namespace: 'a', name: 'web' };
     const evaluation: Evaluation = { resource, source: null, findings: [], outcomes: [{ policy: 'default', rule: rule.id, status: 'pass', tenant: null }] };
-    const [report] = buildPolicyReports([evaluation], { generatedAt: new Date(0) });
+    const [report] = buildPolicyReports([evaluation], { rules: RULE_CATALOG, generatedAt: new Date(0) });
     expect((report as unknown as { results: { rule: string; category: string }[] }).results).toMatchObject([{ rule: rule.id, category: rule.category }]);
   });
 
   it.each(rows)("$name: the port map draws its findings in the registry's lane", ({ rule }) => {
-    expect(laneOfRule(rule.id)).toBe(rule.lane ?? undefined);
+    expect(laneOfRule(RULE_CATALOG, rule.id)).toBe(rule.lane ?? undefined);
   });
 
   it("SARIF lists every rule with the registry's title, default level and docs link", () => {
-    const driver = JSON.parse(FORMATS.sarif.write(fixtureScan())).runs[0].tool.driver;
+    const driver = JSON.parse(FORMATS.sarif.write(fixtureScan(), { rules: RULE_CATALOG })).runs[0].tool.driver;
     const level = { deny: 'error', warn: 'warning', audit: 'note' } as const;
     expect(driver.rules.map((r: { id: string; shortDescription: { text: string }; helpUri: string; defaultConfiguration: { level: string } }) => [r.id, r.shortDescription.text, r.helpUri, r.defaultConfiguration.level])).toEqual(
       RULES.map((r) => [r.id, r.title, ruleDocsUrl(r.id), level[r.defaultAction]]),

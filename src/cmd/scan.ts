@@ -4,6 +4,7 @@
 import { writeFile } from 'node:fs/promises';
 import { evaluate, isCheckedKind, portUses, tenantOf, type EvaluateOptions } from '../engine/evaluate.js';
 import { profileHints, profilesOfDaemonSet } from '../engine/policy/profile-hints.js';
+import { RULE_CATALOG } from '../engine/rules/index.js';
 import { ACTIONS, type Action, type Finding } from '../engine/types.js';
 import { scanSource, type ScanEngine, type ScanKeep, type ScanProgress } from '../scan/run.js';
 import { ruleExcerpts } from '../sinks/reports/html/exposures.js';
@@ -216,7 +217,7 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
   for (const t of targets) {
     // Colour only on stdout: a file is read later, by something that may not take escapes.
     const color = t.file === null && (opts.color ?? io.stdoutColor);
-    const text = FORMATS[t.format].write(result, { color, failOn });
+    const text = FORMATS[t.format].write(result, { rules: RULE_CATALOG, color, failOn });
     if (t.file === null) {
       io.stdout.write(text);
       continue;

@@ -11,6 +11,7 @@
 import { evaluate } from '../engine/evaluate.js';
 import { profileHints, profilesOfDaemonSet } from '../engine/policy/profile-hints.js';
 import type { CompiledPolicy } from '../engine/policy/model.js';
+import { RULE_CATALOG } from '../engine/rules/index.js';
 import type { ClusterFacts, Evaluation, KubeObject, ResourceRef } from '../engine/types.js';
 import type { ResourceType } from '../k8s/resources.js';
 import { buildPolicyReports, type ReportFlavor } from '../sinks/reports/policyreport.js';
@@ -88,7 +89,7 @@ export class Auditor {
   audit(scope: Scope, policies: readonly CompiledPolicy[], generatedAt: Date): KubeObject[] {
     const { evaluations, uids } = this.evaluateScope(scope, policies);
     this.countFindings(scope, evaluations);
-    return buildPolicyReports(evaluations, { generatedAt, flavor: this.opts.flavor, maxResults: this.opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
+    return buildPolicyReports(evaluations, { rules: RULE_CATALOG, generatedAt, flavor: this.opts.flavor, maxResults: this.opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
   }
 
   /**

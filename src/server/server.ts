@@ -9,6 +9,7 @@ import type { ClusterView } from '../cluster/view.js';
 import { UsageError } from '../runtime/usage-error.js';
 import { answerLimits, type ServeConfig } from '../config/serve.js';
 import { errored, reviewOf } from '../sinks/admission/response.js';
+import { RULE_CATALOG } from '../engine/rules/index.js';
 import { createMetrics, type WebhookMetrics } from '../sinks/metrics.js';
 import { ADMISSION_API_VERSION } from '../sources/admission.js';
 import { NodePortReservations } from '../cluster/allocator.js';
@@ -109,7 +110,7 @@ function allocatorFor(view: ClusterView | null, config: ServeConfig, clock: () =
 export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
   const logger = deps.logger;
   const clock = deps.clock ?? (() => performance.now());
-  const metrics = deps.metrics ?? createMetrics();
+  const metrics = deps.metrics ?? createMetrics({ rules: RULE_CATALOG });
   const view = deps.view ?? null;
 
   const opened = await openPolicyStore(config.policyPaths);

@@ -3,7 +3,7 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { checkedKind } from '../engine/facts/kinds.js';
 import { PORT_POLICY_API_VERSION, PORT_POLICY_KIND } from '../engine/policy/schema.js';
-import { RULE_IDS } from '../engine/rules/index.js';
+import type { RuleCatalog } from '../engine/rules/rule.js';
 import { ACTIONS } from '../engine/types.js';
 import type { Verdict } from './admission/decide.js';
 import { registerProcessMetrics } from './process-metrics.js';
@@ -16,7 +16,6 @@ import { registerProcessMetrics } from './process-metrics.js';
 const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
 const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const VERDICTS: ReadonlySet<string> = new Set(['denied', 'warned', 'audited', 'allowed', 'patched', 'skipped', 'invalid', 'error'] satisfies Verdict[]);
-const RULES: ReadonlySet<string> = new Set(RULE_IDS);
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
 const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['closed-unused-at-cap', 'closed-idle-at-cap', 'refused-at-cap', 'handshake-timeout', 'handshake-failed']);
 
@@ -80,7 +79,9 @@ function tally<L extends string>(names: readonly L[]) {
   };
 }
 
-export function createMetrics(opts: { processDefaults?: boolean } = {}): WebhookMetrics {
+/** `rules` (the registry, passed in by the door) is the rule label's set. */
+export function createMetrics(opts: { rules: RuleCatalog; processDefaults?: boolean }): WebhookMetrics {
+  const ruleIds: ReadonlySet<string> = new Set(opts.rules.rules.map((r) => r.id));
   const registry = new Registry();
   registerProcessMetrics(registry, { defaults: opts.processDefaults ?? true });
   let readOpen = () => 0;
@@ -166,6 +167,6 @@ export function createMetrics(opts: { processDefaults?: boolean } = {}): Webhook
     observeOpenConnections: (read) => {
       readOpen = read;
     },
-    countFinding: (rule, action, count = 1) => findingCounts.add(count, label(RULES, rule), label(ACTION_SET, action)),
+    countFinding: (rule, action, count = 1) => findingCounts.add(count, label(ruleIds, rule), label(ACTION_SET, action)),
   };
 }

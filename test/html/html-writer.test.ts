@@ -5,6 +5,7 @@ import { panels, xMid } from '../../src/sinks/reports/html/axis.js';
 import { ruleExcerpts, valueAt } from '../../src/sinks/reports/html/exposures.js';
 import { marks } from '../../src/sinks/reports/html/model.js';
 import { writeHtml } from '../../src/sinks/reports/html.js';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
 import type { Finding, KubeObject, PortUse } from '../../src/engine/types.js';
 import type { ScanResult } from '../../src/sinks/reports/scan-result.js';
 import { fixture, fixturePolicy, INJECTION } from './fixture.js';
@@ -49,7 +50,7 @@ describe('broken axis', () => {
 
 describe('markers', () => {
   const result = fixture();
-  const ms = marks(result, 'shared-cluster');
+  const ms = marks(result, 'shared-cluster', RULE_CATALOG);
   const at = (lane: string, port: number) => ms.find((m) => m.lane === lane && m.port === port);
 
   it('has one marker per lane and port in use, sorted by port', () => {
@@ -73,11 +74,11 @@ describe('markers', () => {
   });
 
   it('keeps only the findings of the policy drawn', () => {
-    expect(marks(result, 'another-policy').every((m) => m.worst === null)).toBe(true);
+    expect(marks(result, 'another-policy', RULE_CATALOG).every((m) => m.worst === null)).toBe(true);
   });
 
   it('draws violations even when the scan kept no portUses', () => {
-    const bare = marks({ ...result, portUses: undefined }, 'shared-cluster');
+    const bare = marks({ ...result, portUses: undefined }, 'shared-cluster', RULE_CATALOG);
     const ports = result.findings.filter((f) => f.rule.startsWith('hostport') || f.rule.startsWith('nodeport')).filter((f) => f.value !== null);
     expect(new Set(bare.map((m) => `${m.lane}:${m.port}`))).toEqual(new Set(ports.map((f) => `${f.rule.startsWith('host') ? 'hostPort' : 'nodePort'}:${f.value}`)));
     expect(bare.every((m) => m.worst !== null && m.uses.every((u) => u.protocol === null))).toBe(true);
@@ -86,7 +87,7 @@ describe('markers', () => {
 
 describe('writeHtml on a shared-cluster fixture', () => {
   const result = fixture();
-  const html = writeHtml(result);
+  const html = writeHtml(result, { rules: RULE_CATALOG });
   const policy = result.policies[0];
 
   it('is one self-contained document: inline style and script, nothing fetched', () => {
@@ -120,7 +121,7 @@ describe('writeHtml on a shared-cluster fixture', () => {
 
   it('marks every port in use, violations with their action (shape and colour)', () => {
     const overview = tags(html, 'g', 'mk').filter((t) => attr(t, 'data-view') === 'overview');
-    expect(overview).toHaveLength(marks(result, policy.name).length);
+    expect(overview).toHaveLength(marks(result, policy.name, RULE_CATALOG).length);
     const violating = overview.filter((t) => attr(t, 'data-act') !== 'ok').map((t) => `${attr(t, 'data-lane')}:${attr(t, 'data-port')}:${attr(t, 'data-act')}`);
     expect(violating.sort()).toEqual(['hostPort:10250:deny', 'hostPort:31500:deny', 'hostPort:9962:deny', 'nodePort:30500:audit', 'nodePort:31150:deny', 'nodePort:8443:deny'].sort());
     expect(overview.every((t) => attr(t, 'tabindex') === '0' && attr(t, 'role') === 'img')).toBe(true);
@@ -178,7 +179,7 @@ describe('writeHtml on a shared-cluster fixture', () => {
   });
 
   it('says where to look when the scan kept no rule text', () => {
-    const s = section(writeHtml({ ...result, exposures: undefined }), 'exposures');
+    const s = section(writeHtml({ ...result, exposures: undefined }, { rules: RULE_CATALOG }), 'exposures');
     expect(s).toContain("did not keep this rule's text; see <code>spec.egress[0]</code> in the object at examples/team-b.yaml:");
   });
 
@@ -207,7 +208,7 @@ describe('several policies', () => {
   const extra: Finding = { ...base.findings[0], policy: 'strict', rule: 'hostport-reserved', action: 'deny', tenant: null,
     resource: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' },
     path: 'spec.template.spec.containers[0].ports[0].containerPort', value: 10249, message: 'hostPort 10249/TCP clashes with kube-proxy-metrics' };
-  const html = writeHtml({ ...base, policies: [a, b], findings: [...base.findings, extra] });
+  const html = writeHtml({ ...base, policies: [a, b], findings: [...base.findings, extra] }, { rules: RULE_CATALOG });
 
   it('draws one map per policy, each with its own findings', () => {
     expect(count(html, /<div class="policy-map"/g)).toBe(2);
@@ -231,7 +232,7 @@ describe('an empty scan', () => {
     const html = writeHtml({
       policies: [policy], findings: [], errors: [], portUses: [], namespaces: [], exposures: [],
       summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, generatedAt: new Date(0),
-    });
+    }, { rules: RULE_CATALOG });
     expect(section(html, 'map')).toContain('0 ports in use on the nodes (0 hostPort, 0 nodePort), 0 with findings');
     expect(tags(html, 'g', 'mk')).toHaveLength(0);
     expect(tags(html, 'g', 'b-res').length).toBeGreaterThan(0);
@@ -247,7 +248,7 @@ describe('golden', () => {
   // (test-artifacts/report-fixture.html from the browser test shows the same page).
   const golden = new URL('./golden/fixture.html', import.meta.url).pathname;
   it('renders the fixture exactly as the golden file', () => {
-    const html = writeHtml(fixture());
+    const html = writeHtml(fixture(), { rules: RULE_CATALOG });
     if (process.env.UPDATE_GOLDEN === '1') writeFileSync(golden, html);
     expect(html).toBe(readFileSync(golden, 'utf8'));
   });
@@ -255,7 +256,7 @@ describe('golden', () => {
   it('does not change its input', () => {
     const result = fixture();
     const before = JSON.stringify(result);
-    writeHtml(result);
+    writeHtml(result, { rules: RULE_CATALOG });
     expect(JSON.stringify(result)).toBe(before);
   });
 });
@@ -271,13 +272,13 @@ describe('escaping', () => {
     { name: 'rule excerpt', edit: (r: ScanResult) => ({ ...r, exposures: r.exposures!.map((e) => ({ ...e, rule: { to: [{ ipBlock: { cidr: evil(10) } }] } })) }) },
     { name: 'input error', edit: (r: ScanResult) => ({ ...r, errors: [{ file: evil(11), line: 2, message: evil(12) }] }) },
   ])('$name is text, never markup', ({ edit }) => {
-    const html = writeHtml(edit(fixture()));
+    const html = writeHtml(edit(fixture()), { rules: RULE_CATALOG });
     expect(html).not.toContain('<b data-x');
     expect(html).toMatch(/&lt;b data-x=&quot;\d+&quot;&gt;&#39;&amp;amp;/);
   });
 
   it('the fixture object named like a script tag stays text', () => {
-    const html = writeHtml(fixture());
+    const html = writeHtml(fixture(), { rules: RULE_CATALOG });
     expect(INJECTION).toContain('<script>');
     expect(html).not.toContain(INJECTION);
     expect(count(html, /<script\b/g)).toBe(1);
@@ -297,7 +298,7 @@ describe('size', () => {
         findings.push({ ...base.findings[0], rule: 'nodeport-range', resource, path: 'spec.ports[0].nodePort', value: 30000 + (i % 2768), source: { file: `m/${i}.yaml`, line: 1 } });
       }
     }
-    const html = writeHtml({ ...base, portUses: uses, findings });
+    const html = writeHtml({ ...base, portUses: uses, findings }, { rules: RULE_CATALOG });
     // Measured 3.1 MB (2,768 ports in use: 1.9 MB of map; 1,000 finding rows: 0.57 MB). Its
     // speed is a benchmark's business, not a timed assertion on a shared machine.
     expect(html.length).toBeLessThan(5_000_000);

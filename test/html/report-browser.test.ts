@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { runScan } from '../../src/cmd/scan.js';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
 import { ACTIONS, type Action } from '../../src/engine/types.js';
 import { writeHtml } from '../../src/sinks/reports/html.js';
 import { loadPolicyPaths } from '../../src/sources/policy-files.js';
@@ -239,7 +240,7 @@ describe('report for a fixture with hostile names', () => {
   let page: Page;
   let watch: Watch;
   beforeAll(async () => {
-    ({ page, watch } = await open(writeHtml(fixture()), 'report-fixture.html'));
+    ({ page, watch } = await open(writeHtml(fixture(), { rules: RULE_CATALOG }), 'report-fixture.html'));
   });
   afterAll(async () => {
     await page?.close();
@@ -332,7 +333,7 @@ describe('an empty report', () => {
     const html = writeHtml({
       ...fixture(), findings: [], errors: [], portUses: [], exposures: [],
       summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
-    });
+    }, { rules: RULE_CATALOG });
     const { page, watch } = await open(html, 'report-empty.html');
     await expect(page.locator('.filters').isVisible()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Rule' }).click();

@@ -4,8 +4,9 @@
 import { loadPolicy } from '../../src/engine/policy/load.js';
 import type { CompiledPolicy } from '../../src/engine/policy/model.js';
 import type { Evaluation, Finding, ResourceRef, RuleId, RuleOutcome } from '../../src/engine/types.js';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
 import type { RuleInfo, ToolInfo } from '../../src/sinks/reports/sarif.js';
-import type { ScanResult } from '../../src/sinks/reports/scan-result.js';
+import type { ScanResult, WriterOptions } from '../../src/sinks/reports/scan-result.js';
 
 function policy(name: string): CompiledPolicy {
   const loaded = loadPolicy({
@@ -139,14 +140,19 @@ export function fixtureScan(): ScanResult {
   };
 }
 
-/** Fixed rule metadata for the SARIF golden, so a help-text edit in the registry does not churn it. */
-/** A fixed tool version, so the SARIF golden does not change with package.json. */
-export const FIXTURE_TOOL: ToolInfo = { version: '1.2.3' };
+/** What the scan command passes a writer: the rule registry. */
+export const WRITER_OPTIONS: WriterOptions = { rules: RULE_CATALOG };
 
+/** A fixed tool version, so the SARIF golden does not change with package.json. */
+export const FIXTURE_TOOL: ToolInfo = { version: '1.2.3', informationUri: 'https://portcullis.dev/' };
+
+const DOCS = 'https://portcullis.dev/docs/rules.md';
+
+/** Fixed rule metadata for the SARIF golden, so a help-text edit in the registry does not churn it. */
 export const FIXTURE_RULES: RuleInfo[] = [
-  { id: 'nodeport-range', title: 'Node port outside the NodePort range', defaultAction: 'deny', help: 'A node port must lie in the NodePort range.\n\nPick one inside it.' },
-  { id: 'nodeport-not-allowed', title: 'Node ports in a tenant without them', defaultAction: 'deny', help: 'This tenant may not use node ports.' },
-  { id: 'hostport-reserved', title: 'Host port on a reserved port', defaultAction: 'deny', help: 'A hostPort on a reserved port captures its traffic.' },
-  { id: 'hostport-not-allowed', title: "Host port outside the tenant's allowed ports", defaultAction: 'deny', help: 'The tenant may use only its allowed host ports.' },
-  { id: 'netpol-sensitive-exposure', title: 'Network policy opens a sensitive node port broadly', defaultAction: 'warn', help: 'Egress to the kubelet on every node lets pods attack it.' },
+  { id: 'nodeport-range', title: 'Node port outside the NodePort range', defaultAction: 'deny', help: 'A node port must lie in the NodePort range.\n\nPick one inside it.', docsUrl: `${DOCS}#nodeport-range` },
+  { id: 'nodeport-not-allowed', title: 'Node ports in a tenant without them', defaultAction: 'deny', help: 'This tenant may not use node ports.', docsUrl: `${DOCS}#nodeport-not-allowed` },
+  { id: 'hostport-reserved', title: 'Host port on a reserved port', defaultAction: 'deny', help: 'A hostPort on a reserved port captures its traffic.', docsUrl: `${DOCS}#hostport-reserved` },
+  { id: 'hostport-not-allowed', title: "Host port outside the tenant's allowed ports", defaultAction: 'deny', help: 'The tenant may use only its allowed host ports.', docsUrl: `${DOCS}#hostport-not-allowed` },
+  { id: 'netpol-sensitive-exposure', title: 'Network policy opens a sensitive node port broadly', defaultAction: 'warn', help: 'Egress to the kubelet on every node lets pods attack it.', docsUrl: `${DOCS}#netpol-sensitive-exposure` },
 ];

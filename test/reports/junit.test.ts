@@ -1,7 +1,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Action } from '../../src/engine/types.js';
 import { escapeXml, writeJunit } from '../../src/sinks/reports/junit.js';
-import { FINDINGS, fixtureScan } from './fixture.js';
+import { FINDINGS, fixtureScan, WRITER_OPTIONS } from './fixture.js';
 import { readGolden } from './golden.js';
 import { checkJunit } from './schemas.js';
 
@@ -29,7 +29,7 @@ describe('junit writer', () => {
   it('a message full of markup and control characters still gives well-formed XML that reads back', () => {
     const nasty = 'x <y> & "z" \u0000\u001b]8;;';
     const scan = { ...fixtureScan(), evaluations: [], errors: [], findings: [{ ...FINDINGS[0]!, action: 'deny' as const, message: nasty }] };
-    const { suites } = parse(writeJunit(scan));
+    const { suites } = parse(writeJunit(scan, WRITER_OPTIONS));
     const failure = suites[0]!.testcase[0]!.failure as Record<string, string>;
     expect(failure.message).toBe('x <y> & "z" \uFFFD\uFFFD]8;;');
   });
@@ -41,13 +41,13 @@ describe('junit writer', () => {
     { name: 'fail on audit: every violation fails', failOn: 'audit', failures: 7 },
     { name: 'fail on never: deny still shown as failures', failOn: 'never', failures: 2 },
   ])('$name', ({ failOn, failures }) => {
-    const { root, suites } = parse(writeJunit(fixtureScan(), { failOn }));
+    const { root, suites } = parse(writeJunit(fixtureScan(), { ...WRITER_OPTIONS, failOn }));
     expect(Number(root.failures)).toBe(failures);
     expect(suites.reduce((n, s) => n + s.testcase.filter((c) => c.failure !== undefined).length, 0)).toBe(failures);
   });
 
   it('counts agree with the cases: rule error and input errors are errors, exemptions skipped', () => {
-    const { root, suites } = parse(writeJunit(fixtureScan()));
+    const { root, suites } = parse(writeJunit(fixtureScan(), WRITER_OPTIONS));
     const cases = suites.flatMap((s) => s.testcase);
     expect(Number(root.tests)).toBe(cases.length);
     expect(Number(root.errors)).toBe(3);
@@ -64,18 +64,18 @@ describe('junit writer', () => {
   it('every finding and every pass is a case: findings + outcomes + input errors', () => {
     const scan = fixtureScan();
     const outcomes = scan.evaluations!.reduce((n, e) => n + e.outcomes.length, 0);
-    const { root } = parse(writeJunit(scan));
+    const { root } = parse(writeJunit(scan, WRITER_OPTIONS));
     expect(Number(root.tests)).toBe(scan.findings.length + outcomes + scan.errors.length);
   });
 
   it('without evaluations only findings and errors are cases', () => {
     const scan = { ...fixtureScan(), evaluations: undefined };
-    const { root } = parse(writeJunit(scan));
+    const { root } = parse(writeJunit(scan, WRITER_OPTIONS));
     expect(Number(root.tests)).toBe(scan.findings.length + scan.errors.length);
   });
 
   it('two findings on one rule path are told apart by their port', () => {
-    const { suites } = parse(writeJunit(fixtureScan()));
+    const { suites } = parse(writeJunit(fixtureScan(), WRITER_OPTIONS));
     const names = suites.find((s) => s.name === 'netpol-sensitive-exposure')!.testcase.map((c) => c.name);
     expect(names.filter((n) => n.startsWith('NetworkPolicy team-b/allow-egress spec.egress[0] (1025'))).toEqual([
       'NetworkPolicy team-b/allow-egress spec.egress[0] (10250) in examples/team-b/netpol.yaml',
@@ -85,7 +85,7 @@ describe('junit writer', () => {
 
   it('a case names its file, and its failure text the line: the schema has no file or line attributes', () => {
     const withSource = FINDINGS.find((f) => f.source !== null && f.rule === 'hostport-reserved' && f.action === 'deny')!;
-    const { suites } = parse(writeJunit({ ...fixtureScan(), evaluations: [], errors: [], findings: [withSource] }));
+    const { suites } = parse(writeJunit({ ...fixtureScan(), evaluations: [], errors: [], findings: [withSource] }, WRITER_OPTIONS));
     const c = suites[0]!.testcase[0]! as Case & Record<string, unknown>;
     expect({ name: c.name, file: c.file, line: c.line, source: /^source: (\S+)$/m.exec((c.failure as Record<string, string>)['#text'])?.[1] }).toEqual({
       name: expect.stringMatching(/ in examples\/team-a\/web\.yaml$/),
@@ -97,7 +97,7 @@ describe('junit writer', () => {
 
   it('a clean scan is an empty, valid document', async () => {
     const scan = { ...fixtureScan(), findings: [], errors: [], evaluations: [] };
-    const xml = writeJunit(scan);
+    const xml = writeJunit(scan, WRITER_OPTIONS);
     expect({ tests: parse(xml).root.tests, schema: await checkJunit(xml) }).toEqual({ tests: '0', schema: [true, []] });
   });
 });
@@ -112,7 +112,7 @@ describe('junit against the Jenkins xunit JUnit schema (junit-10.xsd)', () => {
     { name: 'file on <testcase>', edit: (xml) => xml.replace('<testcase ', '<testcase file="a.yaml" '), error: /attribute 'file' is not allowed/ },
     { name: 'line on <testcase>', edit: (xml) => xml.replace('<testcase ', '<testcase line="3" '), error: /attribute 'line' is not allowed/ },
   ])('the schema can fail: it refuses $name', async ({ edit, error }) => {
-    const [valid, errors] = await checkJunit(edit(writeJunit(fixtureScan())));
+    const [valid, errors] = await checkJunit(edit(writeJunit(fixtureScan(), WRITER_OPTIONS)));
     expect({ valid, errors }).toEqual({ valid: false, errors: [expect.stringMatching(error)] });
   });
 });

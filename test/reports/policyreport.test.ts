@@ -1,7 +1,8 @@
 import { parseAllDocuments } from 'yaml';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
 import type { Action, Evaluation, ResourceRef } from '../../src/engine/types.js';
 import { buildPolicyReports, writePolicyReports, type ReportFlavor } from '../../src/sinks/reports/policyreport.js';
-import { EVALUATIONS, FINDINGS, fixtureScan } from './fixture.js';
+import { EVALUATIONS, FINDINGS, fixtureScan, WRITER_OPTIONS } from './fixture.js';
 import { readGolden } from './golden.js';
 import { checkReport } from './schemas.js';
 
@@ -10,7 +11,7 @@ const check = (flavor: ReportFlavor, doc: unknown) => checkReport[flavor](doc);
 const at = new Date('2026-11-25T17:45:00.123Z');
 type Report = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels: Record<string, string> }; source?: string; summary: Record<string, number>; results: Array<Record<string, any>> };
 const build = (evaluations: readonly Evaluation[], flavor: ReportFlavor = 'wgpolicyk8s', extra = {}) =>
-  buildPolicyReports(evaluations, { generatedAt: at, flavor, ...extra }) as unknown as Report[];
+  buildPolicyReports(evaluations, { rules: RULE_CATALOG, generatedAt: at, flavor, ...extra }) as unknown as Report[];
 
 describe('policy report goldens validate against the CRD schemas', () => {
   it.each([
@@ -202,7 +203,7 @@ describe('buildPolicyReports', () => {
 
 describe('writePolicyReports', () => {
   it('without evaluations, reports hold the findings only', () => {
-    const yaml = writePolicyReports({ ...fixtureScan(), evaluations: undefined });
+    const yaml = writePolicyReports({ ...fixtureScan(), evaluations: undefined }, WRITER_OPTIONS);
     const docs = parseAllDocuments(yaml).map((d) => d.toJS() as Report);
     const results = docs.flatMap((d) => d.results);
     expect(results.length).toBe(FINDINGS.length);
@@ -211,8 +212,8 @@ describe('writePolicyReports', () => {
   });
 
   it('writes no YAML aliases, which some consumers reject', () => {
-    expect(writePolicyReports(fixtureScan())).not.toMatch(/[&*]a\d/);
-    expect(writePolicyReports(fixtureScan())).not.toMatch(/[&*]ref_\d/);
+    expect(writePolicyReports(fixtureScan(), WRITER_OPTIONS)).not.toMatch(/[&*]a\d/);
+    expect(writePolicyReports(fixtureScan(), WRITER_OPTIONS)).not.toMatch(/[&*]ref_\d/);
   });
 
   // Names are the tenants' own: a Go (YAML 1.1) reader such as kubectl takes `on`, `yes` or
@@ -230,7 +231,7 @@ describe('writePolicyReports', () => {
       findings: [],
       outcomes: [{ policy: value, rule: 'nodeport-range', status: 'skip', tenant: value, reason: value }],
     };
-    const text = writePolicyReports({ ...fixtureScan(), evaluations: [evaluation] });
+    const text = writePolicyReports({ ...fixtureScan(), evaluations: [evaluation] }, WRITER_OPTIONS);
     for (const version of ['1.1', '1.2'] as const) {
       const [doc] = parseAllDocuments(text, { version }).map((d) => d.toJS() as Report);
       expect(doc!.metadata.namespace).toBe(value);

@@ -5,7 +5,7 @@ import { writeSarif } from '../../src/sinks/reports/sarif.js';
 import { BUILD_INFO } from '../../src/build-info.js';
 import { RULE_DOCS_URL } from '../../src/engine/rules/index.js';
 import { STDIN_NAME } from '../../src/sources/manifests.js';
-import { FINDINGS, FIXTURE_RULES, FIXTURE_TOOL, fixtureScan } from './fixture.js';
+import { FINDINGS, FIXTURE_RULES, FIXTURE_TOOL, fixtureScan, WRITER_OPTIONS } from './fixture.js';
 import { readGolden } from './golden.js';
 import { checkSarif } from './schemas.js';
 
@@ -17,7 +17,7 @@ describe('sarif writer', () => {
   });
 
   it('the registry writer, with the real rule registry, is valid SARIF 2.1.0 and lists every rule with help', () => {
-    const log = JSON.parse(FORMATS.sarif.write(fixtureScan()));
+    const log = JSON.parse(FORMATS.sarif.write(fixtureScan(), WRITER_OPTIONS));
     expect(checkSarif(log)).toEqual([true, []]);
     const rules = log.runs[0].tool.driver.rules;
     expect(rules.map((r: { id: string }) => r.id)).toEqual(RULES.map((r) => r.id));
@@ -29,7 +29,7 @@ describe('sarif writer', () => {
 
   it('the driver names its version, semantic version and site; the registry writer uses the package version', () => {
     const { rules: _fixture, ...driver } = sarif().runs[0].tool.driver;
-    const { rules: _real, ...shipped } = JSON.parse(FORMATS.sarif.write(fixtureScan())).runs[0].tool.driver;
+    const { rules: _real, ...shipped } = JSON.parse(FORMATS.sarif.write(fixtureScan(), WRITER_OPTIONS)).runs[0].tool.driver;
     expect({ driver, shipped }).toEqual({
       driver: { name: 'portcullis', version: '1.2.3', semanticVersion: '1.2.3', informationUri: new URL('/', RULE_DOCS_URL).href },
       shipped: { name: 'portcullis', version: BUILD_INFO.version, semanticVersion: BUILD_INFO.version, informationUri: new URL('/', RULE_DOCS_URL).href },

@@ -6,7 +6,8 @@ import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { validateXML } from 'xmllint-wasm';
 import { parse } from 'yaml';
-import { SCAN_OUTPUT_SCHEMA } from '../../src/sinks/reports/json-schema.js';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
+import { scanOutputSchema } from '../../src/sinks/reports/json-schema.js';
 import type { ReportFlavor } from '../../src/sinks/reports/policyreport.js';
 
 /** [valid, error messages]: compare with [true, []] so a failure prints its reasons. */
@@ -16,7 +17,7 @@ const checker = (v: ValidateFunction): Check => (doc) => [v(doc), (v.errors ?? [
 
 const schemaFile = (name: string) => readFileSync(new URL(`./schemas/${name}`, import.meta.url), 'utf8');
 
-export const checkScanJson = checker(new Ajv({ allErrors: true, strict: true }).compile(SCAN_OUTPUT_SCHEMA));
+export const checkScanJson = checker(new Ajv({ allErrors: true, strict: true }).compile(scanOutputSchema(RULE_CATALOG)));
 
 // SARIF 2.1.0: the OASIS schema, draft-04.
 const require = createRequire(import.meta.url);

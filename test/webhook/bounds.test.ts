@@ -3,6 +3,7 @@
 import { SERVE_DEFAULTS, answerLimits } from '../../src/config/serve.js';
 import type { Finding } from '../../src/engine/types.js';
 import { decide } from '../../src/sinks/admission/decide.js';
+import { RULE_CATALOG } from '../../src/engine/rules/index.js';
 import { createMetrics, kindLabel } from '../../src/sinks/metrics.js';
 import { LOG_LINE_MAX_BYTES, logText } from '../../src/server/log-text.js';
 import { startHarness, type Harness } from './harness.js';
@@ -131,7 +132,7 @@ describe('metric labels from fixed sets', () => {
   });
 
   it('counts caller-chosen values under other, never as series of their own', async () => {
-    const metrics = createMetrics({ processDefaults: false });
+    const metrics = createMetrics({ rules: RULE_CATALOG, processDefaults: false });
     for (let i = 0; i < 1000; i++) {
       metrics.countRequest(`endpoint-${i}`, { group: 'x', version: 'v1', kind: `Kind${i}` }, `OP${i}`, `verdict-${i}`);
       metrics.countFinding(`rule-${i}`, `action-${i}`);

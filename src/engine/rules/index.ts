@@ -8,10 +8,10 @@ import { netpolSensitiveExposure } from './netpol-sensitive-exposure.js';
 import { nodeportNotAllowed } from './nodeport-not-allowed.js';
 import { nodeportRange } from './nodeport-range.js';
 import { serviceExternalIps } from './service-external-ips.js';
-import type { Rule } from './rule.js';
+import type { Rule, RuleCatalog, RuleMetadata } from './rule.js';
 import type { RuleId } from '../types.js';
 
-export type { Rule, RuleContext, RuleFinding } from './rule.js';
+export type { Rule, RuleCatalog, RuleContext, RuleFinding, RuleMetadata } from './rule.js';
 
 export const RULES = [nodeportRange, nodeportNotAllowed, hostportReserved, hostportNotAllowed, netpolSensitiveExposure, serviceExternalIps] as const;
 
@@ -27,3 +27,10 @@ export function ruleById(id: RuleId): Rule {
 export const RULE_DOCS_URL = 'https://portcullis.dev/docs/rules.md';
 
 export const ruleDocsUrl = (id: RuleId): string => `${RULE_DOCS_URL}#${id}`;
+
+const metadata = ({ id, title, defaultAction, category, lane, help }: Rule): RuleMetadata => ({ id, title, defaultAction, category, lane, help, docsUrl: ruleDocsUrl(id) });
+
+const CATALOG_BY_ID: ReadonlyMap<RuleId, RuleMetadata> = new Map(RULES.map((r) => [r.id, metadata(r)]));
+
+/** The registry as the doors pass it to the report formats and metrics (sinks/). */
+export const RULE_CATALOG: RuleCatalog = { rules: [...CATALOG_BY_ID.values()], byId: (id) => CATALOG_BY_ID.get(id)!, docsUrl: RULE_DOCS_URL };

@@ -47,3 +47,22 @@ export interface Rule<Id extends string = RuleId> {
   readonly appliesTo: (kind: CheckedKind) => boolean;
   readonly check: (ctx: RuleContext) => RuleFinding[];
 }
+
+/** A rule as the sinks see it: the registry's data without the check, and its docs section. */
+export type RuleMetadata = Pick<Rule, 'id' | 'title' | 'defaultAction' | 'category' | 'lane' | 'help'> & {
+  /** The rule's section of docs/rules.md (SARIF helpUri). */
+  readonly docsUrl: string;
+};
+
+/**
+ * The registry (index.ts) as a door hands it to the sinks: report formats and metrics take
+ * the rules they describe as an argument and never import the registry, so they can be tested
+ * with any rules and the registry stays the one place a rule is listed.
+ */
+export interface RuleCatalog {
+  /** In the registry's order: SARIF rules, JUnit suites, the HTML table by rule, metric labels. */
+  readonly rules: readonly RuleMetadata[];
+  readonly byId: (id: RuleId) => RuleMetadata;
+  /** docs/rules.md, the page each rule's docsUrl is a section of. */
+  readonly docsUrl: string;
+}

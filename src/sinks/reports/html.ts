@@ -5,8 +5,8 @@
 // map, and sorting/filtering of the table.
 import { stringify } from 'yaml';
 import type { CompiledPolicy, Tenant } from '../../engine/policy/model.js';
+import type { RuleCatalog } from '../../engine/rules/rule.js';
 import { formatRange, inRange, rangeSize } from '../../engine/ports.js';
-import { RULE_IDS } from '../../engine/rules/index.js';
 import { ACTIONS } from '../../engine/types.js';
 import type { Action, Finding } from '../../engine/types.js';
 import { esc } from './html/escape.js';
@@ -26,12 +26,12 @@ const escPath = (path: string) => esc(path).replace(/\./g, '.<wbr>');
 const objectName = (r: { kind: string; namespace: string | null; name: string }) => `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
 const actionText = (a: Action) => `<span class="act act-${a}">${icon(a)} ${a}</span>`;
 
-export const writeHtml: ReportWriter = (result) => {
-  const maps = result.policies.map((policy, i) => ({ policy, id: `p${i}`, marks: marks(result, policy.name), tenantOf: tenantLookup(result, policy) }));
+export const writeHtml: ReportWriter = (result, { rules }) => {
+  const maps = result.policies.map((policy, i) => ({ policy, id: `p${i}`, marks: marks(result, policy.name, rules), tenantOf: tenantLookup(result, policy) }));
   const body = [
     header(result),
     `<main id="main">`,
-    summary(result),
+    summary(result, rules),
     `<section id="map" aria-labelledby="map-h"><h2 id="map-h">Port map</h2>`,
     legend(),
     ...maps.map((m) => mapSection(m.policy, m.id, m.marks, result.policies.length > 1)),
@@ -67,10 +67,10 @@ function header(result: ScanResult): string {
   );
 }
 
-function summary(result: ScanResult): string {
+function summary(result: ScanResult, rules: RuleCatalog): string {
   const s = result.summary;
   const card = (n: number, label: string, extra = '') => `<li${extra}><span class="n">${n}</span>${label}</li>`;
-  const byRule = RULE_IDS.map((rule) => {
+  const byRule = rules.rules.map(({ id: rule }) => {
     const counts = ACTIONS.map((a) => result.findings.filter((f) => f.rule === rule && f.action === a).length);
     const total = counts.reduce((x, y) => x + y, 0);
     return `<tr><th scope="row"><code>${rule}</code></th>${counts.map((c) => `<td class="num">${c}</td>`).join('')}<td class="num">${total}</td></tr>`;

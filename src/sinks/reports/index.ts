@@ -1,8 +1,8 @@
 // The report formats, by the name `--format` takes. Each writer is a pure function from a
-// ScanResult to a string (the scan command writes it out); the flags tell the scan what it
-// must keep while streaming, so formats that need little keep memory flat.
+// ScanResult and the rules (passed in by the door) to a string; the scan command writes it out.
+// The flags tell the scan what it must keep while streaming, so formats that need little keep
+// memory flat.
 import { BUILD_INFO } from '../../build-info.js';
-import { RULES } from '../../engine/rules/index.js';
 import { writeHtml } from './html.js';
 import { writeJson } from './json.js';
 import { writeJunit } from './junit.js';
@@ -22,11 +22,11 @@ export interface ReportFormat {
 export const FORMATS = {
   table: { write: writeTable, needsEvaluations: false, needsPortMap: false },
   json: { write: writeJson, needsEvaluations: false, needsPortMap: false },
-  sarif: { write: (r) => writeSarif(r, RULES, { version: BUILD_INFO.version }), needsEvaluations: false, needsPortMap: false },
+  sarif: { write: (r, { rules }) => writeSarif(r, rules.rules, { version: BUILD_INFO.version, informationUri: new URL('/', rules.docsUrl).href }), needsEvaluations: false, needsPortMap: false },
   // Passing resources become passing test cases, so a dashboard counts what was checked.
   junit: { write: writeJunit, needsEvaluations: true, needsPortMap: false },
-  policyreport: { write: (r) => writePolicyReports(r, 'wgpolicyk8s'), needsEvaluations: true, needsPortMap: false },
-  openreports: { write: (r) => writePolicyReports(r, 'openreports'), needsEvaluations: true, needsPortMap: false },
+  policyreport: { write: (r, o) => writePolicyReports(r, o, 'wgpolicyk8s'), needsEvaluations: true, needsPortMap: false },
+  openreports: { write: (r, o) => writePolicyReports(r, o, 'openreports'), needsEvaluations: true, needsPortMap: false },
   html: { write: writeHtml, needsEvaluations: false, needsPortMap: true },
 } as const satisfies Record<string, ReportFormat>;
 

@@ -7,7 +7,6 @@
 // The file is in the case's name ("... in deploy.yaml"), the line in the failure text: a name
 // with the line in it would make a new test, and lose its history, whenever a line is added
 // above the object.
-import { RULE_IDS } from '../../engine/rules/index.js';
 import { ACTIONS, type Action, type Finding, type RuleId } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { ScanResult, WriterOptions } from './scan-result.js';
@@ -86,12 +85,12 @@ function renderSuite(name: string, cases: Case[], timestamp: string): string {
   return [head, ...cases.map(renderCase), '  </testsuite>'].join('\n');
 }
 
-export function writeJunit(result: ScanResult, options: WriterOptions = {}): string {
+export function writeJunit(result: ScanResult, options: WriterOptions): string {
   // --fail-on never still shows deny findings as failures: the report says what is wrong,
   // the exit status says whether the build stops.
   const threshold: Action = options.failOn === undefined || options.failOn === 'never' ? 'deny' : options.failOn;
   const timestamp = result.generatedAt.toISOString().replace(/\.\d{3}Z$/, '');
-  const byRule = new Map<RuleId, Case[]>(RULE_IDS.map((id) => [id, []]));
+  const byRule = new Map<RuleId, Case[]>(options.rules.rules.map((r) => [r.id, []]));
   for (const f of result.findings) byRule.get(f.rule)!.push(findingCase(f, threshold));
   for (const e of result.evaluations ?? []) {
     for (const o of e.outcomes) {

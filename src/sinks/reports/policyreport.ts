@@ -4,14 +4,16 @@
 // its objects as YAML, the controller writes the same objects to the cluster.
 import { createHash } from 'node:crypto';
 import { dump } from 'js-yaml';
-import { ruleById } from '../../engine/rules/index.js';
+import type { RuleCatalog } from '../../engine/rules/rule.js';
 import type { Action, Evaluation, Finding, KubeObject, ResourceRef, RuleId } from '../../engine/types.js';
 import { findingMessage } from './finding-text.js';
-import type { ScanResult } from './scan-result.js';
+import type { ScanResult, WriterOptions } from './scan-result.js';
 
 export type ReportFlavor = 'wgpolicyk8s' | 'openreports';
 
 export interface PolicyReportOptions {
+  /** The rules, from the registry: each result's category is its rule's. */
+  rules: RuleCatalog;
   /** Stamped on every result as {seconds, nanos}. */
   generatedAt: Date;
   /** wgpolicyk8s.io/v1alpha2 PolicyReport (default) or openreports.io/v1alpha1 Report. */
@@ -98,7 +100,7 @@ function resultId(object: string, policy: string, rule: string, key: string, sta
   return createHash('sha256').update([object, policy, rule, key, status].join('\u0000')).digest('hex').slice(0, 32);
 }
 
-function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: PolicyReportOptions['uidOf']): Sortable[] {
+function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], { rules, uidOf }: PolicyReportOptions): Sortable[] {
   const r = e.resource;
   const uid = uidOf?.(r) ?? r.uid;
   // Fresh objects per result: a caller that edits one result must not edit its neighbours.
@@ -118,7 +120,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         source: REPORT_SOURCE,
         policy: f.policy,
         rule: f.rule,
-        category: ruleById(f.rule).category,
+        category: rules.byId(f.rule).category,
         severity: SEVERITY[f.action],
         result: status,
         scored: true,
@@ -138,7 +140,7 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], uidOf: P
         source: REPORT_SOURCE,
         policy: o.policy,
         rule: o.rule,
-        category: ruleById(o.rule).category,
+        category: rules.byId(o.rule).category,
         result: o.status,
         scored: true,
         message: skip ? `exempted from ${o.rule}: ${o.reason ?? 'no reason given'}` : `${o.rule} passed`,
@@ -191,7 +193,7 @@ function policyReports(evaluations: readonly Evaluation[], options: PolicyReport
     for (const namespace of scopes) {
       const sorted = byScope
         .get(namespace)!
-        .flatMap((e) => resultsOf(e, timestamp, options.uidOf))
+        .flatMap((e) => resultsOf(e, timestamp, options))
         .sort((a, b) => (a.order < b.order ? -1 : a.order > b.order ? 1 : 0))
         .map((s) => s.result);
       const base = `portcullis-${namespace ?? 'cluster'}`;
@@ -225,9 +227,9 @@ function policyReports(evaluations: readonly Evaluation[], options: PolicyReport
 const DUMP_OPTIONS = { noRefs: true, lineWidth: -1, quoteStyle: 'double' } as const;
 
 /** `--format policyreport` / `--format openreports`: the objects as multi-document YAML. */
-export function writePolicyReports(scan: ScanResult, flavor: ReportFlavor = 'wgpolicyk8s'): string {
+export function writePolicyReports(scan: ScanResult, { rules }: WriterOptions, flavor: ReportFlavor = 'wgpolicyk8s'): string {
   const evaluations = scan.evaluations ?? evaluationsFromFindings(scan.findings);
   const out: string[] = [];
-  for (const report of policyReports(evaluations, { generatedAt: scan.generatedAt, flavor })) out.push(`---\n${dump(report, DUMP_OPTIONS)}`);
+  for (const report of policyReports(evaluations, { rules, generatedAt: scan.generatedAt, flavor })) out.push(`---\n${dump(report, DUMP_OPTIONS)}`);
   return out.join('');
 }

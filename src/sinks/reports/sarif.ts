@@ -2,18 +2,19 @@
 // shows rule.shortDescription as the alert title, help.markdown on the alert page, maps
 // `level` to severity, and keeps one alert per partialFingerprints across runs.
 import { createHash } from 'node:crypto';
-import { RULE_DOCS_URL, ruleDocsUrl } from '../../engine/rules/index.js';
 import type { Action, Finding, RuleAction, RuleId } from '../../engine/types.js';
 import { STDIN_NAME } from '../../engine/types.js';
 import { findingMessage, resourceLabel } from './finding-text.js';
 import type { InputError, ScanResult } from './scan-result.js';
 
-/** What SARIF needs from the rule registry (src/engine/rules/index.ts). */
+/** What SARIF needs of a rule, from the registry (src/engine/rules/index.ts) by way of the door. */
 export interface RuleInfo {
   readonly id: RuleId;
   readonly title: string;
   readonly defaultAction: RuleAction;
   readonly help: string;
+  /** The rule's section of the docs: helpUri. */
+  readonly docsUrl: string;
 }
 
 type Level = 'error' | 'warning' | 'note' | 'none';
@@ -34,7 +35,7 @@ function rule(info: RuleInfo) {
     shortDescription: { text: info.title },
     fullDescription: { text: firstParagraph(info.help) },
     help: { text: info.help.trim(), markdown: info.help.trim() },
-    helpUri: ruleDocsUrl(info.id),
+    helpUri: info.docsUrl,
     defaultConfiguration: { level: LEVEL[info.defaultAction], enabled: info.defaultAction !== 'off' },
     properties: {
       tags: ['security', 'kubernetes', 'ports'],
@@ -44,14 +45,13 @@ function rule(info: RuleInfo) {
   };
 }
 
-/** What the run says about portcullis itself: tool.driver.version and semanticVersion. */
+/** What the run says about portcullis itself: tool.driver.version, semanticVersion and informationUri. */
 export interface ToolInfo {
   /** package.json's version: semver, so it is also the semanticVersion. */
   readonly version: string;
+  /** The project's site, where the rule docs live too. */
+  readonly informationUri: string;
 }
-
-/** The project's site, where the rule docs live too. */
-const INFORMATION_URI = new URL('/', RULE_DOCS_URL).href;
 
 // Stdin as a relative URI: the literal name <stdin> would be the URI %3Cstdin%3E. A scan of
 // piped input that should point at its file names it with --stdin-filename instead.
@@ -137,7 +137,7 @@ export function writeSarif(scan: ScanResult, rules: readonly RuleInfo[], tool: T
             name: 'portcullis',
             version: tool.version,
             semanticVersion: tool.version,
-            informationUri: INFORMATION_URI,
+            informationUri: tool.informationUri,
             rules: rules.map(rule),
           },
         },

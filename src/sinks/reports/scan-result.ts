@@ -1,6 +1,7 @@
 // What a scan (offline or --cluster) hands to the report writers. Each writer is a pure
 // function from a ScanResult to a string; writing it out is the caller's job.
 import type { CompiledPolicy } from '../../engine/policy/model.js';
+import type { RuleCatalog } from '../../engine/rules/rule.js';
 import type { Action, Evaluation, Finding, InputError, PortUse, ResourceRef } from '../../engine/types.js';
 
 export type { InputError } from '../../engine/types.js';
@@ -49,15 +50,17 @@ export interface ScanResult {
   generatedAt: Date;
 }
 
-/** Presentation choices that are not part of the scan's result. */
+/** What a writer is told beside the scan's result. */
 export interface WriterOptions {
+  /** The rules the report describes, from the registry: the door passes them in. */
+  rules: RuleCatalog;
   /** ANSI colour in the table format; the caller decides (terminal, --no-color). */
   color?: boolean;
   /** The scan's --fail-on threshold: JUnit marks findings at or above it as failures. */
   failOn?: Action | 'never';
 }
 
-export type ReportWriter = (result: ScanResult, options?: WriterOptions) => string;
+export type ReportWriter = (result: ScanResult, options: WriterOptions) => string;
 
 /** The skippedKinds key of documents that are no Kubernetes object. */
 export const NOT_A_KUBERNETES_OBJECT = '(not a Kubernetes object)';

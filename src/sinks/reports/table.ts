@@ -37,7 +37,7 @@ function actionStyle(c: Colors, f: Finding): (s: string) => string {
   return styles[f.action];
 }
 
-export function writeTable(result: ScanResult, options: WriterOptions = {}): string {
+export function writeTable(result: ScanResult, options: Pick<WriterOptions, 'color'> = {}): string {
   const c = pc.createColors(options.color ?? false);
   const groups = new Map<string, Row[]>();
   for (const f of result.findings) {

@@ -1,9 +1,9 @@
 // What the page draws, derived once from a ScanResult: the ports in use grouped into map
 // markers with the findings that concern them, and each namespace's tenant.
-import { ruleById } from '../../../engine/rules/index.js';
 import { ACTIONS } from '../../../engine/types.js';
 import type { Action, Finding, PortUse, ResourceRef, RuleId, SourceRef } from '../../../engine/types.js';
 import type { CompiledPolicy } from '../../../engine/policy/model.js';
+import type { RuleCatalog } from '../../../engine/rules/rule.js';
 import type { ScanResult } from '../scan-result.js';
 
 export type Lane = PortUse['type'];
@@ -29,7 +29,7 @@ export interface Mark {
   worst: Action | null;
 }
 
-export const laneOfRule = (rule: RuleId): Lane | undefined => ruleById(rule).lane ?? undefined;
+export const laneOfRule = (rules: RuleCatalog, rule: RuleId): Lane | undefined => rules.byId(rule).lane ?? undefined;
 
 export const resourceKey = (r: ResourceRef): string => `${r.apiVersion}\u0000${r.kind}\u0000${r.namespace ?? ''}\u0000${r.name}`;
 
@@ -42,7 +42,7 @@ export const worse = (a: Action | null, b: Action | null): Action | null =>
  * or to all the object's uses in that lane. A finding with a port and no matching use still
  * gets a marker, so the map never hides a violation.
  */
-export function marks(result: ScanResult, policy: string): Mark[] {
+export function marks(result: ScanResult, policy: string, rules: RuleCatalog): Mark[] {
   const uses: MarkUse[] = (result.portUses ?? []).map((u) => ({
     lane: u.type, port: u.port, protocol: u.protocol, resource: u.resource, path: u.path, source: u.source, findings: [],
   }));
@@ -54,7 +54,7 @@ export function marks(result: ScanResult, policy: string): Mark[] {
     else byResource.set(k, [u]);
   }
   for (const f of result.findings) {
-    const lane = laneOfRule(f.rule);
+    const lane = laneOfRule(rules, f.rule);
     if (f.policy !== policy || lane === undefined) continue;
     const mine = (byResource.get(resourceKey(f.resource)) ?? []).filter((u) => u.lane === lane);
     let hit = mine.filter((u) => u.path === f.path);
