@@ -46,6 +46,17 @@ interface Lease {
 /** client-go's leaderelection defaults. */
 export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
 
+/** A write of the Lease: true when it went through, false when another replica's write won (409 Conflict). */
+async function wonUnlessConflict(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 409) return false;
+    throw err;
+  }
+}
+
 // Lease times are MicroTime: RFC 3339 with microseconds.
 const microTime = (ms: number) => new Date(ms).toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 
@@ -128,59 +139,49 @@ export class LeaderElector {
   }
 
   private async tryAcquireOrRenew(deadline: number): Promise<boolean> {
-    const { identity, namespace, name } = this.opts;
-    const t = this.clock.now();
     const request = <T>(method: 'GET' | 'POST' | 'PUT', path: string, body?: unknown): Promise<T> => {
       const left = deadline - this.clock.now();
       if (left <= 0) return Promise.reject(new Error(`lease ${method}: renew deadline passed`));
       return this.opts.client.request<T>(method, path, body, { timeoutMs: left });
     };
-    const client = { request };
-    const seconds = Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
+    const t = this.clock.now();
     let lease: Lease;
     try {
-      lease = await client.request<Lease>('GET', this.path());
+      lease = await request<Lease>('GET', this.path());
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
-      const fresh: Lease = {
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name, namespace },
-        spec: { holderIdentity: identity, leaseDurationSeconds: seconds, acquireTime: microTime(t), renewTime: microTime(t), leaseTransitions: 0 },
-      };
-      try {
-        await client.request('POST', collectionPath(LEASES, namespace), fresh);
-        return true;
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 409) return false;
-        throw e;
-      }
+      const fresh: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.opts.name, namespace: this.opts.namespace }, spec: { ...this.nextSpec({}, t), leaseTransitions: 0 } };
+      return wonUnlessConflict(request('POST', collectionPath(LEASES, this.opts.namespace), fresh));
     }
     const spec = lease.spec ?? {};
+    if (this.heldByAnother(spec, t)) return false;
+    return wonUnlessConflict(request('PUT', this.path(), { ...lease, spec: this.nextSpec(spec, t) }));
+  }
+
+  private leaseSeconds(): number {
+    return Math.max(1, Math.ceil(this.leaseDurationMs / 1000));
+  }
+
+  /** Another replica holds the Lease, and this one has not yet seen its record unchanged for a whole lease duration. */
+  private heldByAnother(spec: LeaseSpec, t: number): boolean {
     const record = JSON.stringify([spec.holderIdentity, spec.renewTime, spec.leaseDurationSeconds]);
     if (this.observed?.record !== record) this.observed = { record, at: t };
     const holder = spec.holderIdentity ?? '';
-    const heldByOther = holder !== '' && holder !== identity;
-    const duration = (spec.leaseDurationSeconds ?? seconds) * 1000;
-    if (heldByOther && this.observed.at + duration > t) return false;
-    const mine = holder === identity;
-    const next: Lease = {
-      ...lease,
-      spec: {
-        holderIdentity: identity,
-        leaseDurationSeconds: seconds,
-        acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(t),
-        renewTime: microTime(t),
-        leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
-      },
+    if (holder === '' || holder === this.opts.identity) return false;
+    const duration = (spec.leaseDurationSeconds ?? this.leaseSeconds()) * 1000;
+    return this.observed.at + duration > t;
+  }
+
+  /** The Lease as this replica holds it from `t`: a renewal keeps the acquire time, a takeover counts a transition. */
+  private nextSpec(spec: LeaseSpec, t: number): LeaseSpec {
+    const mine = spec.holderIdentity === this.opts.identity;
+    return {
+      holderIdentity: this.opts.identity,
+      leaseDurationSeconds: this.leaseSeconds(),
+      acquireTime: mine && spec.acquireTime ? spec.acquireTime : microTime(t),
+      renewTime: microTime(t),
+      leaseTransitions: (spec.leaseTransitions ?? 0) + (mine ? 0 : 1),
     };
-    try {
-      await client.request('PUT', this.path(), next);
-      return true;
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 409) return false;
-      throw err;
-    }
   }
 
   /** Hands the Lease over: an empty holder lets a waiting replica take it without waiting out the duration. */
