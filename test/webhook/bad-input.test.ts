@@ -196,7 +196,7 @@ describe('transport problems', () => {
 
   it('bodies being read at once past their byte budget → 503 for the one that goes over; the bytes are given back when the others go', async () => {
     // 40 connections each holding most of a 7 MiB body took the process from 120 to 349 MiB
-    // of RSS; without a budget a few more pass the container's 384 MiB limit.
+    // of RSS; without a budget, more pass any container memory limit.
     const s = await startHarness({ config: { bodyLimitBytes: 64 * 1024, bodyBytesInFlight: 100 * 1024 } });
     const held: ReturnType<typeof connect>[] = [];
     try {
