@@ -120,7 +120,12 @@ export class LeaderElector {
       } catch (err) {
         this.log.warn({ lease: this.opts.name, err: (err as Error).message }, 'lease request failed');
       }
-      if (signal.aborted) break;
+      if (signal.aborted) {
+        // Acquired just as the stop came: it never led, but the Lease names it; hand it back
+        // rather than leave the next replica waiting out a whole lease duration.
+        if (ok && !this.leader) await this.release();
+        break;
+      }
       const t = this.clock.now();
       if (ok) {
         this.lastRenew = t;

@@ -3,6 +3,7 @@
 // CLI runs from src/ through the webhook tests' resolve hook, so no build is needed.
 import { afterEach, beforeEach, expect, it } from '@jest/globals';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -53,8 +54,8 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(wrapInShell: boolean) {
-  const args = [...NODE_ARGS, 'controller', '--context', 'test', '--metrics-port', '0'];
+function run(wrapInShell: boolean, metricsPort = 0) {
+  const args = [...NODE_ARGS, 'controller', '--context', 'test', '--metrics-port', String(metricsPort)];
   const env = { ...process.env, KUBECONFIG: kubeconfig };
   // `; true` keeps the shell from exec'ing node: it stays the parent, as under npx.
   const child = wrapInShell
@@ -101,4 +102,20 @@ it('hands the Lease over when the shell that started it (npx) is terminated', as
   await waitFor('lease released', () => fake.get(...LEASE)?.spec.holderIdentity === '').catch((err) => {
     throw new Error(`${err.message}\n${output()}`);
   });
+}, 30_000);
+
+it('a --metrics-port in use is a usage error naming it (exit 2, no stack), and the controller it started is stopped', async () => {
+  const taken = createServer();
+  await new Promise<void>((resolve) => taken.listen(0, '0.0.0.0', resolve));
+  try {
+    const port = (taken.address() as AddressInfo).port;
+    const { child, output } = run(false, port);
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect([code, output()]).toEqual([2, expect.stringContaining(`portcullis: cannot listen on 0.0.0.0:${port} for /healthz, /readyz and /metrics (HTTP): EADDRINUSE\n`)]);
+    expect(output()).not.toContain('internal error');
+    // Whatever it had taken of the Lease is handed back.
+    expect(fake.get(...LEASE)?.spec.holderIdentity ?? '').toBe('');
+  } finally {
+    await new Promise((resolve) => taken.close(resolve));
+  }
 }, 30_000);

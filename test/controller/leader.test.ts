@@ -6,6 +6,7 @@ import { LeaderElector } from '../../src/controller/leader.js';
 import { connectKube } from '../../src/k8s/client.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { ManualClock } from '../support/clock.js';
+import { waitFor } from '../support/wait.js';
 
 type Obj = Record<string, any>;
 const LEASE = ['coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller'] as const;
@@ -131,6 +132,21 @@ describe('LeaderElector', () => {
     const { elector, events } = await start('a');
     await elector.stop();
     expect([events, fake.get(...LEASE)?.spec.holderIdentity]).toEqual([['started', 'stopped'], '']);
+  });
+
+  it('a stop that comes while the Lease is being taken hands it back: it never led', async () => {
+    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'a' }) });
+    let letThrough!: () => void;
+    const held = new Promise<void>((resolve) => (letThrough = resolve));
+    const gated = { ...client, request: async (...args: Parameters<typeof client.request>) => (args[0] === 'POST' ? held.then(() => client.request(...args)) : client.request(...args)) } as typeof client;
+    const events: string[] = [];
+    const elector = new LeaderElector({ client: gated, namespace: LEASE[2], name: LEASE[3], identity: 'a', clock, onStartedLeading: () => events.push('started'), onStoppedLeading: () => void events.push('stopped') });
+    elector.start();
+    await waitFor('the create sent', () => fake.requests.some((r) => r.method === 'GET' && r.path.includes('/leases/')));
+    const stopped = elector.stop();
+    letThrough();
+    await stopped;
+    expect([events, fake.get(...LEASE)?.spec.holderIdentity]).toEqual([[], '']);
   });
 
   it('stop of a follower leaves the holder as it is', async () => {
