@@ -126,20 +126,24 @@ export class LeaderElector {
         if (ok && !this.leader) await this.release();
         break;
       }
-      const t = this.clock.now();
-      if (ok) {
-        this.lastRenew = t;
-        if (!this.leader) {
-          this.leader = true;
-          this.log.info({ lease: this.opts.name, identity: this.opts.identity }, 'became leader');
-          this.opts.onStartedLeading();
-        }
-      } else if (this.leader && t - this.lastRenew >= this.renewDeadlineMs) {
-        this.leader = false;
-        this.log.warn({ lease: this.opts.name, identity: this.opts.identity }, 'lost leadership: could not renew the lease in time');
-        await this.opts.onStoppedLeading();
-      }
+      await this.settle(ok);
       await this.clock.sleep(this.leader ? this.retryPeriodMs : this.retryPeriodMs * (1 + Math.random() * 0.2), signal);
+    }
+  }
+
+  /** After an attempt: a success starts leading (or renews), a failure past the renew deadline stops it. */
+  private async settle(ok: boolean): Promise<void> {
+    const t = this.clock.now();
+    if (ok) {
+      this.lastRenew = t;
+      if (this.leader) return;
+      this.leader = true;
+      this.log.info({ lease: this.opts.name, identity: this.opts.identity }, 'became leader');
+      this.opts.onStartedLeading();
+    } else if (this.leader && t - this.lastRenew >= this.renewDeadlineMs) {
+      this.leader = false;
+      this.log.warn({ lease: this.opts.name, identity: this.opts.identity }, 'lost leadership: could not renew the lease in time');
+      await this.opts.onStoppedLeading();
     }
   }
 

@@ -63,11 +63,11 @@ function run(wrapInShell: boolean, metricsPort = 0) {
     : spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
-  child.stdout!.on('data', (d) => {
+  child.stdout.on('data', (d) => {
     output += d;
     for (const m of String(d).matchAll(/"pid":(\d+)/g)) pids.add(Number(m[1]));
   });
-  child.stderr!.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
   return { child, output: () => output };
 }
 

@@ -3,7 +3,7 @@
 // to be asleep again (an event), so lease expiry is judged at exact times.
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { LeaderElector } from '../../src/controller/leader.js';
-import { connectKube } from '../../src/k8s/client.js';
+import { connectKube, type KubeClient } from '../../src/k8s/client.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 import { ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
@@ -138,7 +138,7 @@ describe('LeaderElector', () => {
     const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'a' }) });
     let letThrough!: () => void;
     const held = new Promise<void>((resolve) => (letThrough = resolve));
-    const gated = { ...client, request: async (...args: Parameters<typeof client.request>) => (args[0] === 'POST' ? held.then(() => client.request(...args)) : client.request(...args)) } as typeof client;
+    const gated: KubeClient = { ...client, request: (method, p, body, o) => (method === 'POST' ? held.then(() => client.request(method, p, body, o)) : client.request(method, p, body, o)) as never };
     const events: string[] = [];
     const elector = new LeaderElector({ client: gated, namespace: LEASE[2], name: LEASE[3], identity: 'a', clock, onStartedLeading: () => events.push('started'), onStoppedLeading: () => void events.push('stopped') });
     elector.start();
