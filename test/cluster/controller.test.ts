@@ -12,7 +12,7 @@ import { connectKube, type KubeClient } from '../../src/k8s/client.js';
 import { startOpsServer } from '../../src/server/ops-app.js';
 import { loadDefaultSpec, loadPolicyPaths } from '../../src/sources/policy-files.js';
 import { cronJob, deployment, job, kubeletEgress, namespace, node, pod, portPolicy, replicaSet, service } from '../support/cluster-objects.js';
-import { FakeApiServer } from '../support/fake-apiserver.js';
+import { FakeApiServer, type RequestInfo } from '../support/fake-apiserver.js';
 import { ManualClock } from '../support/clock.js';
 import { waitFor } from '../support/wait.js';
 
@@ -337,9 +337,12 @@ describe('controller: background audit', () => {
 
   it('gives up a report write that hangs by its renew deadline, so a shutdown hands over promptly', async () => {
     seedCluster(fake);
-    fake.stall = (r) => r.resource === 'policyreports' && r.verb === 'create';
+    const hangs = (r: RequestInfo | undefined) => r?.resource === 'policyreports' && r.verb === 'create';
+    fake.stall = hangs;
     const c = await controller('a');
-    await waitFor('a write hangs', () => fake.requests.some((r) => r.method === 'POST' && r.path.includes('policyreports')));
+    // The stalled request itself: a path test would also match the ClusterPolicyReport, which
+    // is written first and answered, and stop() would then come before any write hangs.
+    await waitFor('a write hangs', () => fake.requests.some((r) => hangs(r.info)));
     // The write times out after the renew deadline (700 ms), then the Lease is released; a
     // write left to the client's default timeout (60 s) would hold the hand-over that long.
     // Waited for as an event, at most GENEROUS_MS (a quarter of those 60 s).
