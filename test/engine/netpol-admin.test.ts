@@ -76,6 +76,24 @@ describe('netpol-sensitive-exposure: AdminNetworkPolicy (v1alpha1)', () => {
     { name: 'Deny the same labelled nodes hides them', egress: [{ action: 'Deny', to: [{ nodes: { matchLabels: { pool: 'a' } } }], ports: kubelet }, { action: 'Allow', to: [{ nodes: { matchLabels: { pool: 'a' } } }], ports: kubelet }], want: [] },
     { name: 'Deny pods hides nothing for nodes', egress: [{ action: 'Deny', to: [{ namespaces: {} }], ports: kubelet }, { action: 'Allow', to: allNodes, ports: kubelet }], want: [['spec.egress[1]', 10250]] },
     { name: 'Deny 10250 only: the Allow of a range still opens 10255', egress: [{ action: 'Deny', to: allNodes, ports: kubelet }, { action: 'Allow', to: allNodes, ports: [{ portRange: { start: 10000, end: 11000 } }] }], want: [['spec.egress[1]', 10255]] },
+    // Blocks are judged together, after what earlier Deny and Pass rules take out of them.
+    { name: 'Allow two /17 networks: together a /16', egress: [{ action: 'Allow', to: [{ networks: ['10.0.0.0/17', '10.0.128.0/17'] }], ports: kubelet }], want: [['spec.egress[0]', 10250]] },
+    { name: 'Allow a /17 in each of two rules', egress: [{ action: 'Allow', to: [{ networks: ['10.0.0.0/17'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }], want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'Deny one /17, then Allow both: the union is one /17',
+      egress: [{ action: 'Deny', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['10.0.0.0/17'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }],
+      want: [],
+    },
+    {
+      name: 'Pass one /17 between the two Allows',
+      egress: [{ action: 'Allow', to: [{ networks: ['10.0.0.0/17'] }], ports: kubelet }, { action: 'Pass', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }],
+      want: [],
+    },
+    {
+      name: 'Deny after both Allows hides nothing',
+      egress: [{ action: 'Allow', to: [{ networks: ['10.0.0.0/17'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['10.0.128.0/17'] }], ports: kubelet }, { action: 'Deny', to: [{ networks: ['10.0.0.0/8'] }], ports: kubelet }],
+      want: [['spec.egress[0]', 10250]],
+    },
   ])('first match: $name', ({ egress, want }) => {
     expect(hits('netpol-sensitive-exposure', anp(egress), { namespace: null })).toEqual(want);
   });
@@ -85,6 +103,13 @@ describe('netpol-sensitive-exposure: AdminNetworkPolicy (v1alpha1)', () => {
     { name: 'Deny the node addresses, then Allow everywhere', object: anp([{ action: 'Deny', to: [{ networks: ['192.168.10.1/32', '192.168.10.2/32'] }], ports: kubelet }, { action: 'Allow', to: everywhere, ports: kubelet }]), want: [] },
     { name: 'Deny one node address of two', object: anp([{ action: 'Deny', to: [{ networks: ['192.168.10.2/32'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['192.168.10.2/31'] }], ports: kubelet }]), want: [] },
     { name: 'Deny one node address of three', object: anp([{ action: 'Deny', to: [{ networks: ['192.168.10.1/32'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['192.168.10.0/29'] }], ports: kubelet }]), want: [['spec.egress[1]', 10250]] },
+    { name: 'one network per node, over two rules', object: anp([{ action: 'Allow', to: [{ networks: ['192.168.10.1/32'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['192.168.10.3/32'] }], ports: kubelet }]), want: [['spec.egress[0]', 10250]] },
+    { name: 'a single network to one node', object: anp([{ action: 'Allow', to: [{ networks: ['192.168.10.3/32'] }], ports: kubelet }]), want: [] },
+    {
+      name: 'Deny one node before the Allows of one network per node',
+      object: anp([{ action: 'Deny', to: [{ networks: ['192.168.10.3/32'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['192.168.10.1/32'] }], ports: kubelet }, { action: 'Allow', to: [{ networks: ['192.168.10.3/32'] }], ports: kubelet }]),
+      want: [],
+    },
   ])('with node addresses from the cluster: $name', ({ object, want }) => {
     const nodes = cluster({}, ['192.168.10.1', '192.168.10.2', '192.168.10.3']);
     expect(hits('netpol-sensitive-exposure', object, { namespace: null, cluster: nodes })).toEqual(want);

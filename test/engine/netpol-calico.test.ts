@@ -43,6 +43,15 @@ const EGRESS: { name: string; egress: Obj[]; spec?: Obj; want: [string, number][
   { name: 'notNets alone: everything else', egress: [{ action: 'Allow', protocol: 'TCP', destination: { notNets: ['203.0.113.0/24'], ports: [10250] } }], want: [['spec.egress[0]', 10250]] },
   { name: 'notSelector takes host endpoints out', egress: [{ action: 'Allow', protocol: 'TCP', destination: { notSelector: 'has(kubernetes-host)', ports: [10250] } }], want: [] },
   { name: 'nets narrow to pods by selector', egress: [{ action: 'Allow', protocol: 'TCP', destination: { nets: ['10.0.0.0/8'], selector: "app == 'web'", ports: [10250] } }], want: [] },
+  { name: 'nets split into two /17s', egress: [{ action: 'Allow', protocol: 'TCP', destination: { nets: ['10.0.0.0/17', '10.0.128.0/17'], ports: [10250] } }], want: [['spec.egress[0]', 10250]] },
+  {
+    name: 'Deny one /17, then Allow both /17s',
+    egress: [
+      { action: 'Deny', protocol: 'TCP', destination: { nets: ['10.0.128.0/17'], ports: [10250] } },
+      { action: 'Allow', protocol: 'TCP', destination: { nets: ['10.0.0.0/17', '10.0.128.0/17'], ports: [10250] } },
+    ],
+    want: [],
+  },
   // --- ports and protocols ---
   { name: 'a port range "10000:11000"', egress: [{ action: 'Allow', protocol: 'TCP', destination: { selector: 'has(kubernetes-host)', ports: ['10000:11000'] } }], want: both },
   { name: 'a port as a string', egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: ['10255'] } }], want: [['spec.egress[0]', 10255]] },

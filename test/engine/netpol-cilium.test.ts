@@ -62,6 +62,8 @@ describe('netpol-sensitive-exposure: Cilium', () => {
     { name: 'host policy ingress on another port', object: ccnp({ spec: { nodeSelector: {}, ingress: [{ fromEntities: ['world'], toPorts: [{ ports: [{ port: '22', protocol: 'TCP' }] }] }] } }), want: [] },
     { name: 'host policy ingress fromEntities: [] selects nothing', object: ccnp({ spec: { nodeSelector: {}, ingress: [{ fromEntities: [], toPorts: kubeletTCP }] } }), want: [] },
     { name: 'host policy ingressDeny never counts', object: ccnp({ spec: { nodeSelector: {}, ingressDeny: [{ fromEntities: ['world'], toPorts: kubeletTCP }] } }), want: [] },
+    { name: 'host policy ingress from two /17s: together a /16', object: ccnp({ spec: { nodeSelector: {}, ingress: [{ fromCIDR: ['192.168.0.0/17'], toPorts: kubeletTCP }, { fromCIDRSet: [{ cidr: '192.168.128.0/17' }], toPorts: kubeletTCP }] } }), want: [['spec.ingress[0]', 10250]] },
+    { name: 'host policy ingress from two /18s', object: ccnp({ spec: { nodeSelector: {}, ingress: [{ fromCIDR: ['192.168.0.0/18', '192.168.64.0/18'], toPorts: kubeletTCP }] } }), want: [] },
     { name: 'host policy egress is the host, not pods', object: ccnp({ spec: { nodeSelector: {}, egress: [{ toEntities: ['remote-node'], toPorts: kubeletTCP }] } }), want: [] },
   ])('CiliumClusterwideNetworkPolicy: $name', ({ object, want }) => {
     expect(hits('netpol-sensitive-exposure', object, { namespace: null })).toEqual(want);
@@ -72,6 +74,8 @@ describe('netpol-sensitive-exposure: Cilium', () => {
     { name: 'toCIDR with known N: two node addresses', p: known, object: eg({ toCIDR: ['10.0.0.0/31'], toPorts: kubeletTCP }), want: [['spec.egress[0]', 10250]] },
     { name: 'toCIDR with known N: one node address', p: known, object: eg({ toCIDR: ['10.0.0.9/32'], toPorts: kubeletTCP }), want: [] },
     { name: 'all ports to toCIDR inside N and host', p: known, object: eg({ toCIDR: ['10.0.0.0/28'], toEntities: ['host'] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
+    { name: 'toCIDR one node address per rule, in spec and specs', p: known, object: { ...eg({ toCIDR: ['10.0.0.1/32'], toPorts: kubeletTCP }), specs: [{ endpointSelector: {}, egress: [{ toCIDRSet: [{ cidr: '10.0.0.2/32' }], toPorts: kubeletTCP }] }] }, want: [['spec.egress[0]', 10250]] },
+    { name: 'toCIDR split into /17s', p: policy(), object: eg({ toCIDR: ['172.16.0.0/17'], toPorts: kubeletTCP }, { toCIDRSet: [{ cidr: '172.16.128.0/17' }], toPorts: [{ ports: [{ port: '10250', protocol: 'ANY' }] }] }), want: [['spec.egress[0]', 10250]] },
   ])('with other policies: $name', ({ p, object, want }) => {
     expect(hits('netpol-sensitive-exposure', object, { policy: p, cluster: cluster() })).toEqual(want);
   });

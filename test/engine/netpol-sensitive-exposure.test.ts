@@ -101,6 +101,93 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     expect(hits('netpol-sensitive-exposure', object, { cluster: cluster({}, nodes) })).toEqual(want);
   });
 
+  // Blocks judged together: what all the rules of one object open to the port.
+  const threeNodes = policy({ nodeCIDRs: ['10.0.0.1/32', '10.0.0.2/32', '10.0.0.3/32'] });
+  const union = (path: string, port = 10250): [string, number][] => [[path, port]];
+  it.each([
+    { name: 'a /16 split into two /17s in one rule', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.128.0/17')], ports: kubelet }), want: union('spec.egress[0]') },
+    {
+      name: 'a /16 split into two /17s over two rules',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
+    {
+      name: 'the rule that contributes first is named, not a rule to pods',
+      p: undefined,
+      object: egress({ to: [{ podSelector: {} }], ports: kubelet }, { to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 10000, endPort: 10260 }] }),
+      // 10255 is opened to one /17 only.
+      want: union('spec.egress[1]'),
+    },
+    { name: 'four /18s of three private ranges', p: undefined, object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18'), ip('192.168.64.0/18')], ports: kubelet }), want: union('spec.egress[0]') },
+    { name: 'three /18s are less than a /16', p: undefined, object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18')], ports: kubelet }), want: [] },
+    { name: 'the same /17 twice is one /17', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.0.0/17')], ports: kubelet }), want: [] },
+    { name: 'a /17 and a /18 inside it', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.64.0/18')], ports: kubelet }), want: [] },
+    { name: 'two /17s outside the private ranges', p: undefined, object: egress({ to: [ip('8.0.0.0/17'), ip('8.0.128.0/17')], ports: kubelet }), want: [] },
+    { name: 'a public /8 and one private address', p: undefined, object: egress({ to: [ip('8.0.0.0/8'), ip('10.0.0.5/32')], ports: kubelet }), want: [] },
+    { name: 'two /17s, one on another port', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 443 }] }), want: [] },
+    { name: 'two /17s, one on UDP', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 10250, protocol: 'UDP' }] }), want: [] },
+    { name: 'two /17s, one allowing every port: not counted', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')] }), want: [] },
+    { name: 'two /49s inside fc00::/7', p: undefined, object: egress({ to: [ip('fd00:1:2::/49'), ip('fd00:1:2:8000::/49')], ports: kubelet }), want: union('spec.egress[0]') },
+    { name: 'a /17 of IPv4 and a /49 of IPv6 do not add up', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('fd00:1:2::/49')], ports: kubelet }), want: [] },
+    {
+      name: 'a rule that is a finding alone: no second finding for the union',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/16')], ports: kubelet }, { to: [ip('10.1.0.0/17'), ip('10.1.128.0/17')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
+    { name: 'one /32 per node in one rule', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.2/32'), ip('10.0.0.3/32')], ports: kubelet }), want: union('spec.egress[0]') },
+    {
+      name: 'one /32 per node over three rules',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }, { to: [ip('10.0.0.2/32')], ports: kubelet }, { to: [ip('10.0.0.3/32')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
+    { name: 'two /32s, one a node', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.9/32')], ports: kubelet }), want: [] },
+    { name: 'a single /32 to one node', p: threeNodes, object: egress({ to: [ip('10.0.0.2/32')], ports: kubelet }), want: [] },
+    { name: 'the same node twice', p: threeNodes, object: egress({ to: [ip('10.0.0.2/32')], ports: kubelet }, { to: [ip('10.0.0.2/32'), ip('10.0.0.0/30', ['10.0.0.0/31', '10.0.0.3/32'])], ports: kubelet }), want: [] },
+    { name: 'blocks that cover no node', p: threeNodes, object: egress({ to: [ip('10.0.1.0/24'), ip('10.0.2.0/24')], ports: kubelet }, { to: [ip('192.168.0.0/16')], ports: kubelet }), want: [] },
+    {
+      name: 'a /32 named on the port and one allowing every port to another node',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }, { to: [ip('10.0.0.2/32')] }),
+      want: union('spec.egress[0]'),
+    },
+    {
+      name: 'every port to one node, in each of two rules',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.1/32')] }, { to: [ip('10.0.0.2/32')] }),
+      want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]],
+    },
+    { name: 'every port to a node and to pods: not only nodes, not counted', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }, { to: [ip('10.0.0.2/32'), { podSelector: {} }] }), want: [] },
+    {
+      name: 'excepts taken out before the union',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.0/30', ['10.0.0.2/31'])], ports: kubelet }, { to: [ip('10.0.0.2/31', ['10.0.0.2/32', '10.0.0.3/32'])], ports: kubelet }),
+      want: [],
+    },
+  ])('union of blocks: $name', ({ p, object, want }) => {
+    expect(hits('netpol-sensitive-exposure', object, p ? { policy: p } : {})).toEqual(want);
+  });
+
+  it('names at most five blocks of the union and counts the rest, from the first rule that contributes', () => {
+    const blocks = Array.from({ length: 8 }, (_, i) => ip(`10.0.${i * 32}.0/19`));
+    const e = evaluate(
+      { object: egress({ to: [{ podSelector: {} }], ports: kubelet }, { to: blocks.slice(0, 4), ports: kubelet }, { to: blocks.slice(4), ports: kubelet }) as never, namespace: 'a', source: null },
+      [defaultPolicy()],
+      cluster(),
+    );
+    expect(e.findings.map((f) => [f.path, f.key, f.message])).toEqual([
+      [
+        'spec.egress[1]',
+        'netpol-sensitive-exposure|egress|union|kubelet-api',
+        'egress rules spec.egress[1], spec.egress[2] let pods reach kubelet-api 10250/TCP on likely node addresses (private ranges; set nodeCIDRs to be exact): ' +
+          'their ipBlocks together hold as many of them as a /16 (/48) (to: 10.0.0.0/19, 10.0.32.0/19, 10.0.64.0/19, 10.0.96.0/19, 10.0.128.0/19 and 3 more); ' +
+          'allow the port only to pod selectors, or except the node addresses from the ipBlocks',
+      ],
+    ]);
+  });
+
   it('reports an ipBlock the API server would reject as an error finding', () => {
     const e = evaluate({ object: egress({ to: [ip('10.0.0.0/33')], ports: kubelet }) as never, namespace: 'default', source: null }, [defaultPolicy()], cluster());
     expect(e.findings).toMatchObject([{ rule: 'netpol-sensitive-exposure', status: 'error', value: null, message: expect.stringContaining('10.0.0.0/33') }]);

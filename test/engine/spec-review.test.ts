@@ -209,7 +209,7 @@ describe('netpol-sensitive-exposure: NetworkPolicy, known node addresses', () =>
   it.each([
     { name: 'a /32 to one of three nodes: not broad', p: three, object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }), want: [] },
     { name: 'a /31 holding two of three nodes', p: three, object: egress({ to: [ip('10.0.0.2/31')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
-    { name: 'two /32 peers hold two nodes only together: each peer is judged alone', p: three, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.3/32')], ports: kubelet }), want: [] },
+    { name: 'two /32 peers hold two nodes together: the rule opens the port to both', p: three, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.3/32')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
     { name: 'except leaving one node of three', p: three, object: egress({ to: [ip('10.0.0.0/24', ['10.0.0.2/31'])], ports: kubelet }), want: [] },
     { name: 'a /32 holding all of a one-address N', p: one, object: egress({ to: [ip('10.0.0.9/32')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
     { name: 'every port to the only node: targets nodes', p: one, object: egress({ to: [ip('10.0.0.9/32')] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },

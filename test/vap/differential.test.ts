@@ -659,6 +659,67 @@ const netpolCaseArb: fc.Arbitrary<Case> = fc
     ...where,
   }));
 
+/**
+ * Blocks that reach the nodes only together (the engine judges the union of what an object
+ * opens to a port): /17 and /18 halves of private /16s, /49 halves of an IPv6 /48, one /32 (or
+ * /128) per node of NODE_CIDRS, equal CIDRs spelled with host bits, spread over the peers of
+ * one rule, several rules, and Cilium's spec and specs.
+ */
+const SPLIT_CIDRS = [
+  '10.0.0.0/17',
+  '10.0.128.0/17',
+  '10.0.128.9/17',
+  '10.0.0.0/18',
+  '10.0.64.0/18',
+  '192.168.0.0/17',
+  '192.168.128.0/17',
+  '172.16.0.0/16',
+  '10.0.1.5/32',
+  '10.0.1.6/32',
+  '10.0.2.0/24',
+  '10.1.0.1/32',
+  'fd00:10::1/128',
+  'fd00:10::2/128',
+  'fd00:1:2::/49',
+  'fd00:1:2:8000::/49',
+  '8.8.0.0/17',
+];
+const splitRuleArb = fc.record({
+  to: fc.array(fc.constantFrom(...SPLIT_CIDRS), { minLength: 1, maxLength: 3 }),
+  ports: fc.constantFrom([{ port: 10250 }], [{ port: 10250, protocol: 'TCP' }, { port: 443 }], [{ port: 10000, endPort: 10300 }], [{ port: 10255 }], [{ port: 10250, protocol: 'UDP' }], undefined),
+});
+const splitNetpolArb = fc.record({ rules: fc.array(splitRuleArb, { minLength: 1, maxLength: 4 }), name: NAMES }).map(({ rules, name }) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name },
+  spec: {
+    podSelector: {},
+    policyTypes: ['Egress'],
+    egress: rules.map((r) => ({ to: r.to.map((cidr) => ({ ipBlock: { cidr } })), ...(r.ports ? { ports: r.ports } : {}) })),
+  },
+}));
+const splitCiliumRule = (r: { to: string[]; ports?: readonly Obj[] }, set: boolean): Obj => ({
+  ...(set ? { toCIDRSet: r.to.map((cidr) => ({ cidr })) } : { toCIDR: r.to }),
+  ...(r.ports ? { toPorts: [{ ports: r.ports.map((p) => ({ port: String(p.port), ...(p.endPort ? { endPort: p.endPort } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) })) }] } : {}),
+});
+const splitCiliumArb = fc
+  .record({ spec: fc.array(splitRuleArb, { minLength: 1, maxLength: 2 }), specs: fc.array(splitRuleArb, { maxLength: 2 }), set: fc.boolean(), name: NAMES })
+  .map(({ spec, specs, set, name }) => ({
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: { name },
+    spec: { endpointSelector: {}, egress: spec.map((r) => splitCiliumRule(r, set)) },
+    ...(specs.length > 0 ? { specs: [{ endpointSelector: {}, egress: specs.map((r) => splitCiliumRule(r, set)) }] } : {}),
+  }));
+const splitCaseArb: fc.Arbitrary<Case> = fc
+  .record({ object: fc.oneof(splitNetpolArb, splitCiliumArb), old: fc.option(fc.oneof(splitNetpolArb, splitCiliumArb), { nil: undefined }), same: fc.boolean(), where: NAMESPACES })
+  .map(({ object, old, same, where }) => ({
+    name: 'generated split blocks',
+    object,
+    oldObject: same ? structuredClone(object) : old && old.kind === object.kind ? old : null,
+    ...where,
+  }));
+
 // --- the comparison ----------------------------------------------------------------------
 
 interface Tally {
@@ -809,5 +870,31 @@ describe('exported VAPs and the webhook on networking.k8s.io NetworkPolicies and
     expect(tally.flagged).toBeGreaterThan(tally.compared / 10);
     expect(tally.agreed / tally.compared).toBeGreaterThanOrEqual(0.9);
     if (process.env.VAP_TALLY) console.log(`network policies: ${tally.agreed}/${tally.compared} agree, ${tally.flagged} flagged by the webhook`);
+  });
+
+  it('agree on every generated object whose blocks reach the nodes only together, and reach both verdicts', () => {
+    const seen = { union: 0, allowed: 0, compared: 0 };
+    const differ: string[] = [];
+    for (const set of POLICY_SETS) {
+      fc.assert(
+        fc.property(splitCaseArb, (c) => {
+          const r = compare(c, set)!;
+          expect(r.errors).toEqual([]);
+          seen.compared++;
+          const facts = { namespaceLabels: () => c.labels, nodeAddresses: [] };
+          const union = evaluate({ object: c.object as KubeObject, namespace: c.namespace, source: null, requester: TESTER }, set.policies, facts).findings.some((f) =>
+            f.key.includes('|union|'),
+          );
+          if (union) seen.union++;
+          if (!r.webhook.deny && !r.webhook.warn && !r.webhook.audit) seen.allowed++;
+          if (!r.agree) differ.push(`${set.name}: ${JSON.stringify(c.object.spec)} old ${JSON.stringify(c.oldObject?.spec ?? null)}: webhook ${JSON.stringify(r.webhook)} VAP ${JSON.stringify(r.vap)}`);
+        }),
+        { numRuns: 300, seed: 17 },
+      );
+    }
+    expect(differ).toEqual([]);
+    expect(seen.union).toBeGreaterThan(seen.compared / 20);
+    expect(seen.allowed).toBeGreaterThan(seen.compared / 20);
+    if (process.env.VAP_TALLY) console.log(`split blocks: ${seen.compared} compared, ${seen.union} union findings, ${seen.allowed} allowed`);
   });
 });

@@ -5,7 +5,6 @@ import type { Block } from './cidr.js';
 import * as intervals from './intervals.js';
 import type { Intervals } from './intervals.js';
 
-
 export interface AddressSet {
   readonly v4: Intervals;
   readonly v6: Intervals;
@@ -38,6 +37,9 @@ export function intersect(a: AddressSet, b: AddressSet): AddressSet {
 /** Number of addresses in the set (both versions). */
 export const size = (a: AddressSet): bigint => intervals.count(a.v4) + intervals.count(a.v6);
 
+/** Number of addresses of one IP version in the set. */
+export const sizeOf = (a: AddressSet, version: 4 | 6): bigint => intervals.count(version === 4 ? a.v4 : a.v6);
+
 /**
  * Number of addresses a and b share, counting no further than `atMost`: it costs the shorter
  * list and a binary search per interval, so a thousand-node cluster's addresses are not walked
@@ -46,6 +48,11 @@ export const size = (a: AddressSet): bigint => intervals.count(a.v4) + intervals
 export function countCommon(a: AddressSet, b: AddressSet, atMost: bigint): bigint {
   const v4 = intervals.countCommon(a.v4, b.v4, atMost);
   return v4 >= atMost ? v4 : v4 + intervals.countCommon(a.v6, b.v6, atMost - v4);
+}
+
+/** countCommon for one IP version. */
+export function countCommonOf(a: AddressSet, b: AddressSet, version: 4 | 6, atMost: bigint): bigint {
+  return version === 4 ? intervals.countCommon(a.v4, b.v4, atMost) : intervals.countCommon(a.v6, b.v6, atMost);
 }
 
 export const isEmpty = (a: AddressSet): boolean => a.v4.length === 0 && a.v6.length === 0;

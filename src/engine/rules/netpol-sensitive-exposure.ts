@@ -8,7 +8,7 @@
 // network policies, Calico), an earlier deny or pass for the same traffic hides a later allow.
 import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/network-rules.js';
 import type { CheckedKind } from '../facts/kinds.js';
-import { EMPTY_SET, countCommon, isEmpty, isSubset, overlaps, setOf, size, subtract, unionAll, type AddressSet } from '../net/address-set.js';
+import { EMPTY_SET, countCommon, countCommonOf, intersect, isEmpty, isSubset, overlaps, setOf, size, sizeOf, subtract, unionAll, type AddressSet } from '../net/address-set.js';
 import { parseBlockOrThrow } from '../net/cidr.js';
 import { Budget, ORDERED_RULE_STEPS } from '../limits.js';
 import type { IpBlock } from '../net/ip-block.js';
@@ -21,6 +21,8 @@ import type { Rule, RuleFinding } from './rule.js';
 // counts as broad from /16 (IPv4) or /48 (IPv6) up, so a /16 covers a typical cluster's node
 // subnet and a /48 a typical IPv6 site allocation (RFC 6177); host-policy CIDR sources alike.
 const BROAD_PREFIX = { 4: 16, 6: 48 } as const;
+// What one such block holds, which the blocks an object opens to a port must reach together.
+const BROAD_SIZE = { 4: 2n ** BigInt(32 - BROAD_PREFIX[4]), 6: 2n ** BigInt(128 - BROAD_PREFIX[6]) } as const;
 
 // Cilium entities that contain the nodes (host = the local node, remote-node = the others,
 // cluster and all include both); world is outside the cluster.
@@ -274,6 +276,165 @@ function unblocked(rule: NetRule, b: Blocked, nodes: NodeAddresses, steps: Budge
   });
 }
 
+// --- the union: what all the rules of one object open to a sensitive port together -------
+
+type IpBlockPeer = Extract<Peer, { type: 'ipBlock' }>;
+
+/** The ipBlocks one allow rule opens to a sensitive port, after excepts and earlier deny or pass rules. */
+interface Opened {
+  rule: NetRule;
+  blocks: readonly IpBlockPeer[];
+}
+
+/** Per direction and sensitive port: what the rules opened, in rule order, and whether one was a finding alone. */
+interface Openings {
+  foundAlone: boolean;
+  opened: Opened[];
+  blocks: number;
+}
+
+/**
+ * The ipBlock peers of a peer list, kept per list: a rule's peers are the same list for every
+ * sensitive port (unless deny or pass rules cut them), so they are picked out once, and the
+ * union of two ports opened by the same rules is recognised by identity (UnionCache).
+ */
+class IpBlocks {
+  readonly #of = new Map<readonly Peer[], readonly IpBlockPeer[]>();
+
+  of(peers: readonly Peer[]): readonly IpBlockPeer[] {
+    let blocks = this.#of.get(peers);
+    if (!blocks) this.#of.set(peers, (blocks = peers.filter((p): p is IpBlockPeer => p.type === 'ipBlock')));
+    return blocks;
+  }
+}
+
+/**
+ * The blocks a rule adds to the union for this port: every ipBlock of a rule that names the
+ * port (or, for host ingress, opens it at all), and the blocks of a rule that allows every
+ * port to node addresses alone (what targetsNodes judges: with known nodes, blocks inside N).
+ * A rule that allows every port to broader destinations adds nothing: allowing everything
+ * there is no worse than no policy, as for one rule alone.
+ */
+function opened(rule: NetRule, peers: NetRule['peers'], entry: PortEntry, nodes: () => NodeAddresses, ipBlocks: IpBlocks): readonly IpBlockPeer[] {
+  if (peers === 'all') return [];
+  const named = namedPort(rule.ports, entry) !== null;
+  if (named || (rule.direction === 'host-ingress' && allowsAllOf(rule.ports, entry))) return ipBlocks.of(peers);
+  if (rule.direction === 'host-ingress' || !allowsAllOf(rule.ports, entry)) return [];
+  const n = nodes();
+  const nodeOnly = peers.every((p) => p.type === 'ipBlock' || p.type === 'nodes' || (p.type === 'entity' && ONLY_NODE_ENTITIES.has(p.entity)));
+  const blocks = ipBlocks.of(peers);
+  return n.known && nodeOnly && blocks.every((p) => isSubset(p.block.addresses, n.set)) ? blocks : [];
+}
+
+/**
+ * Whether the union of the opened blocks reaches what one broad block would: with known node
+ * addresses, two of them or all; with assumed ones, as many addresses of the assumed ranges as
+ * a /16 (/48) holds; for host ingress, as many sources as a /16 (/48).
+ */
+function unionBroad(direction: NetRule['direction'], union: AddressSet, nodes: NodeAddresses): boolean {
+  if (direction === 'host-ingress') return sizeOf(union, 4) >= BROAD_SIZE[4] || sizeOf(union, 6) >= BROAD_SIZE[6];
+  if (nodes.known) return countCommon(union, nodes.set, 2n) >= 2n || (!isEmpty(nodes.set) && isSubset(nodes.set, union));
+  const inside = intersect(union, nodes.set);
+  return sizeOf(inside, 4) >= BROAD_SIZE[4] || sizeOf(inside, 6) >= BROAD_SIZE[6];
+}
+
+/**
+ * What the union could hold at most, block by block (a block inside another counted twice):
+ * below the threshold, the union cannot reach it, and the sort is not needed. Most objects with
+ * many blocks are in that case (public addresses, a few private ones).
+ */
+function mayBeBroad(direction: NetRule['direction'], opened: readonly Opened[], nodes: NodeAddresses): boolean {
+  const knownNodes = direction === 'egress' && nodes.known;
+  const within = direction === 'host-ingress' ? EVERY_ADDRESS : nodes.set;
+  let v4 = 0n;
+  let v6 = 0n;
+  for (const o of opened) {
+    for (const b of o.blocks) {
+      if (knownNodes) {
+        // Two node addresses of either version, or the one address of a one-address N.
+        v4 += countCommon(b.block.addresses, within, 2n);
+        if (v4 >= 2n) return true;
+      } else {
+        v4 += countCommonOf(b.block.addresses, within, 4, BROAD_SIZE[4]);
+        v6 += countCommonOf(b.block.addresses, within, 6, BROAD_SIZE[6]);
+        if (v4 >= BROAD_SIZE[4] || v6 >= BROAD_SIZE[6]) return true;
+      }
+    }
+  }
+  return knownNodes && v4 > 0n && size(nodes.set) === 1n;
+}
+
+/**
+ * The union of the last openings, kept for the next: the sensitive ports of a policy (10250
+ * and 10255) are mostly opened by the same rules, whose blocks then need one sort, not one per
+ * port. Comparing two openings costs a pass over their rules, the sort n log n in their blocks.
+ */
+class UnionCache {
+  #opened: readonly Opened[] = [];
+  #union: AddressSet = EMPTY_SET;
+
+  of(opened: readonly Opened[]): AddressSet {
+    const last = this.#opened;
+    if (opened.length !== last.length || opened.some((o, i) => o.blocks !== last[i].blocks)) {
+      this.#opened = opened;
+      const sets: AddressSet[] = [];
+      for (const o of opened) for (const b of o.blocks) sets.push(b.block.addresses);
+      this.#union = unionAll(sets);
+    }
+    return this.#union;
+  }
+}
+
+/**
+ * A finding when the blocks opened to one port add up to a broad destination (or source) while
+ * no rule was a finding alone. The work is one sort and merge of the opened blocks per port
+ * (intervals.ts), as for reading them: bounded by the CIDRs an object may hold (limits.ts
+ * NETWORK_POLICY_CIDRS) and, for blocks that earlier deny or pass rules cut, by the steps
+ * already counted for the cuts.
+ */
+function unionFinding(direction: NetRule['direction'], o: Openings, entry: PortEntry, nodes: NodeAddresses, kind: CheckedKind, unions: UnionCache): RuleFinding | null {
+  // One block is judged by the rule that holds it: only two or more can add up to more.
+  if (o.foundAlone || o.blocks < 2 || !mayBeBroad(direction, o.opened, nodes) || !unionBroad(direction, unions.of(o.opened), nodes)) return null;
+  // The blocks that count: those holding node addresses (for host ingress, every source).
+  const counted = o.opened
+    .map((x) => (direction === 'host-ingress' ? x : { rule: x.rule, blocks: x.blocks.filter((b) => overlaps(b.block.addresses, nodes.set)) }))
+    .filter((x) => x.blocks.length > 0);
+  const port = namedPort(counted[0].rule.ports, entry) ?? entry.range.lo;
+  return { path: counted[0].rule.path, value: port, message: unionMessage(direction, counted, entry, port, nodes, kind), key: unionKey(direction, entry) };
+}
+
+function unionMessage(direction: NetRule['direction'], counted: readonly Opened[], entry: PortEntry, port: number, nodes: NodeAddresses, kind: CheckedKind): string {
+  const one = counted.length === 1;
+  const where = `${one ? 'rule' : 'rules'} ${someOf(
+    counted.map((x) => x.rule.path),
+    String,
+  )}`;
+  // At most LISTED_IN_MESSAGE blocks are described; the rest are only counted.
+  const shown: IpBlockPeer[] = [];
+  let total = 0;
+  for (const x of counted) {
+    for (const b of x.blocks) if (shown.length < LISTED_IN_MESSAGE) shown.push(b);
+    total += x.blocks.length;
+  }
+  const peers = `${shown.map(describePeer).join(', ')}${total > shown.length ? ` and ${total - shown.length} more` : ''}`;
+  const together = `${one ? 'its' : 'their'} ipBlocks together`;
+  if (direction === 'host-ingress') {
+    const fix = kind.type === 'calico-policy' ? 'the control plane nodes (their nets or host endpoints)' : 'the control plane (entities kube-apiserver, remote-node, host)';
+    return (
+      `host-policy ingress ${where} ${one ? 'opens' : 'open'} ${sensitive(entry, port)} on the nodes to broad sources: ${together} hold as many ` +
+      `addresses as a /${BROAD_PREFIX[4]} (/${BROAD_PREFIX[6]}) (from: ${peers}); allow it only from ${fix}`
+    );
+  }
+  const reach = nodes.known
+    ? `node addresses: ${together} hold two or more of them`
+    : `likely node addresses (private ranges; set nodeCIDRs to be exact): ${together} hold as many of them as a /${BROAD_PREFIX[4]} (/${BROAD_PREFIX[6]})`;
+  return `egress ${where} ${one ? 'lets' : 'let'} pods reach ${sensitive(entry, port)} on ${reach} (to: ${peers}); allow the port only to pod selectors, or except the node addresses from the ipBlocks`;
+}
+
+// One union finding per direction and sensitive port: an UPDATE keeps it (as carried over)
+// while the object's blocks still add up, whichever rules hold them.
+const unionKey = (direction: NetRule['direction'], entry: PortEntry): string => `netpol-sensitive-exposure|${direction}|union|${entry.name}`;
+
 export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
   id: 'netpol-sensitive-exposure',
   title: 'Network policy opens a sensitive node port broadly',
@@ -297,22 +458,46 @@ export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
     // size bounds (limits.ts ORDERED_RULE_STEPS): counted, and stopped past the budget.
     const steps = new Budget(ORDERED_RULE_STEPS);
     const entries = policy.sensitivePorts;
+    // Per direction and sensitive port, in rule order, so the first block names the first rule.
+    const openings = new Map<string, Openings>();
+    const ipBlocks = new IpBlocks();
     for (const rule of facts.networkRules) {
       for (let i = 0; i < entries.length; i++) {
         const entry = entries[i];
+        const key = `${rule.direction}|${i}`;
         if (rule.action !== 'allow') {
           if (rule.narrowed || !coversEntry(rule.ports, entry)) continue;
           blocked ??= new Map();
-          const key = `${rule.direction}|${i}`;
           let b = blocked.get(key);
           if (!b) blocked.set(key, (b = { all: false, allNodes: false, addresses: EMPTY_SET, selectors: new Set() }));
           block(b, rule.peers, steps, rule.path);
           continue;
         }
-        const b = blocked?.get(`${rule.direction}|${i}`);
-        const f = check(rule, b ? unblocked(rule, b, nodes(), steps) : rule.peers, entry, nodes, kind);
-        if (f) out.push(f);
+        const b = blocked?.get(key);
+        const peers = b ? unblocked(rule, b, nodes(), steps) : rule.peers;
+        const f = check(rule, peers, entry, nodes, kind);
+        let o = openings.get(key);
+        if (f) {
+          out.push(f);
+          if (o) o.foundAlone = true;
+          else openings.set(key, { foundAlone: true, opened: [], blocks: 0 });
+          continue;
+        }
+        if (o?.foundAlone) continue;
+        const more = opened(rule, peers, entry, nodes, ipBlocks);
+        if (more.length === 0) continue;
+        if (!o) openings.set(key, (o = { foundAlone: false, opened: [], blocks: 0 }));
+        o.opened.push({ rule, blocks: more });
+        o.blocks += more.length;
       }
+    }
+    // Blocks that no rule opens broadly alone may still do so together (split into /17s, one
+    // /32 per node): judged once per direction and port, over what every rule opened.
+    const unions = new UnionCache();
+    for (const [key, o] of openings) {
+      const [direction, i] = key.split('|');
+      const f = unionFinding(direction as NetRule['direction'], o, entries[Number(i)], nodes(), kind, unions);
+      if (f) out.push(f);
     }
     return out;
   },

@@ -134,13 +134,40 @@ export function estimateCosts(policy: CompiledPolicy, rule: RuleId): CostEstimat
       // peers and ports (3 fields each) in all.
       const K = Math.max(policy.nodeCIDRs.length, 4);
       const E = policy.sensitivePorts.length;
-      const perEntry = 128 * 25 + 128 * 40 * K + 64 * 30 * K + 64 * (128 * 3 + 10) + strCost(128 * 60);
+      const known = policy.nodeCIDRs.length > 0;
+      const found = 128 * 25 + 128 * 40 * K + 64 * 30 * K;
+      const perEntry = found + 64 * (128 * 3 + 10) + strCost(128 * 60);
+      // The union (rules/netpol-sensitive-exposure.ts), per entry and for the object and the old
+      // object: the blocks the rules open (the ports walk, 40 nodes per peer and block of N,
+      // 30 per except and block, join and split of at most 128 CIDRs of 50 characters), the
+      // distinct ones (assumed N: indexOf over at most 128 strings, for each of 128 indexes),
+      // each parsed once (30), and every pair of blocks compared (15 nodes).
+      const opened = 64 * 20 + 128 * 25 + 128 * (30 + 40 * K) + 64 * 30 * K + strCost(3 * 128 * 50);
+      const blocks = (known ? 0 : 128 * (6 + 128 * (1 + strCost(50)))) + 128 * 30;
+      const union = 128 * 128 * 15 + 128 * 30 + 10;
+      const unjudged = 64 * 20 + 128 * (10 + 20 * K);
+      const unionCosts: CostEstimate[] = [];
+      for (let i = 0; i < E; i++) {
+        for (const prefix of ['', 'old']) {
+          const name = (n: string) => (prefix ? `old${n[0].toUpperCase()}${n.slice(1)}` : n);
+          unionCosts.push(
+            { expression: name(`netpolOpened${i}`), cost: opened },
+            { expression: name(`netpolBlocks${i}`), cost: blocks },
+            { expression: name(`netpolUnion${i}`), cost: union },
+          );
+        }
+        unionCosts.push({ expression: `oldNetpolUnjudged${i}`, cost: unjudged });
+      }
       return [
         { expression: 'netpolTooBig', cost: 2 * (10 + 64 * 20 + 128 * 15) },
         { expression: 'egressRules', cost: 2 * (20 + 64 * 30 + 128 * 20) },
-        // Each entry's test runs three times: to select the rule, to count, for the message.
-        { expression: 'findings', cost: 20 + 3 * E * perEntry },
-        ...recordWalk(64 * Math.max(1, E)),
+        { expression: 'netpolPowers', cost: 60 },
+        ...unionCosts,
+        // Each entry's test runs three times for the rules (to select the rule, to count, for
+        // the message) and twice more for the union (is any rule a finding alone, in the
+        // object and in the old object), plus the union's message.
+        { expression: 'findings', cost: 20 + E * (3 * perEntry + 2 * found + 60 + strCost(MESSAGE + 6 * 50)) },
+        ...recordWalk(64 * Math.max(1, E) + E),
       ];
     }
     case 'service-external-ips': {

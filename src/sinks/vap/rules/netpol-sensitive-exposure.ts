@@ -9,7 +9,9 @@
 // Kubernetes CIDR library (Kubernetes 1.31+) with every parse guarded by isCIDR, and
 // containment written as prefixLength and containsIP (containsCIDR masks its argument only
 // from 1.33). Where an except list carves part of a range out (the exact answer needs interval
-// arithmetic), the VAP does not judge the peer: the webhook does.
+// arithmetic), the VAP does not judge the peer: the webhook does. Blocks that reach the nodes
+// only together (the union of what an object opens to a port) are judged too, from the CIDRs
+// alone (see "the union" below).
 import { parseBlockOrThrow, type Block } from '../../../engine/net/cidr.js';
 import { ASSUMED_NODE_CIDRS } from '../../../engine/net/node-addresses.js';
 import { formatRange } from '../../../engine/ports.js';
@@ -151,6 +153,18 @@ export function cidrText(b: Block): string {
   return `${groups.join(':')}/${b.prefix}`;
 }
 
+/** Each block of N with the CEL that says the ipBlock peer `p` meets it, and that no except cuts the part it covers. */
+function nodeParts(n: NodeRanges) {
+  const c = 'cidr(p.cidr)';
+  return n.blocks.map((b) => {
+    const k = `cidr(${str(cidrText(b))})`;
+    const meets = `${c}.ip().family() == ${b.version} && ${overlap(c, k)}`;
+    // The part of N's block `k` the peer's cidr covers: the block itself, or the cidr inside it.
+    const whole = `(${contains(c, k)} ? ${exceptsClear(k)} : ${exceptsClear(c)})`;
+    return { b, k, meets, whole };
+  });
+}
+
 /**
  * The ipBlock peer `p` reaches the nodes broadly: with assumed addresses, a block of /16 or
  * wider (IPv4; /48 IPv6) meeting a private range no except touches; with nodeCIDRs, at least
@@ -159,13 +173,7 @@ export function cidrText(b: Block): string {
 function blockReaches(n: NodeRanges): string {
   const c = 'cidr(p.cidr)';
   const max = (b: Block) => (b.version === 4 ? 32 : 128);
-  // The part of N's block `k` the peer's cidr covers: the block itself, or the cidr inside it.
-  const parts = n.blocks.map((b) => {
-    const k = `cidr(${str(cidrText(b))})`;
-    const meets = `${c}.ip().family() == ${b.version} && ${overlap(c, k)}`;
-    const whole = `(${contains(c, k)} ? ${exceptsClear(k)} : ${exceptsClear(c)})`;
-    return { b, k, meets, whole };
-  });
+  const parts = nodeParts(n);
   if (!n.known) {
     const broad = `(${c}.ip().family() == 4 ? ${c}.prefixLength() <= ${BROAD_PREFIX[4]} : ${c}.prefixLength() <= ${BROAD_PREFIX[6]})`;
     return `(${IP_BLOCK} && isCIDR(p.cidr) && ${broad} && (${parts.map((x) => `(${x.meets} && ${x.whole})`).join(' || ')}))`;
@@ -190,11 +198,17 @@ function reaches(n: NodeRanges, entry: PortEntry): string {
   return `(r.toAll || r.to.exists(x, x.exists(p, ${blockReaches(n)} || p.kind == 'nodes' || (p.kind == 'entity' && (p.entity in ${NODE_ENTITIES}${apiserver})))))`;
 }
 
-/** Every destination is a node: node peers, node entities, ipBlocks inside N (no except), these together two addresses or all of N. */
-function targets(n: NodeRanges): string {
+/** Every destination of rule `r` is a node: node peers, node entities, ipBlocks inside one block of N without excepts. */
+function nodeOnlyRule(n: NodeRanges): string {
   const c = 'cidr(p.cidr)';
   const inN = n.known ? n.blocks.map((b) => contains(`cidr(${str(cidrText(b))})`, c)).join(' || ') : 'false';
   const nodeOnly = `p.kind == 'nodes' || (p.kind == 'entity' && p.entity in ${ONLY_NODE_ENTITIES}) || (${IP_BLOCK} && isCIDR(p.cidr) && size(p.except) == 0 && (${inN}))`;
+  return `(!r.toAll && r.to.exists(x, size(x) > 0) && r.to.all(x, x.all(p, ${nodeOnly})))`;
+}
+
+/** Every destination is a node (nodeOnlyRule), and the ipBlocks among them are two addresses or all of N. */
+function targets(n: NodeRanges): string {
+  const c = 'cidr(p.cidr)';
   const anyBlock = `r.to.exists(x, x.exists(p, ${IP_BLOCK}))`;
   const single = 'cidr(p.cidr).prefixLength() == (cidr(p.cidr).ip().family() == 4 ? 32 : 128)';
   const two =
@@ -203,7 +217,111 @@ function targets(n: NodeRanges): string {
   const allOfN = n.known
     ? n.blocks.map((b) => `r.to.exists(x, x.exists(p, ${IP_BLOCK} && ${contains(c, `cidr(${str(cidrText(b))})`)}))`).join(' && ')
     : 'false';
-  return `(!r.toAll && r.to.exists(x, size(x) > 0) && r.to.all(x, x.all(p, ${nodeOnly})) && (!${anyBlock} || ${two} || (${allOfN})))`;
+  return `(${nodeOnlyRule(n)} && (!${anyBlock} || ${two} || (${allOfN})))`;
+}
+
+// --- the union: what the rules of one object open to a sensitive port together -----------
+// The engine judges the blocks that every rule naming the port opens (and, with nodeCIDRs, the
+// blocks of rules allowing every port to node addresses alone) together, when no rule is a
+// finding alone. CEL has no interval arithmetic, but CIDRs nest or are disjoint, so the union
+// of blocks without excepts is the sum over its largest blocks. The blocks are gathered into
+// one flat list of strings (join and split: the API server's CEL has no flatten in every
+// supported release), each distinct string taken once by its first index (indexOf over
+// literal indexes: macros give none), and of equal CIDRs spelled differently the least string.
+
+/** Literal indexes 0..MAX_PEERS_AND_PORTS-1: no object the VAP judges has more blocks. */
+const INDEXES = list(Array.from({ length: MAX_PEERS_AND_PORTS }, (_, i) => String(i)));
+
+// Weights of the blocks inside the assumed ranges, as powers of two from a literal list (CEL
+// has no exponent). An IPv4 block counts its addresses (a /17 is 2^15, the threshold a /16's
+// 2^16). IPv6 blocks are counted in two sums that fit int64: H in units of 2^25 for blocks of
+// /103 or wider (at most 128 blocks of at most a /48's 2^55 units), and L in addresses for
+// narrower ones (at most 128 × 2^24). H × 2^25 + L reaches a /48's 2^80 exactly when
+// H + L / 2^25 (integer division) reaches 2^55, so the sum is exact without 128-bit integers.
+const V6_UNIT_BITS = 25;
+const V6_NARROWEST = 128 - V6_UNIT_BITS;
+const POWERS = list(Array.from({ length: 56 }, (_, i) => String(2n ** BigInt(i))));
+const V4_BROAD_BITS = 32 - BROAD_PREFIX[4];
+const V6_BROAD_BITS = 128 - BROAD_PREFIX[6] - V6_UNIT_BITS;
+
+/** The ipBlock peer `p` is one the union counts, whole (no except touches what it counts). */
+function unionBlock(n: NodeRanges): string {
+  if (n.known) return `(${IP_BLOCK} && isCIDR(p.cidr) && (${nodeParts(n).map((x) => `(${x.meets} && ${x.whole})`).join(' || ')}))`;
+  const c = 'cidr(p.cidr)';
+  const inside = n.blocks.map((b) => `(${c}.ip().family() == ${b.version} && ${contains(`cidr(${str(cidrText(b))})`, c)})`).join(' || ');
+  return `(${IP_BLOCK} && isCIDR(p.cidr) && ${exceptsClear(c)} && (${inside}))`;
+}
+
+/** Rule `r` adds its blocks to the union for the entry. */
+const opens = (n: NodeRanges, entry: PortEntry) => (n.known ? `(${names(entry)} || (${allowsAll(entry)} && ${nodeOnlyRule(n)}))` : names(entry));
+
+/**
+ * A block that meets N (or the assumed ranges) but that the VAP does not judge: a cidr that
+ * cidr() refuses, or one with excepts. For the carried-over test of an UPDATE, which must not
+ * say "new" where the engine may say "carried over".
+ */
+function unjudged(n: NodeRanges): string {
+  const meets = nodeParts(n)
+    .map((x) => `(${x.meets})`)
+    .join(' || ');
+  return `(${IP_BLOCK} && (!isCIDR(p.cidr) || (size(p.except) > 0 && (${meets}))))`;
+}
+
+function unionVariables(prefix: string, n: NodeRanges, entries: readonly PortEntry[]): Variable[] {
+  const v = (name: string) => (prefix ? `${prefix}${name[0].toUpperCase()}${name.slice(1)}` : name);
+  const rules = `variables.${v('egressRules')}`;
+  return entries.flatMap((e, i): Variable[] => {
+    const opened = `variables.${v(`netpolOpened${i}`)}`;
+    const blocks = `variables.${v(`netpolBlocks${i}`)}`;
+    const parsed = (strings: string) => `${strings}.map(s, {'s': s, 'c': cidr(s), 'n': cidr(s).prefixLength(), 'ip': cidr(s).ip(), 'f': cidr(s).ip().family()})`;
+    // Known N: two node addresses are two blocks that do not overlap (each holds one, or one
+    // block alone holds two and is a finding by itself).
+    const knownUnion = `${blocks}.exists(a, ${blocks}.exists(b, !(a.n <= b.n ? a.c.containsIP(b.ip) : b.c.containsIP(a.ip))))`;
+    // Assumed N: the largest blocks (a block inside another, or equal to a lesser string, counts nothing).
+    const covered = `${blocks}.exists(b, b.s != a.s && b.n <= a.n && b.c.containsIP(a.ip) && (b.n < a.n || b.s < a.s))`;
+    const weight =
+      `(a.f == 4 ? [a.n > ${BROAD_PREFIX[4]} ? variables.netpolPowers[32 - a.n] : variables.netpolPowers[${V4_BROAD_BITS}], 0, 0] : ` +
+      `(a.n > ${V6_NARROWEST} ? [0, 0, variables.netpolPowers[128 - a.n]] : ` +
+      `[0, a.n > ${BROAD_PREFIX[6]} ? variables.netpolPowers[${V6_NARROWEST} - a.n] : variables.netpolPowers[${V6_BROAD_BITS}], 0]))`;
+    const assumedUnion =
+      `[${blocks}.map(a, ${covered} ? [0, 0, 0] : ${weight})].exists(w, w.map(x, x[0]).sum() >= variables.netpolPowers[${V4_BROAD_BITS}] || ` +
+      `w.map(x, x[1]).sum() + w.map(x, x[2]).sum() / variables.netpolPowers[${V6_UNIT_BITS}] >= variables.netpolPowers[${V6_BROAD_BITS}])`;
+    return [
+      {
+        name: v(`netpolOpened${i}`),
+        expression:
+          `${rules}.map(g, g.filter(r, ${opens(n, e)}).map(r, r.to.map(x, x.filter(p, ${unionBlock(n)}).map(p, p.cidr).join(' ')).join(' ')).join(' '))` +
+          `.join(' ').split(' ').filter(s, s != '')`,
+      },
+      {
+        name: v(`netpolBlocks${i}`),
+        expression: n.known ? parsed(opened) : parsed(`${INDEXES}.filter(k, k < size(${opened}) && ${opened}.indexOf(${opened}[k]) == k).map(k, ${opened}[k])`),
+      },
+      { name: v(`netpolUnion${i}`), expression: `size(${opened}) > 1 && (${n.known ? knownUnion : assumedUnion})` },
+      ...(prefix ? [{ name: v(`netpolUnjudged${i}`), expression: `${rules}.exists(g, g.exists(r, ${opens(n, e)} && r.to.exists(x, x.exists(p, ${unjudged(n)}))))` }] : []),
+    ];
+  });
+}
+
+/** The union's records, one per entry whose blocks add up while no rule is a finding alone. */
+function unionRecords(n: NodeRanges, entries: readonly { entry: PortEntry; found: string }[]): string {
+  const reach = n.known
+    ? 'node addresses: their ipBlocks together hold two or more of them'
+    : `likely node addresses (private ranges; set nodeCIDRs to be exact): their ipBlocks together hold as many of them as a /${BROAD_PREFIX[4]} (/${BROAD_PREFIX[6]})`;
+  const parts = entries.map(({ entry, found }, i) => {
+    const opened = `variables.netpolOpened${i}`;
+    const what = `${entry.name} ${formatRange(entry.range)}/${entry.protocol === 'ANY' ? 'any protocol' : entry.protocol}`;
+    const shown = `${list(['0', '1', '2', '3', '4'])}.filter(k, k < size(${opened})).map(k, ${opened}[k]).join(', ')`;
+    const message =
+      `${str(`egress rules let pods reach ${what} on ${reach} (to: `)} + ${shown} + (size(${opened}) > 5 ? ' and ' + string(size(${opened}) - 5) + ' more' : '') + ` +
+      `'); allow the port only to pod selectors, or except the node addresses from the ipBlocks'`;
+    // Carried over when the old object had this union finding: its blocks added up and no rule
+    // was a finding alone (the engine's key differs then), or it held a block the VAP cannot judge.
+    const carried = `(!variables.oldEgressRules.exists(g, g.exists(r, ${found})) && variables.oldNetpolUnion${i}) || variables.oldNetpolUnjudged${i}`;
+    const record = `{'count': 1, 'carried': ${carried}, 'message': ${message}}`;
+    return `(!variables.egressRules.exists(g, g.exists(r, ${found})) && variables.netpolUnion${i} ? [${record}] : [])`;
+  });
+  return `[${parts.join(' + ')}]`;
 }
 
 const PEER_TEXT =
@@ -224,17 +342,28 @@ export const netpolSensitiveExposure: RuleCompiler = (policy) => {
     return { found: `((${names(e)} && ${reach}) || (${allowsAll(e)} && ${target}))`, message };
   });
   const carried = 'variables.oldEgressRules.exists(og, og.exists(o, o.toAll == r.toAll && o.portsAll == r.portsAll && o.to == r.to && o.ports == r.ports))';
-  // One record per rule with findings (their count, the first one's message), one list per group.
+  // One record per rule with findings (their count, the first one's message), one list per group,
+  // and one list of the union's records.
   const messages = entries.reduceRight((rest, e) => `(${e.found} ? ${e.message} : ${rest})`, "''");
   const records =
     entries.length === 0
       ? '[]'
       : `variables.egressRules.map(g, g.filter(r, ${entries.map((e) => e.found).join(' || ')}).map(r, ` +
-        `{'count': ${entries.map((e) => `(${e.found} ? 1 : 0)`).join(' + ')}, 'carried': ${carried}, 'message': ${messages}}))`;
+        `{'count': ${entries.map((e) => `(${e.found} ? 1 : 0)`).join(' + ')}, 'carried': ${carried}, 'message': ${messages}})) + ` +
+        unionRecords(
+          n,
+          entries.map((e, i) => ({ entry: policy.sensitivePorts[i], found: e.found })),
+        );
   return {
     rule: 'netpol-sensitive-exposure',
     resources: [NETWORK_POLICIES, CILIUM_NETWORK_POLICIES, CILIUM_CLUSTERWIDE_NETWORK_POLICIES],
-    variables: [...variablesFor('', 'object'), ...variablesFor('old', 'oldObject')],
+    variables: [
+      ...variablesFor('', 'object'),
+      ...variablesFor('old', 'oldObject'),
+      { name: 'netpolPowers', expression: POWERS },
+      ...unionVariables('', n, policy.sensitivePorts),
+      ...unionVariables('old', n, policy.sensitivePorts),
+    ],
     records,
     skip: 'variables.netpolTooBig || variables.oldNetpolTooBig',
     limitations: [
@@ -243,6 +372,7 @@ export const netpolSensitiveExposure: RuleCompiler = (policy) => {
       'an ipBlock or CIDR set whose except list cuts part of a node range, or whose cidr cidr() refuses (IPv4-mapped IPv6, leading zeros), is not judged',
       `policies with more than ${MAX_EGRESS_RULES} egress rules, ${MAX_PEERS_AND_PORTS} peers and ports or ${MAX_EXCEPTS} excepts, new or old, are not checked (cost budget)`,
       'on UPDATE, a rule counts as the old one when its ports and CIDR peers are the same (selectors are not compared)',
+      'ipBlocks that reach the nodes only together are judged as the webhook judges them, except blocks with excepts or that cidr() refuses, which do not count toward the union; on UPDATE such a block in the old object makes a union finding count as carried over',
     ],
     carriedMeaning: "'a new ' + object.kind + ' like this will be denied'",
   };
