@@ -6,6 +6,7 @@ import { ApiError, type KubeClient } from './client.js';
 import { collectionPath, withQuery, type ResourceType } from './resources.js';
 
 export interface ListPage {
+  /** This page's objects; emptied when the next page is asked for. */
   items: Record<string, any>[];
   /**
    * The list's resourceVersion as of this page (every page of one list is served from the
@@ -71,7 +72,7 @@ export async function* pagedList(client: KubeClient, type: ResourceType, opts: P
   for (;;) {
     const release = await gate?.acquire();
     try {
-      const page = await requestPage(client, withQuery(path, { limit: restarts > 1 ? undefined : pageSize, continue: cont, labelSelector }), cont);
+      let page = await requestPage(client, withQuery(path, { limit: restarts > 1 ? undefined : pageSize, continue: cont, labelSelector }), cont);
       if (page === null) {
         restarts++;
         cont = undefined;
@@ -80,7 +81,12 @@ export async function* pagedList(client: KubeClient, type: ResourceType, opts: P
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;
       cont = page.metadata?.continue || undefined;
-      yield { items: page.items ?? [], resourceVersion };
+      const out: ListPage = { items: page.items ?? [], resourceVersion };
+      page = null;
+      yield out;
+      // The caller has asked for the next page, but its loop variable still holds this one:
+      // emptied here, it is garbage before the next request, so one page is held, not two.
+      out.items = [];
     } finally {
       release?.();
     }

@@ -122,9 +122,11 @@ describe('pagedList', () => {
       for (const o of objects) fake.put(o);
       const restarts: number[] = [];
       const pages: ListPage[] = [];
+      const seen: { names: string[]; resourceVersion: string }[] = [];
       const versions: string[] = [];
       for await (const page of pagedList(client, SERVICES, { namespace, labelSelector, pageSize, onRestart: (n) => restarts.push(n) })) {
         pages.push(page);
+        seen.push({ names: names(page), resourceVersion: page.resourceVersion });
         versions.push(fake.resourceVersion);
         if (compactAfter.includes(pages.length - 1)) {
           // A write moves the version past the list's snapshot; compaction then forgets it.
@@ -133,10 +135,12 @@ describe('pagedList', () => {
         }
       }
       expect(requests()).toEqual(expectedRequests);
-      expect(pages.map(names)).toEqual(expectedPages);
+      expect(seen.map((p) => p.names)).toEqual(expectedPages);
       expect(restarts).toEqual(expectedRestarts);
       // Every page carries its list's snapshot version: the server's version when it was read.
-      expect(pages.map((p) => p.resourceVersion)).toEqual(versions);
+      expect(seen.map((p) => p.resourceVersion)).toEqual(versions);
+      // A page's objects are let go once the next is asked for: a caller never holds two pages.
+      expect(pages.map((p) => p.items.length)).toEqual(pages.map(() => 0));
     },
   );
 
