@@ -7,7 +7,15 @@ if (Number(process.versions.node.split('.')[0]) < 24) {
 // servers, sockets, child processes or browser: the inner loop, `npm run test:unit`.
 // `integration`: everything else (webhook over TLS, the test API server, the CLI as a child
 // process, Chromium, manifests). `npm test` runs both.
-const UNIT = ['test/engine/', 'test/remediate/', 'test/reports/', 'test/policy-load.test.ts', 'test/architecture.test.ts', 'test/rule-registry.test.ts', 'test/html/html-writer.test.ts'];
+const UNIT = [
+  'test/engine/',
+  'test/remediate/',
+  'test/reports/',
+  'test/policy-load.test.ts',
+  'test/architecture.test.ts',
+  'test/rule-registry.test.ts',
+  'test/html/html-writer.test.ts',
+];
 
 const shared = {
   testEnvironment: 'node',

@@ -41,8 +41,26 @@ const pad = (n: number, w = 6) => String(n).padStart(w, '0');
 const ns = (i: number) => `team-${pad(i % 1000, 3)}`;
 
 const managedFields = (manager: string) => [
-  { manager, operation: 'Update', apiVersion: 'v1', time: '2026-11-20T10:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } }, 'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': {} } } } } },
-  { manager: 'kubelet', operation: 'Update', apiVersion: 'v1', time: '2026-11-20T10:00:05Z', fieldsType: 'FieldsV1', subresource: 'status', fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {}, 'f:podIP': {}, 'f:phase': {} } } },
+  {
+    manager,
+    operation: 'Update',
+    apiVersion: 'v1',
+    time: '2026-11-20T10:00:00Z',
+    fieldsType: 'FieldsV1',
+    fieldsV1: {
+      'f:metadata': { 'f:labels': { '.': {}, 'f:app': {} } },
+      'f:spec': { 'f:containers': { 'k:{"name":"app"}': { '.': {}, 'f:image': {}, 'f:name': {}, 'f:ports': {} } } },
+    },
+  },
+  {
+    manager: 'kubelet',
+    operation: 'Update',
+    apiVersion: 'v1',
+    time: '2026-11-20T10:00:05Z',
+    fieldsType: 'FieldsV1',
+    subresource: 'status',
+    fieldsV1: { 'f:status': { 'f:conditions': {}, 'f:containerStatuses': {}, 'f:podIP': {}, 'f:phase': {} } },
+  },
 ];
 
 function container(name: string, ports: Obj[]): Obj {
@@ -59,7 +77,13 @@ function container(name: string, ports: Obj[]): Obj {
     ],
     ports,
     resources: { requests: { cpu: '100m', memory: '128Mi' }, limits: { memory: '256Mi' } },
-    livenessProbe: { httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 },
+    livenessProbe: {
+      httpGet: { path: '/healthz', port: 8080, scheme: 'HTTP' },
+      periodSeconds: 10,
+      timeoutSeconds: 1,
+      failureThreshold: 3,
+      successThreshold: 1,
+    },
     readinessProbe: { httpGet: { path: '/readyz', port: 8080, scheme: 'HTTP' }, periodSeconds: 5, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 },
     volumeMounts: [
       { name: 'config', mountPath: '/etc/app' },
@@ -78,7 +102,16 @@ function podSpec(ports: Obj[], hostNetwork = false, node?: string): Obj {
     containers: [container('app', ports), container('sidecar', [{ name: 'metrics', containerPort: 9102, protocol: 'TCP' }])],
     volumes: [
       { name: 'config', configMap: { name: 'app-config', defaultMode: 420 } },
-      { name: 'kube-api-access', projected: { defaultMode: 420, sources: [{ serviceAccountToken: { expirationSeconds: 3607, path: 'token' } }, { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } }] } },
+      {
+        name: 'kube-api-access',
+        projected: {
+          defaultMode: 420,
+          sources: [
+            { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          ],
+        },
+      },
     ],
     restartPolicy: 'Always',
     terminationGracePeriodSeconds: 30,
@@ -97,11 +130,25 @@ function podSpec(ports: Obj[], hostNetwork = false, node?: string): Obj {
 
 const podStatus = (i: number): Obj => ({
   phase: 'Running',
-  conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({ type, status: 'True', lastProbeTime: null, lastTransitionTime: '2026-11-20T10:00:05Z' })),
+  conditions: ['PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'].map((type) => ({
+    type,
+    status: 'True',
+    lastProbeTime: null,
+    lastTransitionTime: '2026-11-20T10:00:05Z',
+  })),
   hostIP: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`,
   podIP: `10.244.${(i >> 8) & 255}.${i & 255}`,
   startTime: '2026-11-20T10:00:00Z',
-  containerStatuses: ['app', 'sidecar'].map((name) => ({ name, ready: true, restartCount: 0, started: true, image: `registry.example.com/${name}:1.27.3`, imageID: `registry.example.com/${name}@sha256:${'ab'.repeat(32)}`, containerID: `containerd://${'cd'.repeat(32)}`, state: { running: { startedAt: '2026-11-20T10:00:04Z' } } })),
+  containerStatuses: ['app', 'sidecar'].map((name) => ({
+    name,
+    ready: true,
+    restartCount: 0,
+    started: true,
+    image: `registry.example.com/${name}:1.27.3`,
+    imageID: `registry.example.com/${name}@sha256:${'ab'.repeat(32)}`,
+    containerID: `containerd://${'cd'.repeat(32)}`,
+    state: { running: { startedAt: '2026-11-20T10:00:04Z' } },
+  })),
   qosClass: 'Burstable',
 });
 
@@ -147,28 +194,52 @@ export function* clusterObjects(s: ClusterShape): Generator<Obj> {
   }
   yield { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system', labels: { 'kubernetes.io/metadata.name': 'kube-system' } } };
   for (let i = 0; i < s.namespaces; i++) {
-    yield { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns(i), labels: { 'kubernetes.io/metadata.name': ns(i), tenant: i % 2 ? 'blue' : 'green' } } };
+    yield {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: ns(i), labels: { 'kubernetes.io/metadata.name': ns(i), tenant: i % 2 ? 'blue' : 'green' } },
+    };
   }
   let podIndex = 0;
   for (let d = 0; d < s.daemonSets; d++) {
     // kube-proxy and the CNI agent run on the host network with ports of the reserved catalog.
     const hostNet = d < 2;
-    const ports = d === 0 ? [{ name: 'metrics', containerPort: 10249, protocol: 'TCP' }] : d === 1 ? [{ name: 'health', containerPort: 4240, protocol: 'TCP' }] : appPorts;
+    const ports =
+      d === 0 ? [{ name: 'metrics', containerPort: 10249, protocol: 'TCP' }] : d === 1 ? [{ name: 'health', containerPort: 4240, protocol: 'TCP' }] : appPorts;
     const name = `ds-${d}`;
-    yield { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { namespace: 'kube-system', name, managedFields: managedFields('helm') }, spec: { selector: { matchLabels: { app: name } }, template: template(ports, hostNet) } };
-    for (let n = 0; n < s.nodes; n++) yield pod('kube-system', `${name}-${pad(n, 5)}`, ports, podIndex++, { apiVersion: 'apps/v1', kind: 'DaemonSet', name }, hostNet);
+    yield {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { namespace: 'kube-system', name, managedFields: managedFields('helm') },
+      spec: { selector: { matchLabels: { app: name } }, template: template(ports, hostNet) },
+    };
+    for (let n = 0; n < s.nodes; n++)
+      yield pod('kube-system', `${name}-${pad(n, 5)}`, ports, podIndex++, { apiVersion: 'apps/v1', kind: 'DaemonSet', name }, hostNet);
   }
   for (let d = 0; d < s.deployments; d++) {
     const namespace = ns(d % s.namespaces);
     const name = `web-${pad(d, 5)}`;
     // One in a hundred Deployments asks for a host port on the kubelet's port.
     const ports = d % 100 === 7 ? [{ name: 'http', containerPort: 10250, hostPort: 10250, protocol: 'TCP' }] : appPorts;
-    yield { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { namespace, name, managedFields: managedFields('helm') }, spec: { replicas: s.replicasPerDeployment, selector: { matchLabels: { app: name } }, template: template(ports) } };
-    for (const [rs, replicas] of [[`${name}-6c8d7f9b4`, 0], [`${name}-7d9f8c6b5`, s.replicasPerDeployment]] as const) {
+    yield {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { namespace, name, managedFields: managedFields('helm') },
+      spec: { replicas: s.replicasPerDeployment, selector: { matchLabels: { app: name } }, template: template(ports) },
+    };
+    for (const [rs, replicas] of [
+      [`${name}-6c8d7f9b4`, 0],
+      [`${name}-7d9f8c6b5`, s.replicasPerDeployment],
+    ] as const) {
       yield {
         apiVersion: 'apps/v1',
         kind: 'ReplicaSet',
-        metadata: { namespace, name: rs, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: `uid-${name}`, controller: true }], managedFields: managedFields('kube-controller-manager') },
+        metadata: {
+          namespace,
+          name: rs,
+          ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name, uid: `uid-${name}`, controller: true }],
+          managedFields: managedFields('kube-controller-manager'),
+        },
         spec: { replicas, selector: { matchLabels: { app: name } }, template: template(ports) },
       };
       for (let r = 0; r < replicas; r++) yield pod(namespace, `${rs}-${pad(r, 3)}`, ports, podIndex++, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: rs });
@@ -177,8 +248,14 @@ export function* clusterObjects(s: ClusterShape): Generator<Obj> {
   for (let t = 0; t < s.statefulSets; t++) {
     const namespace = ns(t % s.namespaces);
     const name = `db-${pad(t, 4)}`;
-    yield { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: { namespace, name }, spec: { replicas: s.replicasPerStatefulSet, serviceName: name, selector: { matchLabels: { app: name } }, template: template(appPorts) } };
-    for (let r = 0; r < s.replicasPerStatefulSet; r++) yield pod(namespace, `${name}-${r}`, appPorts, podIndex++, { apiVersion: 'apps/v1', kind: 'StatefulSet', name });
+    yield {
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      metadata: { namespace, name },
+      spec: { replicas: s.replicasPerStatefulSet, serviceName: name, selector: { matchLabels: { app: name } }, template: template(appPorts) },
+    };
+    for (let r = 0; r < s.replicasPerStatefulSet; r++)
+      yield pod(namespace, `${name}-${r}`, appPorts, podIndex++, { apiVersion: 'apps/v1', kind: 'StatefulSet', name });
   }
   for (let c = 0; c < s.cronJobs; c++) {
     const namespace = ns(c % s.namespaces);
@@ -186,7 +263,12 @@ export function* clusterObjects(s: ClusterShape): Generator<Obj> {
     const spec = { template: { spec: { ...podSpec([]), restartPolicy: 'Never' } } };
     yield { apiVersion: 'batch/v1', kind: 'CronJob', metadata: { namespace, name }, spec: { schedule: '0 * * * *', jobTemplate: { spec } } };
     const job = `${name}-29112026`;
-    yield { apiVersion: 'batch/v1', kind: 'Job', metadata: { namespace, name: job, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name, uid: `uid-${name}`, controller: true }] }, spec };
+    yield {
+      apiVersion: 'batch/v1',
+      kind: 'Job',
+      metadata: { namespace, name: job, ownerReferences: [{ apiVersion: 'batch/v1', kind: 'CronJob', name, uid: `uid-${name}`, controller: true }] },
+      spec,
+    };
     yield pod(namespace, `${job}-x7k2p`, [], podIndex++, { apiVersion: 'batch/v1', kind: 'Job', name: job });
   }
   for (let p = 0; p < s.standalonePods; p++) {
@@ -227,7 +309,9 @@ export function* clusterObjects(s: ClusterShape): Generator<Obj> {
         podSelector: { matchLabels: { app: `web-${pad(k, 5)}` } },
         policyTypes: ['Ingress', 'Egress'],
         ingress: [{ from: [{ podSelector: { matchLabels: { role: 'frontend' } } }], ports: [{ protocol: 'TCP', port: 8080 }] }],
-        egress: toNodes ? [{ to: [{ ipBlock: { cidr: '10.0.0.0/20' } }], ports: [{ protocol: 'TCP', port: 10250 }] }] : [{ to: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }] }],
+        egress: toNodes
+          ? [{ to: [{ ipBlock: { cidr: '10.0.0.0/20' } }], ports: [{ protocol: 'TCP', port: 10250 }] }]
+          : [{ to: [{ namespaceSelector: {} }], ports: [{ protocol: 'UDP', port: 53 }] }],
       },
     };
   }

@@ -19,7 +19,9 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = process.cwd();
 const shapeArg = process.argv[2] ?? '';
 
-const server = spawn(process.execPath, ['--max-old-space-size=6144', path.join(here, 'audit-apiserver.js'), shapeArg], { stdio: ['ignore', 'pipe', 'inherit'] });
+const server = spawn(process.execPath, ['--max-old-space-size=6144', path.join(here, 'audit-apiserver.js'), shapeArg], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
 const seedStart = performance.now();
 const lines = createInterface({ input: server.stdout! });
 const [ready] = (await once(lines, 'line')) as [string];
@@ -42,7 +44,11 @@ await writeFile(
 
 try {
   // --expose-gc only lets the controller measure its retained heap after the run.
-  const controller = spawn(process.execPath, ['--expose-gc', ...CONTROLLER_NODE_FLAGS, path.join(here, 'audit-controller.js'), kubeconfig, path.join(repo, 'policies/default.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const controller = spawn(
+    process.execPath,
+    ['--expose-gc', ...CONTROLLER_NODE_FLAGS, path.join(here, 'audit-controller.js'), kubeconfig, path.join(repo, 'policies/default.yaml')],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
   let out = '';
   controller.stdout!.on('data', (d) => (out += d));
   const [code] = await once(controller, 'exit');
@@ -66,7 +72,9 @@ try {
   process.stdout.write(`controller node flags: ${CONTROLLER_NODE_FLAGS.join(' ') || '(V8 defaults)'}\n`);
   for (const [k, v] of rows) process.stdout.write(`${String(k).padEnd(w)}  ${v}\n`);
   process.stdout.write(`cached per kind: ${JSON.stringify(r.cached)}\n`);
-  process.stdout.write(`memory at the sampled peak (MB): ${JSON.stringify(Object.fromEntries(Object.entries(r.atPeak ?? {}).map(([k, v]) => [k, Math.round(Number(v) / 1048576)])))}\n`);
+  process.stdout.write(
+    `memory at the sampled peak (MB): ${JSON.stringify(Object.fromEntries(Object.entries(r.atPeak ?? {}).map(([k, v]) => [k, Math.round(Number(v) / 1048576)])))}\n`,
+  );
 } finally {
   server.kill('SIGTERM');
   await rm(dir, { recursive: true, force: true });

@@ -185,7 +185,12 @@ async function child(mode: string, dir: string): Promise<void> {
     const { scanSource } = (await import(path.join(BUILT, 'scan/run.js'))) as LoopModule;
     const source = manifestSource([dir], { defaultNamespace: 'default', isChecked: () => true, namespaceLabels: false });
     const nothing: ScanEngine = {
-      evaluate: (r) => ({ resource: { apiVersion: r.object.apiVersion, kind: r.object.kind, namespace: r.namespace, name: '' }, source: r.source, findings: [], outcomes: [] }),
+      evaluate: (r) => ({
+        resource: { apiVersion: r.object.apiVersion, kind: r.object.kind, namespace: r.namespace, name: '' },
+        source: r.source,
+        findings: [],
+        outcomes: [],
+      }),
     };
     const result = await scanSource(source, { policies: [], engine: nothing, now: () => new Date(0) });
     objects = result.summary.resources + result.summary.skipped;

@@ -35,7 +35,14 @@ type Autocannon = (opts: Record<string, unknown>) => Promise<Result>;
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const REVIEWS = ['pod-3-containers', 'pod-hostport-kubelet', 'service-multiport', 'service-nodeport-out-of-range', 'networkpolicy-dns', 'networkpolicy-kubelet-egress'];
+const REVIEWS = [
+  'pod-3-containers',
+  'pod-hostport-kubelet',
+  'service-multiport',
+  'service-nodeport-out-of-range',
+  'networkpolicy-dns',
+  'networkpolicy-kubelet-egress',
+];
 
 const { values } = parseArgs({
   options: {
@@ -75,8 +82,25 @@ const TARGETS: Target[] = [
   { name: 'empty express 5', command: (p, _m, c, k) => ['bench/webhook-baseline-express.ts', String(p), c, k], ready: (p) => tcpReady(p) },
   {
     name: 'portcullis serve',
-    command: (p, m, c, k) => ['dist/cmd/cli.js', 'serve', '--port', String(p), '--metrics-port', String(m), '--tls-cert', c, '--tls-key', k, '--policy', 'examples/policies'],
-    ready: (_p, m) => fetch(`http://127.0.0.1:${m}/readyz`).then((r) => r.ok, () => false),
+    command: (p, m, c, k) => [
+      'dist/cmd/cli.js',
+      'serve',
+      '--port',
+      String(p),
+      '--metrics-port',
+      String(m),
+      '--tls-cert',
+      c,
+      '--tls-key',
+      k,
+      '--policy',
+      'examples/policies',
+    ],
+    ready: (_p, m) =>
+      fetch(`http://127.0.0.1:${m}/readyz`).then(
+        (r) => r.ok,
+        () => false,
+      ),
   },
 ];
 
@@ -94,7 +118,10 @@ async function cpuMs(pid: number): Promise<number> {
 
 async function startTarget(t: Target, port: number, cert: string, key: string): Promise<ChildProcess> {
   // The decision log goes where a container's stdout goes: a pipe that is read; here /dev/null.
-  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, ...t.command(port, port + 1, cert, key)], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn('taskset', ['-c', '0', process.execPath, ...nodeFlags, ...t.command(port, port + 1, cert, key)], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   for (let i = 0; i < 200; i++) {
     if (await t.ready(port, port + 1)) return child;
     await new Promise((r) => setTimeout(r, 50));
@@ -108,7 +135,15 @@ async function main() {
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
-    extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
+    ],
   });
   const cert = path.join(dir, 'tls.crt');
   const key = path.join(dir, 'tls.key');
@@ -117,7 +152,9 @@ async function main() {
   const bodies = await Promise.all(REVIEWS.map((r) => readFile(path.join(ROOT, 'examples/admission', `${r}.json`), 'utf8')));
   const requests = bodies.map((body) => ({ method: 'POST', path: '/validate', body, headers: { 'content-type': 'application/json' } }));
   const meanBody = Math.round(bodies.reduce((n, b) => n + b.length, 0) / bodies.length);
-  console.log(`node ${process.version} ${nodeFlags.join(' ')}, ${os.cpus()[0].model}, load average ${os.loadavg()[0].toFixed(1)}; bodies: ${REVIEWS.length} AdmissionReviews, mean ${meanBody} bytes; ${duration} s per run after ${warmup} s warm-up`);
+  console.log(
+    `node ${process.version} ${nodeFlags.join(' ')}, ${os.cpus()[0].model}, load average ${os.loadavg()[0].toFixed(1)}; bodies: ${REVIEWS.length} AdmissionReviews, mean ${meanBody} bytes; ${duration} s per run after ${warmup} s warm-up`,
+  );
 
   const rows: { target: string; connections: number; rps: number; cpuUs: number; p50: number; p99: number; p999: number; rss: number; bad: number }[] = [];
   let port = 19443;
@@ -130,10 +167,22 @@ async function main() {
         if (warmup > 0) await autocannon({ url, connections, duration: warmup, requests });
         const cpuBefore = await cpuMs(child.pid!);
         const r = await autocannon({ url, connections, duration, requests });
-        const cpuUs = ((await cpuMs(child.pid!)) - cpuBefore) * 1000 / (r.requests.average * duration);
+        const cpuUs = (((await cpuMs(child.pid!)) - cpuBefore) * 1000) / (r.requests.average * duration);
         const rss = await peakRssMiB(child.pid!);
-        rows.push({ target: t.name, connections, rps: r.requests.average, cpuUs, p50: r.latency.p50, p99: r.latency.p99, p999: r.latency.p99_9, rss, bad: r.non2xx + r.errors + r.timeouts });
-        console.log(`  ${t.name} @ ${connections}: ${Math.round(r.requests.average)} req/s, ${cpuUs.toFixed(0)} µs CPU/req, p99 ${r.latency.p99} ms, peak RSS ${rss.toFixed(0)} MiB`);
+        rows.push({
+          target: t.name,
+          connections,
+          rps: r.requests.average,
+          cpuUs,
+          p50: r.latency.p50,
+          p99: r.latency.p99,
+          p999: r.latency.p99_9,
+          rss,
+          bad: r.non2xx + r.errors + r.timeouts,
+        });
+        console.log(
+          `  ${t.name} @ ${connections}: ${Math.round(r.requests.average)} req/s, ${cpuUs.toFixed(0)} µs CPU/req, p99 ${r.latency.p99} ms, peak RSS ${rss.toFixed(0)} MiB`,
+        );
       } finally {
         child.kill('SIGKILL');
         await new Promise((r) => child.once('exit', r));
@@ -142,7 +191,8 @@ async function main() {
   }
   await rm(dir, { recursive: true, force: true });
 
-  const header = '| server | conns | req/s | CPU µs/req | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | failed | req/s vs express | CPU/req: express ÷ this | p99 vs express | RSS vs express |';
+  const header =
+    '| server | conns | req/s | CPU µs/req | p50 ms | p99 ms | p99.9 ms | peak RSS MiB | failed | req/s vs express | CPU/req: express ÷ this | p99 vs express | RSS vs express |';
   const lines = [header, '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|'];
   for (const row of rows) {
     const base = rows.find((r) => r.target === 'empty express 5' && r.connections === row.connections)!;
@@ -151,7 +201,9 @@ async function main() {
     );
   }
   console.log(`\n${lines.join('\n')}\n`);
-  console.log('Aims for portcullis vs the empty express app: throughput >= 0.85 (req/s, and CPU per request as express ÷ portcullis), p99 <= 1.5 (16 connections), peak RSS <= 1.25.');
+  console.log(
+    'Aims for portcullis vs the empty express app: throughput >= 0.85 (req/s, and CPU per request as express ÷ portcullis), p99 <= 1.5 (16 connections), peak RSS <= 1.25.',
+  );
   if (rows.some((r) => r.bad > 0)) {
     console.error('Some requests failed: the numbers above are not valid.');
     process.exitCode = 1;

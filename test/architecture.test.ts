@@ -62,22 +62,74 @@ function violations(file: string, text: string): string[] {
 const lineOf = (text: string, pos: number): number => text.slice(0, pos).split('\n').length;
 
 const sourceFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 describe('architecture: the dependency table of src/', () => {
   it.each([
-    { name: 'a source importing a sink', file: 'sources/manifests.ts', text: "import type { X } from '../sinks/reports/scan-result.js';", found: ['sources/manifests.ts:1: sources may not import sinks (../sinks/reports/scan-result.js)'] },
-    { name: 'a sink importing a source', file: 'sinks/reports/sarif.ts', text: "\nimport { STDIN_NAME } from '../../sources/manifests.js';", found: ['sinks/reports/sarif.ts:2: sinks may not import sources (../../sources/manifests.js)'] },
-    { name: 'the runtime reaching up into the CLI', file: 'config/serve.ts', text: "import { UsageError } from '../cmd/exit.js';", found: ['config/serve.ts:1: config may not import cmd (../cmd/exit.js)'] },
-    { name: 'a re-export counts as an import', file: 'engine/types.ts', text: "export { x } from '../k8s/client.js';", found: ['engine/types.ts:1: engine may not import k8s (../k8s/client.js)'] },
-    { name: 'a dynamic import counts too', file: 'cluster/informer.ts', text: "const m = await import('../server/server.js');", found: ['cluster/informer.ts:1: cluster may not import server (../server/server.js)'] },
-    { name: 'leaving src/', file: 'scan/run.ts', text: "import { x } from '../../test/support/wait.js';", found: ['scan/run.ts:1 imports ../../test/support/wait.js, outside src/'] },
+    {
+      name: 'a source importing a sink',
+      file: 'sources/manifests.ts',
+      text: "import type { X } from '../sinks/reports/scan-result.js';",
+      found: ['sources/manifests.ts:1: sources may not import sinks (../sinks/reports/scan-result.js)'],
+    },
+    {
+      name: 'a sink importing a source',
+      file: 'sinks/reports/sarif.ts',
+      text: "\nimport { STDIN_NAME } from '../../sources/manifests.js';",
+      found: ['sinks/reports/sarif.ts:2: sinks may not import sources (../../sources/manifests.js)'],
+    },
+    {
+      name: 'the runtime reaching up into the CLI',
+      file: 'config/serve.ts',
+      text: "import { UsageError } from '../cmd/exit.js';",
+      found: ['config/serve.ts:1: config may not import cmd (../cmd/exit.js)'],
+    },
+    {
+      name: 'a re-export counts as an import',
+      file: 'engine/types.ts',
+      text: "export { x } from '../k8s/client.js';",
+      found: ['engine/types.ts:1: engine may not import k8s (../k8s/client.js)'],
+    },
+    {
+      name: 'a dynamic import counts too',
+      file: 'cluster/informer.ts',
+      text: "const m = await import('../server/server.js');",
+      found: ['cluster/informer.ts:1: cluster may not import server (../server/server.js)'],
+    },
+    {
+      name: 'leaving src/',
+      file: 'scan/run.ts',
+      text: "import { x } from '../../test/support/wait.js';",
+      found: ['scan/run.ts:1 imports ../../test/support/wait.js, outside src/'],
+    },
     { name: 'a folder with no row', file: 'utils/misc.ts', text: '', found: ['utils/misc.ts: src/utils has no row in the dependency table'] },
-    { name: 'a sink importing the rule registry', file: 'sinks/reports/junit.ts', text: "import { RULE_IDS } from '../../engine/rules/index.js';", found: ['sinks/reports/junit.ts:1: sinks may not import engine/rules/index.ts (../../engine/rules/index.js): a door passes the rules in'] },
-    { name: 'a sink importing a rule', file: 'sinks/metrics.ts', text: "import { nodeportRange } from '../engine/rules/nodeport-range.js';", found: ['sinks/metrics.ts:1: sinks may not import engine/rules/nodeport-range.ts (../engine/rules/nodeport-range.js): a door passes the rules in'] },
-    { name: "a sink importing the rules' types", file: 'sinks/reports/sarif.ts', text: "import type { RuleCatalog } from '../../engine/rules/rule.js';", found: [] },
+    {
+      name: 'a sink importing the rule registry',
+      file: 'sinks/reports/junit.ts',
+      text: "import { RULE_IDS } from '../../engine/rules/index.js';",
+      found: ['sinks/reports/junit.ts:1: sinks may not import engine/rules/index.ts (../../engine/rules/index.js): a door passes the rules in'],
+    },
+    {
+      name: 'a sink importing a rule',
+      file: 'sinks/metrics.ts',
+      text: "import { nodeportRange } from '../engine/rules/nodeport-range.js';",
+      found: ['sinks/metrics.ts:1: sinks may not import engine/rules/nodeport-range.ts (../engine/rules/nodeport-range.js): a door passes the rules in'],
+    },
+    {
+      name: "a sink importing the rules' types",
+      file: 'sinks/reports/sarif.ts',
+      text: "import type { RuleCatalog } from '../../engine/rules/rule.js';",
+      found: [],
+    },
     { name: 'a door importing the registry', file: 'cmd/scan.ts', text: "import { RULE_CATALOG } from '../engine/rules/index.js';", found: [] },
-    { name: 'inside one part, and packages, are free', file: 'server/server.ts', text: "import express from 'express';\nimport { drain } from './drain.js';", found: [] },
+    {
+      name: 'inside one part, and packages, are free',
+      file: 'server/server.ts',
+      text: "import express from 'express';\nimport { drain } from './drain.js';",
+      found: [],
+    },
     { name: 'an allowed edge', file: 'cmd/serve.ts', text: "import { startServer } from '../server/server.js';", found: [] },
     { name: 'the top-level build-info file', file: 'sinks/process-metrics.ts', text: "import { BUILD_INFO } from '../build-info.js';", found: [] },
   ])('the checker: $name', ({ file, text, found }) => {

@@ -21,10 +21,24 @@ describe('loadPolicy', () => {
     { name: 'slice outside range', spec: { tenants: [{ name: 'a', namespaces: ['a'], nodePortRange: '29000-30010' }] }, path: 'spec.tenants[0].nodePortRange' },
     {
       name: 'overlapping slices',
-      spec: { tenants: [{ name: 'a', namespaces: ['a'], nodePortRange: '31000-31099' }, { name: 'b', namespaces: ['b'], nodePortRange: '31050-31150' }] },
+      spec: {
+        tenants: [
+          { name: 'a', namespaces: ['a'], nodePortRange: '31000-31099' },
+          { name: 'b', namespaces: ['b'], nodePortRange: '31050-31150' },
+        ],
+      },
       path: 'spec.tenants[1].nodePortRange',
     },
-    { name: 'namespace twice', spec: { tenants: [{ name: 'a', namespaces: ['x'] }, { name: 'b', namespaces: ['y', 'x'] }] }, path: 'spec.tenants[1].namespaces[1]' },
+    {
+      name: 'namespace twice',
+      spec: {
+        tenants: [
+          { name: 'a', namespaces: ['x'] },
+          { name: 'b', namespaces: ['y', 'x'] },
+        ],
+      },
+      path: 'spec.tenants[1].namespaces[1]',
+    },
     { name: 'bad CIDR', spec: { nodeCIDRs: ['10.0.0.0/33'] }, path: 'spec.nodeCIDRs[0]' },
     { name: 'exemption without reason', spec: { exemptions: [{ namespaces: ['a'] }] }, path: 'spec.exemptions[0].reason' },
   ])('rejects $name at $path', ({ spec, path }) => {

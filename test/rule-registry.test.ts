@@ -86,9 +86,14 @@ describe('everything derived from the registry', () => {
   it("SARIF lists every rule with the registry's title, default level and docs link", () => {
     const driver = JSON.parse(FORMATS.sarif.write(fixtureScan(), { rules: RULE_CATALOG })).runs[0].tool.driver;
     const level = { deny: 'error', warn: 'warning', audit: 'note' } as const;
-    expect(driver.rules.map((r: { id: string; shortDescription: { text: string }; helpUri: string; defaultConfiguration: { level: string } }) => [r.id, r.shortDescription.text, r.helpUri, r.defaultConfiguration.level])).toEqual(
-      RULES.map((r) => [r.id, r.title, ruleDocsUrl(r.id), level[r.defaultAction]]),
-    );
+    expect(
+      driver.rules.map((r: { id: string; shortDescription: { text: string }; helpUri: string; defaultConfiguration: { level: string } }) => [
+        r.id,
+        r.shortDescription.text,
+        r.helpUri,
+        r.defaultConfiguration.level,
+      ]),
+    ).toEqual(RULES.map((r) => [r.id, r.title, ruleDocsUrl(r.id), level[r.defaultAction]]));
   });
 
   it('every docs link has its section in docs/rules.md, and every section is a rule', () => {

@@ -227,7 +227,10 @@ export class Informer<T extends Cached> {
           if (failure) return;
           const obj = ev.object as Record<string, any>;
           if (ev.type === 'ERROR') {
-            failure = obj?.code === 410 ? new Gone(String(obj.message)) : new ApiError(Number(obj?.code ?? 500), String(obj?.reason ?? 'Error'), String(obj?.message ?? 'watch error'));
+            failure =
+              obj?.code === 410
+                ? new Gone(String(obj.message))
+                : new ApiError(Number(obj?.code ?? 500), String(obj?.reason ?? 'Error'), String(obj?.message ?? 'watch error'));
             abort.abort();
             return;
           }

@@ -25,7 +25,10 @@ interface Compiled {
   status: PortPolicyStatus;
 }
 
-export type InformerTuning = Pick<InformerOptions<Cached>, 'pageSize' | 'watchTimeoutSeconds' | 'retryDelayMs' | 'maxRetryDelayMs' | 'missingRetryMs' | 'clock'>;
+export type InformerTuning = Pick<
+  InformerOptions<Cached>,
+  'pageSize' | 'watchTimeoutSeconds' | 'retryDelayMs' | 'maxRetryDelayMs' | 'missingRetryMs' | 'clock'
+>;
 
 export interface PolicySetOptions {
   client: KubeClient;
@@ -41,7 +44,12 @@ export interface PolicySetOptions {
 
 const sameStatus = (a: unknown, b: PortPolicyStatus) => {
   const s = (a ?? {}) as Partial<PortPolicyStatus>;
-  return s.valid === b.valid && s.observedGeneration === b.observedGeneration && JSON.stringify(s.problems ?? []) === JSON.stringify(b.problems) && JSON.stringify(s.warnings ?? []) === JSON.stringify(b.warnings);
+  return (
+    s.valid === b.valid &&
+    s.observedGeneration === b.observedGeneration &&
+    JSON.stringify(s.problems ?? []) === JSON.stringify(b.problems) &&
+    JSON.stringify(s.warnings ?? []) === JSON.stringify(b.warnings)
+  );
 };
 
 export class PolicySet {
@@ -97,7 +105,8 @@ export class PolicySet {
       if (this.opts.writeStatus === true && !sameStatus(object.status, status)) void this.writeStatus(object, status);
     }
     const next = activePortPolicies([...this.compiled.values()].map((c) => c.policy));
-    const same = next === this.active || (next !== null && this.active !== null && next.length === this.active.length && next.every((p, i) => p === this.active![i]));
+    const same =
+      next === this.active || (next !== null && this.active !== null && next.length === this.active.length && next.every((p, i) => p === this.active![i]));
     if (!same) {
       this.active = next;
       this.opts.onChange?.();
@@ -105,7 +114,13 @@ export class PolicySet {
   }
 
   private async writeStatus(object: Cached, status: PortPolicyStatus): Promise<void> {
-    const body = { apiVersion: object.apiVersion, kind: object.kind, metadata: { name: object.metadata.name, resourceVersion: object.metadata.resourceVersion }, spec: object.spec, status };
+    const body = {
+      apiVersion: object.apiVersion,
+      kind: object.kind,
+      metadata: { name: object.metadata.name, resourceVersion: object.metadata.resourceVersion },
+      spec: object.spec,
+      status,
+    };
     try {
       await this.opts.client.request('PUT', `${objectPath(PORT_POLICIES, null, object.metadata.name)}/status`, body);
     } catch (err) {

@@ -32,7 +32,9 @@ program
   .addOption(formatOption('--format <format>', 'report format, or format=file to write it to a file (repeatable: one report per format)').default([], 'table'))
   .addOption(formatOption('-o, --output-format <format>', 'the same as --format'))
   .option('--output <file>', 'write the report (the one format without =file) to a file instead of stdout')
-  .addOption(new Option('--fail-on <action>', 'exit 1 when a finding at or above this action is found').choices(['deny', 'warn', 'audit', 'never']).default('deny'))
+  .addOption(
+    new Option('--fail-on <action>', 'exit 1 when a finding at or above this action is found').choices(['deny', 'warn', 'audit', 'never']).default('deny'),
+  )
   .option('--default-namespace <ns>', 'namespace of objects that name none', 'default')
   .option('--stdin-filename <path>', 'the file name reports give what - reads (default <stdin>)')
   .option('--cluster', 'scan the live cluster of the current kubeconfig context (read-only)')

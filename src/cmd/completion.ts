@@ -59,7 +59,14 @@ function optionModel(o: Option): OptionModel {
 function commandModel(cmd: Command): CommandModel {
   const help = cmd.createHelp();
   const first = cmd.registeredArguments[0];
-  const args: Value = first === undefined ? { kind: 'none' } : first.argChoices ? valueOf(undefined, first.argChoices) : /path|file|dir/.test(first.name()) ? { kind: 'file' } : { kind: 'any' };
+  const args: Value =
+    first === undefined
+      ? { kind: 'none' }
+      : first.argChoices
+        ? valueOf(undefined, first.argChoices)
+        : /path|file|dir/.test(first.name())
+          ? { kind: 'file' }
+          : { kind: 'any' };
   return { name: word(cmd.name()), description: cmd.description(), options: help.visibleOptions(cmd).map(optionModel), args };
 }
 
@@ -182,7 +189,10 @@ function fish(program: Command): string {
   for (const c of commands) {
     const condition = `__fish_seen_subcommand_from ${c.name}`;
     lines.push(...c.options.map((o) => optionLine(condition, o)));
-    if (c.args.kind === 'words') lines.push(`complete -c ${name} -n ${singleQuoted(`${condition}; and not __fish_seen_subcommand_from ${c.args.words.join(' ')}`)} -a ${singleQuoted(c.args.words.join(' '))}`);
+    if (c.args.kind === 'words')
+      lines.push(
+        `complete -c ${name} -n ${singleQuoted(`${condition}; and not __fish_seen_subcommand_from ${c.args.words.join(' ')}`)} -a ${singleQuoted(c.args.words.join(' '))}`,
+      );
     if (c.args.kind === 'file') lines.push(`complete -c ${name} -n ${singleQuoted(condition)} -F`);
   }
   return `${lines.join('\n')}\n`;

@@ -51,7 +51,12 @@ export async function runController(opts: Record<string, unknown>): Promise<numb
     tuning: { pageSize: config.pageSize },
     log,
   });
-  const ops = await startOpsServer({ port: config.metricsPort, host: '0.0.0.0', registry: controllerRegistry(controller), readiness: controllerReadiness(controller) }).catch(async (err) => {
+  const ops = await startOpsServer({
+    port: config.metricsPort,
+    host: '0.0.0.0',
+    registry: controllerRegistry(controller),
+    readiness: controllerReadiness(controller),
+  }).catch(async (err) => {
     await controller.stop();
     throw err;
   });

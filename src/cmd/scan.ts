@@ -87,7 +87,9 @@ function targetsOf(opts: ScanCommandOptions): Target[] {
   });
   const unnamed = targets.filter((t) => t.file === null);
   if (unnamed.length > 1) {
-    throw new UsageError(`scan: formats ${unnamed.map((t) => t.format).join(', ')} would all go to ${opts.output ?? 'stdout'}; give the others a file (--format sarif=report.sarif)`);
+    throw new UsageError(
+      `scan: formats ${unnamed.map((t) => t.format).join(', ')} would all go to ${opts.output ?? 'stdout'}; give the others a file (--format sarif=report.sarif)`,
+    );
   }
   if (opts.output !== undefined) {
     if (unnamed.length === 0) throw new UsageError(`scan: --output ${opts.output} is for the format given without a file, and every --format names its own`);
@@ -132,7 +134,8 @@ function checkUsage(paths: readonly string[], opts: ScanCommandOptions): void {
     if (opts.namespace && opts.allNamespaces) throw new UsageError('scan: give either --namespace or --all-namespaces, not both');
   } else {
     if (paths.length === 0) throw new UsageError('scan: give files or directories to scan, - for stdin, or --cluster');
-    if (opts.kubeconfig || opts.context || opts.namespace || opts.allNamespaces) throw new UsageError('scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster');
+    if (opts.kubeconfig || opts.context || opts.namespace || opts.allNamespaces)
+      throw new UsageError('scan: --kubeconfig, --context, --namespace and --all-namespaces need --cluster');
     if (paths.filter((p) => p === '-').length > 1) throw new UsageError('scan: stdin (-) can be read only once');
     if (opts.stdinFilename !== undefined && !paths.includes('-')) throw new UsageError('scan: --stdin-filename names what - reads: give - among the paths');
     if (opts.stdinFilename === '') throw new UsageError('scan: --stdin-filename needs a name');
@@ -162,7 +165,13 @@ export async function runScan(paths: string[], opts: ScanCommandOptions, io: Sca
   let source: ScanSource;
   if (opts.cluster) {
     const { clusterSource } = await import('../sources/cluster.js');
-    const cluster = clusterSource({ kubeconfigFile: opts.kubeconfig, context: opts.context, namespace: opts.namespace, allNamespaces: opts.allNamespaces, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+    const cluster = clusterSource({
+      kubeconfigFile: opts.kubeconfig,
+      context: opts.context,
+      namespace: opts.namespace,
+      allNamespaces: opts.allNamespaces,
+      warn: (m) => io.stderr.write(`warning: ${m}\n`),
+    });
     // Without --policy, the cluster's PortPolicy objects are the active set, as for the
     // webhook and the controller; the shipped default applies while there is none.
     if ((opts.policy ?? []).length === 0) policies = (await cluster.portPolicies(await loadDefaultSpec())) ?? policies;

@@ -201,15 +201,21 @@ function port(value: unknown, flag: string): number {
  * are UsageErrors (exit 2). In a pod (KUBERNETES_SERVICE_HOST is set by the kubelet) the
  * cluster caches are on by default.
  */
-export function serveConfig(opts: Record<string, unknown>, env: Readonly<Record<string, string | undefined>> = {}, overrides: Partial<ServeConfig> = {}): ServeConfig {
+export function serveConfig(
+  opts: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>> = {},
+  overrides: Partial<ServeConfig> = {},
+): ServeConfig {
   const tlsCert = typeof opts.tlsCert === 'string' ? opts.tlsCert : null;
   const tlsKey = typeof opts.tlsKey === 'string' ? opts.tlsKey : null;
-  if ((tlsCert === null) !== (tlsKey === null)) throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate');
+  if ((tlsCert === null) !== (tlsKey === null))
+    throw new UsageError('--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate');
   const logLevel = (opts.logLevel ?? SERVE_DEFAULTS.logLevel) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
   const drainDelayMs = seconds(opts.drainDelay, '--drain-delay', SERVE_DEFAULTS.drainDelayMs);
   const gracePeriodMs = seconds(opts.gracePeriod, '--grace-period', SERVE_DEFAULTS.gracePeriodMs);
-  if (drainDelayMs >= gracePeriodMs) throw new UsageError(`--drain-delay (${drainDelayMs / 1000} s) must be shorter than --grace-period (${gracePeriodMs / 1000} s)`);
+  if (drainDelayMs >= gracePeriodMs)
+    throw new UsageError(`--drain-delay (${drainDelayMs / 1000} s) must be shorter than --grace-period (${gracePeriodMs / 1000} s)`);
   return {
     ...SERVE_DEFAULTS,
     port: opts.port === undefined ? SERVE_DEFAULTS.port : port(opts.port, '--port'),

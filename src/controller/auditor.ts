@@ -89,7 +89,13 @@ export class Auditor {
   audit(scope: Scope, policies: readonly CompiledPolicy[], generatedAt: Date): KubeObject[] {
     const { evaluations, uids } = this.evaluateScope(scope, policies);
     this.countFindings(scope, evaluations);
-    return buildPolicyReports(evaluations, { rules: RULE_CATALOG, generatedAt, flavor: this.opts.flavor, maxResults: this.opts.maxResultsPerReport, uidOf: (r) => uids.get(refKey(r)) });
+    return buildPolicyReports(evaluations, {
+      rules: RULE_CATALOG,
+      generatedAt,
+      flavor: this.opts.flavor,
+      maxResults: this.opts.maxResultsPerReport,
+      uidOf: (r) => uids.get(refKey(r)),
+    });
   }
 
   /**

@@ -159,7 +159,12 @@ export class LeaderElector {
       lease = await request<Lease>('GET', this.path());
     } catch (err) {
       if (!(err instanceof ApiError && err.status === 404)) throw err;
-      const fresh: Lease = { apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: this.opts.name, namespace: this.opts.namespace }, spec: { ...this.nextSpec({}, t), leaseTransitions: 0 } };
+      const fresh: Lease = {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: this.opts.name, namespace: this.opts.namespace },
+        spec: { ...this.nextSpec({}, t), leaseTransitions: 0 },
+      };
       return wonUnlessConflict(request('POST', collectionPath(LEASES, this.opts.namespace), fresh));
     }
     const spec = lease.spec ?? {};

@@ -9,7 +9,13 @@ import type { Controller } from './controller.js';
  * prom-client's counters only go up by inc(); reset() then inc(n) writes n, and the
  * controller's numbers never go down, so the series is a true counter for rate().
  */
-function mirroredCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], values: () => Iterable<[Partial<Record<L, string>>, number]>) {
+function mirroredCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  values: () => Iterable<[Partial<Record<L, string>>, number]>,
+) {
   return new Counter<L>({
     name,
     help,
@@ -33,13 +39,25 @@ export function controllerRegistry(controller: Controller): Registry {
       this.set(controller.isLeader() ? 1 : 0);
     },
   });
-  mirroredCounter(registry, 'portcullis_controller_report_writes_total', 'Report writes since start, by operation and result.', ['operation', 'result'], function* () {
-    for (const [operation, n] of Object.entries(controller.stats.writes)) {
-      yield [{ operation, result: 'ok' }, n.ok];
-      yield [{ operation, result: 'error' }, n.error];
-    }
-  });
-  mirroredCounter(registry, 'portcullis_controller_audit_runs_total', 'Audit runs since start (a run audits the namespaces changed since the last).', [], () => [[{}, controller.stats.auditRuns]]);
+  mirroredCounter(
+    registry,
+    'portcullis_controller_report_writes_total',
+    'Report writes since start, by operation and result.',
+    ['operation', 'result'],
+    function* () {
+      for (const [operation, n] of Object.entries(controller.stats.writes)) {
+        yield [{ operation, result: 'ok' }, n.ok];
+        yield [{ operation, result: 'error' }, n.error];
+      }
+    },
+  );
+  mirroredCounter(
+    registry,
+    'portcullis_controller_audit_runs_total',
+    'Audit runs since start (a run audits the namespaces changed since the last).',
+    [],
+    () => [[{}, controller.stats.auditRuns]],
+  );
   new Gauge({
     name: 'portcullis_controller_last_audit_duration_seconds',
     help: 'Duration of the last audit run.',
@@ -91,10 +109,20 @@ export function controllerRegistry(controller: Controller): Registry {
       },
     });
   const perInformerCounter = (name: string, help: string, value: (i: InformerOf) => number) =>
-    mirroredCounter(registry, name, help, ['resource'], () => controller.informers().map((i): [{ resource: string }, number] => [{ resource: i.type.resource }, value(i)]));
-  perInformer('portcullis_controller_cached_objects', 'Objects held in the cache (pods, ReplicaSets and Jobs owned by workloads are kept only when they use host ports).', (i) => i.size);
+    mirroredCounter(registry, name, help, ['resource'], () =>
+      controller.informers().map((i): [{ resource: string }, number] => [{ resource: i.type.resource }, value(i)]),
+    );
+  perInformer(
+    'portcullis_controller_cached_objects',
+    'Objects held in the cache (pods, ReplicaSets and Jobs owned by workloads are kept only when they use host ports).',
+    (i) => i.size,
+  );
   perInformerCounter('portcullis_controller_lists_total', 'Lists since start (a relist follows an expired watch).', (i) => i.stats.lists);
-  perInformerCounter('portcullis_controller_watch_failures_total', 'Watches that failed (dropped connection, error answer) since start.', (i) => i.stats.failures);
+  perInformerCounter(
+    'portcullis_controller_watch_failures_total',
+    'Watches that failed (dropped connection, error answer) since start.',
+    (i) => i.stats.failures,
+  );
   perInformer('portcullis_controller_synced', '1 once the cache has listed.', (i) => (i.synced() ? 1 : 0));
   return registry;
 }

@@ -82,7 +82,10 @@ export class ReportWriter {
 
   constructor(private readonly opts: WriterOptions) {
     this.bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 50, opts.clock ?? systemClock);
-    this.types = opts.flavor === 'openreports' ? { namespaced: OPEN_REPORTS, cluster: OPEN_CLUSTER_REPORTS } : { namespaced: POLICY_REPORTS, cluster: CLUSTER_POLICY_REPORTS };
+    this.types =
+      opts.flavor === 'openreports'
+        ? { namespaced: OPEN_REPORTS, cluster: OPEN_CLUSTER_REPORTS }
+        : { namespaced: POLICY_REPORTS, cluster: CLUSTER_POLICY_REPORTS };
     this.log = opts.log ?? silentLog;
   }
 

@@ -9,7 +9,21 @@ import { LimitExceeded } from './limits.js';
 import { nodeAddresses, type NodeAddresses } from './net/node-addresses.js';
 import type { CompiledPolicy, Exemption, Requester, Tenant } from './policy/model.js';
 import { RULES, type RuleContext } from './rules/index.js';
-import { ACTIONS, type Action, type ClusterFacts, type Evaluation, type Finding, type KubeObject, type Labels, type PortUse, type Resource, type ResourceRef, type RuleId, type RuleOutcome, type SourceRef } from './types.js';
+import {
+  ACTIONS,
+  type Action,
+  type ClusterFacts,
+  type Evaluation,
+  type Finding,
+  type KubeObject,
+  type Labels,
+  type PortUse,
+  type Resource,
+  type ResourceRef,
+  type RuleId,
+  type RuleOutcome,
+  type SourceRef,
+} from './types.js';
 
 export { isCheckedKind };
 
@@ -32,7 +46,8 @@ export function resourceRef(object: KubeObject, namespace: string | null): Resou
  */
 export function tenantOf(policy: CompiledPolicy, namespace: string | null, labels: Labels | ClusterFacts | undefined): Tenant | null {
   if (namespace === null) return null;
-  const known = labels !== undefined && typeof labels.namespaceLabels === 'function' ? (labels as ClusterFacts).namespaceLabels(namespace) : (labels as Labels | undefined);
+  const known =
+    labels !== undefined && typeof labels.namespaceLabels === 'function' ? (labels as ClusterFacts).namespaceLabels(namespace) : (labels as Labels | undefined);
   return policy.tenants.find((t) => t.matchesName(namespace) || (known !== undefined && t.matchesLabels !== undefined && t.matchesLabels(known))) ?? null;
 }
 
@@ -116,7 +131,13 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
       // about 140,000 findings (a pod spec with that many containers on a reserved port).
       if (!exemption) for (const f of found) evaluation.findings.push(f);
       else if (withOutcomes) {
-        evaluation.outcomes.push({ policy: policy.name, tenant: tenant?.name ?? null, rule: rule.id, status: 'skip', reason: exemption.reason } satisfies RuleOutcome);
+        evaluation.outcomes.push({
+          policy: policy.name,
+          tenant: tenant?.name ?? null,
+          rule: rule.id,
+          status: 'skip',
+          reason: exemption.reason,
+        } satisfies RuleOutcome);
       }
     }
   }

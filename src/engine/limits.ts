@@ -55,7 +55,11 @@ export const POD_SPEC_PORTS: Limit = { name: 'podSpecPorts', value: 200_000, cou
  * about a second on one core; a policy with a hundred deny rules and a hundred allow rules
  * of a hundred CIDRs each takes 1,000,000 at the very most.
  */
-export const ORDERED_RULE_STEPS: Limit = { name: 'orderedRuleSteps', value: 5_000_000, counts: 'interval steps to weigh deny and pass rules against later allow rules' };
+export const ORDERED_RULE_STEPS: Limit = {
+  name: 'orderedRuleSteps',
+  value: 5_000_000,
+  counts: 'interval steps to weigh deny and pass rules against later allow rules',
+};
 
 /**
  * Levels of nesting in an object a remediation edits. Remediations edit a structuredClone of
@@ -88,7 +92,9 @@ export class LimitExceeded extends Error {
     /** Where the count went over (a field path), or '' for the whole object. */
     readonly path: string,
   ) {
-    super(`${path === '' ? 'the object' : path} goes over the engine's limit of ${limit.value.toLocaleString('en-US')} ${limit.counts} (${limit.name}; see docs/limits.md)`);
+    super(
+      `${path === '' ? 'the object' : path} goes over the engine's limit of ${limit.value.toLocaleString('en-US')} ${limit.counts} (${limit.name}; see docs/limits.md)`,
+    );
     this.name = 'LimitExceeded';
   }
 }

@@ -5,7 +5,10 @@ import type { Labels } from './types.js';
 export function compileGlob(glob: string): (name: string) => boolean {
   if (glob === '*') return () => true;
   if (!/[*?]/.test(glob)) return (name) => name === glob;
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   const re = new RegExp(`^${body}$`);
   return (name) => re.test(name);
 }

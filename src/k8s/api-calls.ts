@@ -32,7 +32,13 @@ export const SERVICE_ACCOUNTS: Record<ApiProcess, string> = {
 };
 
 const WEBHOOK: readonly ApiCall[] = [
-  { group: '', resource: 'namespaces', verbs: ['get', 'list', 'watch'], scope: 'cluster', why: 'namespace labels decide tenancy; get for a namespace created a moment ago' },
+  {
+    group: '',
+    resource: 'namespaces',
+    verbs: ['get', 'list', 'watch'],
+    scope: 'cluster',
+    why: 'namespace labels decide tenancy; get for a namespace created a moment ago',
+  },
   { group: '', resource: 'nodes', verbs: ['list', 'watch'], scope: 'cluster', why: 'node addresses for the network-policy rule' },
   { group: '', resource: 'services', verbs: ['list', 'watch'], scope: 'cluster', why: 'node ports in use, for allocation' },
   { group: 'portcullis.dev', resource: 'portpolicies', verbs: ['list', 'watch'], scope: 'cluster', why: 'the active policy set' },
@@ -65,18 +71,69 @@ const CONTROLLER: readonly ApiCall[] = [
   // The Calico API server (and Calico's webhook in front of v3 CRDs) also checks these
   // pseudo-resources before it lists a tier's policies: without them a list leaves out the
   // policies of tiers the caller may not see.
-  { group: 'projectcalico.org', resource: 'tiers', verbs: ['get'], scope: 'cluster', why: 'Calico tiered RBAC: see the policies of every tier', authorizationOnly: true },
-  { group: 'projectcalico.org', resource: 'tier.networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'Calico tiered RBAC for networkpolicies', authorizationOnly: true },
-  { group: 'projectcalico.org', resource: 'tier.globalnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'Calico tiered RBAC for globalnetworkpolicies', authorizationOnly: true },
+  {
+    group: 'projectcalico.org',
+    resource: 'tiers',
+    verbs: ['get'],
+    scope: 'cluster',
+    why: 'Calico tiered RBAC: see the policies of every tier',
+    authorizationOnly: true,
+  },
+  {
+    group: 'projectcalico.org',
+    resource: 'tier.networkpolicies',
+    verbs: AUDIT_READ,
+    scope: 'cluster',
+    why: 'Calico tiered RBAC for networkpolicies',
+    authorizationOnly: true,
+  },
+  {
+    group: 'projectcalico.org',
+    resource: 'tier.globalnetworkpolicies',
+    verbs: AUDIT_READ,
+    scope: 'cluster',
+    why: 'Calico tiered RBAC for globalnetworkpolicies',
+    authorizationOnly: true,
+  },
   { group: 'crd.projectcalico.org', resource: 'networkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit where projectcalico.org/v3 is not served' },
-  { group: 'crd.projectcalico.org', resource: 'globalnetworkpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'audit where projectcalico.org/v3 is not served' },
+  {
+    group: 'crd.projectcalico.org',
+    resource: 'globalnetworkpolicies',
+    verbs: AUDIT_READ,
+    scope: 'cluster',
+    why: 'audit where projectcalico.org/v3 is not served',
+  },
   { group: 'portcullis.dev', resource: 'portpolicies', verbs: AUDIT_READ, scope: 'cluster', why: 'the active policy set' },
-  { group: 'portcullis.dev', resource: 'portpolicies/status', verbs: ['update'], scope: 'cluster', why: 'report invalid policies in their status (the one writer)' },
+  {
+    group: 'portcullis.dev',
+    resource: 'portpolicies/status',
+    verbs: ['update'],
+    scope: 'cluster',
+    why: 'report invalid policies in their status (the one writer)',
+  },
   { group: 'wgpolicyk8s.io', resource: 'policyreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results' },
-  { group: 'wgpolicyk8s.io', resource: 'clusterpolicyreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results for cluster-scoped objects' },
+  {
+    group: 'wgpolicyk8s.io',
+    resource: 'clusterpolicyreports',
+    verbs: REPORT_WRITE,
+    scope: 'cluster',
+    why: 'background audit results for cluster-scoped objects',
+  },
   { group: 'openreports.io', resource: 'reports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results with --report-format openreports' },
-  { group: 'openreports.io', resource: 'clusterreports', verbs: REPORT_WRITE, scope: 'cluster', why: 'background audit results for cluster-scoped objects with --report-format openreports' },
-  { group: 'coordination.k8s.io', resource: 'leases', verbs: ['get', 'create', 'update'], scope: 'own-namespace', why: 'leader election among controller replicas' },
+  {
+    group: 'openreports.io',
+    resource: 'clusterreports',
+    verbs: REPORT_WRITE,
+    scope: 'cluster',
+    why: 'background audit results for cluster-scoped objects with --report-format openreports',
+  },
+  {
+    group: 'coordination.k8s.io',
+    resource: 'leases',
+    verbs: ['get', 'create', 'update'],
+    scope: 'own-namespace',
+    why: 'leader election among controller replicas',
+  },
 ];
 
 export const API_CALLS: Record<ApiProcess, readonly ApiCall[]> = { webhook: WEBHOOK, controller: CONTROLLER };

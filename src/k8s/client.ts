@@ -126,7 +126,13 @@ async function readKubeconfig(opts: ConnectOptions, env: NodeJS.ProcessEnv): Pro
     }
     if (sources.length === 0) {
       if (env.KUBERNETES_SERVICE_HOST) return null;
-      throw new ApiError(0, 'NoConfig', listed.length > 0 ? `no kubeconfig file found at KUBECONFIG=${env.KUBECONFIG}` : 'no kubeconfig (~/.kube/config or $KUBECONFIG) and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)');
+      throw new ApiError(
+        0,
+        'NoConfig',
+        listed.length > 0
+          ? `no kubeconfig file found at KUBECONFIG=${env.KUBECONFIG}`
+          : 'no kubeconfig (~/.kube/config or $KUBECONFIG) and not running in a cluster (KUBERNETES_SERVICE_HOST is not set)',
+      );
     }
   }
   const merged: Obj = { apiVersion: 'v1', kind: 'Config', clusters: [], users: [], contexts: [], 'current-context': '' };
@@ -134,7 +140,8 @@ async function readKubeconfig(opts: ConnectOptions, env: NodeJS.ProcessEnv): Pro
     if (!entry || typeof entry !== 'object') return entry;
     const out = { ...entry };
     for (const f of fields) if (typeof out[f] === 'string' && out[f] !== '') out[f] = path.resolve(dir, out[f]);
-    if (out.exec && typeof out.exec.command === 'string' && out.exec.command.includes('/')) out.exec = { ...out.exec, command: path.resolve(dir, out.exec.command) };
+    if (out.exec && typeof out.exec.command === 'string' && out.exec.command.includes('/'))
+      out.exec = { ...out.exec, command: path.resolve(dir, out.exec.command) };
     return out;
   };
   for (const { text, dir } of sources) {
@@ -163,13 +170,25 @@ async function inClusterCredentials(opts: ConnectOptions, env: NodeJS.ProcessEnv
   const ca = await readFile(path.join(dir, 'ca.crt'));
   const namespace = existsSync(path.join(dir, 'namespace')) ? (await readFile(path.join(dir, 'namespace'), 'utf8')).trim() : 'default';
   const base = { ca };
-  return { server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`, namespace, apply: bearer(fileToken(path.join(dir, 'token')), base, new https.Agent({ keepAlive: true, ...base })) };
+  return {
+    server: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    namespace,
+    apply: bearer(fileToken(path.join(dir, 'token')), base, new https.Agent({ keepAlive: true, ...base })),
+  };
 }
 
 // Fields our own code handles; anything else in the chosen cluster or user (exec plugins,
 // auth providers, proxy-url, basic auth, impersonation) goes through client-node.
 const LIGHT_USER = new Set(['token', 'tokenFile', 'client-certificate', 'client-certificate-data', 'client-key', 'client-key-data', 'extensions']);
-const LIGHT_CLUSTER = new Set(['server', 'certificate-authority', 'certificate-authority-data', 'insecure-skip-tls-verify', 'tls-server-name', 'disable-compression', 'extensions']);
+const LIGHT_CLUSTER = new Set([
+  'server',
+  'certificate-authority',
+  'certificate-authority-data',
+  'insecure-skip-tls-verify',
+  'tls-server-name',
+  'disable-compression',
+  'extensions',
+]);
 
 /**
  * Credentials without @kubernetes/client-node for what most kubeconfigs and every pod use:
@@ -195,7 +214,12 @@ async function lightCredentials(config: Obj, contextName: string): Promise<Crede
   if (cluster['insecure-skip-tls-verify'] === true) base.rejectUnauthorized = false;
   for (const k of Object.keys(base) as (keyof typeof base)[]) if (base[k] === undefined) delete base[k];
   const server = String(cluster.server);
-  const token = typeof user.token === 'string' && user.token !== '' ? async () => user.token as string : typeof user.tokenFile === 'string' ? fileToken(user.tokenFile) : null;
+  const token =
+    typeof user.token === 'string' && user.token !== ''
+      ? async () => user.token as string
+      : typeof user.tokenFile === 'string'
+        ? fileToken(user.tokenFile)
+        : null;
   const agent = server.startsWith('http:') ? new http.Agent({ keepAlive: true }) : new https.Agent({ keepAlive: true, ...base });
   return { server, namespace: context.namespace || 'default', apply: bearer(token, base, agent) };
 }

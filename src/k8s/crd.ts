@@ -24,10 +24,7 @@ export function toStructural(schema: unknown): unknown {
       continue;
     }
     // `properties` holds field names, not keywords: convert the field schemas only.
-    out[key] =
-      key === 'properties'
-        ? Object.fromEntries(Object.entries(value as Schema).map(([field, s]) => [field, toStructural(s)]))
-        : toStructural(value);
+    out[key] = key === 'properties' ? Object.fromEntries(Object.entries(value as Schema).map(([field, s]) => [field, toStructural(s)])) : toStructural(value);
   }
   return out;
 }

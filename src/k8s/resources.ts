@@ -44,7 +44,14 @@ export const CLUSTER_NETWORK_POLICIES = r('policy.networking.k8s.io', 'v1alpha2'
 export const CALICO_NETWORK_POLICIES = r('projectcalico.org', 'v3', 'networkpolicies', 'NetworkPolicy', true);
 export const CALICO_GLOBAL_NETWORK_POLICIES = r('projectcalico.org', 'v3', 'globalnetworkpolicies', 'GlobalNetworkPolicy', false);
 export const CALICO_CRD_NETWORK_POLICIES = r('crd.projectcalico.org', 'v1', 'networkpolicies', 'NetworkPolicy', true, CALICO_NETWORK_POLICIES);
-export const CALICO_CRD_GLOBAL_NETWORK_POLICIES = r('crd.projectcalico.org', 'v1', 'globalnetworkpolicies', 'GlobalNetworkPolicy', false, CALICO_GLOBAL_NETWORK_POLICIES);
+export const CALICO_CRD_GLOBAL_NETWORK_POLICIES = r(
+  'crd.projectcalico.org',
+  'v1',
+  'globalnetworkpolicies',
+  'GlobalNetworkPolicy',
+  false,
+  CALICO_GLOBAL_NETWORK_POLICIES,
+);
 export const PORT_POLICIES = r('portcullis.dev', 'v1alpha1', 'portpolicies', 'PortPolicy', false);
 export const POLICY_REPORTS = r('wgpolicyk8s.io', 'v1alpha2', 'policyreports', 'PolicyReport', true);
 export const CLUSTER_POLICY_REPORTS = r('wgpolicyk8s.io', 'v1alpha2', 'clusterpolicyreports', 'ClusterPolicyReport', false);

@@ -106,45 +106,46 @@ export async function scanSource(source: ScanSource, opts: ScanLoopOptions): Pro
   const skippedKinds = new Map<string, number>();
 
   const batches = source.batches ? source.batches() : oneByOne(source.items());
-  for await (const batch of batches) for (const item of batch) {
-    switch (item.type) {
-      case 'resource': {
-        summary.resources++;
-        const { resource } = item;
-        const evaluation = engine.evaluate(resource, policies, cluster, evaluateOptions);
-        for (const f of evaluation.findings) summary.findings[f.action]++;
-        if (keep.evaluations) {
-          const own = detached(evaluation);
-          evaluations.push(own);
-          append(findings, own.findings);
-        } else if (evaluation.findings.length > 0) {
-          append(findings, detached(evaluation.findings));
+  for await (const batch of batches)
+    for (const item of batch) {
+      switch (item.type) {
+        case 'resource': {
+          summary.resources++;
+          const { resource } = item;
+          const evaluation = engine.evaluate(resource, policies, cluster, evaluateOptions);
+          for (const f of evaluation.findings) summary.findings[f.action]++;
+          if (keep.evaluations) {
+            const own = detached(evaluation);
+            evaluations.push(own);
+            append(findings, own.findings);
+          } else if (evaluation.findings.length > 0) {
+            append(findings, detached(evaluation.findings));
+          }
+          if (keep.portUses && engine.portUses) append(portUses, detached(engine.portUses(resource)));
+          if (keep.exposures && engine.ruleExcerpts && evaluation.findings.length > 0) {
+            append(exposures, detached(engine.ruleExcerpts(resource.object, evaluation.findings)));
+          }
+          if (keep.namespaces) {
+            if (resource.namespace !== null && !namespaceNames.has(resource.namespace)) namespaceNames.add(detached(resource.namespace));
+          }
+          break;
         }
-        if (keep.portUses && engine.portUses) append(portUses, detached(engine.portUses(resource)));
-        if (keep.exposures && engine.ruleExcerpts && evaluation.findings.length > 0) {
-          append(exposures, detached(engine.ruleExcerpts(resource.object, evaluation.findings)));
+        case 'skipped': {
+          summary.skipped++;
+          const key = skippedKey(item.apiVersion, item.kind, skippedKinds);
+          skippedKinds.set(key, (skippedKinds.get(key) ?? 0) + 1);
+          // Namespace objects are not checked, but a report that groups by tenant lists them.
+          if (keep.namespaces && item.kind === 'Namespace' && item.name && !namespaceNames.has(item.name)) namespaceNames.add(detached(item.name));
+          break;
         }
-        if (keep.namespaces) {
-          if (resource.namespace !== null && !namespaceNames.has(resource.namespace)) namespaceNames.add(detached(resource.namespace));
-        }
-        break;
+        case 'error':
+          errors.push(item.error);
+          break;
+        case 'progress':
+          opts.onProgress?.({ objects: summary.resources + summary.skipped, done: item.done, total: item.total, unit: item.unit });
+          break;
       }
-      case 'skipped': {
-        summary.skipped++;
-        const key = skippedKey(item.apiVersion, item.kind, skippedKinds);
-        skippedKinds.set(key, (skippedKinds.get(key) ?? 0) + 1);
-        // Namespace objects are not checked, but a report that groups by tenant lists them.
-        if (keep.namespaces && item.kind === 'Namespace' && item.name && !namespaceNames.has(item.name)) namespaceNames.add(detached(item.name));
-        break;
-      }
-      case 'error':
-        errors.push(item.error);
-        break;
-      case 'progress':
-        opts.onProgress?.({ objects: summary.resources + summary.skipped, done: item.done, total: item.total, unit: item.unit });
-        break;
     }
-  }
   summary.errors = errors.length;
   findings.sort(compareFindings);
 

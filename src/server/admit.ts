@@ -146,7 +146,13 @@ export function invalid(problem: ReviewProblem, httpStatus = 400): Admission {
  * (several shapes through one spread site) costs about 3% of the webhook's CPU under the load of
  * `npm run bench:webhook` (a `node --cpu-prof` profile; docs/decisions.md).
  */
-function answer(parsed: ParsedReview, checked: boolean, response: AdmissionResponse, verdict: Verdict, extra: Partial<Pick<AdmissionRecord, 'rules' | 'findingCounts' | 'findings' | 'patchOps'>> = {}): Admission {
+function answer(
+  parsed: ParsedReview,
+  checked: boolean,
+  response: AdmissionResponse,
+  verdict: Verdict,
+  extra: Partial<Pick<AdmissionRecord, 'rules' | 'findingCounts' | 'findings' | 'patchOps'>> = {},
+): Admission {
   const id = requestIdentity(parsed.request);
   return {
     httpStatus: 200,
@@ -177,10 +183,16 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
   const { request } = parsed;
   const { uid } = request;
   if (uid.length > MAX_UID_CHARS) {
-    return invalid({ ok: false, apiVersion: parsed.apiVersion, uid: '', message: `request.uid is longer than ${MAX_UID_CHARS} characters; the API server sends a UUID` });
+    return invalid({
+      ok: false,
+      apiVersion: parsed.apiVersion,
+      uid: '',
+      message: `request.uid is longer than ${MAX_UID_CHARS} characters; the API server sends a UUID`,
+    });
   }
   if (isPortPolicy(request.kind)) {
-    const judged = endpoint === 'validate' ? admitPortPolicy(request, deps.policyDefaults ?? {}, deps.limits) : { response: allowed(uid), verdict: 'skipped' as const };
+    const judged =
+      endpoint === 'validate' ? admitPortPolicy(request, deps.policyDefaults ?? {}, deps.limits) : { response: allowed(uid), verdict: 'skipped' as const };
     return answer(parsed, true, judged.response, judged.verdict);
   }
   const kind = checkedKind(apiVersionOf(request.kind), request.kind.kind);
@@ -212,7 +224,10 @@ export function admit(endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, 
     // Edit a copy, diff it against the original: the patch is exactly what changed.
     const patch = fastJsonPatch.compare(request.object, result.object);
     const max = deps.limits.maxWarnings;
-    const notes = [...result.changes.slice(0, max).map((c) => `portcullis changed ${c}`), ...result.skipped.slice(0, max).map((s) => `portcullis left as is: ${s}`)];
+    const notes = [
+      ...result.changes.slice(0, max).map((c) => `portcullis changed ${c}`),
+      ...result.skipped.slice(0, max).map((s) => `portcullis left as is: ${s}`),
+    ];
     const warnings = notes.slice(0, max).map((n) => clip(n, deps.limits.maxWarningChars));
     const response = patched(uid, patch, { warnings });
     return answer(parsed, true, response, patch.length > 0 ? 'patched' : 'allowed', { patchOps: patch.length });

@@ -2,9 +2,7 @@
 // costs more per request than the whole decision). Outcomes are values, never throws.
 import type { IncomingMessage } from 'node:http';
 
-export type BodyOutcome =
-  | { ok: true; body: Buffer }
-  | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
+export type BodyOutcome = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
 
 /** The bytes of bodies being read at once, shared by every request of one server. */
 export class BodyBudget {
@@ -100,7 +98,8 @@ export function nestedDeeperThan(body: Buffer, max: number): boolean {
   for (let i = 0; i < body.length; i++) {
     const b = body[i];
     if (inString) {
-      if (b === 0x5c) i++; // backslash: the next byte is escaped
+      if (b === 0x5c)
+        i++; // backslash: the next byte is escaped
       else if (b === 0x22) inString = false;
     } else if (b === 0x22) inString = true;
     else if (b === 0x5b || b === 0x7b) {

@@ -47,7 +47,10 @@ export interface DrainResult {
   tookMs: number;
 }
 
-export async function drain(server: Pick<Server, 'close' | 'closeIdleConnections' | 'closeAllConnections' | 'listening'>, opts: DrainOptions): Promise<DrainResult> {
+export async function drain(
+  server: Pick<Server, 'close' | 'closeIdleConnections' | 'closeAllConnections' | 'listening'>,
+  opts: DrainOptions,
+): Promise<DrainResult> {
   const sleep = opts.sleep ?? systemClock.sleep;
   const start = opts.clock();
   opts.beginDraining();

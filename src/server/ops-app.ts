@@ -44,7 +44,10 @@ export function createOpsApp(deps: OpsDeps): express.Express {
   });
   // express answers HEAD with the GET route; anything else on a known path is a wrong method.
   app.all(ENDPOINTS, (req, res) => {
-    res.status(405).setHeader('allow', 'GET, HEAD').json({ error: `method not allowed: ${req.method} ${req.path}; use GET` });
+    res
+      .status(405)
+      .setHeader('allow', 'GET, HEAD')
+      .json({ error: `method not allowed: ${req.method} ${req.path}; use GET` });
   });
   app.use((req, res) => {
     res.status(404).json({ error: `no such endpoint: ${req.method} ${req.path}; use /healthz, /readyz or /metrics` });

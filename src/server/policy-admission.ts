@@ -38,7 +38,8 @@ function problemText(heading: string, problems: readonly PolicyProblem[], max: n
     text = next;
     shown++;
   }
-  if (shown < problems.length) text += `\n- and ${problems.length - shown} more; \`portcullis scan --policy FILE\` on the object saved to a file lists them all`;
+  if (shown < problems.length)
+    text += `\n- and ${problems.length - shown} more; \`portcullis scan --policy FILE\` on the object saved to a file lists them all`;
   return clip(text, max);
 }
 
@@ -68,7 +69,10 @@ export function admitPortPolicy(request: AdmissionRequest, defaults: PortPolicyS
   }
   if (request.operation === 'UPDATE' && request.oldObject !== null && isDeepStrictEqual(request.oldObject.spec, object.spec)) {
     const heading = `portcullis ignores this PortPolicy: its spec does not load (${count(loaded.problems.length, 'problem')})`;
-    return { response: allowed(uid, { warnings: [clip(heading, limits.maxWarningChars), ...warnings(loaded.problems, 'invalid: ')].slice(0, limits.maxWarnings) }), verdict: 'warned' };
+    return {
+      response: allowed(uid, { warnings: [clip(heading, limits.maxWarningChars), ...warnings(loaded.problems, 'invalid: ')].slice(0, limits.maxWarnings) }),
+      verdict: 'warned',
+    };
   }
   const heading = `portcullis denied this PortPolicy: ${count(loaded.problems.length, 'problem')}, each at its field path`;
   return { response: denied(uid, problemText(heading, loaded.problems, limits.maxMessageChars)), verdict: 'denied' };

@@ -139,7 +139,12 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
 
   let draining = false;
   let tlsReady = false;
-  const readiness = (): Readiness => ({ policy: store.current().length > 0 || (view?.policies()?.length ?? 0) > 0, tls: tlsReady, cluster: view ? view.synced() : true, draining });
+  const readiness = (): Readiness => ({
+    policy: store.current().length > 0 || (view?.policies()?.length ?? 0) > 0,
+    tls: tlsReady,
+    cluster: view ? view.synced() : true,
+    draining,
+  });
 
   const app = createWebhookApp({
     logger,
@@ -176,7 +181,9 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   );
   webhook.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => answerClientError(err, socket, config.halfClosedTimeoutMs));
   // A handshake that timed out, or a client offering nothing of the profile (TLS 1.0/1.1, CBC suites only).
-  webhook.on('tlsClientError', (err: NodeJS.ErrnoException) => metrics.countConnection(err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake-timeout' : 'handshake-failed'));
+  webhook.on('tlsClientError', (err: NodeJS.ErrnoException) =>
+    metrics.countConnection(err.code === 'ERR_TLS_HANDSHAKE_TIMEOUT' ? 'handshake-timeout' : 'handshake-failed'),
+  );
   const connections = limitConnections(webhook, { max: config.maxConnections, onEvent: (e) => metrics.countConnection(e) });
   metrics.observeOpenConnections(() => connections.open());
   const unused = trackUnusedConnections(webhook, 'secureConnection');
@@ -206,7 +213,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     }
     return r;
   };
-  const certReloader = config.tlsCert !== null && config.tlsKey !== null ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext({ ...p, ...TLS_PROFILE })) : null;
+  const certReloader =
+    config.tlsCert !== null && config.tlsKey !== null
+      ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext({ ...p, ...TLS_PROFILE }))
+      : null;
   const reloadCertificate = async (): Promise<ReloadResult> => {
     if (!certReloader) return { changed: false };
     const r = await certReloader();
@@ -233,7 +243,10 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
     (drained ??= drain(webhook, {
       beginDraining: () => {
         draining = true;
-        logger.info({ [LOG.component]: 'server', drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs, gracePeriodMs: config.gracePeriodMs }, 'draining: readiness is false');
+        logger.info(
+          { [LOG.component]: 'server', drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs, gracePeriodMs: config.gracePeriodMs },
+          'draining: readiness is false',
+        );
       },
       drainDelayMs: opts.drainDelayMs ?? config.drainDelayMs,
       gracePeriodMs: config.gracePeriodMs,

@@ -110,14 +110,22 @@ export async function selfSignedPair(): Promise<TlsPair & { certFile: string }> 
   try {
     ({ generate } = await import('selfsigned'));
   } catch {
-    throw new Error('no --tls-cert/--tls-key given, and making a self-signed certificate needs the "selfsigned" devDependency (npm install); in a cluster, mount a certificate and pass --tls-cert and --tls-key');
+    throw new Error(
+      'no --tls-cert/--tls-key given, and making a self-signed certificate needs the "selfsigned" devDependency (npm install); in a cluster, mount a certificate and pass --tls-cert and --tls-key',
+    );
   }
   const pems = await generate([{ name: 'commonName', value: 'localhost' }], {
     keyType: 'ec',
     algorithm: 'sha256',
     extensions: [
       { name: 'basicConstraints', cA: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   } as Parameters<typeof generate>[1]);
   const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-dev-'));

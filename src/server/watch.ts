@@ -20,7 +20,10 @@ export interface WatchOptions {
 export async function watchPaths(paths: readonly string[], onChange: () => void, opts: WatchOptions): Promise<Watcher> {
   const dirs = new Map<string, boolean>(); // dir → recursive
   for (const p of paths) {
-    const isDir = await stat(p).then((s) => s.isDirectory(), () => false);
+    const isDir = await stat(p).then(
+      (s) => s.isDirectory(),
+      () => false,
+    );
     const dir = isDir ? path.resolve(p) : path.dirname(path.resolve(p));
     dirs.set(dir, (dirs.get(dir) ?? false) || isDir);
   }

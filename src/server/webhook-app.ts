@@ -55,7 +55,8 @@ interface Facts {
 function gatherFacts(view: ClusterView | null, policies: readonly CompiledPolicy[], namespace: string, timeLeftMs: number): Facts | Promise<Facts> {
   if (!view) return NO_FACTS;
   const nodeAddresses = view.nodeAddresses();
-  if (namespace === '' || !policies.some((p) => p.hasLabelTenants)) return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
+  if (namespace === '' || !policies.some((p) => p.hasLabelTenants))
+    return { cluster: { namespaceLabels: () => undefined, nodeAddresses }, namespaceLookupError: null };
   return namespaceFacts(view, namespace, nodeAddresses, timeLeftMs);
 }
 
@@ -67,7 +68,10 @@ async function namespaceFacts(view: ClusterView, namespace: string, nodeAddresse
     const labels: Labels | undefined = await Promise.race([
       view.namespaceLabels(namespace),
       new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new NamespaceLookupError(`reading the Namespace took longer than the ${Math.round(timeLeftMs)} ms left`)), Math.max(0, timeLeftMs));
+        timer = setTimeout(
+          () => reject(new NamespaceLookupError(`reading the Namespace took longer than the ${Math.round(timeLeftMs)} ms left`)),
+          Math.max(0, timeLeftMs),
+        );
       }),
     ]);
     return { cluster: { namespaceLabels: (ns) => (ns === namespace ? labels : undefined), nodeAddresses }, namespaceLookupError: null };
@@ -169,7 +173,9 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       } else {
         let json: unknown;
         if (nestedDeeperThan(body.body, MAX_BODY_NESTING)) {
-          parsed = problem(`the body is nested deeper than ${MAX_BODY_NESTING.toLocaleString('en-US')} levels; the API server sends no JSON deeper than 10,000`);
+          parsed = problem(
+            `the body is nested deeper than ${MAX_BODY_NESTING.toLocaleString('en-US')} levels; the API server sends no JSON deeper than 10,000`,
+          );
         } else {
           try {
             json = JSON.parse(body.body.toString('utf8'));
@@ -213,7 +219,12 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
       if (!res.headersSent) {
         // 500, not a denial: the webhook configuration's failurePolicy decides.
         const echo = uid.length > MAX_UID_CHARS ? '' : uid;
-        send(res, 500, reviewOf(apiVersion, errored(echo, 500, `portcullis failed on this request (uid ${echo || 'unknown'}); its log has the details`)), deps.draining());
+        send(
+          res,
+          500,
+          reviewOf(apiVersion, errored(echo, 500, `portcullis failed on this request (uid ${echo || 'unknown'}); its log has the details`)),
+          deps.draining(),
+        );
       }
     }
   };

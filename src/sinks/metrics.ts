@@ -17,7 +17,13 @@ const ENDPOINTS: ReadonlySet<string> = new Set(['validate', 'mutate']);
 const OPERATIONS: ReadonlySet<string> = new Set(['CREATE', 'UPDATE', 'DELETE', 'CONNECT']);
 const VERDICTS: ReadonlySet<string> = new Set(['denied', 'warned', 'audited', 'allowed', 'patched', 'skipped', 'invalid', 'error'] satisfies Verdict[]);
 const ACTION_SET: ReadonlySet<string> = new Set(ACTIONS);
-const CONNECTION_EVENTS: ReadonlySet<string> = new Set(['closed-unused-at-cap', 'closed-idle-at-cap', 'refused-at-cap', 'handshake-timeout', 'handshake-failed']);
+const CONNECTION_EVENTS: ReadonlySet<string> = new Set([
+  'closed-unused-at-cap',
+  'closed-idle-at-cap',
+  'refused-at-cap',
+  'handshake-timeout',
+  'handshake-failed',
+]);
 
 const label = (set: ReadonlySet<string>, value: string): string => (set.has(value) ? value : 'other');
 

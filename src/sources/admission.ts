@@ -58,7 +58,11 @@ const str = (v: unknown): string => (typeof v === 'string' ? v : '');
  * `kind` belongs may carry a pod spec, and pod specs carry secrets).
  */
 const shown = (v: unknown): string =>
-  typeof v === 'string' && v.length <= 63 ? JSON.stringify(v) : v === undefined || v === null ? 'missing' : `a ${Array.isArray(v) ? 'list' : typeof v === 'string' ? 'long string' : typeof v}`;
+  typeof v === 'string' && v.length <= 63
+    ? JSON.stringify(v)
+    : v === undefined || v === null
+      ? 'missing'
+      : `a ${Array.isArray(v) ? 'list' : typeof v === 'string' ? 'long string' : typeof v}`;
 
 function gvk(v: unknown): GroupVersionKind | null {
   if (!isObject(v) || typeof v.kind !== 'string' || v.kind === '' || typeof v.version !== 'string') return null;
@@ -104,7 +108,10 @@ export function parseAdmissionReview(body: unknown): ParsedReview | ReviewProble
   // when the webhook matched an equivalent one). A review where they differ is not one it
   // sent: judged by request.kind it could skip a Pod as a ConfigMap, judged by the object's
   // kind the reverse, so it is refused. The version is not compared (conversion changes it).
-  for (const [field, o] of [['object', object], ['oldObject', oldObject]] as const) {
+  for (const [field, o] of [
+    ['object', object],
+    ['oldObject', oldObject],
+  ] as const) {
     const group = o && (o.apiVersion.includes('/') ? o.apiVersion.slice(0, o.apiVersion.indexOf('/')) : '');
     if (o && (o.kind !== kind.kind || group !== kind.group)) {
       return bad(`request.${field} is kind ${shown(o.kind)} in group ${shown(group)}; request.kind says ${shown(kind.kind)} in group ${shown(kind.group)}`);

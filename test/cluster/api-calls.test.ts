@@ -59,7 +59,18 @@ describe('API calls', () => {
 
       // Held time: the lease cannot lapse on a busy machine and add calls of its own.
       const clock = new ManualClock({ realSleeps: true });
-      const c = startController({ client, defaults, filePolicies, flavor, leaseNamespace: 'portcullis-system', debounceMs: 10, retryPeriodMs: 50, leaseDurationMs: 1000, renewDeadlineMs: 500, clock });
+      const c = startController({
+        client,
+        defaults,
+        filePolicies,
+        flavor,
+        leaseNamespace: 'portcullis-system',
+        debounceMs: 10,
+        retryPeriodMs: 50,
+        leaseDurationMs: 1000,
+        renewDeadlineMs: 500,
+        clock,
+      });
       try {
         await c.firstReportSet;
         fake.remove('v1', 'Service', 'shop', 'web');
@@ -95,7 +106,7 @@ describe('API calls', () => {
     expect(API_CALLS.webhook.flatMap((c) => c.verbs).filter((v) => !['get', 'list', 'watch'].includes(v))).toEqual([]);
   });
 
-  it('scan --cluster (the user\'s own credentials) needs no more than the controller reads', () => {
+  it("scan --cluster (the user's own credentials) needs no more than the controller reads", () => {
     const controllerReads = grantsOf(API_CALLS.controller).filter((g) => /:(get|list|watch)$/.test(g));
     expect([...made.scan].filter((g) => !controllerReads.includes(g))).toEqual(
       // A single namespace is read by name (scan -n NAME); the controller lists them all.
@@ -109,7 +120,11 @@ describe('API calls', () => {
   });
 
   it('names every resource the code has a path for', () => {
-    const listed = new Set(Object.values(API_CALLS).flat().map((c) => `${c.group}/${c.resource}`));
+    const listed = new Set(
+      Object.values(API_CALLS)
+        .flat()
+        .map((c) => `${c.group}/${c.resource}`),
+    );
     expect(ALL_RESOURCES.map((r) => `${r.group}/${r.resource}`).filter((r) => !listed.has(r))).toEqual([]);
   });
 });

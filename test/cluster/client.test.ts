@@ -49,8 +49,12 @@ describe('connectKube', () => {
 
   it('runs exec credential plugins through client-node', async () => {
     const plugin = path.join(dir, 'plugin.sh');
-    await writeFile(plugin, `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}'\n`, { mode: 0o755 });
-    const c = await connectKube({ kubeconfig: kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } }) });
+    await writeFile(plugin, `#!/bin/sh\necho '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"from-exec"}}'\n`, {
+      mode: 0o755,
+    });
+    const c = await connectKube({
+      kubeconfig: kubeconfig({ exec: { apiVersion: 'client.authentication.k8s.io/v1', command: plugin, interactiveMode: 'Never' } }),
+    });
     await c.request('GET', '/api/v1/nodes');
     expect(lastUser()).toBe('from-exec');
   });

@@ -14,7 +14,13 @@ import { makeCa, servingCert } from '../webhook/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const NODE_ARGS = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', path.join(ROOT, 'test/webhook/ts-loader.mjs'), 'src/cmd/cli.ts'];
+const NODE_ARGS = [
+  '--experimental-transform-types',
+  '--disable-warning=ExperimentalWarning',
+  '--import',
+  path.join(ROOT, 'test/webhook/ts-loader.mjs'),
+  'src/cmd/cli.ts',
+];
 const LEASE = ['coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller'] as const;
 
 let fake: FakeApiServer;
@@ -85,7 +91,10 @@ it('writes reports with --context, and on SIGTERM releases the Lease and exits 0
   expect(fake.get(...LEASE)?.spec.holderIdentity).toBe('');
   expect(output()).toContain('released the lease');
   // One log shape with the webhook: ISO-8601 time, the level by name.
-  const lines = output().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { time: unknown; level: unknown });
+  const lines = output()
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { time: unknown; level: unknown });
   expect(lines.length).toBeGreaterThan(0);
   for (const line of lines) {
     expect(line.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
@@ -111,7 +120,10 @@ it('a --metrics-port in use is a usage error naming it (exit 2, no stack), and t
     const port = (taken.address() as AddressInfo).port;
     const { child, output } = run(false, port);
     const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
-    expect([code, output()]).toEqual([2, expect.stringContaining(`portcullis: cannot listen on 0.0.0.0:${port} for /healthz, /readyz and /metrics (HTTP): EADDRINUSE\n`)]);
+    expect([code, output()]).toEqual([
+      2,
+      expect.stringContaining(`portcullis: cannot listen on 0.0.0.0:${port} for /healthz, /readyz and /metrics (HTTP): EADDRINUSE\n`),
+    ]);
     expect(output()).not.toContain('internal error');
     // Whatever it had taken of the Lease is handed back.
     expect(fake.get(...LEASE)?.spec.holderIdentity ?? '').toBe('');

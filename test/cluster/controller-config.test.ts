@@ -7,8 +7,24 @@ describe('controllerConfig', () => {
     { name: 'defaults', opts: {}, want: { ...CONTROLLER_DEFAULTS, policyPaths: [], kubeContext: null, kubeconfigFile: null } },
     {
       name: 'every flag',
-      opts: { policy: ['p.yaml'], metricsPort: '9090', logLevel: 'debug', context: 'prod', kubeconfig: 'ops.kubeconfig', leaseNamespace: 'ops', reportFormat: 'openreports' },
-      want: { metricsPort: 9090, logLevel: 'debug', kubeContext: 'prod', kubeconfigFile: 'ops.kubeconfig', leaseNamespace: 'ops', flavor: 'openreports', policyPaths: ['p.yaml'] },
+      opts: {
+        policy: ['p.yaml'],
+        metricsPort: '9090',
+        logLevel: 'debug',
+        context: 'prod',
+        kubeconfig: 'ops.kubeconfig',
+        leaseNamespace: 'ops',
+        reportFormat: 'openreports',
+      },
+      want: {
+        metricsPort: 9090,
+        logLevel: 'debug',
+        kubeContext: 'prod',
+        kubeconfigFile: 'ops.kubeconfig',
+        leaseNamespace: 'ops',
+        flavor: 'openreports',
+        policyPaths: ['p.yaml'],
+      },
     },
   ])('$name', ({ opts, want }) => {
     expect(controllerConfig(opts)).toMatchObject(want);

@@ -33,7 +33,8 @@ function seedCluster(fake: FakeApiServer) {
   fake.put(service('shop', 'web', [30080]));
   fake.put(deployment('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]));
   fake.put(replicaSet('shop', 'agent-7d9', [{ containerPort: 10250, hostPort: 10250 }], 'agent'));
-  for (let i = 0; i < 3; i++) fake.put(pod('shop', `agent-7d9-${i}`, [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-7d9' }));
+  for (let i = 0; i < 3; i++)
+    fake.put(pod('shop', `agent-7d9-${i}`, [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-7d9' }));
   fake.put(pod('shop', 'debug', [{ containerPort: 10255, hostPort: 10255 }]));
   fake.put(cronJob('shop', 'backup', []));
   fake.put(job('shop', 'backup-123', [], 'backup'));
@@ -48,7 +49,9 @@ function seedCluster(fake: FakeApiServer) {
 }
 
 const resultsOf = (report: Obj | undefined) =>
-  ((report?.results ?? []) as Obj[]).map((r) => `${r.resources[0].kind}/${r.resources[0].name} ${r.rule} ${r.result}${r.properties?.tenant ? ` ${r.properties.tenant}` : ''}`);
+  ((report?.results ?? []) as Obj[]).map(
+    (r) => `${r.resources[0].kind}/${r.resources[0].name} ${r.rule} ${r.result}${r.properties?.tenant ? ` ${r.properties.tenant}` : ''}`,
+  );
 const failures = (report: Obj | undefined) => resultsOf(report).filter((r) => / (fail|error)/.test(r));
 const reportWrites = (fake: FakeApiServer, user?: string) =>
   fake.requests.filter((r) => r.method !== 'GET' && /policyreports/.test(r.path) && (user === undefined || r.user === user));
@@ -144,7 +147,11 @@ describe('controller: background audit', () => {
     fake.put(deployment('shop', 'agent', [{ containerPort: 8080 }]));
     await waitFor('report updated', () => failures(fake.get(PR, 'PolicyReport', 'shop', 'portcullis-shop')).length === 1);
     await c.idle();
-    expect(reportWrites(fake).slice(initial).map((r) => `${r.method} ${r.path}`)).toEqual(['PUT /apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports/portcullis-shop']);
+    expect(
+      reportWrites(fake)
+        .slice(initial)
+        .map((r) => `${r.method} ${r.path}`),
+    ).toEqual(['PUT /apis/wgpolicyk8s.io/v1alpha2/namespaces/shop/policyreports/portcullis-shop']);
 
     // A new controller reads the existing reports and finds nothing to write.
     await c.stop();
@@ -186,9 +193,17 @@ describe('controller: background audit', () => {
     const scanned = parseAllDocuments(stdout).map((d) => comparable(d.toJS()));
     const written = [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')].map(comparable);
     const byName = (a: Obj, b: Obj) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`);
-    expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual(['big/portcullis-big 1000', 'big/portcullis-big-1 1000', 'big/portcullis-big-2 100', 'shop/portcullis-shop 10', 'undefined/portcullis-cluster 1']);
+    expect(written.map((r) => `${r.namespace}/${r.name} ${r.results.length}`).sort()).toEqual([
+      'big/portcullis-big 1000',
+      'big/portcullis-big-1 1000',
+      'big/portcullis-big-2 100',
+      'shop/portcullis-shop 10',
+      'undefined/portcullis-cluster 1',
+    ]);
     expect(written.sort(byName)).toEqual(scanned.sort(byName));
-    expect(scanned.flatMap((r) => (r.results as Obj[]).flatMap((x) => x.resources as Obj[])).every((res) => typeof res.uid === 'string' && res.uid !== '')).toBe(true);
+    expect(
+      scanned.flatMap((r) => (r.results as Obj[]).flatMap((x) => x.resources as Obj[])).every((res) => typeof res.uid === 'string' && res.uid !== ''),
+    ).toBe(true);
   });
 
   it('audits an owned pod with host ports itself while its owner is missing, and moves the finding to the owner when it appears', async () => {
@@ -206,12 +221,21 @@ describe('controller: background audit', () => {
     expect(resultsOf(shop()).every((r) => r.startsWith('ReplicaSet/web-1'))).toBe(true);
   });
 
-  it('never deletes other tools\' reports, even when the server ignores the label selector', async () => {
+  it("never deletes other tools' reports, even when the server ignores the label selector", async () => {
     seedCluster(fake);
-    const kyverno = { apiVersion: PR, kind: 'PolicyReport', metadata: { namespace: 'shop', name: 'kyverno-pol-1', labels: { 'app.kubernetes.io/managed-by': 'kyverno' } }, results: [], summary: {} };
+    const kyverno = {
+      apiVersion: PR,
+      kind: 'PolicyReport',
+      metadata: { namespace: 'shop', name: 'kyverno-pol-1', labels: { 'app.kubernetes.io/managed-by': 'kyverno' } },
+      results: [],
+      summary: {},
+    };
     fake.put(kyverno);
     const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'a' }) });
-    const ignoring: KubeClient = { ...client, request: (method, p, body, o) => client.request(method, p.replace(/labelSelector=[^&]*&?/, ''), body, o) as never };
+    const ignoring: KubeClient = {
+      ...client,
+      request: (method, p, body, o) => client.request(method, p.replace(/labelSelector=[^&]*&?/, ''), body, o) as never,
+    };
     const c = await controller('a', { client: ignoring });
     await c.firstReportSet;
     fake.remove('v1', 'Pod', 'shop', 'debug');
@@ -237,7 +261,9 @@ describe('controller: background audit', () => {
     fake.put(service('shop', 'web-2', [30081]));
     await c.idle();
     expect(hints).toEqual([
-      { hint: 'the cluster runs DaemonSet kube-flannel/kube-flannel-ds, which profile flannel describes; policy default does not use it (add it to spec.profiles to reserve its ports)' },
+      {
+        hint: 'the cluster runs DaemonSet kube-flannel/kube-flannel-ds, which profile flannel describes; policy default does not use it (add it to spec.profiles to reserve its ports)',
+      },
     ]);
   });
 
@@ -247,7 +273,12 @@ describe('controller: background audit', () => {
     const c = await controller('a', { maxResultsPerReport: 6 });
     await c.firstReportSet;
     // 4 services × 3 Service rules (two node-port rules and service-external-ips) = 12 results → 2 chunks.
-    expect(fake.list(PR, 'PolicyReport', 'big').map((r) => r.metadata.name).sort()).toEqual(['portcullis-big', 'portcullis-big-1']);
+    expect(
+      fake
+        .list(PR, 'PolicyReport', 'big')
+        .map((r) => r.metadata.name)
+        .sort(),
+    ).toEqual(['portcullis-big', 'portcullis-big-1']);
     fake.remove('v1', 'Service', 'big', 's3');
     fake.remove('v1', 'Service', 'big', 's2');
     await waitFor('chunk deleted', () => fake.list(PR, 'PolicyReport', 'big').length === 1);
@@ -396,7 +427,10 @@ describe('controller: background audit', () => {
     expect(c.isLeader()).toBe(false);
     clock.advance(1);
     await waitFor('takeover', () => c.isLeader());
-    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec).toMatchObject({ holderIdentity: 'controller-a', leaseTransitions: 4 });
+    expect(fake.get('coordination.k8s.io/v1', 'Lease', 'portcullis-system', 'portcullis-controller')?.spec).toMatchObject({
+      holderIdentity: 'controller-a',
+      leaseTransitions: 4,
+    });
   });
 
   it('follows PortPolicy changes and namespace relabels: reports move with the tenant', async () => {
@@ -419,7 +453,7 @@ describe('controller: background audit', () => {
     await waitFor('files again', () => [...policiesNow()].join() === 'default');
   });
 
-  it('judges network policies against the Nodes\' addresses', async () => {
+  it("judges network policies against the Nodes' addresses", async () => {
     seedCluster(fake);
     const c = await controller();
     await c.firstReportSet;

@@ -12,7 +12,11 @@ const svc = (namespace: string, name: string, nodePort?: number) => ({
   apiVersion: 'v1',
   kind: 'Service',
   metadata: { namespace, name, annotations: { 'kubectl.kubernetes.io/last-applied-configuration': 'x'.repeat(2000) } },
-  spec: { type: nodePort ? 'NodePort' : 'ClusterIP', ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort }], selector: { app: name } },
+  spec: {
+    type: nodePort ? 'NodePort' : 'ClusterIP',
+    ports: [{ name: 'http', port: 80, protocol: 'TCP', targetPort: 8080, nodePort }],
+    selector: { app: name },
+  },
   status: { loadBalancer: {} },
 });
 
@@ -193,7 +197,9 @@ describe('informer', () => {
     await inf.whenSynced();
     expect(inf.size).toBe(6);
     expect(inf.stats.expired).toBe(2);
-    const lists = fake.requests.filter((r) => r.path.startsWith('/api/v1/services') && !r.path.includes('watch=')).map((r) => r.path.replace(/continue=[^&]+/, 'continue=T'));
+    const lists = fake.requests
+      .filter((r) => r.path.startsWith('/api/v1/services') && !r.path.includes('watch='))
+      .map((r) => r.path.replace(/continue=[^&]+/, 'continue=T'));
     expect(lists).toEqual([
       '/api/v1/services?limit=2',
       '/api/v1/services?limit=2&continue=T',
@@ -241,7 +247,12 @@ describe('informer', () => {
   });
 
   it('drops pods controlled by a workload at the door and keeps standalone ones', async () => {
-    fake.put({ apiVersion: 'v1', kind: 'Pod', metadata: { namespace: 'a', name: 'solo' }, spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'SECRET', value: 's' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] } });
+    fake.put({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { namespace: 'a', name: 'solo' },
+      spec: { containers: [{ name: 'c', image: 'i', env: [{ name: 'SECRET', value: 's' }], ports: [{ containerPort: 80, hostPort: 8080 }] }] },
+    });
     fake.put({
       apiVersion: 'v1',
       kind: 'Pod',

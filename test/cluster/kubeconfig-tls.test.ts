@@ -12,12 +12,21 @@ import { makeCa, servingCert, type Pem } from '../webhook/harness.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
 async function clientCert(ca: Pem, cn: string): Promise<Pem> {
-  const p = await generate([{ name: 'commonName', value: cn }, { name: 'organizationName', value: 'system:masters' }], {
-    keyType: 'ec',
-    algorithm: 'sha256',
-    ca,
-    extensions: [{ name: 'basicConstraints', cA: false }, { name: 'extKeyUsage', clientAuth: true }],
-  });
+  const p = await generate(
+    [
+      { name: 'commonName', value: cn },
+      { name: 'organizationName', value: 'system:masters' },
+    ],
+    {
+      keyType: 'ec',
+      algorithm: 'sha256',
+      ca,
+      extensions: [
+        { name: 'basicConstraints', cA: false },
+        { name: 'extKeyUsage', clientAuth: true },
+      ],
+    },
+  );
   return { cert: p.cert, key: p.private };
 }
 
@@ -72,7 +81,16 @@ describe('kubeconfig over HTTPS', () => {
       stringify({
         apiVersion: 'v1',
         kind: 'Config',
-        clusters: [{ name: 'c', cluster: { server: fake.url, 'certificate-authority': 'ca.crt', extensions: [{ name: 'cluster_info', extension: { provider: 'minikube.sigs.k8s.io' } }] } }],
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: fake.url,
+              'certificate-authority': 'ca.crt',
+              extensions: [{ name: 'cluster_info', extension: { provider: 'minikube.sigs.k8s.io' } }],
+            },
+          },
+        ],
         users: [{ name: 'u', user: { 'client-certificate': 'admin.crt', 'client-key': 'admin.key' } }],
         contexts: [{ name: 'c', context: { cluster: 'c', user: 'u', namespace: 'team-a' } }],
         'current-context': 'c',

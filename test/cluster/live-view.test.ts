@@ -96,7 +96,7 @@ describe('live cluster view (the webhook caches)', () => {
     await expect(v.namespaceLabels('other')).rejects.toThrow(/cannot read Namespace "other".*forbidden/);
   });
 
-  it('uses the Nodes\' addresses for network-policy findings', async () => {
+  it("uses the Nodes' addresses for network-policy findings", async () => {
     fake.put(kubeletEgress('shop', 'to-subnet', '10.0.0.0/24'));
     const v = await start();
     const netpol = fake.get('networking.k8s.io/v1', 'NetworkPolicy', 'shop', 'to-subnet') as KubeObject;
@@ -117,7 +117,9 @@ describe('live cluster view (the webhook caches)', () => {
 
   it('tracks node ports in use and allocates free ports of a slice, with reservations', async () => {
     fake.put(service('shop', 'a', [31000, 31001]));
-    fake.put(service('shop', 'lb', [], { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31002, ports: [{ port: 443, nodePort: 31003 }] }));
+    fake.put(
+      service('shop', 'lb', [], { type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31002, ports: [{ port: 443, nodePort: 31003 }] }),
+    );
     const v = await start();
     expect([...v.nodePortsInUse()].sort()).toEqual([31000, 31001, 31002, 31003]);
     const slice = { lo: 31000, hi: 31009 };

@@ -87,11 +87,14 @@ const documents = (o: Obj): Obj[] => (o?.kind === 'List' && Array.isArray(o.item
 function repositoryObjects(): { name: string; object: Obj }[] {
   const out: { name: string; object: Obj }[] = [];
   for (const file of [...yamlFiles('examples'), ...yamlFiles('manifests')]) {
-    loadAll(readFileSync(join(REPO, file), 'utf8')).flatMap((d) => documents(d as Obj)).forEach((object, i) => out.push({ name: `${file} #${i}`, object }));
+    loadAll(readFileSync(join(REPO, file), 'utf8'))
+      .flatMap((d) => documents(d as Obj))
+      .forEach((object, i) => out.push({ name: `${file} #${i}`, object }));
   }
   for (const file of readdirSync(join(REPO, 'examples/admission')).filter((f) => f.endsWith('.json'))) {
     const review = JSON.parse(readFileSync(join(REPO, 'examples/admission', file), 'utf8'));
-    for (const side of ['object', 'oldObject']) if (review.request?.[side]) out.push({ name: `examples/admission/${file} ${side}`, object: review.request[side] });
+    for (const side of ['object', 'oldObject'])
+      if (review.request?.[side]) out.push({ name: `examples/admission/${file} ${side}`, object: review.request[side] });
   }
   const c = clusterObjects;
   const host = [{ containerPort: 10250, hostPort: 10250 }];
@@ -102,7 +105,10 @@ function repositoryObjects(): { name: string; object: Obj }[] {
     ['pod with a host port', c.pod('team-a', 'agent', host)],
     ['owned pod without host ports', c.pod('team-a', 'web-1', plain, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web' })],
     ['owned pod with a host port', c.pod('team-a', 'web-2', host, { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web' })],
-    ['owned pod with a host port written as a string', c.pod('team-a', 'web-3', [{ containerPort: 8080, hostPort: '10250' }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web' })],
+    [
+      'owned pod with a host port written as a string',
+      c.pod('team-a', 'web-3', [{ containerPort: 8080, hostPort: '10250' }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web' }),
+    ],
     ['deployment on hostNetwork', c.deployment('team-a', 'net', plain, true)],
     ['replica set of a deployment', c.replicaSet('team-b', 'web-5d8', host, 'web')],
     ['cron job', c.cronJob('team-b', 'backup', host)],
@@ -139,15 +145,30 @@ const noise = (...keys: string[]) => fc.dictionary(fc.constantFrom(...keys), jun
 const withNoise = <T extends Obj>(arb: fc.Arbitrary<T>, ...keys: string[]) => fc.tuple(noise(...keys), arb).map(([n, o]) => ({ ...n, ...o }));
 const list = <T>(arb: fc.Arbitrary<T>, maxLength = 3) => fc.array(arb, { maxLength });
 
-const containerPort = withNoise(optionalRecord({ name: fc.constantFrom('http', 'metrics'), containerPort: port, hostPort: port, protocol }), 'hostIP', 'appProtocol');
+const containerPort = withNoise(
+  optionalRecord({ name: fc.constantFrom('http', 'metrics'), containerPort: port, hostPort: port, protocol }),
+  'hostIP',
+  'appProtocol',
+);
 const container = withNoise(
-  optionalRecord({ name: fc.constantFrom('app', 'sidecar', 'agent'), image: fc.constantFrom('quay.io/cilium/cilium:v1.18.2', 'busybox'), ports: list(containerPort) }),
-  'env', 'resources', 'volumeMounts', 'securityContext',
+  optionalRecord({
+    name: fc.constantFrom('app', 'sidecar', 'agent'),
+    image: fc.constantFrom('quay.io/cilium/cilium:v1.18.2', 'busybox'),
+    ports: list(containerPort),
+  }),
+  'env',
+  'resources',
+  'volumeMounts',
+  'securityContext',
 );
 const containers = list(fc.oneof({ weight: 9, arbitrary: container }, { weight: 1, arbitrary: fc.constant(null) }));
 const podSpec = withNoise(
   optionalRecord({ hostNetwork: fc.constantFrom(true, false, 'true'), containers, initContainers: containers, ephemeralContainers: containers }),
-  'volumes', 'nodeName', 'restartPolicy', 'hostPID', 'dnsPolicy',
+  'volumes',
+  'nodeName',
+  'restartPolicy',
+  'hostPID',
+  'dnsPolicy',
 );
 
 const OWNERS = [
@@ -172,7 +193,10 @@ const metadata = (namespaced: boolean) =>
       },
       { requiredKeys: ['resourceVersion'] },
     ),
-    'annotations', 'managedFields', 'finalizers', 'generation',
+    'annotations',
+    'managedFields',
+    'finalizers',
+    'generation',
   );
 
 /** The pod spec nested at the path the kind keeps it, with fields beside it at every level. */
@@ -189,10 +213,25 @@ const serviceSpec = withNoise(
     externalTrafficPolicy: fc.constantFrom('Local', 'Cluster'),
     externalIPs: fc.subarray(['203.0.113.10', '198.51.100.7', '10.0.0.1', 'not-an-ip']),
   }),
-  'clusterIP', 'selector', 'sessionAffinity', 'ipFamilies',
+  'clusterIP',
+  'selector',
+  'sessionAffinity',
+  'ipFamilies',
 );
 
-const CIDRS = ['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/16', '10.0.0.0/24', '10.0.0.1/32', '10.0.0.0/31', '172.16.0.0/12', '192.168.0.0/16', '::/0', 'fc00::/7', '10.0.0.0/33'];
+const CIDRS = [
+  '0.0.0.0/0',
+  '10.0.0.0/8',
+  '10.0.0.0/16',
+  '10.0.0.0/24',
+  '10.0.0.1/32',
+  '10.0.0.0/31',
+  '172.16.0.0/12',
+  '192.168.0.0/16',
+  '::/0',
+  'fc00::/7',
+  '10.0.0.0/33',
+];
 const EXCEPTS = ['10.0.0.0/25', '10.0.0.1/32', '10.0.0.0/24', '10.0.0.2/31'];
 const ipBlock = optionalRecord({ cidr: fc.constantFrom(...CIDRS), except: fc.subarray(EXCEPTS) });
 const k8sPeer = fc.oneof(fc.record({ ipBlock }), fc.constant({ podSelector: {} }), fc.constant({ namespaceSelector: {} }));
@@ -210,7 +249,13 @@ const networkPolicySpec = withNoise(
 const ENTITIES = ['host', 'remote-node', 'cluster', 'all', 'world', 'world-ipv4', 'kube-apiserver', 'health', 'init'];
 const toPorts = list(
   optionalRecord({
-    ports: list(optionalRecord({ port: fc.oneof(port.map(String), fc.constant('0')), protocol: fc.constantFrom('TCP', 'UDP', 'ANY', undefined), endPort: fc.constantFrom(10250, 10260) })),
+    ports: list(
+      optionalRecord({
+        port: fc.oneof(port.map(String), fc.constant('0')),
+        protocol: fc.constantFrom('TCP', 'UDP', 'ANY', undefined),
+        endPort: fc.constantFrom(10250, 10260),
+      }),
+    ),
   }),
 );
 const cidrSet = list(fc.record({ cidr: fc.constantFrom(...CIDRS), except: fc.subarray(EXCEPTS) }), 2);
@@ -218,10 +263,15 @@ const ciliumRule = withNoise(
   optionalRecord({
     endpointSelector: fc.constant({}),
     nodeSelector: fc.constant({}),
-    egress: list(optionalRecord({ toCIDR: fc.subarray(CIDRS), toCIDRSet: cidrSet, toEntities: fc.subarray(ENTITIES), toEndpoints: fc.constant([{}]), toPorts })),
-    ingress: list(optionalRecord({ fromCIDR: fc.subarray(CIDRS), fromCIDRSet: cidrSet, fromEntities: fc.subarray(ENTITIES), fromEndpoints: fc.constant([{}]), toPorts })),
+    egress: list(
+      optionalRecord({ toCIDR: fc.subarray(CIDRS), toCIDRSet: cidrSet, toEntities: fc.subarray(ENTITIES), toEndpoints: fc.constant([{}]), toPorts }),
+    ),
+    ingress: list(
+      optionalRecord({ fromCIDR: fc.subarray(CIDRS), fromCIDRSet: cidrSet, fromEntities: fc.subarray(ENTITIES), fromEndpoints: fc.constant([{}]), toPorts }),
+    ),
   }),
-  'description', 'labels',
+  'description',
+  'labels',
 );
 
 // The admin network policies (kubernetes-sigs/network-policy-api apis/v1alpha1, v1alpha2).
@@ -238,8 +288,15 @@ const adminPort = fc.oneof(
   fc.record({ portRange: optionalRecord({ protocol, start: fc.constantFrom(10000, 10250), end: fc.constantFrom(10250, 11000) }) }),
   fc.constant({ namedPort: 'kubelet' }),
 );
-const destinationPort = fc.oneof(fc.record({ number: kubeletish }), fc.record({ range: optionalRecord({ start: fc.constantFrom(10000, 10250), end: fc.constantFrom(10250, 11000) }) }));
-const cnpProtocol = fc.oneof(fc.record({ tcp: optionalRecord({ destinationPort }) }), fc.record({ udp: optionalRecord({ destinationPort }) }), fc.constant({ destinationNamedPort: 'kubelet' }));
+const destinationPort = fc.oneof(
+  fc.record({ number: kubeletish }),
+  fc.record({ range: optionalRecord({ start: fc.constantFrom(10000, 10250), end: fc.constantFrom(10250, 11000) }) }),
+);
+const cnpProtocol = fc.oneof(
+  fc.record({ tcp: optionalRecord({ destinationPort }) }),
+  fc.record({ udp: optionalRecord({ destinationPort }) }),
+  fc.constant({ destinationNamedPort: 'kubelet' }),
+);
 const adminSpec = (api: 'anp' | 'banp' | 'cnp') =>
   withNoise(
     optionalRecord({
@@ -255,13 +312,18 @@ const adminSpec = (api: 'anp' | 'banp' | 'cnp') =>
       ),
       ingress: list(fc.record({ action: fc.constant('Allow'), from: fc.constant([{ namespaces: {} }]) })),
     }),
-    'priority', 'subject', 'tier',
+    'priority',
+    'subject',
+    'tier',
   );
 
 // Calico (projectcalico/calico api/pkg/apis/projectcalico/v3 policy_common.go).
 const SELECTORS = ['all()', 'has(kubernetes-host)', "app == 'web'", '!has(kubernetes-host)', ''];
 const calicoEntity = optionalRecord({
-  nets: fc.subarray(CIDRS.filter((c) => !c.endsWith('/33')), { maxLength: 2 }),
+  nets: fc.subarray(
+    CIDRS.filter((c) => !c.endsWith('/33')),
+    { maxLength: 2 },
+  ),
   notNets: fc.subarray(EXCEPTS, { maxLength: 2 }),
   selector: fc.constantFrom(...SELECTORS),
   notSelector: fc.constantFrom('has(kubernetes-host)', "app == 'db'"),
@@ -279,7 +341,8 @@ const calicoRule = withNoise(
     source: calicoEntity,
     destination: calicoEntity,
   }),
-  'metadata', 'http',
+  'metadata',
+  'http',
 );
 // A rule that opens the kubelet to every destination, often enough that what decides whether
 // the policy applies to pods (selector, preDNAT, doNotTrack, types) changes a finding.
@@ -287,7 +350,12 @@ const NOT_NETS = ['0.0.0.0/0', '10.0.0.0/8', ...EXCEPTS];
 const kubeletRule = fc.record({
   action: fc.constant('Allow'),
   protocol: fc.constant('TCP'),
-  destination: optionalRecord({ nets: fc.subarray(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24'], { minLength: 1 }), notNets: fc.subarray(NOT_NETS, { maxLength: 2 }), notSelector: fc.constant('has(kubernetes-host)'), ports: fc.constant([10250]) }),
+  destination: optionalRecord({
+    nets: fc.subarray(['0.0.0.0/0', '10.0.0.0/8', '10.0.0.0/24'], { minLength: 1 }),
+    notNets: fc.subarray(NOT_NETS, { maxLength: 2 }),
+    notSelector: fc.constant('has(kubernetes-host)'),
+    ports: fc.constant([10250]),
+  }),
 });
 const calicoRules = list(fc.oneof({ weight: 2, arbitrary: calicoRule }, { weight: 1, arbitrary: kubeletRule }));
 const calicoSpec = withNoise(
@@ -301,7 +369,10 @@ const calicoSpec = withNoise(
     egress: calicoRules,
     ingress: calicoRules,
   }),
-  'tier', 'order', 'performanceHints', 'applyOnForward',
+  'tier',
+  'order',
+  'performanceHints',
+  'applyOnForward',
 );
 
 function objectOf(type: ResourceType): fc.Arbitrary<Obj> {
@@ -311,7 +382,10 @@ function objectOf(type: ResourceType): fc.Arbitrary<Obj> {
   const object = (body: fc.Arbitrary<Obj>) => fc.tuple(extra, metadata(type.namespaced), body).map(([n, m, b]) => ({ ...n, ...head, metadata: m, ...b }));
   switch (kind.type) {
     case 'workload': {
-      const levels = fc.array(noise('replicas', 'selector', 'metadata', 'schedule', 'backoffLimit'), { minLength: kind.podSpecPath.length, maxLength: kind.podSpecPath.length });
+      const levels = fc.array(noise('replicas', 'selector', 'metadata', 'schedule', 'backoffLimit'), {
+        minLength: kind.podSpecPath.length,
+        maxLength: kind.podSpecPath.length,
+      });
       return object(fc.tuple(podSpec, levels).map(([spec, ls]) => nested(kind.podSpecPath, spec, ls)));
     }
     case 'service':
@@ -325,12 +399,14 @@ function objectOf(type: ResourceType): fc.Arbitrary<Obj> {
     case 'calico-policy':
       return object(calicoSpec.map((spec) => ({ spec })));
     default:
-      throw new Error(`no generator for ${type.kind} (${(kind as { type: string }).type}): the cluster lists it, so add one that uses every field its facts read`);
+      throw new Error(
+        `no generator for ${type.kind} (${(kind as { type: string }).type}): the cluster lists it, so add one that uses every field its facts read`,
+      );
   }
 }
 
 describe('stripping for the cluster cache keeps every finding', () => {
-  it('reads the fixtures: examples, manifests and the tests\' own objects', () => {
+  it("reads the fixtures: examples, manifests and the tests' own objects", () => {
     expect(FIXTURES.length).toBeGreaterThan(20);
   });
 
@@ -350,15 +426,21 @@ describe('stripping for the cluster cache keeps every finding', () => {
   // would be caught. Each row strips as usual and then loses one field wherever it occurs
   // outside metadata. Pod-spec and Service rows come from the facts' own field lists, so a
   // field added there fails here until the generators above produce it.
-  const without = (key: string): Strip => (type, raw) => {
-    const drop = (v: unknown): unknown => {
-      if (Array.isArray(v)) return v.map(drop);
-      if (v === null || typeof v !== 'object') return v;
-      return Object.fromEntries(Object.entries(v).filter(([k]) => k !== key).map(([k, x]) => [k, drop(x)]));
+  const without =
+    (key: string): Strip =>
+    (type, raw) => {
+      const drop = (v: unknown): unknown => {
+        if (Array.isArray(v)) return v.map(drop);
+        if (v === null || typeof v !== 'object') return v;
+        return Object.fromEntries(
+          Object.entries(v)
+            .filter(([k]) => k !== key)
+            .map(([k, x]) => [k, drop(x)]),
+        );
+      };
+      const s = strip(type, raw);
+      return s && { ...(drop(s) as Obj), metadata: s.metadata };
     };
-    const s = strip(type, raw);
-    return s && { ...(drop(s) as Obj), metadata: s.metadata };
-  };
   const WORKLOADS = AUDITED.filter((t) => checkedKind(apiVersionOf(t), t.kind)?.type === 'workload');
   const CILIUM = [CILIUM_NETWORK_POLICIES, CILIUM_CLUSTERWIDE_NETWORK_POLICIES];
   const ADMIN = AUDITED.filter((t) => checkedKind(apiVersionOf(t), t.kind)?.type === 'admin-network-policy');
@@ -367,19 +449,90 @@ describe('stripping for the cluster cache keeps every finding', () => {
     [WORKLOADS, [...POD_SPEC_FIELDS.spec, ...POD_SPEC_FIELDS.containerLists, ...POD_SPEC_FIELDS.container, 'ports', ...POD_SPEC_FIELDS.port]],
     [[SERVICES], [...SERVICE_FIELDS.spec, 'ports', ...SERVICE_FIELDS.port]],
     [[NETWORK_POLICIES], ['egress', 'policyTypes', 'to', 'ipBlock', 'cidr', 'except', 'ports', 'port', 'endPort']],
-    [ADMIN, ['egress', 'action', 'to', 'nodes', 'matchLabels', 'networks', 'ports', 'portNumber', 'portRange', 'port', 'start', 'end', 'protocols', 'tcp', 'destinationPort', 'number', 'range']],
-    [CALICO, ['selector', 'namespaceSelector', 'serviceAccountSelector', 'types', 'preDNAT', 'doNotTrack', 'egress', 'ingress', 'action', 'protocol', 'notProtocol', 'source', 'destination', 'nets', 'notNets', 'notSelector', 'ports', 'notPorts', 'services']],
-    [CILIUM, ['spec', 'specs', 'egress', 'ingress', 'nodeSelector', 'toCIDR', 'toCIDRSet', 'toEntities', 'toPorts', 'fromEntities', 'fromCIDR', 'fromCIDRSet', 'except', 'port', 'endPort']],
+    [
+      ADMIN,
+      [
+        'egress',
+        'action',
+        'to',
+        'nodes',
+        'matchLabels',
+        'networks',
+        'ports',
+        'portNumber',
+        'portRange',
+        'port',
+        'start',
+        'end',
+        'protocols',
+        'tcp',
+        'destinationPort',
+        'number',
+        'range',
+      ],
+    ],
+    [
+      CALICO,
+      [
+        'selector',
+        'namespaceSelector',
+        'serviceAccountSelector',
+        'types',
+        'preDNAT',
+        'doNotTrack',
+        'egress',
+        'ingress',
+        'action',
+        'protocol',
+        'notProtocol',
+        'source',
+        'destination',
+        'nets',
+        'notNets',
+        'notSelector',
+        'ports',
+        'notPorts',
+        'services',
+      ],
+    ],
+    [
+      CILIUM,
+      [
+        'spec',
+        'specs',
+        'egress',
+        'ingress',
+        'nodeSelector',
+        'toCIDR',
+        'toCIDRSet',
+        'toEntities',
+        'toPorts',
+        'fromEntities',
+        'fromCIDR',
+        'fromCIDRSet',
+        'except',
+        'port',
+        'endPort',
+      ],
+    ],
   ];
-  it.each(FIELDS.flatMap(([types, keys]) => keys.map((key) => ({ name: `${types.length === 1 ? types[0]!.kind : types === CILIUM ? 'Cilium policy' : types === ADMIN ? 'admin network policy' : types === CALICO ? 'Calico policy' : 'workload'} ${key}`, types, key }))))(
-    'a cache without $name is caught',
-    ({ types, key }) => {
-      const objects = fc.constantFrom(...types).chain((type) => objectOf(type).map((object) => ({ type, object })));
-      // A fixed seed: whether 3,000 random objects happen to hit a rare combination (a
-      // LoadBalancer with Local traffic and a finding only through its health-check port) must
-      // not decide the run. The property tests above keep random seeds.
-      const run = fc.check(fc.property(objects, ({ type, object }) => expectKeepsFindings(type, object, without(key))), { numRuns: 3000, endOnFailure: true, seed: 20261206 });
-      expect(run.failed).toBe(true);
-    },
-  );
+  it.each(
+    FIELDS.flatMap(([types, keys]) =>
+      keys.map((key) => ({
+        name: `${types.length === 1 ? types[0]!.kind : types === CILIUM ? 'Cilium policy' : types === ADMIN ? 'admin network policy' : types === CALICO ? 'Calico policy' : 'workload'} ${key}`,
+        types,
+        key,
+      })),
+    ),
+  )('a cache without $name is caught', ({ types, key }) => {
+    const objects = fc.constantFrom(...types).chain((type) => objectOf(type).map((object) => ({ type, object })));
+    // A fixed seed: whether 3,000 random objects happen to hit a rare combination (a
+    // LoadBalancer with Local traffic and a finding only through its health-check port) must
+    // not decide the run. The property tests above keep random seeds.
+    const run = fc.check(
+      fc.property(objects, ({ type, object }) => expectKeepsFindings(type, object, without(key))),
+      { numRuns: 3000, endOnFailure: true, seed: 20261206 },
+    );
+    expect(run.failed).toBe(true);
+  });
 });

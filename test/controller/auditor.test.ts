@@ -70,7 +70,10 @@ describe('Auditor', () => {
   beforeAll(async () => {
     defaults = await loadDefaultSpec();
     filePolicies = (await loadPolicyPaths([], defaults)).policies;
-    const loaded = loadPolicy(portPolicy('tenancy', { tenants: [{ name: 'team-a', namespaceSelector: { matchLabels: { tenant: 'a' } }, nodePortRange: '31000-31099' }] }), defaults);
+    const loaded = loadPolicy(
+      portPolicy('tenancy', { tenants: [{ name: 'team-a', namespaceSelector: { matchLabels: { tenant: 'a' } }, nodePortRange: '31000-31099' }] }),
+      defaults,
+    );
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
     tenancy = loaded.policy;
   });
@@ -78,7 +81,11 @@ describe('Auditor', () => {
   it.each([
     {
       name: "a Deployment's template is audited once, not its ReplicaSet's or its pods'",
-      objects: [deployment('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]), replicaSet('shop', 'agent-1', [{ containerPort: 10250, hostPort: 10250 }], 'agent'), pod('shop', 'agent-1-x', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-1' })],
+      objects: [
+        deployment('shop', 'agent', [{ containerPort: 10250, hostPort: 10250 }]),
+        replicaSet('shop', 'agent-1', [{ containerPort: 10250, hostPort: 10250 }], 'agent'),
+        pod('shop', 'agent-1-x', [{ containerPort: 10250, hostPort: 10250 }], { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'agent-1' }),
+      ],
       scope: 'shop',
       found: ['Deployment/agent hostport-reserved fail'],
     },
@@ -90,7 +97,10 @@ describe('Auditor', () => {
     },
     {
       name: 'a CronJob stands for its Job and pod',
-      objects: [cronJob('shop', 'backup', [{ containerPort: 2379, hostPort: 2379 }]), job('shop', 'backup-1', [{ containerPort: 2379, hostPort: 2379 }], 'backup')],
+      objects: [
+        cronJob('shop', 'backup', [{ containerPort: 2379, hostPort: 2379 }]),
+        job('shop', 'backup-1', [{ containerPort: 2379, hostPort: 2379 }], 'backup'),
+      ],
       scope: 'shop',
       found: ['CronJob/backup hostport-reserved fail'],
     },
@@ -127,7 +137,7 @@ describe('Auditor', () => {
       found: ['NetworkPolicy/to-nodes netpol-sensitive-exposure fail'],
     },
     {
-      name: "… a block without them, narrower than the assumed range, is not",
+      name: '… a block without them, narrower than the assumed range, is not',
       objects: [kubeletEgress('shop', 'to-nodes', '10.0.0.0/24')],
       scope: 'shop',
       found: [],
@@ -146,7 +156,11 @@ describe('Auditor', () => {
 
   it('builds the reports scan --format policyreport builds, with uids and the given time', () => {
     const [report] = cluster([pod('shop', 'debug', [{ containerPort: 10255, hostPort: 10255 }])]).audit('shop', filePolicies, AT);
-    expect(report.metadata).toMatchObject({ name: 'portcullis-shop', namespace: 'shop', labels: { 'app.kubernetes.io/managed-by': 'portcullis', 'portcullis.dev/report-scope': 'shop' } });
+    expect(report.metadata).toMatchObject({
+      name: 'portcullis-shop',
+      namespace: 'shop',
+      labels: { 'app.kubernetes.io/managed-by': 'portcullis', 'portcullis.dev/report-scope': 'shop' },
+    });
     expect((report.results as Obj[]).find((r) => r.result === 'fail')).toMatchObject({
       rule: 'hostport-reserved',
       resources: [{ kind: 'Pod', name: 'debug', namespace: 'shop', uid: 'uid-debug' }],
@@ -155,7 +169,11 @@ describe('Auditor', () => {
   });
 
   it('counts findings per scope: a scope audited again replaces its count', () => {
-    const objects = [pod('a', 'p1', [{ containerPort: 10255, hostPort: 10255 }]), pod('a', 'p2', [{ containerPort: 10250, hostPort: 10250 }]), pod('b', 'p3', [{ containerPort: 10250, hostPort: 10250 }])];
+    const objects = [
+      pod('a', 'p1', [{ containerPort: 10255, hostPort: 10255 }]),
+      pod('a', 'p2', [{ containerPort: 10250, hostPort: 10250 }]),
+      pod('b', 'p3', [{ containerPort: 10250, hostPort: 10250 }]),
+    ];
     const auditor = cluster(objects);
     const denies = () => auditor.findings.get('hostport-reserved|deny');
     auditor.audit('a', filePolicies, AT);
@@ -179,7 +197,12 @@ describe('Auditor', () => {
   });
 
   it.each([
-    { name: 'the cluster scope always, and every namespace with objects', objects: [service('shop', 'web'), kubeletEgress('net', 'np', '10.0.0.0/8')], scopes: [null, 'net', 'shop'], netpol: ['net'] },
+    {
+      name: 'the cluster scope always, and every namespace with objects',
+      objects: [service('shop', 'web'), kubeletEgress('net', 'np', '10.0.0.0/8')],
+      scopes: [null, 'net', 'shop'],
+      netpol: ['net'],
+    },
     { name: 'cluster-scoped network policies are the cluster scope', objects: [calicoPolicy('projectcalico.org/v3')], scopes: [null], netpol: [null] },
   ])('scopes: $name', ({ objects, scopes, netpol }) => {
     const auditor = cluster(objects);
@@ -188,9 +211,15 @@ describe('Auditor', () => {
   });
 
   it('profile hints: the catalog profiles DaemonSets match and a policy leaves out, null while unchanged', () => {
-    const flannel = { apiVersion: 'apps/v1', kind: 'DaemonSet', metadata: { name: 'kube-flannel-ds', namespace: 'kube-flannel' }, spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'kube-flannel', image: 'ghcr.io/flannel-io/flannel:v0.27.3' }] } } } };
+    const flannel = {
+      apiVersion: 'apps/v1',
+      kind: 'DaemonSet',
+      metadata: { name: 'kube-flannel-ds', namespace: 'kube-flannel' },
+      spec: { template: { spec: { hostNetwork: true, containers: [{ name: 'kube-flannel', image: 'ghcr.io/flannel-io/flannel:v0.27.3' }] } } },
+    };
     const auditor = cluster([flannel]);
-    const hint = 'the cluster runs DaemonSet kube-flannel/kube-flannel-ds, which profile flannel describes; policy default does not use it (add it to spec.profiles to reserve its ports)';
+    const hint =
+      'the cluster runs DaemonSet kube-flannel/kube-flannel-ds, which profile flannel describes; policy default does not use it (add it to spec.profiles to reserve its ports)';
     expect([auditor.changedProfileHints(filePolicies), auditor.changedProfileHints(filePolicies)]).toEqual([[hint], null]);
     expect(cluster([]).changedProfileHints(filePolicies)).toBeNull();
   });

@@ -65,7 +65,13 @@ describe('LeaderElector', () => {
       name: 'no Lease: it creates one and leads',
       steps: [],
       leading: [true],
-      after: { holderIdentity: 'a', leaseDurationSeconds: 15, leaseTransitions: 0, acquireTime: '2026-01-01T00:00:00.000000Z', renewTime: '2026-01-01T00:00:00.000000Z' },
+      after: {
+        holderIdentity: 'a',
+        leaseDurationSeconds: 15,
+        leaseTransitions: 0,
+        acquireTime: '2026-01-01T00:00:00.000000Z',
+        renewTime: '2026-01-01T00:00:00.000000Z',
+      },
     },
     {
       name: 'a renewal moves renewTime and keeps acquireTime and the transitions',
@@ -138,9 +144,20 @@ describe('LeaderElector', () => {
     const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'a' }) });
     let letThrough!: () => void;
     const held = new Promise<void>((resolve) => (letThrough = resolve));
-    const gated: KubeClient = { ...client, request: (method, p, body, o) => (method === 'POST' ? held.then(() => client.request(method, p, body, o)) : client.request(method, p, body, o)) as never };
+    const gated: KubeClient = {
+      ...client,
+      request: (method, p, body, o) => (method === 'POST' ? held.then(() => client.request(method, p, body, o)) : client.request(method, p, body, o)) as never,
+    };
     const events: string[] = [];
-    const elector = new LeaderElector({ client: gated, namespace: LEASE[2], name: LEASE[3], identity: 'a', clock, onStartedLeading: () => events.push('started'), onStoppedLeading: () => void events.push('stopped') });
+    const elector = new LeaderElector({
+      client: gated,
+      namespace: LEASE[2],
+      name: LEASE[3],
+      identity: 'a',
+      clock,
+      onStartedLeading: () => events.push('started'),
+      onStoppedLeading: () => void events.push('stopped'),
+    });
     elector.start();
     await waitFor('the create sent', () => fake.requests.some((r) => r.method === 'GET' && r.path.includes('/leases/')));
     const stopped = elector.stop();
@@ -157,8 +174,18 @@ describe('LeaderElector', () => {
   });
 
   it('a renew deadline not shorter than the lease duration is refused (it could lead past another replica taking over)', () => {
-    expect(() => new LeaderElector({ client: {} as never, namespace: 'n', name: 'l', identity: 'a', leaseDurationMs: 10_000, renewDeadlineMs: 10_000, onStartedLeading: () => {}, onStoppedLeading: () => {} })).toThrow(
-      'renewDeadline must be shorter than the lease duration',
-    );
+    expect(
+      () =>
+        new LeaderElector({
+          client: {} as never,
+          namespace: 'n',
+          name: 'l',
+          identity: 'a',
+          leaseDurationMs: 10_000,
+          renewDeadlineMs: 10_000,
+          onStartedLeading: () => {},
+          onStoppedLeading: () => {},
+        }),
+    ).toThrow('renewDeadline must be shorter than the lease duration');
   });
 });

@@ -70,7 +70,13 @@ async function run(steps: string[]) {
     stop: () => void leadership.stop(),
   };
   const state = () =>
-    [leadership.isLeader() ? 'leader' : 'follower', leadership.canWrite() && 'writes', leadership.mustStop() && 'stops', handingOver && 'handing over', reads.length > 0 && `read ${reads.length}`]
+    [
+      leadership.isLeader() ? 'leader' : 'follower',
+      leadership.canWrite() && 'writes',
+      leadership.mustStop() && 'stops',
+      handingOver && 'handing over',
+      reads.length > 0 && `read ${reads.length}`,
+    ]
       .filter(Boolean)
       .join(' ');
   const trace: string[] = [];
@@ -99,7 +105,17 @@ describe('WriterLeadership', () => {
     {
       name: 'a refused read is retried after 200 ms, doubling',
       steps: ['win', 'read refused', 'advance 199', 'advance 1', 'read refused', 'advance 400', 'read refused', 'advance 800', 'read ok'],
-      trace: ['leader read 1', 'leader read 1', 'leader read 1', 'leader read 2', 'leader read 2', 'leader read 3', 'leader read 3', 'leader read 4', 'leader writes read 4'],
+      trace: [
+        'leader read 1',
+        'leader read 1',
+        'leader read 1',
+        'leader read 2',
+        'leader read 2',
+        'leader read 3',
+        'leader read 3',
+        'leader read 4',
+        'leader writes read 4',
+      ],
       reads: 4,
       readies: 1,
       slept: [200, 400, 800],

@@ -25,11 +25,46 @@ describe('ops server', () => {
   it.each([
     { name: 'liveness', method: 'GET', path: '/healthz', readiness: UNREADY, status: 200, body: { status: 'ok' } },
     { name: 'ready', method: 'GET', path: '/readyz', readiness: READY, status: 200, body: { ready: true, checks: { cluster: true } } },
-    { name: 'not ready names the failing check', method: 'GET', path: '/readyz', readiness: UNREADY, status: 503, body: { ready: false, checks: { policy: true, cluster: false } } },
-    { name: 'a query string is ignored', method: 'GET', path: '/readyz?verbose', readiness: READY, status: 200, body: { ready: true, checks: { cluster: true } } },
-    { name: 'an unknown path', method: 'GET', path: '/nope', readiness: READY, status: 404, body: { error: 'no such endpoint: GET /nope; use /healthz, /readyz or /metrics' } },
-    { name: 'a write to a probe path', method: 'POST', path: '/readyz', readiness: READY, status: 405, body: { error: 'method not allowed: POST /readyz; use GET' } },
-    { name: 'a delete of the metrics', method: 'DELETE', path: '/metrics', readiness: READY, status: 405, body: { error: 'method not allowed: DELETE /metrics; use GET' } },
+    {
+      name: 'not ready names the failing check',
+      method: 'GET',
+      path: '/readyz',
+      readiness: UNREADY,
+      status: 503,
+      body: { ready: false, checks: { policy: true, cluster: false } },
+    },
+    {
+      name: 'a query string is ignored',
+      method: 'GET',
+      path: '/readyz?verbose',
+      readiness: READY,
+      status: 200,
+      body: { ready: true, checks: { cluster: true } },
+    },
+    {
+      name: 'an unknown path',
+      method: 'GET',
+      path: '/nope',
+      readiness: READY,
+      status: 404,
+      body: { error: 'no such endpoint: GET /nope; use /healthz, /readyz or /metrics' },
+    },
+    {
+      name: 'a write to a probe path',
+      method: 'POST',
+      path: '/readyz',
+      readiness: READY,
+      status: 405,
+      body: { error: 'method not allowed: POST /readyz; use GET' },
+    },
+    {
+      name: 'a delete of the metrics',
+      method: 'DELETE',
+      path: '/metrics',
+      readiness: READY,
+      status: 405,
+      body: { error: 'method not allowed: DELETE /metrics; use GET' },
+    },
   ])('$name: $method $path answers $status', async ({ method, path, readiness, status, body }) => {
     const ops = await start(readiness);
     const r = await fetch(`http://127.0.0.1:${ops.port}${path}`, { method });
@@ -57,7 +92,11 @@ describe('ops server', () => {
     const ops = await start(READY, registry);
     const get = () => fetch(`http://127.0.0.1:${ops.port}/metrics`);
     const first = await get();
-    expect([first.status, first.headers.get('content-type'), await first.text()]).toEqual([200, registry.contentType, '# HELP ops_test_value A value read when scraped.\n# TYPE ops_test_value gauge\nops_test_value 1\n']);
+    expect([first.status, first.headers.get('content-type'), await first.text()]).toEqual([
+      200,
+      registry.contentType,
+      '# HELP ops_test_value A value read when scraped.\n# TYPE ops_test_value gauge\nops_test_value 1\n',
+    ]);
     value = 2;
     expect(await (await get()).text()).toContain('ops_test_value 2\n');
   });

@@ -27,7 +27,9 @@ function report(ns: string | null, name: string, result: string, opts: { managed
 
 /** What the server holds: `namespace/name result` ('-' for the cluster scope). */
 const held = (fake: FakeApiServer) =>
-  [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')].map((r) => `${r.metadata.namespace ?? '-'}/${r.metadata.name} ${r.results[0].result}`).sort();
+  [...fake.list(PR, 'ClusterPolicyReport'), ...fake.list(PR, 'PolicyReport')]
+    .map((r) => `${r.metadata.namespace ?? '-'}/${r.metadata.name} ${r.results[0].result}`)
+    .sort();
 
 interface Row {
   name: string;
@@ -57,7 +59,10 @@ describe('ReportWriter', () => {
 
   async function writer(opts: { ignoresSelector?: boolean } = {}) {
     const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'w' }) });
-    const ignoring: KubeClient = { ...client, request: (method, p, body, o) => client.request(method, p.replace(/labelSelector=[^&]*&?/, ''), body, o) as never };
+    const ignoring: KubeClient = {
+      ...client,
+      request: (method, p, body, o) => client.request(method, p.replace(/labelSelector=[^&]*&?/, ''), body, o) as never,
+    };
     const operations: string[] = [];
     const w = new ReportWriter({
       client: opts.ignoresSelector ? ignoring : client,
@@ -107,7 +112,12 @@ describe('ReportWriter', () => {
       between: (f) => void f.put(report('shop', 'portcullis-shop', 'warn')),
       scope: 'shop',
       want: [report('shop', 'portcullis-shop', 'pass')],
-      requests: [`PUT ${NS_PATH}/shop/policyreports/portcullis-shop`, `POST ${NS_PATH}/shop/policyreports`, `GET ${NS_PATH}/shop/policyreports/portcullis-shop`, `PUT ${NS_PATH}/shop/policyreports/portcullis-shop`],
+      requests: [
+        `PUT ${NS_PATH}/shop/policyreports/portcullis-shop`,
+        `POST ${NS_PATH}/shop/policyreports`,
+        `GET ${NS_PATH}/shop/policyreports/portcullis-shop`,
+        `PUT ${NS_PATH}/shop/policyreports/portcullis-shop`,
+      ],
       operations: ['update ok'],
       writes: 1,
       after: ['shop/portcullis-shop pass'],
@@ -129,7 +139,11 @@ describe('ReportWriter', () => {
       between: (f) => void f.put(report('shop', 'portcullis-shop', 'warn')),
       scope: 'shop',
       want: [report('shop', 'portcullis-shop', 'pass')],
-      requests: [`POST ${NS_PATH}/shop/policyreports`, `GET ${NS_PATH}/shop/policyreports/portcullis-shop`, `PUT ${NS_PATH}/shop/policyreports/portcullis-shop`],
+      requests: [
+        `POST ${NS_PATH}/shop/policyreports`,
+        `GET ${NS_PATH}/shop/policyreports/portcullis-shop`,
+        `PUT ${NS_PATH}/shop/policyreports/portcullis-shop`,
+      ],
       operations: ['create ok'],
       writes: 1,
       after: ['shop/portcullis-shop pass'],
@@ -183,7 +197,12 @@ describe('ReportWriter', () => {
     between?.(fake);
     const from = fake.requests.length;
     const counted = await w.reconcile(scope, want);
-    expect({ requests: fake.requests.slice(from).map((r) => `${r.method} ${r.path}`), operations: ops, writes: [counted, w.writes], after: held(fake) }).toEqual({ requests, operations, writes: [writes, writes], after });
+    expect({
+      requests: fake.requests.slice(from).map((r) => `${r.method} ${r.path}`),
+      operations: ops,
+      writes: [counted, w.writes],
+      after: held(fake),
+    }).toEqual({ requests, operations, writes: [writes, writes], after });
   });
 
   it('reads every page of the reports that exist (100 a page), and writes none of them again', async () => {
@@ -211,10 +230,21 @@ describe('ReportWriter', () => {
     fake = await FakeApiServer.start({ resources: DEFAULT_RESOURCES.filter((r) => r.group !== 'wgpolicyk8s.io') });
     const client = await connectKube({ kubeconfig: fake.kubeconfig({ token: 'w' }) });
     const errors: object[] = [];
-    const w = new ReportWriter({ client, flavor: 'wgpolicyk8s', clock: new ManualClock(), log: { ...silentLog, error: (obj, msg) => errors.push({ ...obj, msg }) } });
+    const w = new ReportWriter({
+      client,
+      flavor: 'wgpolicyk8s',
+      clock: new ManualClock(),
+      log: { ...silentLog, error: (obj, msg) => errors.push({ ...obj, msg }) },
+    });
     await w.loadExisting();
     const msg = 'report CRD is not installed; install wgpolicyk8s.io (or openreports.io) CRDs';
-    expect([errors, [...w.scopes()]]).toEqual([[{ resource: 'policyreports', msg }, { resource: 'clusterpolicyreports', msg }], []]);
+    expect([errors, [...w.scopes()]]).toEqual([
+      [
+        { resource: 'policyreports', msg },
+        { resource: 'clusterpolicyreports', msg },
+      ],
+      [],
+    ]);
   });
 
   it('a write the server refuses is counted as failed and thrown; the next reconcile tries again', async () => {

@@ -142,10 +142,37 @@ describe('ScopeQueue', () => {
       pending: 1,
       idle: false,
     },
-    { name: 'everything again after a batch', steps: ['kick', 'advance 100', 'add a', 'all', 'advance 100'], batches: ['100 *(cluster),a,b', '200 *(cluster),a,b'], pending: 0, idle: true },
-    { name: 'a stopped queue takes nothing more', steps: ['kick', 'stop', 'advance 100', 'add a', 'advance 100'], batches: [], pending: 3, idle: false, stopped: 'done' },
-    { name: 'stop waits for the batch in hand', steps: ['hold', 'kick', 'advance 100', 'stop', 'add a', 'advance 100'], batches: ['100 *(cluster),a,b'], pending: 1, idle: false, stopped: 'waiting' },
-    { name: '… and resolves when it ends, taking no batch after it', steps: ['hold', 'kick', 'advance 100', 'stop', 'add a', 'release', 'advance 100'], batches: ['100 *(cluster),a,b'], pending: 1, idle: false, stopped: 'done' },
+    {
+      name: 'everything again after a batch',
+      steps: ['kick', 'advance 100', 'add a', 'all', 'advance 100'],
+      batches: ['100 *(cluster),a,b', '200 *(cluster),a,b'],
+      pending: 0,
+      idle: true,
+    },
+    {
+      name: 'a stopped queue takes nothing more',
+      steps: ['kick', 'stop', 'advance 100', 'add a', 'advance 100'],
+      batches: [],
+      pending: 3,
+      idle: false,
+      stopped: 'done',
+    },
+    {
+      name: 'stop waits for the batch in hand',
+      steps: ['hold', 'kick', 'advance 100', 'stop', 'add a', 'advance 100'],
+      batches: ['100 *(cluster),a,b'],
+      pending: 1,
+      idle: false,
+      stopped: 'waiting',
+    },
+    {
+      name: '… and resolves when it ends, taking no batch after it',
+      steps: ['hold', 'kick', 'advance 100', 'stop', 'add a', 'release', 'advance 100'],
+      batches: ['100 *(cluster),a,b'],
+      pending: 1,
+      idle: false,
+      stopped: 'done',
+    },
   ])('$name', async ({ steps, batches, pending, idle, stopped }) => {
     expect(await run(steps)).toEqual({ batches, pending, idle, stopped: stopped ?? 'no stop' });
   });

@@ -2,8 +2,25 @@ import { evaluate, isCheckedKind, portUses, resourceRef, tenantOf } from '../../
 import { NO_CLUSTER_FACTS, type KubeObject, type Labels } from '../../src/engine/types.js';
 import { cluster, container, defaultPolicy, policy, resource } from './helpers.js';
 
-const kubeletPod = (name = 'p') => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name }, spec: { containers: [container('web', [{ containerPort: 1, hostPort: 10250 }])] } });
-const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }, { port: 81, nodePort: 31000, protocol: 'UDP' }], healthCheckNodePort: 30500 } };
+const kubeletPod = (name = 'p') => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name },
+  spec: { containers: [container('web', [{ containerPort: 1, hostPort: 10250 }])] },
+});
+const svc = {
+  apiVersion: 'v1',
+  kind: 'Service',
+  metadata: { name: 's' },
+  spec: {
+    type: 'NodePort',
+    ports: [
+      { port: 80, nodePort: 30080 },
+      { port: 81, nodePort: 31000, protocol: 'UDP' },
+    ],
+    healthCheckNodePort: 30500,
+  },
+};
 
 const tenanted = policy({
   tenants: [
@@ -41,10 +58,36 @@ describe('evaluate', () => {
   });
 
   it.each([
-    { name: 'exempted namespace', spec: { exemptions: [{ namespaces: ['kube-*'], rules: ['hostport-reserved'], reason: 'system' }] }, ns: 'kube-system', status: 'skip', findings: 0 },
-    { name: 'exemption of another rule', spec: { exemptions: [{ namespaces: ['kube-system'], rules: ['nodeport-range'], reason: 'x' }] }, ns: 'kube-system', status: 'none', findings: 1 },
-    { name: 'exemption by kind and name', spec: { exemptions: [{ kinds: ['Pod'], names: ['node-agent-*'], reason: 'agent' }] }, ns: 'x', status: 'skip', findings: 0, podName: 'node-agent-1' },
-    { name: 'exemption by name not matching', spec: { exemptions: [{ kinds: ['Pod'], names: ['node-agent-*'], reason: 'agent' }] }, ns: 'x', status: 'none', findings: 1, podName: 'web' },
+    {
+      name: 'exempted namespace',
+      spec: { exemptions: [{ namespaces: ['kube-*'], rules: ['hostport-reserved'], reason: 'system' }] },
+      ns: 'kube-system',
+      status: 'skip',
+      findings: 0,
+    },
+    {
+      name: 'exemption of another rule',
+      spec: { exemptions: [{ namespaces: ['kube-system'], rules: ['nodeport-range'], reason: 'x' }] },
+      ns: 'kube-system',
+      status: 'none',
+      findings: 1,
+    },
+    {
+      name: 'exemption by kind and name',
+      spec: { exemptions: [{ kinds: ['Pod'], names: ['node-agent-*'], reason: 'agent' }] },
+      ns: 'x',
+      status: 'skip',
+      findings: 0,
+      podName: 'node-agent-1',
+    },
+    {
+      name: 'exemption by name not matching',
+      spec: { exemptions: [{ kinds: ['Pod'], names: ['node-agent-*'], reason: 'agent' }] },
+      ns: 'x',
+      status: 'none',
+      findings: 1,
+      podName: 'web',
+    },
     { name: 'exemption by kind not matching', spec: { exemptions: [{ kinds: ['Deployment'], reason: 'd' }] }, ns: 'x', status: 'none', findings: 1 },
     { name: 'rule off', spec: { rules: { 'hostport-reserved': 'off' as const } }, ns: 'x', status: 'absent', findings: 0 },
   ])('$name', ({ spec, ns, status, findings, podName }) => {
@@ -60,7 +103,19 @@ describe('evaluate', () => {
       apiVersion: 'apps/v1',
       kind: 'DaemonSet',
       metadata: { name: 'cilium' },
-      spec: { template: { spec: { hostNetwork: true, containers: [container('agent', ports.map((containerPort) => ({ containerPort })))] } } },
+      spec: {
+        template: {
+          spec: {
+            hostNetwork: true,
+            containers: [
+              container(
+                'agent',
+                ports.map((containerPort) => ({ containerPort })),
+              ),
+            ],
+          },
+        },
+      },
     });
     const own = evaluate(resource(ds([4240, 9962]), 'kube-system'), [defaultPolicy()], cluster());
     expect(own.findings).toEqual([]);
@@ -87,7 +142,12 @@ describe('evaluate', () => {
   });
 
   it('turns unreadable input into an error finding and keeps the other rules going', () => {
-    const np = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'not-a-cidr' } }] }] } };
+    const np = {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'n' },
+      spec: { policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'not-a-cidr' } }] }] },
+    };
     const e = evaluate(resource(np), [defaultPolicy(), defaultPolicy()], cluster());
     expect(e.findings.map((f) => [f.status, f.key])).toEqual([
       ['error', 'netpol-sensitive-exposure|error'],
@@ -101,14 +161,27 @@ describe('evaluate', () => {
     { name: 'an object with findings', object: kubeletPod(), ns: 'apps' },
     { name: 'an exempted object', object: kubeletPod(), ns: 'kube-system' },
     { name: 'a Service', object: svc, ns: 'apps' },
-    { name: 'an unreadable network policy', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'x' } }] }] } }, ns: 'apps', errors: true },
-  ] as { name: string; object: Record<string, unknown>; ns: string; errors?: boolean }[])('outcomes: false gives the same findings and no outcomes: $name', ({ object, ns, errors }) => {
-    const full = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster());
-    const lean = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: false });
-    expect(full.outcomes.length > 0).toBe(!errors);
-    expect(lean).toEqual({ ...full, outcomes: [] });
-    expect(evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: true })).toEqual(full);
-  });
+    {
+      name: 'an unreadable network policy',
+      object: {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'NetworkPolicy',
+        metadata: { name: 'n' },
+        spec: { policyTypes: ['Egress'], egress: [{ to: [{ ipBlock: { cidr: 'x' } }] }] },
+      },
+      ns: 'apps',
+      errors: true,
+    },
+  ] as { name: string; object: Record<string, unknown>; ns: string; errors?: boolean }[])(
+    'outcomes: false gives the same findings and no outcomes: $name',
+    ({ object, ns, errors }) => {
+      const full = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster());
+      const lean = evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: false });
+      expect(full.outcomes.length > 0).toBe(!errors);
+      expect(lean).toEqual({ ...full, outcomes: [] });
+      expect(evaluate(resource(object, ns), [exempting, defaultPolicy()], cluster(), { outcomes: true })).toEqual(full);
+    },
+  );
 
   it('ignores kinds it does not check', () => {
     expect(evaluate(resource({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c' } }), [defaultPolicy()], NO_CLUSTER_FACTS)).toEqual({
@@ -149,13 +222,22 @@ describe('portUses', () => {
   it.each([
     {
       name: 'host ports, violating or not, incl. hostNetwork container ports',
-      object: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'd' }, spec: { template: { spec: { hostNetwork: true, containers: [container('a', [{ containerPort: 8080 }, { containerPort: 53, protocol: 'UDP' }])] } } } },
+      object: {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        metadata: { name: 'd' },
+        spec: { template: { spec: { hostNetwork: true, containers: [container('a', [{ containerPort: 8080 }, { containerPort: 53, protocol: 'UDP' }])] } } },
+      },
       want: [
         ['hostPort', 8080, 'TCP', 'spec.template.spec.containers[0].ports[0].containerPort'],
         ['hostPort', 53, 'UDP', 'spec.template.spec.containers[0].ports[1].containerPort'],
       ],
     },
-    { name: 'ordinary container ports are not host ports', object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [container('a', [{ containerPort: 10250 }])] } }, want: [] },
+    {
+      name: 'ordinary container ports are not host ports',
+      object: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [container('a', [{ containerPort: 10250 }])] } },
+      want: [],
+    },
     {
       name: 'Service node ports and health-check node port',
       object: svc,
@@ -165,7 +247,11 @@ describe('portUses', () => {
         ['nodePort', 30500, 'TCP', 'spec.healthCheckNodePort'],
       ],
     },
-    { name: 'network policies take no ports', object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: {} }, want: [] },
+    {
+      name: 'network policies take no ports',
+      object: { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: {} },
+      want: [],
+    },
   ])('$name', ({ object, want }) => {
     const uses = portUses(resource(object));
     expect(uses.map((u) => [u.type, u.port, u.protocol, u.path])).toEqual(want);

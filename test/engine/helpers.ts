@@ -25,7 +25,13 @@ export function cluster(labels: Record<string, Labels> = {}, nodeAddresses: stri
   return { namespaceLabels: (ns) => labels[ns], nodeAddresses };
 }
 
-export const pod = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec, ...extra });
+export const pod = (spec: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name: 'p' },
+  spec,
+  ...extra,
+});
 
 export const container = (name: string, ports: Record<string, unknown>[]) => ({ name, image: 'img', ports });
 

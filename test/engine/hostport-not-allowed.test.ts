@@ -15,9 +15,24 @@ describe('hostport-not-allowed', () => {
   it.each([
     { name: 'allowed port', ns: 'team-a', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 8085 }])] }), want: [] },
     { name: 'single allowed port', ns: 'team-a', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 9100 }])] }), want: [] },
-    { name: 'port outside the list', ns: 'team-a', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 8091 }])] }), want: [['spec.containers[0].ports[0].hostPort', 8091]] },
-    { name: 'UDP is judged by number too', ns: 'team-a', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 7000, protocol: 'UDP' }])] }), want: [['spec.containers[0].ports[0].hostPort', 7000]] },
-    { name: '[] allows no host port', ns: 'team-b', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 8085 }])] }), want: [['spec.containers[0].ports[0].hostPort', 8085]] },
+    {
+      name: 'port outside the list',
+      ns: 'team-a',
+      object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 8091 }])] }),
+      want: [['spec.containers[0].ports[0].hostPort', 8091]],
+    },
+    {
+      name: 'UDP is judged by number too',
+      ns: 'team-a',
+      object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 7000, protocol: 'UDP' }])] }),
+      want: [['spec.containers[0].ports[0].hostPort', 7000]],
+    },
+    {
+      name: '[] allows no host port',
+      ns: 'team-b',
+      object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 8085 }])] }),
+      want: [['spec.containers[0].ports[0].hostPort', 8085]],
+    },
     { name: 'absent list: no restriction', ns: 'team-c', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 1234 }])] }), want: [] },
     { name: 'no tenant: no restriction', ns: 'other', object: pod({ containers: [container('a', [{ containerPort: 1, hostPort: 1234 }])] }), want: [] },
     {
@@ -35,14 +50,24 @@ describe('hostport-not-allowed', () => {
       object: pod({ initContainers: [container('i', [{ containerPort: 1, hostPort: 5000 }])], containers: [] }),
       want: [['spec.initContainers[0].ports[0].hostPort', 5000]],
     },
-    { name: 'containerPort without hostNetwork is no host port', ns: 'team-b', object: pod({ containers: [container('a', [{ containerPort: 8080 }])] }), want: [] },
+    {
+      name: 'containerPort without hostNetwork is no host port',
+      ns: 'team-b',
+      object: pod({ containers: [container('a', [{ containerPort: 8080 }])] }),
+      want: [],
+    },
     {
       name: 'allowHostNetwork: false flags spec.hostNetwork',
       ns: 'team-d',
       object: deployment({ hostNetwork: true, containers: [container('a', [])] }),
       want: [['spec.template.spec.hostNetwork', null]],
     },
-    { name: 'allowHostNetwork: false and hostNetwork false', ns: 'team-d', object: deployment({ hostNetwork: false, containers: [container('a', [])] }), want: [] },
+    {
+      name: 'allowHostNetwork: false and hostNetwork false',
+      ns: 'team-d',
+      object: deployment({ hostNetwork: false, containers: [container('a', [])] }),
+      want: [],
+    },
     { name: 'hostNetwork allowed by default', ns: 'team-c', object: deployment({ hostNetwork: true, containers: [container('a', [])] }), want: [] },
   ])('$name', ({ ns, object, want }) => {
     expect(hits('hostport-not-allowed', object, { policy: tenants, namespace: ns })).toEqual(want);

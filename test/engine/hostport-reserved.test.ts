@@ -11,7 +11,11 @@ const template = (apiVersion: string, kind: string, spec: Record<string, unknown
 
 describe('hostport-reserved', () => {
   it.each([
-    { name: 'hostPort on the kubelet port', object: podSpec({ containers: [container('web', [{ containerPort: 8080, hostPort: 10250 }])] }), want: [['spec.containers[0].ports[0].hostPort', 10250]] },
+    {
+      name: 'hostPort on the kubelet port',
+      object: podSpec({ containers: [container('web', [{ containerPort: 8080, hostPort: 10250 }])] }),
+      want: [['spec.containers[0].ports[0].hostPort', 10250]],
+    },
     { name: 'hostPort on an ordinary port', object: podSpec({ containers: [container('web', [{ containerPort: 8080, hostPort: 8080 }])] }), want: [] },
     {
       name: "metrics-server's ordinary containerPort 10250 is not a host port",
@@ -28,9 +32,21 @@ describe('hostport-reserved', () => {
       object: podSpec({ hostNetwork: true, containers: [container('agent', [{ containerPort: 10249, hostPort: 10249 }])] }),
       want: [['spec.containers[0].ports[0].hostPort', 10249]],
     },
-    { name: 'UDP hostPort on a TCP-only entry', object: podSpec({ containers: [container('dns', [{ containerPort: 53, hostPort: 10250, protocol: 'UDP' }])] }), want: [] },
-    { name: 'UDP hostPort on the VXLAN entry', object: podSpec({ containers: [container('tun', [{ containerPort: 8472, hostPort: 8472, protocol: 'UDP' }])] }), want: [['spec.containers[0].ports[0].hostPort', 8472]] },
-    { name: 'TCP hostPort on the UDP-only VXLAN entry', object: podSpec({ containers: [container('tun', [{ containerPort: 8472, hostPort: 8472 }])] }), want: [] },
+    {
+      name: 'UDP hostPort on a TCP-only entry',
+      object: podSpec({ containers: [container('dns', [{ containerPort: 53, hostPort: 10250, protocol: 'UDP' }])] }),
+      want: [],
+    },
+    {
+      name: 'UDP hostPort on the VXLAN entry',
+      object: podSpec({ containers: [container('tun', [{ containerPort: 8472, hostPort: 8472, protocol: 'UDP' }])] }),
+      want: [['spec.containers[0].ports[0].hostPort', 8472]],
+    },
+    {
+      name: 'TCP hostPort on the UDP-only VXLAN entry',
+      object: podSpec({ containers: [container('tun', [{ containerPort: 8472, hostPort: 8472 }])] }),
+      want: [],
+    },
     {
       name: 'UDP hostPort in the NodePort range (entry for every protocol)',
       object: podSpec({ containers: [container('u', [{ containerPort: 30053, hostPort: 30053, protocol: 'UDP' }])] }),
@@ -52,13 +68,21 @@ describe('hostport-reserved', () => {
         apiVersion: 'batch/v1',
         kind: 'CronJob',
         metadata: { name: 'c' },
-        spec: { schedule: '* * * * *', jobTemplate: { spec: { template: { spec: { containers: [container('job', [{ containerPort: 80, hostPort: 10259 }])] } } } } },
+        spec: {
+          schedule: '* * * * *',
+          jobTemplate: { spec: { template: { spec: { containers: [container('job', [{ containerPort: 80, hostPort: 10259 }])] } } } },
+        },
       },
       want: [['spec.jobTemplate.spec.template.spec.containers[0].ports[0].hostPort', 10259]],
     },
     {
       name: 'PodTemplate',
-      object: { apiVersion: 'v1', kind: 'PodTemplate', metadata: { name: 't' }, template: { spec: { containers: [container('a', [{ containerPort: 80, hostPort: 10258 }])] } } },
+      object: {
+        apiVersion: 'v1',
+        kind: 'PodTemplate',
+        metadata: { name: 't' },
+        template: { spec: { containers: [container('a', [{ containerPort: 80, hostPort: 10258 }])] } },
+      },
       want: [['template.spec.containers[0].ports[0].hostPort', 10258]],
     },
     ...['Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet'].map((kind) => ({
@@ -66,7 +90,10 @@ describe('hostport-reserved', () => {
       object: template('apps/v1', kind, { containers: [container('a', [{ containerPort: 80, hostPort: 10257 }])] }),
       want: [['spec.template.spec.containers[0].ports[0].hostPort', 10257]],
     })),
-    ...[['batch/v1', 'Job'], ['v1', 'ReplicationController']].map(([apiVersion, kind]) => ({
+    ...[
+      ['batch/v1', 'Job'],
+      ['v1', 'ReplicationController'],
+    ].map(([apiVersion, kind]) => ({
       name: `${kind} template`,
       object: template(apiVersion, kind, { containers: [container('a', [{ containerPort: 80, hostPort: 4240 }])] }),
       want: [['spec.template.spec.containers[0].ports[0].hostPort', 4240]],
@@ -74,7 +101,13 @@ describe('hostport-reserved', () => {
     {
       name: 'several containers and ports, each finding at its own path',
       object: podSpec({
-        containers: [container('a', [{ containerPort: 80, hostPort: 80 }, { containerPort: 81, hostPort: 10248 }]), container('b', [{ containerPort: 6443, hostPort: 6443 }])],
+        containers: [
+          container('a', [
+            { containerPort: 80, hostPort: 80 },
+            { containerPort: 81, hostPort: 10248 },
+          ]),
+          container('b', [{ containerPort: 6443, hostPort: 6443 }]),
+        ],
       }),
       want: [
         ['spec.containers[0].ports[1].hostPort', 10248],
@@ -82,7 +115,11 @@ describe('hostport-reserved', () => {
       ],
     },
     { name: 'hostPort 0 means none', object: podSpec({ containers: [container('a', [{ containerPort: 10250, hostPort: 0 }])] }), want: [] },
-    { name: 'kind the engine does not check', object: { apiVersion: 'example.com/v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [container('a', [{ hostPort: 10250 }])] } }, want: [] },
+    {
+      name: 'kind the engine does not check',
+      object: { apiVersion: 'example.com/v1', kind: 'Pod', metadata: { name: 'x' }, spec: { containers: [container('a', [{ hostPort: 10250 }])] } },
+      want: [],
+    },
   ])('$name', ({ object, want }) => {
     expect(hits('hostport-reserved', object)).toEqual(want);
   });

@@ -6,7 +6,11 @@ const DIGEST = `sha256:${'ab'.repeat(32)}`;
 
 describe('image references', () => {
   it.each([
-    { name: 'a familiar name gets docker.io/library and :latest', text: 'busybox', want: { name: 'docker.io/library/busybox', tag: 'latest', digest: undefined } },
+    {
+      name: 'a familiar name gets docker.io/library and :latest',
+      text: 'busybox',
+      want: { name: 'docker.io/library/busybox', tag: 'latest', digest: undefined },
+    },
     { name: 'a familiar name with a tag', text: 'node-agent:1', want: { name: 'docker.io/library/node-agent', tag: '1', digest: undefined } },
     { name: 'a registry with a port', text: 'localhost:5000/team/agent:2.1', want: { name: 'localhost:5000/team/agent', tag: '2.1', digest: undefined } },
     { name: 'a digest only', text: `quay.io/cilium/cilium@${DIGEST}`, want: { name: 'quay.io/cilium/cilium', tag: undefined, digest: DIGEST } },

@@ -5,20 +5,32 @@ import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
 
 const ENGINE = resolve(new URL('../../src/engine', import.meta.url).pathname);
-const FORBIDDEN = [/^(node:)?fs(\/|$)/, /^(node:)?net$/, /^(node:)?https?$/, /^(node:)?http2$/, /^express(\/|$)/, /^@kubernetes\/client-node(\/|$)/, /^pino(\/|$)/, /^prom-client(\/|$)/];
+const FORBIDDEN = [
+  /^(node:)?fs(\/|$)/,
+  /^(node:)?net$/,
+  /^(node:)?https?$/,
+  /^(node:)?http2$/,
+  /^express(\/|$)/,
+  /^@kubernetes\/client-node(\/|$)/,
+  /^pino(\/|$)/,
+  /^prom-client(\/|$)/,
+];
 
 function problems(file: string, text: string): string[] {
   const out: string[] = [];
   for (const { fileName } of ts.preProcessFile(text, true, true).importedFiles) {
     if (FORBIDDEN.some((re) => re.test(fileName))) out.push(`${file} imports ${fileName}`);
-    if (fileName.startsWith('.') && relative(ENGINE, resolve(dirname(file), fileName)).startsWith('..')) out.push(`${file} imports ${fileName} from outside the engine`);
+    if (fileName.startsWith('.') && relative(ENGINE, resolve(dirname(file), fileName)).startsWith('..'))
+      out.push(`${file} imports ${fileName} from outside the engine`);
   }
   if (/\bprocess\s*(\.\s*env|\[\s*['"]env['"]\s*\])/.test(text)) out.push(`${file} reads process.env`);
   return out;
 }
 
 const engineFiles = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? engineFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? engineFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 describe('engine import boundary', () => {
   it.each([

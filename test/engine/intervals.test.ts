@@ -134,7 +134,11 @@ describe('parseBlock', () => {
 
 // IPv6 texts: eight groups of one to four hex digits, a run of them compressed to `::` or
 // not, sometimes an embedded IPv4 tail, sometimes a prefix.
-const hexGroup = fc.oneof(fc.constant('0'), fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)), fc.stringMatching(/^[0-9a-fA-F]{1,4}$/));
+const hexGroup = fc.oneof(
+  fc.constant('0'),
+  fc.integer({ min: 0, max: 0xffff }).map((n) => n.toString(16)),
+  fc.stringMatching(/^[0-9a-fA-F]{1,4}$/),
+);
 const v6Text = fc
   .tuple(
     fc.array(hexGroup, { minLength: 8, maxLength: 8 }),

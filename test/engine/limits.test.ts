@@ -21,9 +21,14 @@ const scattered = (n: number, skip: (a: number) => boolean = () => false): strin
   }
   return out;
 };
-const inNodes = (a: number) => a >>> 2 === (10 << 22); // 10.0.0.0/30
+const inNodes = (a: number) => a >>> 2 === 10 << 22; // 10.0.0.0/30
 
-const netpol = (egress: Obj[]) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress } });
+const netpol = (egress: Obj[]) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'n' },
+  spec: { podSelector: {}, policyTypes: ['Egress'], egress },
+});
 const toKubelet = (ipBlock: Obj) => ({ to: [{ ipBlock }], ports: [{ port: 10250, protocol: 'TCP' }] });
 
 const podWith = (containers: number, portsEach: number, hostPort = 10250) => ({
@@ -40,14 +45,19 @@ const podWith = (containers: number, portsEach: number, hostPort = 10250) => ({
 });
 
 // Known node addresses 10.0.0.0/30: the rule counts how many of them an ipBlock keeps.
-const withNodes = (action: 'deny' | 'warn' = 'deny'): CompiledPolicy => policy({ ...defaultSpec, nodeCIDRs: ['10.0.0.0/30'], rules: { ...defaultSpec.rules, 'netpol-sensitive-exposure': action } }, 'nodes');
+const withNodes = (action: 'deny' | 'warn' = 'deny'): CompiledPolicy =>
+  policy({ ...defaultSpec, nodeCIDRs: ['10.0.0.0/30'], rules: { ...defaultSpec.rules, 'netpol-sensitive-exposure': action } }, 'nodes');
 
 const ofRule = (findings: Finding[], rule: string) => findings.filter((f) => f.rule === rule);
 
 describe('large objects are evaluated in full', () => {
   it.each([
     // 31,997 scattered excepts plus three of the four node addresses: one node address is left.
-    { name: '32,000 scattered excepts leaving one node address', except: [...scattered(31_997, inNodes), '10.0.0.0/32', '10.0.0.1/32', '10.0.0.2/32'], want: 0 },
+    {
+      name: '32,000 scattered excepts leaving one node address',
+      except: [...scattered(31_997, inNodes), '10.0.0.0/32', '10.0.0.1/32', '10.0.0.2/32'],
+      want: 0,
+    },
     // The same count with only one node address excepted: three are left.
     { name: '32,000 scattered excepts leaving three node addresses', except: [...scattered(31_999, inNodes), '10.0.0.3/32'], want: 1 },
     // The excepts again, every one repeated: the arithmetic merges repeats.
@@ -65,7 +75,8 @@ describe('large objects are evaluated in full', () => {
   it('an IPv6 ipBlock with 32,000 scattered excepts', () => {
     const except = scattered(32_000).map((_, i) => `fd00::${(i >>> 16).toString(16)}:${(i & 0xffff).toString(16)}/128`);
     const p = policy({ ...defaultSpec, nodeCIDRs: ['fd00::/120'] }, 'v6');
-    const findings = (ex: string[]) => ofRule(evaluate(resource(netpol([toKubelet({ cidr: 'fd00::/64', except: ex })])), [p], cluster()).findings, 'netpol-sensitive-exposure');
+    const findings = (ex: string[]) =>
+      ofRule(evaluate(resource(netpol([toKubelet({ cidr: 'fd00::/64', except: ex })])), [p], cluster()).findings, 'netpol-sensitive-exposure');
     // fd00::/120 is fd00::0-ff: the excepts hold all 256 of them, so no node address is left ...
     expect(findings(except)).toEqual([]);
     // ... until the except list stops at fd00::fd, leaving fd00::fe and fd00::ff.
@@ -119,7 +130,11 @@ describe('an object over a limit gets an error finding at the rule action', () =
     { name: 'many containers', containers: POD_SPEC_PORTS.value + 1, portsEach: 1, at: `spec.containers[${POD_SPEC_PORTS.value}].ports` },
     { name: 'one container with many ports', containers: 1, portsEach: POD_SPEC_PORTS.value + 1, at: 'spec.containers[0].ports' },
   ])('Pod with more port entries than the limit: $name', ({ containers, portsEach, at }) => {
-    const tenanted = policy({ ...defaultSpec, tenants: [{ name: 't', namespaces: ['default'], allowedHostPorts: [] }], rules: { ...defaultSpec.rules, 'hostport-not-allowed': 'warn' } });
+    const tenanted = policy({
+      ...defaultSpec,
+      tenants: [{ name: 't', namespaces: ['default'], allowedHostPorts: [] }],
+      rules: { ...defaultSpec.rules, 'hostport-not-allowed': 'warn' },
+    });
     const e = evaluate(resource(podWith(containers, portsEach, 1)), [tenanted], cluster(), { outcomes: false });
     // Both host-port rules stop; each reports where the count went over, at its own action.
     expect(limitFinding(e.findings, 'hostport-reserved', POD_SPEC_PORTS)).toMatchObject({ action: 'deny', path: at });
@@ -132,7 +147,12 @@ describe('an object over a limit gets an error finding at the rule action', () =
     // is the whole space minus the 3,000, far past the budget long before the last rule.
     const deny = { action: 'Deny', protocol: 'TCP', destination: { nets: scattered(3_000), ports: [10250] } };
     const allows = Array.from({ length: 2_000 }, () => ({ action: 'Allow', protocol: 'TCP', destination: { nets: ['0.0.0.0/0'], ports: [10250] } }));
-    const object = { apiVersion: 'projectcalico.org/v3', kind: 'NetworkPolicy', metadata: { name: 'n', namespace: 'team-a' }, spec: { types: ['Egress'], egress: [deny, ...allows] } };
+    const object = {
+      apiVersion: 'projectcalico.org/v3',
+      kind: 'NetworkPolicy',
+      metadata: { name: 'n', namespace: 'team-a' },
+      spec: { types: ['Egress'], egress: [deny, ...allows] },
+    };
     const e = evaluate(resource(object, 'team-a'), [withNodes()], cluster());
     expect(limitFinding(e.findings, 'netpol-sensitive-exposure', ORDERED_RULE_STEPS).path).toMatch(/^spec\.egress\[\d+\]$/);
   });

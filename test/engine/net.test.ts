@@ -13,8 +13,16 @@ describe('parseBlock', () => {
     { name: 'host bits masked', text: '10.1.2.3/16', want: { version: 4, start: v4(10, 1, 0, 0), end: v4(10, 1, 255, 255), prefix: 16 } },
     { name: 'leading zeros are decimal', text: '010.001.000.010/32', want: { version: 4, start: v4(10, 1, 0, 10), end: v4(10, 1, 0, 10), prefix: 32 } },
     { name: 'bare address', text: '192.168.1.1', want: { version: 4, start: v4(192, 168, 1, 1), end: v4(192, 168, 1, 1), prefix: 32 } },
-    { name: 'IPv4-mapped IPv6 block is IPv4', text: '::ffff:10.0.0.0/104', want: { version: 4, start: v4(10, 0, 0, 0), end: v4(10, 255, 255, 255), prefix: 8 } },
-    { name: 'IPv4-mapped, upper case', text: '::FFFF:192.168.0.0/112', want: { version: 4, start: v4(192, 168, 0, 0), end: v4(192, 168, 255, 255), prefix: 16 } },
+    {
+      name: 'IPv4-mapped IPv6 block is IPv4',
+      text: '::ffff:10.0.0.0/104',
+      want: { version: 4, start: v4(10, 0, 0, 0), end: v4(10, 255, 255, 255), prefix: 8 },
+    },
+    {
+      name: 'IPv4-mapped, upper case',
+      text: '::FFFF:192.168.0.0/112',
+      want: { version: 4, start: v4(192, 168, 0, 0), end: v4(192, 168, 255, 255), prefix: 16 },
+    },
     { name: 'IPv6', text: 'fd00::/8', want: { version: 6, start: 0xfdn << 120n, end: (0xfen << 120n) - 1n, prefix: 8 } },
     { name: 'IPv6 host bits masked', text: 'fd00::1/120', want: { version: 6, start: 0xfd00n << 112n, end: (0xfd00n << 112n) + 255n, prefix: 120 } },
     { name: 'whole IPv6 space', text: '::/0', want: { version: 6, start: 0n, end: (1n << 128n) - 1n, prefix: 0 } },
@@ -22,19 +30,32 @@ describe('parseBlock', () => {
     expect(parseBlock(text)).toEqual(want);
   });
 
-  it.each(['10.0.0.0/33', '300.1.1.1/8', '10.0.0/8', '10.0.0.0.0/8', '1::2::3/64', 'zz::1/64', 'fd00::/129', 'abc', '10.0.0.0/', '10.0.0.0/-1', ''])('rejects %s', (text) => {
-    expect(typeof parseBlock(text)).toBe('string');
-  });
+  it.each(['10.0.0.0/33', '300.1.1.1/8', '10.0.0/8', '10.0.0.0.0/8', '1::2::3/64', 'zz::1/64', 'fd00::/129', 'abc', '10.0.0.0/', '10.0.0.0/-1', ''])(
+    'rejects %s',
+    (text) => {
+      expect(typeof parseBlock(text)).toBe('string');
+    },
+  );
 });
 
 describe('nodeAddresses', () => {
   it.each([
-    { name: 'nothing known: assumed private ranges', cidrs: [], cluster: [], known: false, contains: ['10.9.9.9', '172.31.0.1', '192.168.0.1', 'fd12::1'], lacks: ['8.8.8.8', '172.32.0.1', '2001:db8::1'] },
+    {
+      name: 'nothing known: assumed private ranges',
+      cidrs: [],
+      cluster: [],
+      known: false,
+      contains: ['10.9.9.9', '172.31.0.1', '192.168.0.1', 'fd12::1'],
+      lacks: ['8.8.8.8', '172.32.0.1', '2001:db8::1'],
+    },
     { name: 'nodeCIDRs', cidrs: ['203.0.113.0/24'], cluster: [], known: true, contains: ['203.0.113.9'], lacks: ['10.0.0.1'] },
     { name: 'cluster node addresses', cidrs: [], cluster: ['10.0.0.1', 'fd00::1'], known: true, contains: ['10.0.0.1', 'fd00::1'], lacks: ['10.0.0.2'] },
     { name: 'both together', cidrs: ['203.0.113.0/24'], cluster: ['10.0.0.1'], known: true, contains: ['203.0.113.9', '10.0.0.1'], lacks: ['10.0.0.2'] },
   ])('$name', ({ cidrs, cluster, known, contains, lacks }) => {
-    const n = nodeAddresses(cidrs.map((c) => parseBlock(c) as Block), cluster);
+    const n = nodeAddresses(
+      cidrs.map((c) => parseBlock(c) as Block),
+      cluster,
+    );
     expect(n.known).toBe(known);
     const one = (a: string) => setOf([parseBlock(a) as Block]);
     for (const a of contains) expect(isSubset(one(a), n.set)).toBe(true);
@@ -87,7 +108,13 @@ describe('address-set arithmetic (property-based)', () => {
         const mb = model(b);
         const overlapping = [...ma].some((x) => mb.has(x));
         expect(overlaps(setOfTexts(a), setOfTexts(b))).toBe(overlapping);
-        if (a.length && b.length) expect(overlapCidr(a.map((x) => x.text), b.map((x) => x.text))).toBe(overlapping);
+        if (a.length && b.length)
+          expect(
+            overlapCidr(
+              a.map((x) => x.text),
+              b.map((x) => x.text),
+            ),
+          ).toBe(overlapping);
         expect(isSubset(setOfTexts(a), setOfTexts(b))).toBe([...ma].every((x) => mb.has(x)));
       }),
     );
@@ -96,8 +123,16 @@ describe('address-set arithmetic (property-based)', () => {
   it('ipBlock cidr minus except matches cidr-tools excludeCidr', () => {
     fc.assert(
       fc.property(smallBlock, blocks, (cidr, except) => {
-        const got = ipBlock(cidr.text, except.map((e) => e.text)).addresses;
-        const want = except.length ? excludeCidr([cidr.text], except.map((e) => e.text)) : [cidr.text];
+        const got = ipBlock(
+          cidr.text,
+          except.map((e) => e.text),
+        ).addresses;
+        const want = except.length
+          ? excludeCidr(
+              [cidr.text],
+              except.map((e) => e.text),
+            )
+          : [cidr.text];
         expect(members(got)).toEqual(members(setOf(want.map((w) => parseBlock(String(w)) as Block))));
       }),
     );

@@ -32,9 +32,16 @@ describe('netpol-sensitive-exposure with known node addresses (property-based)',
         const kept = [...a].filter((x) => n.has(x)).length;
         const extra = a.size - kept;
         const p = policy({ nodeCIDRs: nodes.map((b) => b.text) });
-        const rule: Record<string, unknown> = { to: [{ ipBlock: except.length ? { cidr: cidr.text, except: except.map((e) => e.text) } : { cidr: cidr.text } }] };
+        const rule: Record<string, unknown> = {
+          to: [{ ipBlock: except.length ? { cidr: cidr.text, except: except.map((e) => e.text) } : { cidr: cidr.text } }],
+        };
         if (ports) rule.ports = ports;
-        const object = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress: [rule] } };
+        const object = {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'n' },
+          spec: { podSelector: {}, policyTypes: ['Egress'], egress: [rule] },
+        };
         const found = hits('netpol-sensitive-exposure', object, { policy: p, cluster: cluster() }).some(([, v]) => v === 10250);
         const reachesNodes = kept >= 2 || kept === n.size;
         expect(found).toBe(reachesNodes && (!onlyNodes || extra === 0));
@@ -44,7 +51,9 @@ describe('netpol-sensitive-exposure with known node addresses (property-based)',
   });
 
   it('blocks over several rules naming the port agree with the model of their union', () => {
-    const ipBlock = (b: { text: string }, except: { text: string }[]) => ({ ipBlock: except.length ? { cidr: b.text, except: except.map((e) => e.text) } : { cidr: b.text } });
+    const ipBlock = (b: { text: string }, except: { text: string }[]) => ({
+      ipBlock: except.length ? { cidr: b.text, except: except.map((e) => e.text) } : { cidr: b.text },
+    });
     const rule = fc.record({ blocks: fc.array(fc.record({ cidr: block, except: fc.array(block, { maxLength: 2 }) }), { minLength: 1, maxLength: 3 }) });
     fc.assert(
       fc.property(fc.array(block, { minLength: 1, maxLength: 3 }), fc.array(rule, { minLength: 1, maxLength: 3 }), (nodes, rules) => {
@@ -60,7 +69,12 @@ describe('netpol-sensitive-exposure with known node addresses (property-based)',
         const kept = [...opened].filter((x) => n.has(x)).length;
         const p = policy({ nodeCIDRs: nodes.map((b) => b.text) });
         const egress = rules.map((r) => ({ to: r.blocks.map((b) => ipBlock(b.cidr, b.except)), ports: [{ port: 10250 }] }));
-        const object = { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress } };
+        const object = {
+          apiVersion: 'networking.k8s.io/v1',
+          kind: 'NetworkPolicy',
+          metadata: { name: 'n' },
+          spec: { podSelector: {}, policyTypes: ['Egress'], egress },
+        };
         const found = hits('netpol-sensitive-exposure', object, { policy: p, cluster: cluster() }).some(([, v]) => v === 10250);
         expect(found).toBe(kept >= 2 || kept === n.size);
       }),

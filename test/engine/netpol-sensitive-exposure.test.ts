@@ -1,7 +1,12 @@
 import { evaluate } from '../../src/engine/evaluate.js';
 import { cluster, defaultPolicy, hits, policy } from './helpers.js';
 
-const np = (spec: Record<string, unknown>) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {}, ...spec } });
+const np = (spec: Record<string, unknown>) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'n' },
+  spec: { podSelector: {}, ...spec },
+});
 const egress = (...rules: Record<string, unknown>[]) => np({ policyTypes: ['Egress'], egress: rules });
 const ip = (cidr: string, except?: string[]) => ({ ipBlock: except ? { cidr, except } : { cidr } });
 const kubelet = [{ port: 10250 }];
@@ -40,7 +45,14 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
       ],
     },
     { name: 'endPort range stopping below 10250', object: egress({ ports: [{ port: 10000, endPort: 10249 }] }), want: [] },
-    { name: 'two entries naming 10250: one finding', object: egress({ ports: [{ port: 10250 }, { port: 10200, endPort: 10300, protocol: 'TCP' }] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
+    {
+      name: 'two entries naming 10250: one finding',
+      object: egress({ ports: [{ port: 10250 }, { port: 10200, endPort: 10300, protocol: 'TCP' }] }),
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
+    },
     { name: 'named port never matches a node listener', object: egress({ ports: [{ port: 'kubelet' }] }), want: [] },
     { name: 'numeric-looking string port is a name', object: egress({ ports: [{ port: '10250' }] }), want: [] },
     // --- allowing all ports ---
@@ -52,7 +64,11 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     { name: 'policyTypes Ingress only: egress rules are not in effect', object: np({ policyTypes: ['Ingress'], egress: [{ ports: kubelet }] }), want: [] },
     { name: 'no policyTypes, egress rules present: egress in effect', object: np({ egress: [{ ports: kubelet }] }), want: [['spec.egress[0]', 10250]] },
     { name: 'no policyTypes, empty egress: not in effect', object: np({ egress: [] }), want: [] },
-    { name: 'policyTypes [] is defaulted like a missing one', object: np({ policyTypes: [], egress: [{ ports: kubelet }] }), want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'policyTypes [] is defaulted like a missing one',
+      object: np({ policyTypes: [], egress: [{ ports: kubelet }] }),
+      want: [['spec.egress[0]', 10250]],
+    },
     { name: 'ingress rule on 10250 (metrics-server) is never this finding', object: np({ policyTypes: ['Ingress'], ingress: [{ ports: kubelet }] }), want: [] },
     { name: 'second rule path', object: egress({ to: [{ podSelector: {} }] }, { ports: [{ port: 10255 }] }), want: [['spec.egress[1]', 10255]] },
     // --- IPv6 and lenient CIDRs (assumed N includes fc00::/7) ---
@@ -70,21 +86,87 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   });
 
   it.each([
-    { name: 'narrow block holding two node addresses', p: known, object: egress({ to: [ip('10.0.0.0/30')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'narrow block holding two node addresses',
+      p: known,
+      object: egress({ to: [ip('10.0.0.0/30')], ports: kubelet }),
+      want: [['spec.egress[0]', 10250]],
+    },
     { name: 'block holding one of many node addresses', p: known, object: egress({ to: [ip('10.0.0.7/32')], ports: kubelet }), want: [] },
-    { name: 'block holding all of a one-address N', p: oneNode, object: egress({ to: [ip('10.0.0.5/32')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'block holding all of a one-address N',
+      p: oneNode,
+      object: egress({ to: [ip('10.0.0.5/32')], ports: kubelet }),
+      want: [['spec.egress[0]', 10250]],
+    },
     { name: 'wide block missing the nodes', p: known, object: egress({ to: [ip('172.16.0.0/12')], ports: kubelet }), want: [] },
     { name: 'except that carves out the node CIDR', p: known, object: egress({ to: [ip('10.0.0.0/8', ['10.0.0.0/24'])], ports: kubelet }), want: [] },
-    { name: 'except leaving one node address', p: known, object: egress({ to: [ip('10.0.0.0/8', ['10.0.0.0/25', '10.0.0.128/26', '10.0.0.192/27', '10.0.0.224/28', '10.0.0.240/29', '10.0.0.248/30', '10.0.0.252/31', '10.0.0.255/32'])], ports: kubelet }), want: [] },
-    { name: 'except leaving two node addresses', p: known, object: egress({ to: [ip('10.0.0.0/8', ['10.0.0.0/25', '10.0.0.128/26', '10.0.0.192/27', '10.0.0.224/28', '10.0.0.240/29', '10.0.0.248/30', '10.0.0.252/31'])], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
-    { name: 'all ports to node addresses only: targets nodes', p: known, object: egress({ to: [ip('10.0.0.0/28')] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
-    { name: 'all TCP ports to node addresses only', p: known, object: egress({ to: [ip('10.0.0.0/28')], ports: [{ protocol: 'TCP' }] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
+    {
+      name: 'except leaving one node address',
+      p: known,
+      object: egress({
+        to: [
+          ip('10.0.0.0/8', [
+            '10.0.0.0/25',
+            '10.0.0.128/26',
+            '10.0.0.192/27',
+            '10.0.0.224/28',
+            '10.0.0.240/29',
+            '10.0.0.248/30',
+            '10.0.0.252/31',
+            '10.0.0.255/32',
+          ]),
+        ],
+        ports: kubelet,
+      }),
+      want: [],
+    },
+    {
+      name: 'except leaving two node addresses',
+      p: known,
+      object: egress({
+        to: [ip('10.0.0.0/8', ['10.0.0.0/25', '10.0.0.128/26', '10.0.0.192/27', '10.0.0.224/28', '10.0.0.240/29', '10.0.0.248/30', '10.0.0.252/31'])],
+        ports: kubelet,
+      }),
+      want: [['spec.egress[0]', 10250]],
+    },
+    {
+      name: 'all ports to node addresses only: targets nodes',
+      p: known,
+      object: egress({ to: [ip('10.0.0.0/28')] }),
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
+    },
+    {
+      name: 'all TCP ports to node addresses only',
+      p: known,
+      object: egress({ to: [ip('10.0.0.0/28')], ports: [{ protocol: 'TCP' }] }),
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
+    },
     { name: 'all UDP ports to node addresses only', p: known, object: egress({ to: [ip('10.0.0.0/28')], ports: [{ protocol: 'UDP' }] }), want: [] },
     { name: 'all ports to one node address of many', p: known, object: egress({ to: [ip('10.0.0.1/32')] }), want: [] },
     { name: 'all ports to node addresses and pods: not only nodes', p: known, object: egress({ to: [ip('10.0.0.0/28'), { podSelector: {} }] }), want: [] },
     { name: 'all ports to a block larger than N: not targeted', p: known, object: egress({ to: [ip('10.0.0.0/16')] }), want: [] },
-    { name: 'all ports to two /32 node addresses', p: known, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.2/32')] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
-    { name: 'IPv6 node CIDR reached by a narrow block', p: knownV6, object: egress({ to: [ip('fd00:1::/124')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'all ports to two /32 node addresses',
+      p: known,
+      object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.2/32')] }),
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
+    },
+    {
+      name: 'IPv6 node CIDR reached by a narrow block',
+      p: knownV6,
+      object: egress({ to: [ip('fd00:1::/124')], ports: kubelet }),
+      want: [['spec.egress[0]', 10250]],
+    },
     { name: 'IPv6 node CIDR, block elsewhere', p: knownV6, object: egress({ to: [ip('fd00:2::/32')], ports: kubelet }), want: [] },
     { name: 'known N: 0.0.0.0/0 still reaches nodes', p: known, object: egress({ to: [ip('0.0.0.0/0')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
     { name: 'known N: leniently parsed except', p: known, object: egress({ to: [ip('10.0.0.0/8', ['010.0.0.1/24'])], ports: kubelet }), want: [] },
@@ -93,10 +175,28 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   });
 
   it.each([
-    { name: 'cluster node addresses make N known', nodes: ['10.0.0.1', '10.0.0.2'], object: egress({ to: [ip('10.0.0.0/30')], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
+    {
+      name: 'cluster node addresses make N known',
+      nodes: ['10.0.0.1', '10.0.0.2'],
+      object: egress({ to: [ip('10.0.0.0/30')], ports: kubelet }),
+      want: [['spec.egress[0]', 10250]],
+    },
     { name: 'without them a /30 is narrow', nodes: [], object: egress({ to: [ip('10.0.0.0/30')], ports: kubelet }), want: [] },
-    { name: 'public node addresses are reached by 0.0.0.0/0 except private', nodes: ['203.0.113.5', '203.0.113.6'], object: egress({ to: [ip('0.0.0.0/0', ['10.0.0.0/8'])], ports: kubelet }), want: [['spec.egress[0]', 10250]] },
-    { name: 'all ports to exactly the node addresses', nodes: ['203.0.113.5', '203.0.113.6'], object: egress({ to: [ip('203.0.113.5/32'), ip('203.0.113.6/32')] }), want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]] },
+    {
+      name: 'public node addresses are reached by 0.0.0.0/0 except private',
+      nodes: ['203.0.113.5', '203.0.113.6'],
+      object: egress({ to: [ip('0.0.0.0/0', ['10.0.0.0/8'])], ports: kubelet }),
+      want: [['spec.egress[0]', 10250]],
+    },
+    {
+      name: 'all ports to exactly the node addresses',
+      nodes: ['203.0.113.5', '203.0.113.6'],
+      object: egress({ to: [ip('203.0.113.5/32'), ip('203.0.113.6/32')] }),
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
+    },
   ])('cluster node addresses: $name', ({ nodes, object, want }) => {
     expect(hits('netpol-sensitive-exposure', object, { cluster: cluster({}, nodes) })).toEqual(want);
   });
@@ -105,7 +205,12 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   const threeNodes = policy({ nodeCIDRs: ['10.0.0.1/32', '10.0.0.2/32', '10.0.0.3/32'] });
   const union = (path: string, port = 10250): [string, number][] => [[path, port]];
   it.each([
-    { name: 'a /16 split into two /17s in one rule', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.128.0/17')], ports: kubelet }), want: union('spec.egress[0]') },
+    {
+      name: 'a /16 split into two /17s in one rule',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.128.0/17')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
     {
       name: 'a /16 split into two /17s over two rules',
       p: undefined,
@@ -115,28 +220,77 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     {
       name: 'the rule that contributes first is named, not a rule to pods',
       p: undefined,
-      object: egress({ to: [{ podSelector: {} }], ports: kubelet }, { to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 10000, endPort: 10260 }] }),
+      object: egress(
+        { to: [{ podSelector: {} }], ports: kubelet },
+        { to: [ip('10.0.0.0/17')], ports: kubelet },
+        { to: [ip('10.0.128.0/17')], ports: [{ port: 10000, endPort: 10260 }] },
+      ),
       // 10255 is opened to one /17 only.
       want: union('spec.egress[1]'),
     },
-    { name: 'four /18s of three private ranges', p: undefined, object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18'), ip('192.168.64.0/18')], ports: kubelet }), want: union('spec.egress[0]') },
-    { name: 'three /18s are less than a /16', p: undefined, object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18')], ports: kubelet }), want: [] },
-    { name: 'the same /17 twice is one /17', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.0.0/17')], ports: kubelet }), want: [] },
+    {
+      name: 'four /18s of three private ranges',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18'), ip('192.168.64.0/18')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
+    {
+      name: 'three /18s are less than a /16',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/18'), ip('172.16.0.0/18'), ip('192.168.0.0/18')], ports: kubelet }),
+      want: [],
+    },
+    {
+      name: 'the same /17 twice is one /17',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.0.0/17')], ports: kubelet }),
+      want: [],
+    },
     { name: 'a /17 and a /18 inside it', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('10.0.64.0/18')], ports: kubelet }), want: [] },
     { name: 'two /17s outside the private ranges', p: undefined, object: egress({ to: [ip('8.0.0.0/17'), ip('8.0.128.0/17')], ports: kubelet }), want: [] },
     { name: 'a public /8 and one private address', p: undefined, object: egress({ to: [ip('8.0.0.0/8'), ip('10.0.0.5/32')], ports: kubelet }), want: [] },
-    { name: 'two /17s, one on another port', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 443 }] }), want: [] },
-    { name: 'two /17s, one on UDP', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 10250, protocol: 'UDP' }] }), want: [] },
-    { name: 'two /17s, one allowing every port: not counted', p: undefined, object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')] }), want: [] },
-    { name: 'two /49s inside fc00::/7', p: undefined, object: egress({ to: [ip('fd00:1:2::/49'), ip('fd00:1:2:8000::/49')], ports: kubelet }), want: union('spec.egress[0]') },
-    { name: 'a /17 of IPv4 and a /49 of IPv6 do not add up', p: undefined, object: egress({ to: [ip('10.0.0.0/17'), ip('fd00:1:2::/49')], ports: kubelet }), want: [] },
+    {
+      name: 'two /17s, one on another port',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 443 }] }),
+      want: [],
+    },
+    {
+      name: 'two /17s, one on UDP',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')], ports: [{ port: 10250, protocol: 'UDP' }] }),
+      want: [],
+    },
+    {
+      name: 'two /17s, one allowing every port: not counted',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17')], ports: kubelet }, { to: [ip('10.0.128.0/17')] }),
+      want: [],
+    },
+    {
+      name: 'two /49s inside fc00::/7',
+      p: undefined,
+      object: egress({ to: [ip('fd00:1:2::/49'), ip('fd00:1:2:8000::/49')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
+    {
+      name: 'a /17 of IPv4 and a /49 of IPv6 do not add up',
+      p: undefined,
+      object: egress({ to: [ip('10.0.0.0/17'), ip('fd00:1:2::/49')], ports: kubelet }),
+      want: [],
+    },
     {
       name: 'a rule that is a finding alone: no second finding for the union',
       p: undefined,
       object: egress({ to: [ip('10.0.0.0/16')], ports: kubelet }, { to: [ip('10.1.0.0/17'), ip('10.1.128.0/17')], ports: kubelet }),
       want: union('spec.egress[0]'),
     },
-    { name: 'one /32 per node in one rule', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.2/32'), ip('10.0.0.3/32')], ports: kubelet }), want: union('spec.egress[0]') },
+    {
+      name: 'one /32 per node in one rule',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.2/32'), ip('10.0.0.3/32')], ports: kubelet }),
+      want: union('spec.egress[0]'),
+    },
     {
       name: 'one /32 per node over three rules',
       p: threeNodes,
@@ -145,8 +299,21 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     },
     { name: 'two /32s, one a node', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32'), ip('10.0.0.9/32')], ports: kubelet }), want: [] },
     { name: 'a single /32 to one node', p: threeNodes, object: egress({ to: [ip('10.0.0.2/32')], ports: kubelet }), want: [] },
-    { name: 'the same node twice', p: threeNodes, object: egress({ to: [ip('10.0.0.2/32')], ports: kubelet }, { to: [ip('10.0.0.2/32'), ip('10.0.0.0/30', ['10.0.0.0/31', '10.0.0.3/32'])], ports: kubelet }), want: [] },
-    { name: 'blocks that cover no node', p: threeNodes, object: egress({ to: [ip('10.0.1.0/24'), ip('10.0.2.0/24')], ports: kubelet }, { to: [ip('192.168.0.0/16')], ports: kubelet }), want: [] },
+    {
+      name: 'the same node twice',
+      p: threeNodes,
+      object: egress(
+        { to: [ip('10.0.0.2/32')], ports: kubelet },
+        { to: [ip('10.0.0.2/32'), ip('10.0.0.0/30', ['10.0.0.0/31', '10.0.0.3/32'])], ports: kubelet },
+      ),
+      want: [],
+    },
+    {
+      name: 'blocks that cover no node',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.1.0/24'), ip('10.0.2.0/24')], ports: kubelet }, { to: [ip('192.168.0.0/16')], ports: kubelet }),
+      want: [],
+    },
     {
       name: 'a /32 named on the port and one allowing every port to another node',
       p: threeNodes,
@@ -157,9 +324,17 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
       name: 'every port to one node, in each of two rules',
       p: threeNodes,
       object: egress({ to: [ip('10.0.0.1/32')] }, { to: [ip('10.0.0.2/32')] }),
-      want: [['spec.egress[0]', 10250], ['spec.egress[0]', 10255]],
+      want: [
+        ['spec.egress[0]', 10250],
+        ['spec.egress[0]', 10255],
+      ],
     },
-    { name: 'every port to a node and to pods: not only nodes, not counted', p: threeNodes, object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }, { to: [ip('10.0.0.2/32'), { podSelector: {} }] }), want: [] },
+    {
+      name: 'every port to a node and to pods: not only nodes, not counted',
+      p: threeNodes,
+      object: egress({ to: [ip('10.0.0.1/32')], ports: kubelet }, { to: [ip('10.0.0.2/32'), { podSelector: {} }] }),
+      want: [],
+    },
     {
       name: 'excepts taken out before the union',
       p: threeNodes,
@@ -173,7 +348,15 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   it('names at most five blocks of the union and counts the rest, from the first rule that contributes', () => {
     const blocks = Array.from({ length: 8 }, (_, i) => ip(`10.0.${i * 32}.0/19`));
     const e = evaluate(
-      { object: egress({ to: [{ podSelector: {} }], ports: kubelet }, { to: blocks.slice(0, 4), ports: kubelet }, { to: blocks.slice(4), ports: kubelet }) as never, namespace: 'a', source: null },
+      {
+        object: egress(
+          { to: [{ podSelector: {} }], ports: kubelet },
+          { to: blocks.slice(0, 4), ports: kubelet },
+          { to: blocks.slice(4), ports: kubelet },
+        ) as never,
+        namespace: 'a',
+        source: null,
+      },
       [defaultPolicy()],
       cluster(),
     );
@@ -189,13 +372,18 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   });
 
   it('reports an ipBlock the API server would reject as an error finding', () => {
-    const e = evaluate({ object: egress({ to: [ip('10.0.0.0/33')], ports: kubelet }) as never, namespace: 'default', source: null }, [defaultPolicy()], cluster());
+    const e = evaluate(
+      { object: egress({ to: [ip('10.0.0.0/33')], ports: kubelet }) as never, namespace: 'default', source: null },
+      [defaultPolicy()],
+      cluster(),
+    );
     expect(e.findings).toMatchObject([{ rule: 'netpol-sensitive-exposure', status: 'error', value: null, message: expect.stringContaining('10.0.0.0/33') }]);
   });
 
   it('keys a finding by rule content, not by its index', () => {
     const rule = { to: [ip('0.0.0.0/0')], ports: kubelet };
-    const key = (o: Record<string, unknown>) => evaluate({ object: o as never, namespace: 'a', source: null }, [defaultPolicy()], cluster()).findings.map((f) => f.key);
+    const key = (o: Record<string, unknown>) =>
+      evaluate({ object: o as never, namespace: 'a', source: null }, [defaultPolicy()], cluster()).findings.map((f) => f.key);
     const first = key(egress(rule));
     expect(first).toHaveLength(1);
     expect(first[0]).toMatch(/^netpol-sensitive-exposure\|egress\|[0-9a-f]{8}\|kubelet-api$/);

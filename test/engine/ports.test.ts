@@ -4,7 +4,9 @@ import { formatRange, inRange, parsePortRange, rangeContains, rangeSize, rangesO
 const port = fc.integer({ min: 1, max: 65535 });
 const range = fc.tuple(port, port).map(([a, b]): PortRange => ({ lo: Math.min(a, b), hi: Math.max(a, b) }));
 // Small ranges over a narrow band so overlaps are common and enumeration is cheap.
-const small = fc.tuple(fc.integer({ min: 10240, max: 10270 }), fc.integer({ min: 0, max: 12 })).map(([lo, n]): PortRange => ({ lo, hi: Math.min(lo + n, 65535) }));
+const small = fc
+  .tuple(fc.integer({ min: 10240, max: 10270 }), fc.integer({ min: 0, max: 12 }))
+  .map(([lo, n]): PortRange => ({ lo, hi: Math.min(lo + n, 65535) }));
 const ports = (r: PortRange) => Array.from({ length: r.hi - r.lo + 1 }, (_, i) => r.lo + i);
 
 describe('port ranges', () => {

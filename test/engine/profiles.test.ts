@@ -15,21 +15,32 @@ const fixture = (file: string) => loadAll(readFileSync(new URL(`./fixtures/${fil
 const doc = (spec: unknown) => ({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name: 'p' }, spec });
 const hostPort = (port: number, protocol = 'TCP') => pod({ containers: [container('c', [{ containerPort: port, hostPort: port, protocol }])] });
 const reservedBy = (spec: PortPolicySpec, object: Record<string, unknown>, namespace = 'apps') =>
-  evaluate(resource(object, namespace), [policy(spec)], cluster()).findings.filter((f) => f.rule === 'hostport-reserved').map((f) => f.key.split('|')[3]);
+  evaluate(resource(object, namespace), [policy(spec)], cluster())
+    .findings.filter((f) => f.rule === 'hostport-reserved')
+    .map((f) => f.key.split('|')[3]);
 const findingsOf = (object: KubeObject, p = defaultPolicy()) =>
   evaluate({ object, namespace: object.metadata.namespace ?? 'default', source: null }, [p], cluster()).findings.map((f) => `${f.rule} ${f.value}`);
 
 describe('catalog profiles', () => {
   const rows = PROFILES.flatMap((profile) =>
-    profile.entries.map((e) => ({ name: `${profile.name}: ${e.name} ${e.ports}/${e.protocol}`, profile: profile.name, entry: e.name, port: Number(e.ports!.split('-')[0]), protocol: e.protocol! })),
+    profile.entries.map((e) => ({
+      name: `${profile.name}: ${e.name} ${e.ports}/${e.protocol}`,
+      profile: profile.name,
+      entry: e.name,
+      port: Number(e.ports!.split('-')[0]),
+      protocol: e.protocol!,
+    })),
   );
   it.each(rows)('$name is reserved when its profile is chosen, for a pod no owner runs', ({ profile, entry, port, protocol }) => {
     expect(reservedBy({ profiles: [profile] }, hostPort(port, protocol))).toContain(entry);
   });
 
-  it.each(PROFILES.flatMap((p) => p.entries.map((e) => ({ name: `${p.name}: ${e.name}`, e }))))('$name names its component, protocol and source document', ({ e }) => {
-    expect([typeof e.component, typeof e.protocol, typeof e.source, Array.isArray(e.owners)]).toEqual(['string', 'string', 'string', true]);
-  });
+  it.each(PROFILES.flatMap((p) => p.entries.map((e) => ({ name: `${p.name}: ${e.name}`, e }))))(
+    '$name names its component, protocol and source document',
+    ({ e }) => {
+      expect([typeof e.component, typeof e.protocol, typeof e.source, Array.isArray(e.owners)]).toEqual(['string', 'string', 'string', true]);
+    },
+  );
 
   it('entry names are unique across profiles, so reservedPorts can name any of them', () => {
     const names = PROFILES.flatMap((p) => p.entries.map((e) => e.name));
@@ -48,12 +59,37 @@ describe('catalog profiles', () => {
     { name: 'profiles [calico]: Typha 5473', spec: { profiles: ['calico'] }, port: 5473, want: ['calico-typha'] },
     { name: 'profiles [calico]: cilium ports are not reserved', spec: { profiles: ['calico'] }, port: 9962, want: [] },
     { name: 'canonical-k8s: k8s-dqlite 9000', spec: { profiles: ['canonical-k8s'] }, port: 9000, want: ['k8s-dqlite'] },
-    { name: 'reservedPorts alone replace the catalog (the meaning before profiles)', spec: { reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] }, port: 10250, want: [] },
+    {
+      name: 'reservedPorts alone replace the catalog (the meaning before profiles)',
+      spec: { reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] },
+      port: 10250,
+      want: [],
+    },
     { name: 'reservedPorts alone: their own entry', spec: { reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] }, port: 7000, want: ['x'] },
-    { name: 'profiles and reservedPorts: an entry added', spec: { profiles: ['cilium'], reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] }, port: 7000, want: ['x'] },
-    { name: 'profiles and reservedPorts: the catalog stays', spec: { profiles: ['cilium'], reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] }, port: 4240, want: ['cilium-health'] },
-    { name: 'an override by name moves the port', spec: { profiles: ['cilium'], reservedPorts: [{ name: 'cilium-health', ports: '14240' }] }, port: 14240, want: ['cilium-health'] },
-    { name: 'an override by name frees the old port', spec: { profiles: ['cilium'], reservedPorts: [{ name: 'cilium-health', ports: '14240' }] }, port: 4240, want: [] },
+    {
+      name: 'profiles and reservedPorts: an entry added',
+      spec: { profiles: ['cilium'], reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] },
+      port: 7000,
+      want: ['x'],
+    },
+    {
+      name: 'profiles and reservedPorts: the catalog stays',
+      spec: { profiles: ['cilium'], reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }] },
+      port: 4240,
+      want: ['cilium-health'],
+    },
+    {
+      name: 'an override by name moves the port',
+      spec: { profiles: ['cilium'], reservedPorts: [{ name: 'cilium-health', ports: '14240' }] },
+      port: 14240,
+      want: ['cilium-health'],
+    },
+    {
+      name: 'an override by name frees the old port',
+      spec: { profiles: ['cilium'], reservedPorts: [{ name: 'cilium-health', ports: '14240' }] },
+      port: 4240,
+      want: [],
+    },
     { name: 'disabled: true switches an entry off', spec: { profiles: ['cni-shared'], reservedPorts: [{ name: 'bgp', disabled: true }] }, port: 179, want: [] },
     { name: 'disabled kubelet entry', spec: { profiles: [], reservedPorts: [{ name: 'kubelet-read-only', disabled: true }] }, port: 10255, want: [] },
   ])('$name', ({ spec, port, want }) => {
@@ -62,11 +98,23 @@ describe('catalog profiles', () => {
 
   it.each([
     { name: 'an unknown profile', spec: { profiles: ['weavenet'] }, path: 'spec.profiles[0]' },
-    { name: 'switching off a name no profile has', spec: { profiles: ['cilium'], reservedPorts: [{ name: 'nope', disabled: true }] }, path: 'spec.reservedPorts[0].name' },
+    {
+      name: 'switching off a name no profile has',
+      spec: { profiles: ['cilium'], reservedPorts: [{ name: 'nope', disabled: true }] },
+      path: 'spec.reservedPorts[0].name',
+    },
     { name: 'disabled without profiles', spec: { reservedPorts: [{ name: 'bgp', disabled: true }] }, path: 'spec.reservedPorts[0].disabled' },
     { name: 'a new entry without ports', spec: { profiles: [], reservedPorts: [{ name: 'mine', component: 'x' }] }, path: 'spec.reservedPorts[0].ports' },
-    { name: 'a new entry without component', spec: { profiles: [], reservedPorts: [{ name: 'mine', ports: '7000' }] }, path: 'spec.reservedPorts[0].component' },
-    { name: 'an owner of an unknown kind', spec: { profiles: [], reservedPorts: [{ name: 'm', ports: '7000', component: 'm', owners: [{ namespaces: ['a'], kind: 'Daemonset', name: 'm' }] }] }, path: 'spec.reservedPorts[0].owners[0].kind' },
+    {
+      name: 'a new entry without component',
+      spec: { profiles: [], reservedPorts: [{ name: 'mine', ports: '7000' }] },
+      path: 'spec.reservedPorts[0].component',
+    },
+    {
+      name: 'an owner of an unknown kind',
+      spec: { profiles: [], reservedPorts: [{ name: 'm', ports: '7000', component: 'm', owners: [{ namespaces: ['a'], kind: 'Daemonset', name: 'm' }] }] },
+      path: 'spec.reservedPorts[0].owners[0].kind',
+    },
   ])('refuses $name, naming $path', ({ spec, path }) => {
     const r = loadPolicy(doc(spec), defaultSpec);
     expect(r.ok ? [] : r.problems.map((p) => p.path)).toContain(path);
@@ -78,7 +126,11 @@ describe('catalog profiles', () => {
     { name: 'the same with kinds and names "*"', spec: { exemptions: [{ ...blanket, kinds: ['*'], names: ['*'] }] }, warned: ['spec.exemptions[0]'] },
     { name: 'an exemption of one kube-system DaemonSet', spec: { exemptions: [{ ...blanket, kinds: ['DaemonSet'], names: ['node-agent'] }] }, warned: [] },
     { name: 'a kube-system exemption of another rule', spec: { exemptions: [{ ...blanket, rules: ['nodeport-range'] }] }, warned: [] },
-    { name: 'a policy with its own reservedPorts and no profiles (no owners to rely on)', spec: { reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }], exemptions: [blanket] }, warned: [] },
+    {
+      name: 'a policy with its own reservedPorts and no profiles (no owners to rely on)',
+      spec: { reservedPorts: [{ name: 'x', ports: '7000', component: 'x' }], exemptions: [blanket] },
+      warned: [],
+    },
   ])('warns on load for $name', ({ spec, warned }) => {
     const r = loadPolicy(doc(spec), defaultSpec);
     if (!r.ok) throw new Error(JSON.stringify(r.problems));
@@ -91,23 +143,51 @@ describe('port ownership', () => {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
     metadata: { name, ...extra },
-    spec: { template: { spec: { hostNetwork: true, containers: [container(name, ports.map((containerPort) => ({ containerPort })))] } } },
+    spec: {
+      template: {
+        spec: {
+          hostNetwork: true,
+          containers: [
+            container(
+              name,
+              ports.map((containerPort) => ({ containerPort })),
+            ),
+          ],
+        },
+      },
+    },
   });
   const podOf = (name: string, ownerReferences: Record<string, unknown>[], labels: Record<string, string> = {}, annotations: Record<string, string> = {}) =>
-    pod({ hostNetwork: true, containers: [container('c', [{ containerPort: 10249 }, { containerPort: 9963 }, { containerPort: 6443 }])] }, { metadata: { name, ownerReferences, labels, annotations } });
+    pod(
+      { hostNetwork: true, containers: [container('c', [{ containerPort: 10249 }, { containerPort: 9963 }, { containerPort: 6443 }])] },
+      { metadata: { name, ownerReferences, labels, annotations } },
+    );
   const tenantPolicy = () => policy({ tenants: [{ name: 'sneaky', namespaces: ['cilium'] }] });
   it.each([
     { name: 'kube-proxy DaemonSet in kube-system', object: daemonSet('kube-proxy', [10249, 10256]), ns: 'kube-system', want: [] },
     { name: 'kube-proxy DaemonSet elsewhere', object: daemonSet('kube-proxy', [10249]), ns: 'apps', want: [10249] },
     { name: 'another kube-system DaemonSet on kube-proxy ports', object: daemonSet('node-agent', [10249]), ns: 'kube-system', want: [10249] },
     { name: "the cilium DaemonSet on the operator's port", object: daemonSet('cilium', [9963]), ns: 'kube-system', want: [9963] },
-    { name: 'the cilium DaemonSet in a namespace of a tenant named cilium', object: daemonSet('cilium', [4240]), ns: 'cilium', policy: tenantPolicy, want: [4240] },
+    {
+      name: 'the cilium DaemonSet in a namespace of a tenant named cilium',
+      object: daemonSet('cilium', [4240]),
+      ns: 'cilium',
+      policy: tenantPolicy,
+      want: [4240],
+    },
     { name: 'nobody owns the kubelet port, not even in kube-system', object: daemonSet('kube-proxy', [10250]), ns: 'kube-system', want: [10250] },
     { name: 'a glob owner: aws-cloud-controller-manager', object: daemonSet('aws-cloud-controller-manager', [10258]), ns: 'kube-system', want: [] },
-    { name: 'a pod of kube-proxy by its ownerReferences (only 10249 is its own)', object: podOf('kube-proxy-abcde', [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kube-proxy', controller: true }]), ns: 'kube-system', want: [9963, 6443] },
+    {
+      name: 'a pod of kube-proxy by its ownerReferences (only 10249 is its own)',
+      object: podOf('kube-proxy-abcde', [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'kube-proxy', controller: true }]),
+      ns: 'kube-system',
+      want: [9963, 6443],
+    },
     {
       name: 'a pod of the cilium-operator Deployment through its ReplicaSet and pod-template-hash',
-      object: podOf('cilium-operator-5d8f7c9b4-abcde', [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cilium-operator-5d8f7c9b4', controller: true }], { 'pod-template-hash': '5d8f7c9b4' }),
+      object: podOf('cilium-operator-5d8f7c9b4-abcde', [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'cilium-operator-5d8f7c9b4', controller: true }], {
+        'pod-template-hash': '5d8f7c9b4',
+      }),
       ns: 'kube-system',
       want: [10249, 6443],
     },
@@ -118,15 +198,34 @@ describe('port ownership', () => {
       want: [10249, 9963, 6443],
     },
     { name: 'a static pod manifest: bare name', object: podOf('kube-apiserver', []), ns: 'kube-system', want: [10249, 9963] },
-    { name: 'a mirror pod by annotation', object: podOf('kube-apiserver-cp-1', [], {}, { 'kubernetes.io/config.mirror': 'h' }), ns: 'kube-system', want: [10249, 9963] },
-    { name: 'a mirror pod by Node owner', object: podOf('kube-apiserver-cp-1', [{ apiVersion: 'v1', kind: 'Node', name: 'cp-1' }]), ns: 'kube-system', want: [10249, 9963] },
+    {
+      name: 'a mirror pod by annotation',
+      object: podOf('kube-apiserver-cp-1', [], {}, { 'kubernetes.io/config.mirror': 'h' }),
+      ns: 'kube-system',
+      want: [10249, 9963],
+    },
+    {
+      name: 'a mirror pod by Node owner',
+      object: podOf('kube-apiserver-cp-1', [{ apiVersion: 'v1', kind: 'Node', name: 'cp-1' }]),
+      ns: 'kube-system',
+      want: [10249, 9963],
+    },
     { name: 'a suffixed name that is no mirror pod', object: podOf('kube-apiserver-cp-1', []), ns: 'kube-system', want: [10249, 9963, 6443] },
-    { name: 'a mirror pod outside kube-system', object: podOf('kube-apiserver-cp-1', [], {}, { 'kubernetes.io/config.mirror': 'h' }), ns: 'apps', want: [10249, 9963, 6443] },
+    {
+      name: 'a mirror pod outside kube-system',
+      object: podOf('kube-apiserver-cp-1', [], {}, { 'kubernetes.io/config.mirror': 'h' }),
+      ns: 'apps',
+      want: [10249, 9963, 6443],
+    },
     {
       name: 'owners written in the policy',
       object: daemonSet('node-agent', [7000]),
       ns: 'agents',
-      policy: () => policy({ profiles: [], reservedPorts: [{ name: 'agent', ports: '7000', component: 'agent', owners: [{ namespaces: ['agent*'], kind: 'DaemonSet', name: 'node-*' }] }] }),
+      policy: () =>
+        policy({
+          profiles: [],
+          reservedPorts: [{ name: 'agent', ports: '7000', component: 'agent', owners: [{ namespaces: ['agent*'], kind: 'DaemonSet', name: 'node-*' }] }],
+        }),
       want: [],
     },
   ])('$name', ({ object, ns, policy: p, want }) => {

@@ -28,7 +28,12 @@ describe('tenant view: omitted node ports', () => {
       want: ['deny nodeport-range spec.ports[0].nodePort', 'deny nodeport-range spec.ports[1].nodePort'],
     },
     { name: 'the same at /validate (not planned): judged as received', object: ingressNginx, spec: { tenants: [TEAM_A] }, planned: false, want: [] },
-    { name: 'the same with the allocator remediation on', object: ingressNginx, spec: { tenants: [TEAM_A], remediation: { nodePortAllocation: true } }, want: [] },
+    {
+      name: 'the same with the allocator remediation on',
+      object: ingressNginx,
+      spec: { tenants: [TEAM_A], remediation: { nodePortAllocation: true } },
+      want: [],
+    },
     { name: 'the same in a tenant without a slice', object: ingressNginx, spec: { tenants: [{ name: 'team-a', namespaces: ['team-a'] }] }, want: [] },
     { name: 'the same outside every tenant', object: ingressNginx, spec: { tenants: [TEAM_A] }, ns: 'ingress-nginx', want: [] },
     {
@@ -69,10 +74,22 @@ describe('tenant view: hostNetwork around allowedHostPorts', () => {
   };
   const tenant = (extra: Record<string, unknown>) => ({ tenants: [{ name: 'team-a', namespaces: ['team-a'], ...extra }] });
   it.each([
-    { name: 'allowedHostPorts set, allowHostNetwork unset: a warning, even at deny', spec: tenant({ allowedHostPorts: ['8080-8090'] }), want: ['warn hostport-not-allowed spec.template.spec.hostNetwork'] },
-    { name: 'the rule at audit stays at audit', spec: { ...tenant({ allowedHostPorts: ['8080-8090'] }), rules: { 'hostport-not-allowed': 'audit' } }, want: ['audit hostport-not-allowed spec.template.spec.hostNetwork'] },
+    {
+      name: 'allowedHostPorts set, allowHostNetwork unset: a warning, even at deny',
+      spec: tenant({ allowedHostPorts: ['8080-8090'] }),
+      want: ['warn hostport-not-allowed spec.template.spec.hostNetwork'],
+    },
+    {
+      name: 'the rule at audit stays at audit',
+      spec: { ...tenant({ allowedHostPorts: ['8080-8090'] }), rules: { 'hostport-not-allowed': 'audit' } },
+      want: ['audit hostport-not-allowed spec.template.spec.hostNetwork'],
+    },
     { name: 'allowedHostPorts [] counts too', spec: tenant({ allowedHostPorts: [] }), want: ['warn hostport-not-allowed spec.template.spec.hostNetwork'] },
-    { name: 'allowHostNetwork: false: denied', spec: tenant({ allowedHostPorts: ['8080-8090'], allowHostNetwork: false }), want: ['deny hostport-not-allowed spec.template.spec.hostNetwork'] },
+    {
+      name: 'allowHostNetwork: false: denied',
+      spec: tenant({ allowedHostPorts: ['8080-8090'], allowHostNetwork: false }),
+      want: ['deny hostport-not-allowed spec.template.spec.hostNetwork'],
+    },
     { name: 'allowHostNetwork: true: allowed', spec: tenant({ allowedHostPorts: ['8080-8090'], allowHostNetwork: true }), want: [] },
     { name: 'no allowedHostPorts: no restriction', spec: tenant({}), want: [] },
   ])('$name', ({ spec, want }) => {
@@ -83,10 +100,30 @@ describe('tenant view: hostNetwork around allowedHostPorts', () => {
 describe('allowLoadBalancers', () => {
   const tenant = (extra: Record<string, unknown>) => ({ tenants: [{ name: 'team-a', namespaces: ['team-a'], ...extra }] });
   it.each([
-    { name: 'false: a LoadBalancer is denied at spec.type', object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 443 }] }), spec: tenant({ allowLoadBalancers: false }), want: ['deny nodeport-not-allowed spec.type'] },
-    { name: 'false: a NodePort Service is not concerned', object: svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }), spec: tenant({ allowLoadBalancers: false }), want: [] },
-    { name: 'default: a LoadBalancer passes', object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 443 }] }), spec: tenant({}), want: [] },
-    { name: 'both switched off: one finding', object: svc({ type: 'LoadBalancer', ports: [{ port: 443 }] }), spec: tenant({ allowLoadBalancers: false, allowNodePorts: false }), want: ['deny nodeport-not-allowed spec.type'] },
+    {
+      name: 'false: a LoadBalancer is denied at spec.type',
+      object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 443 }] }),
+      spec: tenant({ allowLoadBalancers: false }),
+      want: ['deny nodeport-not-allowed spec.type'],
+    },
+    {
+      name: 'false: a NodePort Service is not concerned',
+      object: svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }),
+      spec: tenant({ allowLoadBalancers: false }),
+      want: [],
+    },
+    {
+      name: 'default: a LoadBalancer passes',
+      object: svc({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, ports: [{ port: 443 }] }),
+      spec: tenant({}),
+      want: [],
+    },
+    {
+      name: 'both switched off: one finding',
+      object: svc({ type: 'LoadBalancer', ports: [{ port: 443 }] }),
+      spec: tenant({ allowLoadBalancers: false, allowNodePorts: false }),
+      want: ['deny nodeport-not-allowed spec.type'],
+    },
   ])('$name', ({ object, spec, want }) => {
     expect(brief(run(object, spec as PortPolicySpec))).toEqual(want);
   });
@@ -110,16 +147,71 @@ describe('exemptions by image and by requester', () => {
   const ALICE = { username: 'alice@example.com', groups: ['platform', 'system:authenticated'] };
   const CONTROLLER = { username: 'system:serviceaccount:kube-system:daemon-set-controller', groups: ['system:serviceaccounts'] };
   it.each([
-    { name: 'every container matches: exempt', object: agent([{ name: 'a', image: 'node-agent:1' }]), spec: exempting({ images: ['docker.io/library/node-agent:1'] }), want: [] },
-    { name: 'a sidecar (init container) with another image: not exempt', object: agent([{ name: 'a', image: 'node-agent:1' }, { name: 's', image: 'busybox:1', init: true }]), spec: exempting({ images: ['node-agent:1'] }), want: ['deny hostport-reserved'] },
-    { name: 'both images listed: exempt', object: agent([{ name: 'a', image: 'node-agent:1' }, { name: 's', image: 'busybox:1', init: true }]), spec: exempting({ images: ['node-agent:1', 'busybox:*'] }), want: [] },
-    { name: 'another tag: not exempt', object: agent([{ name: 'a', image: 'node-agent:2' }]), spec: exempting({ images: ['node-agent:1'] }), want: ['deny hostport-reserved'] },
-    { name: 'a user exemption with that user at admission', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ users: ['alice@*'] }), requester: ALICE, want: [] },
+    {
+      name: 'every container matches: exempt',
+      object: agent([{ name: 'a', image: 'node-agent:1' }]),
+      spec: exempting({ images: ['docker.io/library/node-agent:1'] }),
+      want: [],
+    },
+    {
+      name: 'a sidecar (init container) with another image: not exempt',
+      object: agent([
+        { name: 'a', image: 'node-agent:1' },
+        { name: 's', image: 'busybox:1', init: true },
+      ]),
+      spec: exempting({ images: ['node-agent:1'] }),
+      want: ['deny hostport-reserved'],
+    },
+    {
+      name: 'both images listed: exempt',
+      object: agent([
+        { name: 'a', image: 'node-agent:1' },
+        { name: 's', image: 'busybox:1', init: true },
+      ]),
+      spec: exempting({ images: ['node-agent:1', 'busybox:*'] }),
+      want: [],
+    },
+    {
+      name: 'another tag: not exempt',
+      object: agent([{ name: 'a', image: 'node-agent:2' }]),
+      spec: exempting({ images: ['node-agent:1'] }),
+      want: ['deny hostport-reserved'],
+    },
+    {
+      name: 'a user exemption with that user at admission',
+      object: agent([{ name: 'a', image: 'x:1' }]),
+      spec: exempting({ users: ['alice@*'] }),
+      requester: ALICE,
+      want: [],
+    },
     { name: 'a group exemption', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ groups: ['platform'] }), requester: ALICE, want: [] },
-    { name: 'a user exemption, another requester', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ users: ['bob'] }), requester: ALICE, want: ['deny hostport-reserved'] },
-    { name: 'a ServiceAccount exemption by namespace/name', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ serviceAccounts: ['kube-system/daemon-set-controller'] }), requester: CONTROLLER, want: [] },
-    { name: 'a ServiceAccount exemption, a user requester', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ serviceAccounts: ['kube-system/*'] }), requester: ALICE, want: ['deny hostport-reserved'] },
-    { name: 'a user exemption without a requester (scan): the finding stays', object: agent([{ name: 'a', image: 'x:1' }]), spec: exempting({ users: ['alice@*'] }), want: ['deny hostport-reserved'] },
+    {
+      name: 'a user exemption, another requester',
+      object: agent([{ name: 'a', image: 'x:1' }]),
+      spec: exempting({ users: ['bob'] }),
+      requester: ALICE,
+      want: ['deny hostport-reserved'],
+    },
+    {
+      name: 'a ServiceAccount exemption by namespace/name',
+      object: agent([{ name: 'a', image: 'x:1' }]),
+      spec: exempting({ serviceAccounts: ['kube-system/daemon-set-controller'] }),
+      requester: CONTROLLER,
+      want: [],
+    },
+    {
+      name: 'a ServiceAccount exemption, a user requester',
+      object: agent([{ name: 'a', image: 'x:1' }]),
+      spec: exempting({ serviceAccounts: ['kube-system/*'] }),
+      requester: ALICE,
+      want: ['deny hostport-reserved'],
+    },
+    {
+      name: 'a user exemption without a requester (scan): the finding stays',
+      object: agent([{ name: 'a', image: 'x:1' }]),
+      spec: exempting({ users: ['alice@*'] }),
+      want: ['deny hostport-reserved'],
+    },
   ])('$name', ({ object, spec, requester, want }) => {
     expect(run(object, spec as PortPolicySpec, { requester }).map((f) => `${f.action} ${f.rule}`)).toEqual(want);
   });
@@ -127,7 +219,9 @@ describe('exemptions by image and by requester', () => {
   it("never reads the pod's spec.serviceAccountName, which the tenant writes", () => {
     const object = agent([{ name: 'a', image: 'x:1' }]);
     (object.spec.template.spec as Record<string, unknown>).serviceAccountName = 'daemon-set-controller';
-    expect(run(object, exempting({ serviceAccounts: ['team-a/daemon-set-controller', 'kube-system/daemon-set-controller'] }), { requester: ALICE }).length).toBe(1);
+    expect(
+      run(object, exempting({ serviceAccounts: ['team-a/daemon-set-controller', 'kube-system/daemon-set-controller'] }), { requester: ALICE }).length,
+    ).toBe(1);
   });
 
   it('a scan says that an exemption by requester may apply at admission', () => {

@@ -35,7 +35,12 @@ const scattered = (n: number, v6 = false): string[] =>
     return v6 ? `fd00::${(a >>> 16).toString(16)}:${(a & 0xffff).toString(16)}/128` : `${a >>> 24}.${(a >>> 16) & 255}.${(a >>> 8) & 255}.${a & 255}/32`;
   });
 
-const netpol = (egress: Obj[]) => ({ apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'n' }, spec: { podSelector: {}, policyTypes: ['Egress'], egress } });
+const netpol = (egress: Obj[]) => ({
+  apiVersion: 'networking.k8s.io/v1',
+  kind: 'NetworkPolicy',
+  metadata: { name: 'n' },
+  spec: { podSelector: {}, policyTypes: ['Egress'], egress },
+});
 const toKubelet = (ipBlock: Obj) => ({ to: [{ ipBlock }], ports: [{ port: 10250, protocol: 'TCP' }] });
 
 const CASES: { name: string; object: () => Obj; namespace?: string; budgetMs?: number; check: (e: Evaluation) => void }[] = [
@@ -66,7 +71,9 @@ const CASES: { name: string; object: () => Obj; namespace?: string; budgetMs?: n
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: { name: 'p' },
-      spec: { containers: Array.from({ length: POD_SPEC_PORTS.value }, (_, i) => ({ name: `c${i}`, image: 'i', ports: [{ containerPort: 1, hostPort: 10250 }] })) },
+      spec: {
+        containers: Array.from({ length: POD_SPEC_PORTS.value }, (_, i) => ({ name: `c${i}`, image: 'i', ports: [{ containerPort: 1, hostPort: 10250 }] })),
+      },
     }),
     check: (e) => expect(e.findings.filter((f) => f.status === 'fail')).toHaveLength(POD_SPEC_PORTS.value),
   },

@@ -45,7 +45,9 @@ it('denies within the 1 s timeout parameter when the Namespace read hangs', asyn
   const s = await startHarness({ view });
   try {
     const started = performance.now();
-    const res = await s.post('/validate', admissionReview({ object: webService({ namespace: 'games', nodePorts: [30010] }), uid: 'slow' }), { query: 'timeout=1s' });
+    const res = await s.post('/validate', admissionReview({ object: webService({ namespace: 'games', nodePorts: [30010] }), uid: 'slow' }), {
+      query: 'timeout=1s',
+    });
     const ms = performance.now() - started;
     console.log(`hanging Namespace read, timeout=1s: answered in ${Math.round(ms)} ms`);
     expect(res.json.response.status.message).toMatch(/reading the Namespace took longer than the [78]\d\d ms left/);
@@ -66,7 +68,8 @@ it.each([
   {
     name: 'a client that stalls mid-body is answered 408 at 80 % of its 2 s timeout parameter, before the API server gives up',
     config: {},
-    request: 'POST /validate?timeout=2s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",',
+    request:
+      'POST /validate?timeout=2s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",',
     atLeastMs: 1590,
     underMs: 2000,
   },

@@ -292,14 +292,18 @@ it('stays under three quarters of the memory limit at its worst moment: garbage 
   // megabyte requests (the kind is in it five times: object, kind, requestKind, resource,
   // requestResource), so those still get through.
   const megabyteKindReview = (i: number) =>
-    JSON.stringify(admissionReview({ object: { apiVersion: 'v1', kind: `Worst${i}${'k'.repeat(1 << 20)}`, metadata: { name: 'x', namespace: 'team-a' }, spec: {} } }));
+    JSON.stringify(
+      admissionReview({ object: { apiVersion: 'v1', kind: `Worst${i}${'k'.repeat(1 << 20)}`, metadata: { name: 'x', namespace: 'team-a' }, spec: {} } }),
+    );
   const holdBytes = SERVE_DEFAULTS.bodyBytesInFlight - Buffer.byteLength(megabyteKindReview(100)) - 64 * 1024;
   const perBody = SERVE_DEFAULTS.bodyLimitBytes - 64 * 1024;
   const bodies = Math.ceil(holdBytes / perBody);
   const held = keepOpen(bodies, (i) =>
     tlsOpen((s) => {
       const bytes = i < bodies - 1 ? perBody : holdBytes - perBody * (bodies - 1);
-      s.write(`POST /validate?timeout=30s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${SERVE_DEFAULTS.bodyLimitBytes}\r\n\r\n`);
+      s.write(
+        `POST /validate?timeout=30s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: ${SERVE_DEFAULTS.bodyLimitBytes}\r\n\r\n`,
+      );
       s.write(' '.repeat(bytes), () => s.emit('ready-to-hold'));
     }),
   );
@@ -312,7 +316,14 @@ it('stays under three quarters of the memory limit at its worst moment: garbage 
       statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
     }
     const { peakRss } = serve.status();
-    report('worst moment', { bodiesHeldMiB: holdBytes / MIB, requestMiB: Buffer.byteLength(megabyteKindReview(0)) / MIB, idleConnections: 900, statuses: JSON.stringify(Object.fromEntries(statuses)), peakRssMiB: peakRss / MIB, limitMiB: MEMORY_LIMIT_BYTES / MIB });
+    report('worst moment', {
+      bodiesHeldMiB: holdBytes / MIB,
+      requestMiB: Buffer.byteLength(megabyteKindReview(0)) / MIB,
+      idleConnections: 900,
+      statuses: JSON.stringify(Object.fromEntries(statuses)),
+      peakRssMiB: peakRss / MIB,
+      limitMiB: MEMORY_LIMIT_BYTES / MIB,
+    });
     // Every megabyte request was read and answered (400 or 200), none turned away: the old space filled.
     expect([...statuses.keys()].every((status) => status < 500)).toBe(true);
     expect(peakRss).toBeLessThan(PEAK_MAX_BYTES);

@@ -62,7 +62,7 @@ describe('markers', () => {
   it.each([
     { name: 'two findings at the same path', lane: 'hostPort', port: 10250, worst: 'deny', findings: 2 },
     { name: 'a warn and a deny', lane: 'hostPort', port: 9962, worst: 'deny', findings: 2 },
-    { name: 'a finding at spec.type goes to the object\'s nodePorts', lane: 'nodePort', port: 30500, worst: 'audit', findings: 1 },
+    { name: "a finding at spec.type goes to the object's nodePorts", lane: 'nodePort', port: 30500, worst: 'audit', findings: 1 },
     { name: 'a hostPort in the NodePort range', lane: 'hostPort', port: 31500, worst: 'deny', findings: 1 },
     { name: 'an exempt kube-system port', lane: 'hostPort', port: 10249, worst: null, findings: 0 },
     { name: 'a port in use without finding', lane: 'nodePort', port: 31001, worst: null, findings: 0 },
@@ -80,7 +80,9 @@ describe('markers', () => {
   it('draws violations even when the scan kept no portUses', () => {
     const bare = marks({ ...result, portUses: undefined }, 'shared-cluster', RULE_CATALOG);
     const ports = result.findings.filter((f) => f.rule.startsWith('hostport') || f.rule.startsWith('nodeport')).filter((f) => f.value !== null);
-    expect(new Set(bare.map((m) => `${m.lane}:${m.port}`))).toEqual(new Set(ports.map((f) => `${f.rule.startsWith('host') ? 'hostPort' : 'nodePort'}:${f.value}`)));
+    expect(new Set(bare.map((m) => `${m.lane}:${m.port}`))).toEqual(
+      new Set(ports.map((f) => `${f.rule.startsWith('host') ? 'hostPort' : 'nodePort'}:${f.value}`)),
+    );
     expect(bare.every((m) => m.worst !== null && m.uses.every((u) => u.protocol === null))).toBe(true);
   });
 });
@@ -107,7 +109,9 @@ describe('writeHtml on a shared-cluster fixture', () => {
     expect(s).toMatch(/data-k="deny"><span class="n">8</);
     expect(s).toMatch(/data-k="warn"><span class="n">2</);
     expect(s).toMatch(/data-k="audit"><span class="n">1</);
-    expect(s).toContain('<th scope="row"><code>hostport-reserved</code></th><td class="num">3</td><td class="num">0</td><td class="num">0</td><td class="num">3</td>');
+    expect(s).toContain(
+      '<th scope="row"><code>hostport-reserved</code></th><td class="num">3</td><td class="num">0</td><td class="num">0</td><td class="num">3</td>',
+    );
     expect(s).toContain('<th scope="row">team-a</th><td>31000-31099</td><td><code>team-a</code>, <code>team-a-batch</code></td><td class="num">7</td>');
   });
 
@@ -123,7 +127,9 @@ describe('writeHtml on a shared-cluster fixture', () => {
     const overview = tags(html, 'g', 'mk').filter((t) => attr(t, 'data-view') === 'overview');
     expect(overview).toHaveLength(marks(result, policy.name, RULE_CATALOG).length);
     const violating = overview.filter((t) => attr(t, 'data-act') !== 'ok').map((t) => `${attr(t, 'data-lane')}:${attr(t, 'data-port')}:${attr(t, 'data-act')}`);
-    expect(violating.sort()).toEqual(['hostPort:10250:deny', 'hostPort:31500:deny', 'hostPort:9962:deny', 'nodePort:30500:audit', 'nodePort:31150:deny', 'nodePort:8443:deny'].sort());
+    expect(violating.sort()).toEqual(
+      ['hostPort:10250:deny', 'hostPort:31500:deny', 'hostPort:9962:deny', 'nodePort:30500:audit', 'nodePort:31150:deny', 'nodePort:8443:deny'].sort(),
+    );
     expect(overview.every((t) => attr(t, 'tabindex') === '0' && attr(t, 'role') === 'img')).toBe(true);
     // The shape differs by action: a violation is never told by colour alone.
     expect(html).toMatch(/data-port="31150" data-uses="1" data-act="deny" transform="[^"]*"><title>[^<]*<\/title><path d="M0,-7L6.5,5H-6.5Z"\/>/);
@@ -135,7 +141,7 @@ describe('writeHtml on a shared-cluster fixture', () => {
     const title = /data-port="31150"[^>]*><title>([^<]*)<\/title>/.exec(html)![1];
     expect(title).toBe(
       'nodePort 31150/TCP: 1 object, 1 finding (worst: deny)\n' +
-        "• Service team-a/stray, field spec.ports[0].nodePort: DENY nodeport-range: nodePort 31150 lies outside tenant team-a&#39;s slice 31000-31099; pick a port in 31000-31099 or leave nodePort unset",
+        '• Service team-a/stray, field spec.ports[0].nodePort: DENY nodeport-range: nodePort 31150 lies outside tenant team-a&#39;s slice 31000-31099; pick a port in 31000-31099 or leave nodePort unset',
     );
   });
 
@@ -189,7 +195,8 @@ describe('writeHtml on a shared-cluster fixture', () => {
     expect(rows).toHaveLength(result.findings.length);
     expect(rows.map((r) => attr(r, 'data-rule'))).toEqual(result.findings.map((f) => f.rule));
     expect(rows.map((r) => attr(r, 'data-tenant'))).toEqual(result.findings.map((f) => f.tenant ?? '(none)'));
-    const options = (key: string) => [...(new RegExp(`<select data-filter="${key}"[^>]*>(.*?)</select>`).exec(s)![1].matchAll(/<option value="([^"]*)"/g))].map((m) => m[1]);
+    const options = (key: string) =>
+      [...new RegExp(`<select data-filter="${key}"[^>]*>(.*?)</select>`).exec(s)![1].matchAll(/<option value="([^"]*)"/g)].map((m) => m[1]);
     expect(options('rule')).toEqual(['', ...new Set([...result.findings.map((f) => f.rule)].sort())]);
     expect(options('tenant')).toEqual(['', '(none)', 'team-a', 'team-b', 'team-c']);
     expect(s).toContain('Showing 11 of 11 findings');
@@ -205,9 +212,17 @@ describe('several policies', () => {
   const b = fixturePolicy('strict');
   const base = fixture(a);
   // The strict policy finds one more thing: the exempt kube-proxy port.
-  const extra: Finding = { ...base.findings[0], policy: 'strict', rule: 'hostport-reserved', action: 'deny', tenant: null,
+  const extra: Finding = {
+    ...base.findings[0],
+    policy: 'strict',
+    rule: 'hostport-reserved',
+    action: 'deny',
+    tenant: null,
     resource: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespace: 'kube-system', name: 'kube-proxy' },
-    path: 'spec.template.spec.containers[0].ports[0].containerPort', value: 10249, message: 'hostPort 10249/TCP clashes with kube-proxy-metrics' };
+    path: 'spec.template.spec.containers[0].ports[0].containerPort',
+    value: 10249,
+    message: 'hostPort 10249/TCP clashes with kube-proxy-metrics',
+  };
   const html = writeHtml({ ...base, policies: [a, b], findings: [...base.findings, extra] }, { rules: RULE_CATALOG });
 
   it('draws one map per policy, each with its own findings', () => {
@@ -229,10 +244,19 @@ describe('several policies', () => {
 describe('an empty scan', () => {
   it('still renders every section, saying there is nothing to show', () => {
     const policy = fixturePolicy();
-    const html = writeHtml({
-      policies: [policy], findings: [], errors: [], portUses: [], namespaces: [], exposures: [],
-      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, generatedAt: new Date(0),
-    }, { rules: RULE_CATALOG });
+    const html = writeHtml(
+      {
+        policies: [policy],
+        findings: [],
+        errors: [],
+        portUses: [],
+        namespaces: [],
+        exposures: [],
+        summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+        generatedAt: new Date(0),
+      },
+      { rules: RULE_CATALOG },
+    );
     expect(section(html, 'map')).toContain('0 ports in use on the nodes (0 hostPort, 0 nodePort), 0 with findings');
     expect(tags(html, 'g', 'mk')).toHaveLength(0);
     expect(tags(html, 'g', 'b-res').length).toBeGreaterThan(0);
@@ -265,11 +289,23 @@ describe('escaping', () => {
   const evil = (n: number) => `<b data-x="${n}">'&amp;`;
   it.each([
     { name: 'object name', edit: (r: ScanResult) => ({ ...r, findings: r.findings.map((f) => ({ ...f, resource: { ...f.resource, name: evil(1) } })) }) },
-    { name: 'namespace and tenant', edit: (r: ScanResult) => ({ ...r, findings: r.findings.map((f) => ({ ...f, tenant: evil(2), resource: { ...f.resource, namespace: evil(3) } })) }) },
-    { name: 'path, message and source file', edit: (r: ScanResult) => ({ ...r, findings: r.findings.map((f) => ({ ...f, path: evil(4), message: evil(5), source: { file: evil(6), line: 1 } })) }) },
-    { name: 'port use object', edit: (r: ScanResult) => ({ ...r, portUses: r.portUses!.map((u) => ({ ...u, path: evil(7), resource: { ...u.resource, name: evil(8) } })) }) },
+    {
+      name: 'namespace and tenant',
+      edit: (r: ScanResult) => ({ ...r, findings: r.findings.map((f) => ({ ...f, tenant: evil(2), resource: { ...f.resource, namespace: evil(3) } })) }),
+    },
+    {
+      name: 'path, message and source file',
+      edit: (r: ScanResult) => ({ ...r, findings: r.findings.map((f) => ({ ...f, path: evil(4), message: evil(5), source: { file: evil(6), line: 1 } })) }),
+    },
+    {
+      name: 'port use object',
+      edit: (r: ScanResult) => ({ ...r, portUses: r.portUses!.map((u) => ({ ...u, path: evil(7), resource: { ...u.resource, name: evil(8) } })) }),
+    },
     { name: 'policy name', edit: () => fixture(fixturePolicy(evil(9))) },
-    { name: 'rule excerpt', edit: (r: ScanResult) => ({ ...r, exposures: r.exposures!.map((e) => ({ ...e, rule: { to: [{ ipBlock: { cidr: evil(10) } }] } })) }) },
+    {
+      name: 'rule excerpt',
+      edit: (r: ScanResult) => ({ ...r, exposures: r.exposures!.map((e) => ({ ...e, rule: { to: [{ ipBlock: { cidr: evil(10) } }] } })) }),
+    },
     { name: 'input error', edit: (r: ScanResult) => ({ ...r, errors: [{ file: evil(11), line: 2, message: evil(12) }] }) },
   ])('$name is text, never markup', ({ edit }) => {
     const html = writeHtml(edit(fixture()), { rules: RULE_CATALOG });
@@ -293,9 +329,23 @@ describe('size', () => {
     const findings: Finding[] = [];
     for (let i = 0; i < 5000; i++) {
       const resource = { apiVersion: 'v1', kind: 'Service', namespace: `ns-${i % 50}`, name: `svc-${i}` };
-      uses.push({ type: 'nodePort', port: 30000 + (i % 2768), protocol: 'TCP', resource, path: 'spec.ports[0].nodePort', source: { file: `m/${i}.yaml`, line: 1 } });
+      uses.push({
+        type: 'nodePort',
+        port: 30000 + (i % 2768),
+        protocol: 'TCP',
+        resource,
+        path: 'spec.ports[0].nodePort',
+        source: { file: `m/${i}.yaml`, line: 1 },
+      });
       if (i % 5 === 0) {
-        findings.push({ ...base.findings[0], rule: 'nodeport-range', resource, path: 'spec.ports[0].nodePort', value: 30000 + (i % 2768), source: { file: `m/${i}.yaml`, line: 1 } });
+        findings.push({
+          ...base.findings[0],
+          rule: 'nodeport-range',
+          resource,
+          path: 'spec.ports[0].nodePort',
+          value: 30000 + (i % 2768),
+          source: { file: `m/${i}.yaml`, line: 1 },
+        });
       }
     }
     const html = writeHtml({ ...base, portUses: uses, findings }, { rules: RULE_CATALOG });
@@ -307,7 +357,9 @@ describe('size', () => {
 
 describe('rule excerpts for the exposures section', () => {
   const object: KubeObject = {
-    apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'p', namespace: 'n' },
+    apiVersion: 'cilium.io/v2',
+    kind: 'CiliumNetworkPolicy',
+    metadata: { name: 'p', namespace: 'n' },
     specs: [{ egress: [{ toEntities: ['world'] }, { toEntities: ['host'], toPorts: [{ ports: [{ port: '10250' }] }] }] }],
   };
   it.each([

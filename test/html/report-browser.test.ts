@@ -39,18 +39,25 @@ interface JsonReport {
 async function scan(policyArgs: string[], format: 'json' | 'html', cluster = false): Promise<string> {
   let out = '';
   let err = '';
-  const status = await runScan(cluster ? [] : [arg('examples')], { policy: policyArgs.map(arg), format, cluster }, {
-    stdout: { write: (s: string) => (out += s) },
-    stderr: { write: (s: string) => (err += s) },
-    stdoutColor: false,
-    now: () => NOW,
-  });
+  const status = await runScan(
+    cluster ? [] : [arg('examples')],
+    { policy: policyArgs.map(arg), format, cluster },
+    {
+      stdout: { write: (s: string) => (out += s) },
+      stderr: { write: (s: string) => (err += s) },
+      stdoutColor: false,
+      now: () => NOW,
+    },
+  );
   if (status === 2) throw new Error(`scan failed (status 2): ${err}`);
   return out;
 }
 
 const LANE: Record<string, string> = {
-  'hostport-reserved': 'hostPort', 'hostport-not-allowed': 'hostPort', 'nodeport-range': 'nodePort', 'nodeport-not-allowed': 'nodePort',
+  'hostport-reserved': 'hostPort',
+  'hostport-not-allowed': 'hostPort',
+  'nodeport-range': 'nodePort',
+  'nodeport-not-allowed': 'nodePort',
 };
 
 let session: Session;
@@ -104,12 +111,20 @@ describe.each([
   });
 
   it('lists the JSON findings in the table, row by row', async () => {
-    const rows = await page.locator('#findings-table tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells).map((c) => c.innerText.trim())),
-    );
+    const rows = await page
+      .locator('#findings-table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Array.from((tr as HTMLTableRowElement).cells).map((c) => c.innerText.trim())));
     expect(rows).toHaveLength(json.findings.length);
     expect(rows.map((r) => r.slice(0, 7))).toEqual(
-      json.findings.map((f) => [f.action, f.rule, f.tenant ?? '', f.resource.namespace ?? '', `${f.resource.kind} ${f.resource.name}`, f.path, f.value === null ? '' : String(f.value)]),
+      json.findings.map((f) => [
+        f.action,
+        f.rule,
+        f.tenant ?? '',
+        f.resource.namespace ?? '',
+        `${f.resource.kind} ${f.resource.name}`,
+        f.path,
+        f.value === null ? '' : String(f.value),
+      ]),
     );
     expect(rows.map((r) => r[7])).toEqual(json.findings.map((f) => f.message));
   });
@@ -133,9 +148,16 @@ describe.each([
   });
 
   it("marks exactly the JSON's port violations, each with its worst action and its findings named", async () => {
-    const marks = await page.locator('svg[id$="-overview"] .mk').evaluateAll((gs) =>
-      gs.map((g) => ({ lane: g.getAttribute('data-lane')!, port: Number(g.getAttribute('data-port')), act: g.getAttribute('data-act')!, label: g.getAttribute('aria-label')! })),
-    );
+    const marks = await page
+      .locator('svg[id$="-overview"] .mk')
+      .evaluateAll((gs) =>
+        gs.map((g) => ({
+          lane: g.getAttribute('data-lane')!,
+          port: Number(g.getAttribute('data-port')),
+          act: g.getAttribute('data-act')!,
+          label: g.getAttribute('aria-label')!,
+        })),
+      );
     const want = new Map<string, { act: Action; findings: JsonFinding[] }>();
     for (const f of json.findings) {
       if (!LANE[f.rule] || f.value === null) continue;
@@ -152,12 +174,16 @@ describe.each([
       const w = want.get(`${m.lane}:${m.port}`)!;
       expect(m.act).toBe(w.act);
       for (const f of w.findings) {
-        expect(m.label).toContain(`${f.resource.kind} ${f.resource.namespace}/${f.resource.name}, field ${f.path}: ${f.action.toUpperCase()} ${f.rule}: ${f.message}`);
+        expect(m.label).toContain(
+          `${f.resource.kind} ${f.resource.namespace}/${f.resource.name}, field ${f.path}: ${f.action.toUpperCase()} ${f.rule}: ${f.message}`,
+        );
       }
     }
     // The NodePort lane repeats the markers in the range, no more, no fewer.
     const np = marks.filter((m) => m.port >= 30000 && m.port <= 32767).map((m) => `${m.lane}:${m.port}`);
-    const lane = await page.locator('svg[id$="-nodeports"] .mk').evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-lane')}:${g.getAttribute('data-port')}`));
+    const lane = await page
+      .locator('svg[id$="-nodeports"] .mk')
+      .evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-lane')}:${g.getAttribute('data-port')}`));
     expect(lane.sort()).toEqual(np.sort());
   });
 
@@ -175,7 +201,10 @@ describe.each([
       await page.keyboard.press('ArrowRight');
       moves++;
     }
-    const focused = await page.evaluate(() => ({ port: Number(document.activeElement!.getAttribute('data-port')), label: document.activeElement!.getAttribute('aria-label') }));
+    const focused = await page.evaluate(() => ({
+      port: Number(document.activeElement!.getAttribute('data-port')),
+      label: document.activeElement!.getAttribute('aria-label'),
+    }));
     const f = json.findings.find((x) => LANE[x.rule] && x.value === focused.port && x.action === 'deny')!;
     expect(f).toBeDefined();
     const tip = page.locator('#tip');
@@ -262,14 +291,17 @@ describe('report for a fixture with hostile names', () => {
     const colours = await page.evaluate(() => {
       const css = (sel: string, prop: string) => getComputedStyle(document.querySelector(sel)!).getPropertyValue(prop);
       const text = ['.act-deny', '.act-warn', '.act-audit', '.muted', 'header p', '#findings-table td', '.axis text', '.lane', '.cap'].map((sel) => ({
-        sel, fg: css(sel, sel.startsWith('.axis') || sel === '.lane' || sel === '.cap' ? 'fill' : 'color'),
+        sel,
+        fg: css(sel, sel.startsWith('.axis') || sel === '.lane' || sel === '.cap' ? 'fill' : 'color'),
       }));
       const shapes = ['ok', 'deny', 'warn', 'audit'].map((k) => ({ sel: k, fg: css(`.k-${k} > *`, 'fill') }));
       return { text, shapes, body: css('body', 'background-color'), panel: css('.panel', 'fill') };
     });
     const rgb = (c: string) => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
     const lum = (c: string) => {
-      const [r, g, b] = rgb(c).map((v) => v / 255).map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
+      const [r, g, b] = rgb(c)
+        .map((v) => v / 255)
+        .map((v) => (v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4));
       return 0.2126 * r + 0.7152 * g + 0.0722 * b;
     };
     const ratio = (a: string, b: string) => {
@@ -277,12 +309,18 @@ describe('report for a fixture with hostile names', () => {
       return (x + 0.05) / (y + 0.05);
     };
     expect(colours.shapes.every((s) => s.fg.startsWith('rgb'))).toBe(true);
-    for (const t of colours.text) expect({ sel: t.sel, ok: ratio(t.fg, colours.body) >= 4.5 && ratio(t.fg, colours.panel) >= 4.5 }).toEqual({ sel: t.sel, ok: true });
+    for (const t of colours.text)
+      expect({ sel: t.sel, ok: ratio(t.fg, colours.body) >= 4.5 && ratio(t.fg, colours.panel) >= 4.5 }).toEqual({ sel: t.sel, ok: true });
     for (const sh of colours.shapes) expect({ sel: sh.sel, ok: ratio(sh.fg, colours.panel) >= 3 }).toEqual({ sel: sh.sel, ok: true });
   });
 
   it("refuses the page's own attempts to reach the network (Content-Security-Policy)", async () => {
-    const result = await page.evaluate(() => fetch('http://192.0.2.1/x').then(() => 'fetched', () => 'refused'));
+    const result = await page.evaluate(() =>
+      fetch('http://192.0.2.1/x').then(
+        () => 'fetched',
+        () => 'refused',
+      ),
+    );
     expect(result).toBe('refused');
     expect(watch.errors.join('\n')).toMatch(/Content Security Policy/);
   });
@@ -316,8 +354,13 @@ describe('report for a --cluster scan', () => {
   it('draws the cluster’s ports and exposures as the JSON output says, with no file sources', async () => {
     const json = JSON.parse(await scan([], 'json', true)) as JsonReport;
     const { page, watch } = await open(await scan([], 'html', true), 'report-cluster.html');
-    expect(json.findings.map((f) => `${f.rule} ${f.resource.name} ${f.value}`).sort()).toEqual(['hostport-reserved agent 10250', 'netpol-sensitive-exposure to-nodes 10250']);
-    const marks = await page.locator('svg[id$="-overview"] .mk').evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-lane')}:${g.getAttribute('data-port')}:${g.getAttribute('data-act')}`));
+    expect(json.findings.map((f) => `${f.rule} ${f.resource.name} ${f.value}`).sort()).toEqual([
+      'hostport-reserved agent 10250',
+      'netpol-sensitive-exposure to-nodes 10250',
+    ]);
+    const marks = await page
+      .locator('svg[id$="-overview"] .mk')
+      .evaluateAll((gs) => gs.map((g) => `${g.getAttribute('data-lane')}:${g.getAttribute('data-port')}:${g.getAttribute('data-act')}`));
     expect(marks.sort()).toEqual(['hostPort:10250:deny', 'hostPort:8080:ok', 'nodePort:30080:ok', 'nodePort:31000:ok']);
     await expect(page.locator('#findings-table tbody tr').count()).resolves.toBe(json.findings.length);
     expect((await page.locator('#findings-table tbody td:nth-child(9)').allInnerTexts()).every((t) => t === '')).toBe(true);
@@ -330,10 +373,17 @@ describe('report for a --cluster scan', () => {
 
 describe('an empty report', () => {
   it('runs its script without errors when there is nothing to draw', async () => {
-    const html = writeHtml({
-      ...fixture(), findings: [], errors: [], portUses: [], exposures: [],
-      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
-    }, { rules: RULE_CATALOG });
+    const html = writeHtml(
+      {
+        ...fixture(),
+        findings: [],
+        errors: [],
+        portUses: [],
+        exposures: [],
+        summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+      },
+      { rules: RULE_CATALOG },
+    );
     const { page, watch } = await open(html, 'report-empty.html');
     await expect(page.locator('.filters').isVisible()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Rule' }).click();

@@ -78,15 +78,19 @@ describe('/metrics of both processes', () => {
   });
 
   it('promtool does fail on what prom-client exports by default, so the check above can fail', () => {
-    const r = promtool('# HELP nodejs_active_handles_total Total number of active handles.\n# TYPE nodejs_active_handles_total gauge\nnodejs_active_handles_total 3\n');
+    const r = promtool(
+      '# HELP nodejs_active_handles_total Total number of active handles.\n# TYPE nodejs_active_handles_total gauge\nnodejs_active_handles_total 3\n',
+    );
     expect(r).toEqual({ status: 3, problems: ['nodejs_active_handles_total non-counter metrics should not have "_total" suffix'] });
   });
 
   it.each(['webhook', 'controller'] as const)('%s: exports portcullis_build_info with the version and commit', (process) => {
-    expect({ type: types(texts[process]).portcullis_build_info, line: texts[process].split('\n').find((l) => l.startsWith('portcullis_build_info{')) }).toEqual({
-      type: 'gauge',
-      line: buildInfo,
-    });
+    expect({ type: types(texts[process]).portcullis_build_info, line: texts[process].split('\n').find((l) => l.startsWith('portcullis_build_info{')) }).toEqual(
+      {
+        type: 'gauge',
+        line: buildInfo,
+      },
+    );
   });
 
   it.each(['webhook', 'controller'] as const)('%s: every counter is named _total and nothing else is', (process) => {
@@ -98,8 +102,17 @@ describe('/metrics of both processes', () => {
     const t = types(texts.controller);
     const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(texts.controller)?.[1]);
     expect({
-      types: ['portcullis_controller_report_writes_total', 'portcullis_controller_audit_runs_total', 'portcullis_controller_lists_total', 'portcullis_controller_watch_failures_total'].map((n) => t[n]),
-      gauges: ['portcullis_controller_last_successful_audit_timestamp_seconds', 'portcullis_controller_last_audit_duration_seconds', 'portcullis_controller_pending_scopes'].map((n) => t[n]),
+      types: [
+        'portcullis_controller_report_writes_total',
+        'portcullis_controller_audit_runs_total',
+        'portcullis_controller_lists_total',
+        'portcullis_controller_watch_failures_total',
+      ].map((n) => t[n]),
+      gauges: [
+        'portcullis_controller_last_successful_audit_timestamp_seconds',
+        'portcullis_controller_last_audit_duration_seconds',
+        'portcullis_controller_pending_scopes',
+      ].map((n) => t[n]),
       writes: sample('portcullis_controller_report_writes_total{operation="create",result="ok"}'),
       auditRuns: sample('portcullis_controller_audit_runs_total') >= 1,
       podLists: sample('portcullis_controller_lists_total{resource="pods"}') >= 1,

@@ -20,12 +20,25 @@ const OWN_NAMESPACE = 'portcullis-system';
 const OPT_OUT_LABEL = 'portcullis.dev/ignore';
 const MODES = ['audit', 'enforce', 'remediate'] as const;
 // The directories that render the validating webhooks: each must carry the guard of the opt-out label.
-const WITH_WEBHOOKS = ['manifests/base', 'manifests/base/webhooks', ...MODES.map((m) => `manifests/overlays/${m}`), 'manifests/overlays/audit/webhooks', 'manifests/overlays/enforce/webhooks'];
+const WITH_WEBHOOKS = [
+  'manifests/base',
+  'manifests/base/webhooks',
+  ...MODES.map((m) => `manifests/overlays/${m}`),
+  'manifests/overlays/audit/webhooks',
+  'manifests/overlays/enforce/webhooks',
+];
 
 const renders = new Map<string, K8sObject[]>();
 beforeAll(async () => {
   for (const dir of WITH_WEBHOOKS) renders.set(dir, await kustomize(dir));
-  for (const mode of MODES) renders.set(`${mode}+all`, await kustomizeWith(`manifests/overlays/${mode}`, COMPONENTS.map((c) => `manifests/components/${c}`)));
+  for (const mode of MODES)
+    renders.set(
+      `${mode}+all`,
+      await kustomizeWith(
+        `manifests/overlays/${mode}`,
+        COMPONENTS.map((c) => `manifests/components/${c}`),
+      ),
+    );
 });
 const objectsOf = (key: string) => renders.get(key)!;
 const ALL = () => MODES.map((m) => ({ mode: m, objects: objectsOf(`${m}+all`) }));
@@ -74,7 +87,8 @@ describe('PodDisruptionBudgets', () => {
   it.each(MODES)('%s: every budget lets an unhealthy pod be evicted, so a broken budget never stalls a drain', (mode) => {
     const pdbs = find(objectsOf(`${mode}+all`), 'PodDisruptionBudget');
     expect(pdbs.length).toBe(2);
-    for (const p of pdbs) expect({ pdb: p.metadata.name, policy: (p.spec as Obj).unhealthyPodEvictionPolicy }).toEqual({ pdb: p.metadata.name, policy: 'AlwaysAllow' });
+    for (const p of pdbs)
+      expect({ pdb: p.metadata.name, policy: (p.spec as Obj).unhealthyPodEvictionPolicy }).toEqual({ pdb: p.metadata.name, policy: 'AlwaysAllow' });
   });
 });
 
@@ -92,13 +106,19 @@ describe('namespace exclusions, defined once', () => {
 
   it('the excluded namespaces and the opt-out label are written in one file, once', () => {
     const files = (needle: string) => sourceLines().filter((l) => l.line.includes(needle));
-    expect(files('kube-node-lease')).toEqual([{ file: 'manifests/components/namespace-exclusions/exclusions.yaml', line: expect.stringContaining('kube-node-lease') }]);
-    expect(files(`key: ${OPT_OUT_LABEL}`)).toEqual([{ file: 'manifests/components/namespace-exclusions/exclusions.yaml', line: expect.stringContaining(OPT_OUT_LABEL) }]);
+    expect(files('kube-node-lease')).toEqual([
+      { file: 'manifests/components/namespace-exclusions/exclusions.yaml', line: expect.stringContaining('kube-node-lease') },
+    ]);
+    expect(files(`key: ${OPT_OUT_LABEL}`)).toEqual([
+      { file: 'manifests/components/namespace-exclusions/exclusions.yaml', line: expect.stringContaining(OPT_OUT_LABEL) },
+    ]);
   });
 
   it.each(ALL().flatMap(({ mode }) => [{ mode }]))('$mode with every component: every webhook entry carries exactly that selector', ({ mode }) => {
     const defined = (parse(readFileSync(path.join(REPO_ROOT, 'manifests/components/namespace-exclusions/exclusions.yaml'), 'utf8')) as Obj).namespaceSelector;
-    const entries = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration'].flatMap((k) => find(objectsOf(`${mode}+all`), k)).flatMap((c) => c.webhooks as Obj[]);
+    const entries = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration']
+      .flatMap((k) => find(objectsOf(`${mode}+all`), k))
+      .flatMap((c) => c.webhooks as Obj[]);
     expect(entries.length).toBeGreaterThan(0);
     for (const w of entries) expect({ webhook: w.name, selector: w.namespaceSelector }).toEqual({ webhook: w.name, selector: defined });
   });
@@ -110,7 +130,9 @@ describe(`the guard of ${OPT_OUT_LABEL}`, () => {
     const policy = one(objects, 'ValidatingAdmissionPolicy', 'portcullis-ignore-label');
     const spec = policy.spec as Obj;
     expect(spec.failurePolicy).toBe('Fail');
-    expect(spec.matchConstraints.resourceRules).toEqual([{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'] }]);
+    expect(spec.matchConstraints.resourceRules).toEqual([
+      { apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'] },
+    ]);
     expect(spec.matchConstraints.namespaceSelector).toBeUndefined();
     expect(spec.matchConstraints.objectSelector).toBeUndefined();
     const binding = one(objects, 'ValidatingAdmissionPolicyBinding');
@@ -129,7 +151,11 @@ describe(`the guard of ${OPT_OUT_LABEL}`, () => {
 
   /** The policy's verdict on a Namespace write: its variables in order, then every validation. */
   function admit(policy: Obj, operation: 'CREATE' | 'UPDATE', object: Obj, oldObject: Obj | null): { allowed: boolean; message?: string } {
-    const base = { object: toCel(object), oldObject: oldObject === null ? null : toCel(oldObject), request: toCel({ operation, userInfo: { username: 'tenant' } }) };
+    const base = {
+      object: toCel(object),
+      oldObject: oldObject === null ? null : toCel(oldObject),
+      request: toCel({ operation, userInfo: { username: 'tenant' } }),
+    };
     const variables = new Map<string, CelInput>();
     const evaluate = (expression: string) => {
       const out = run(expression, { ...base, variables: variables as unknown as CelInput });
@@ -148,12 +174,36 @@ describe(`the guard of ${OPT_OUT_LABEL}`, () => {
   const listed = () => (JSON.parse(parameters().ignoreLabelNamespaces) as string[])[0];
   const CASES: { name: string; operation: 'CREATE' | 'UPDATE'; object: () => Obj; old: () => Obj | null; allowed: boolean }[] = [
     { name: 'a tenant creates a namespace with the label', operation: 'CREATE', object: () => ns('team-a', ignored), old: () => null, allowed: false },
-    { name: 'a tenant adds the label to an existing namespace', operation: 'UPDATE', object: () => ns('team-a', { team: 'a', ...ignored }), old: () => ns('team-a', { team: 'a' }), allowed: false },
-    { name: 'a tenant adds it to a namespace that had no labels at all', operation: 'UPDATE', object: () => ns('team-a', ignored), old: () => ns('team-a'), allowed: false },
-    { name: 'the label with any value, even "false"', operation: 'CREATE', object: () => ns('team-a', { [OPT_OUT_LABEL]: 'false' }), old: () => null, allowed: false },
+    {
+      name: 'a tenant adds the label to an existing namespace',
+      operation: 'UPDATE',
+      object: () => ns('team-a', { team: 'a', ...ignored }),
+      old: () => ns('team-a', { team: 'a' }),
+      allowed: false,
+    },
+    {
+      name: 'a tenant adds it to a namespace that had no labels at all',
+      operation: 'UPDATE',
+      object: () => ns('team-a', ignored),
+      old: () => ns('team-a'),
+      allowed: false,
+    },
+    {
+      name: 'the label with any value, even "false"',
+      operation: 'CREATE',
+      object: () => ns('team-a', { [OPT_OUT_LABEL]: 'false' }),
+      old: () => null,
+      allowed: false,
+    },
     { name: 'the admin labels a listed namespace', operation: 'UPDATE', object: () => ns(listed(), ignored), old: () => ns(listed()), allowed: true },
     { name: 'a listed namespace is created with the label', operation: 'CREATE', object: () => ns(listed(), ignored), old: () => null, allowed: true },
-    { name: 'a namespace that already has the label is updated', operation: 'UPDATE', object: () => ns('legacy', { ...ignored, x: 'y' }), old: () => ns('legacy', ignored), allowed: true },
+    {
+      name: 'a namespace that already has the label is updated',
+      operation: 'UPDATE',
+      object: () => ns('legacy', { ...ignored, x: 'y' }),
+      old: () => ns('legacy', ignored),
+      allowed: true,
+    },
     { name: 'the label is removed', operation: 'UPDATE', object: () => ns('team-a', {}), old: () => ns('team-a', ignored), allowed: true },
     { name: 'a namespace without labels is created', operation: 'CREATE', object: () => ns('team-b'), old: () => null, allowed: true },
     { name: 'another label is added', operation: 'UPDATE', object: () => ns('team-b', { team: 'b' }), old: () => ns('team-b'), allowed: true },
@@ -163,7 +213,10 @@ describe(`the guard of ${OPT_OUT_LABEL}`, () => {
     const policy = one(objectsOf('manifests/overlays/enforce'), 'ValidatingAdmissionPolicy') as Obj;
     const verdict = admit(policy, operation, object(), old());
     expect(verdict.allowed).toBe(allowed);
-    if (!allowed) expect(verdict.message).toBe(`namespace ${object().metadata.name} may not carry the label ${OPT_OUT_LABEL}, which switches portcullis off for it; only the namespaces the cluster admin lists in the portcullis install may`);
+    if (!allowed)
+      expect(verdict.message).toBe(
+        `namespace ${object().metadata.name} may not carry the label ${OPT_OUT_LABEL}, which switches portcullis off for it; only the namespaces the cluster admin lists in the portcullis install may`,
+      );
   });
 
   it('the parameter is a JSON list of namespace names (the usual CNI and load-balancer namespaces as the example)', () => {
@@ -189,14 +242,19 @@ describe('components/network-policy', () => {
     const webhookArgs = podTemplate(objects, 'webhook').spec.containers[0].args as string[];
     const arg = (args: string[], name: string) => args.find((a) => a.startsWith(`${name}=`))?.split('=')[1];
     const httpsPort = Number(arg(webhookArgs, '--port') ?? SERVE_DEFAULTS.port);
-    const metricsPorts = new Set([Number(arg(webhookArgs, '--metrics-port') ?? SERVE_DEFAULTS.metricsPort), Number(arg(podTemplate(objects, 'controller').spec.containers[0].args, '--metrics-port') ?? CONTROLLER_DEFAULTS.metricsPort)]);
+    const metricsPorts = new Set([
+      Number(arg(webhookArgs, '--metrics-port') ?? SERVE_DEFAULTS.metricsPort),
+      Number(arg(podTemplate(objects, 'controller').spec.containers[0].args, '--metrics-port') ?? CONTROLLER_DEFAULTS.metricsPort),
+    ]);
     expect(metricsPorts.size).toBe(1);
     const p = parameters();
     expect(spec.ingress).toEqual([
       { ports: [{ port: httpsPort, protocol: 'TCP' }] },
       {
         ports: [{ port: [...metricsPorts][0], protocol: 'TCP' }],
-        from: [{ namespaceSelector: { matchExpressions: [{ key: p.monitoringNamespaceLabelKey, operator: 'In', values: [p.monitoringNamespaceLabelValue] }] } }],
+        from: [
+          { namespaceSelector: { matchExpressions: [{ key: p.monitoringNamespaceLabelKey, operator: 'In', values: [p.monitoringNamespaceLabelValue] }] } },
+        ],
       },
     ]);
   });
@@ -217,7 +275,11 @@ describe('monitoring components', () => {
       expect(Object.entries(monitor.selector.matchLabels as Record<string, string>).every(([k, v]) => service.metadata.labels?.[k] === v)).toBe(true);
     }
     // The webhook Service the API server calls is not scraped.
-    expect(Object.entries(monitor.selector.matchLabels as Record<string, string>).every(([k, v]) => one(objects, 'Service', 'portcullis-webhook').metadata.labels?.[k] === v)).toBe(false);
+    expect(
+      Object.entries(monitor.selector.matchLabels as Record<string, string>).every(
+        ([k, v]) => one(objects, 'Service', 'portcullis-webhook').metadata.labels?.[k] === v,
+      ),
+    ).toBe(false);
   });
 
   /** Every metric the code registers: the names in src/ given to prom-client. */
@@ -241,7 +303,8 @@ describe('monitoring components', () => {
   ];
 
   const rules = () => (one(objectsOf('enforce+all'), 'PrometheusRule', 'portcullis').spec as Obj).groups as Obj[];
-  const dashboard = () => JSON.parse((one(objectsOf('enforce+all'), 'ConfigMap', 'portcullis-dashboard').data as Record<string, string>)['dashboard.json']) as Obj;
+  const dashboard = () =>
+    JSON.parse((one(objectsOf('enforce+all'), 'ConfigMap', 'portcullis-dashboard').data as Record<string, string>)['dashboard.json']) as Obj;
   const dashboardExprs = () => (dashboard().panels as Obj[]).flatMap((p) => (p.targets as Obj[]).map((t) => t.expr as string));
 
   it('every metric the alerts and the dashboard query is one the code exports (or up and kube-state-metrics)', () => {
@@ -253,23 +316,44 @@ describe('monitoring components', () => {
   it('the alerts cover what an operator must hear about', () => {
     const names = rules().flatMap((g) => (g.rules as Obj[]).map((r) => r.alert as string));
     expect(names).toEqual(
-      expect.arrayContaining(['PortcullisWebhookDown', 'PortcullisWebhookNotReady', 'PortcullisWebhookErrors', 'PortcullisWebhookSlow', 'PortcullisDenialSpike', 'PortcullisPolicyReloadFailed', 'PortcullisAuditStale', 'PortcullisControllerNoLeader']),
+      expect.arrayContaining([
+        'PortcullisWebhookDown',
+        'PortcullisWebhookNotReady',
+        'PortcullisWebhookErrors',
+        'PortcullisWebhookSlow',
+        'PortcullisDenialSpike',
+        'PortcullisPolicyReloadFailed',
+        'PortcullisAuditStale',
+        'PortcullisControllerNoLeader',
+      ]),
     );
-    for (const g of rules()) for (const r of g.rules as Obj[]) expect({ alert: r.alert, severity: r.labels?.severity, summary: typeof r.annotations?.summary }).toEqual({ alert: r.alert, severity: expect.stringMatching(/^(critical|warning|info)$/), summary: 'string' });
+    for (const g of rules())
+      for (const r of g.rules as Obj[])
+        expect({ alert: r.alert, severity: r.labels?.severity, summary: typeof r.annotations?.summary }).toEqual({
+          alert: r.alert,
+          severity: expect.stringMatching(/^(critical|warning|info)$/),
+          summary: 'string',
+        });
   });
 
   it('the dashboard is Grafana JSON with a Prometheus data source variable and a query in every panel', () => {
     const d = dashboard();
     expect(d.uid).toBe('portcullis');
     expect((d.templating.list as Obj[]).find((v) => v.type === 'datasource')?.query).toBe('prometheus');
-    for (const p of d.panels as Obj[]) expect({ panel: p.title, targets: (p.targets as Obj[]).length > 0, ds: p.datasource.uid }).toEqual({ panel: p.title, targets: true, ds: '${datasource}' });
+    for (const p of d.panels as Obj[])
+      expect({ panel: p.title, targets: (p.targets as Obj[]).length > 0, ds: p.datasource.uid }).toEqual({
+        panel: p.title,
+        targets: true,
+        ds: '${datasource}',
+      });
   });
 
   /** Runs promtool (Debian's prometheus package; scripts/install-test-tools.sh installs it in CI). */
   function promtool(args: string[], cwd: string): Promise<{ code: number; out: string }> {
     return new Promise((resolve, reject) => {
       execFile('promtool', args, { cwd }, (err, stdout, stderr) => {
-        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new Error('promtool was not found on PATH: run scripts/install-test-tools.sh'));
+        if (err && (err as NodeJS.ErrnoException).code === 'ENOENT')
+          return reject(new Error('promtool was not found on PATH: run scripts/install-test-tools.sh'));
         resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, out: `${stdout}${stderr}` });
       });
     });
@@ -280,13 +364,17 @@ describe('monitoring components', () => {
     try {
       await writeFile(path.join(dir, 'rules.yaml'), stringify({ groups: rules() }));
       // Each dashboard query as a recording rule: promtool parses it as PromQL.
-      await writeFile(path.join(dir, 'dashboard.yaml'), stringify({ groups: [{ name: 'dashboard', rules: dashboardExprs().map((expr, i) => ({ record: `portcullis:dashboard:${i}`, expr })) }] }));
+      await writeFile(
+        path.join(dir, 'dashboard.yaml'),
+        stringify({ groups: [{ name: 'dashboard', rules: dashboardExprs().map((expr, i) => ({ record: `portcullis:dashboard:${i}`, expr })) }] }),
+      );
       const checked = await promtool(['check', 'rules', 'rules.yaml', 'dashboard.yaml'], dir);
       expect(checked).toEqual({ code: 0, out: expect.stringContaining('SUCCESS') });
       // The scenarios, with each expected alert's annotations taken from its rule (fixed text).
       const annotations = new Map(rules().flatMap((g) => (g.rules as Obj[]).map((r) => [r.alert as string, r.annotations as Obj])));
       const scenarios = parse(readFileSync(path.join(REPO_ROOT, 'test/packaging/fixtures/alerts.test.yaml'), 'utf8')) as Obj;
-      for (const t of scenarios.tests as Obj[]) for (const a of t.alert_rule_test as Obj[]) for (const e of a.exp_alerts as Obj[]) e.exp_annotations = annotations.get(a.alertname);
+      for (const t of scenarios.tests as Obj[])
+        for (const a of t.alert_rule_test as Obj[]) for (const e of a.exp_alerts as Obj[]) e.exp_annotations = annotations.get(a.alertname);
       await writeFile(path.join(dir, 'rules.test.yaml'), stringify(scenarios));
       const tested = await promtool(['test', 'rules', 'rules.test.yaml'], dir);
       expect(tested.out).toContain('SUCCESS');

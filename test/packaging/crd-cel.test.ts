@@ -60,24 +60,52 @@ const doc = (spec: Obj) => ({ apiVersion: PORT_POLICY_API_VERSION, kind: 'PortPo
 describe('PortPolicy CRD CEL rules', () => {
   it('sit on every port range of the schema', () => {
     expect(sites.map((s) => s.at).sort()).toEqual(
-      ['spec.nodePortRange', 'spec.reservedPorts[].ports', 'spec.sensitivePorts[].ports', 'spec.tenants[].allowedHostPorts[]', 'spec.tenants[].nodePortRange'].sort(),
+      [
+        'spec.nodePortRange',
+        'spec.reservedPorts[].ports',
+        'spec.sensitivePorts[].ports',
+        'spec.tenants[].allowedHostPorts[]',
+        'spec.tenants[].nodePortRange',
+      ].sort(),
     );
   });
 
-  const shipped = ['policies/default.yaml', 'examples/policies/portpolicy.yaml', 'manifests/base/workload/policy.yaml', 'manifests/overlays/audit/workload/policy.yaml', 'manifests/overlays/enforce/workload/policy.yaml'].flatMap((f) =>
+  const shipped = [
+    'policies/default.yaml',
+    'examples/policies/portpolicy.yaml',
+    'manifests/base/workload/policy.yaml',
+    'manifests/overlays/audit/workload/policy.yaml',
+    'manifests/overlays/enforce/workload/policy.yaml',
+  ].flatMap((f) =>
     parseAllDocuments(readFileSync(path.join(REPO_ROOT, f), 'utf8')).map((d, i) => ({ name: `${f} #${i}`, policy: d.toJS() as Obj, problems: [] as string[] })),
   );
   const tenant = (extra: Obj) => ({ tenants: [{ name: 't', namespaces: ['t'], ...extra }] });
   const entry = (ports: string) => ({ name: 'x', ports, component: 'c' });
   // What the API server would answer, rule by rule; the loader must refuse the same at the same path.
   const cases = [
-    { name: 'a single port and ranges at the edges', policy: doc({ nodePortRange: '1-65535', ...tenant({ allowedHostPorts: ['1', '65535', '8000-8080'] }) }), problems: [] },
+    {
+      name: 'a single port and ranges at the edges',
+      policy: doc({ nodePortRange: '1-65535', ...tenant({ allowedHostPorts: ['1', '65535', '8000-8080'] }) }),
+      problems: [],
+    },
     { name: 'a reversed nodePortRange', policy: doc({ nodePortRange: '32767-30000' }), problems: ['spec.nodePortRange: a range "lo-hi" needs lo <= hi'] },
     { name: 'port 0', policy: doc({ profiles: [], reservedPorts: [entry('0')] }), problems: ['spec.reservedPorts[0].ports: ports are 1-65535'] },
     { name: 'port 99999', policy: doc({ sensitivePorts: [{ name: 's', ports: '99999' }] }), problems: ['spec.sensitivePorts[0].ports: ports are 1-65535'] },
-    { name: 'a range past 65535', policy: doc(tenant({ allowedHostPorts: ['80', '65000-65536'] })), problems: ['spec.tenants[0].allowedHostPorts[1]: ports are 1-65535'] },
-    { name: 'a reversed range with a high end in bounds', policy: doc(tenant({ nodePortRange: '70000-80' })), problems: ['spec.tenants[0].nodePortRange: a range "lo-hi" needs lo <= hi'] },
-    { name: 'a range from 0, reversed', policy: doc(tenant({ allowedHostPorts: ['9-0'] })), problems: ['spec.tenants[0].allowedHostPorts[0]: a range "lo-hi" needs lo <= hi'] },
+    {
+      name: 'a range past 65535',
+      policy: doc(tenant({ allowedHostPorts: ['80', '65000-65536'] })),
+      problems: ['spec.tenants[0].allowedHostPorts[1]: ports are 1-65535'],
+    },
+    {
+      name: 'a reversed range with a high end in bounds',
+      policy: doc(tenant({ nodePortRange: '70000-80' })),
+      problems: ['spec.tenants[0].nodePortRange: a range "lo-hi" needs lo <= hi'],
+    },
+    {
+      name: 'a range from 0, reversed',
+      policy: doc(tenant({ allowedHostPorts: ['9-0'] })),
+      problems: ['spec.tenants[0].allowedHostPorts[0]: a range "lo-hi" needs lo <= hi'],
+    },
   ];
   it.each([...shipped, ...cases])('$name', ({ policy, problems }) => {
     expect(celProblems(policy)).toEqual(problems);
@@ -94,12 +122,18 @@ describe('PortPolicy CRD CEL rules', () => {
 
   it.each([
     { name: 'tenants', spec: { tenants: Array.from({ length: 1001 }, (_, i) => ({ name: `t${i}`, namespaces: [`n${i}`] })) }, path: 'spec.tenants' },
-    { name: "a tenant's allowedHostPorts", spec: tenant({ allowedHostPorts: Array.from({ length: 65 }, (_, i) => String(i + 1)) }), path: 'spec.tenants[0].allowedHostPorts' },
+    {
+      name: "a tenant's allowedHostPorts",
+      spec: tenant({ allowedHostPorts: Array.from({ length: 65 }, (_, i) => String(i + 1)) }),
+      path: 'spec.tenants[0].allowedHostPorts',
+    },
     { name: 'reservedPorts', spec: { profiles: [], reservedPorts: Array.from({ length: 1001 }, (_, i) => entry(String(i + 1))) }, path: 'spec.reservedPorts' },
     { name: 'exemptions', spec: { exemptions: Array.from({ length: 1001 }, (_, i) => ({ namespaces: [`n${i}-*`], reason: 'r' })) }, path: 'spec.exemptions' },
   ])('the loader refuses more $name than the CRD allows, as the API server does', ({ spec, path: at }) => {
     const loaded = loadPolicy(doc(spec));
-    expect(loaded.ok ? [] : loaded.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([expect.stringMatching(new RegExp(`^${at.replace(/[[\]]/g, '\\$&')}: must NOT have more than \\d+ items$`))]);
+    expect(loaded.ok ? [] : loaded.problems.map((p) => `${p.path}: ${p.message}`)).toEqual([
+      expect.stringMatching(new RegExp(`^${at.replace(/[[\]]/g, '\\$&')}: must NOT have more than \\d+ items$`)),
+    ]);
   });
 
   describe('cost, as the API server estimates it when the CRD is created', () => {
@@ -137,7 +171,8 @@ describe('PortPolicy CRD CEL rules', () => {
       if (call.function === 'matches' || call.function === 'find') {
         const target = call.target?.exprKind;
         const regex = call.args[0]?.exprKind;
-        if (target?.case !== 'identExpr' || target.value.name !== 'self' || regex?.case !== 'constExpr') throw new Error(`${call.function} is modelled on self with a constant regex only`);
+        if (target?.case !== 'identExpr' || target.value.name !== 'self' || regex?.case !== 'constExpr')
+          throw new Error(`${call.function} is modelled on self with a constant regex only`);
         return operands + 1 + Math.ceil((selfBytes + 1) * STRING_TRAVERSAL) * Math.ceil(regex.value.constantKind.value.length * REGEX_LENGTH);
       }
       if (CONSTANT_TIME.has(call.function)) return 1 + operands;
@@ -145,7 +180,12 @@ describe('PortPolicy CRD CEL rules', () => {
     }
 
     const costs = sites.flatMap((s) =>
-      s.rules.map((r) => ({ at: s.at, message: r.message, cardinality: s.cardinality, cost: estimate(parse(r.rule).expr as Obj, (s.maxLength ?? Infinity) * BYTES_PER_CHAR) })),
+      s.rules.map((r) => ({
+        at: s.at,
+        message: r.message,
+        cardinality: s.cardinality,
+        cost: estimate(parse(r.rule).expr as Obj, (s.maxLength ?? Infinity) * BYTES_PER_CHAR),
+      })),
     );
 
     it('every rule sits under maxItems bounds and on a string with a maxLength', () => {

@@ -52,7 +52,8 @@ describe('PortPolicy CRD', () => {
   it('is structural: every node has a type, no additionalProperties beside properties, no $ref/oneOf/anyOf/allOf/not', () => {
     const problems: string[] = [];
     const walk = (s: Obj, at: string) => {
-      if (s.type === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true && s['x-kubernetes-int-or-string'] !== true) problems.push(`${at}: no type`);
+      if (s.type === undefined && s['x-kubernetes-preserve-unknown-fields'] !== true && s['x-kubernetes-int-or-string'] !== true)
+        problems.push(`${at}: no type`);
       for (const k of ['$ref', '$id', 'oneOf', 'anyOf', 'allOf', 'not', 'const']) if (k in s) problems.push(`${at}: ${k}`);
       if ('additionalProperties' in s && (typeof s.additionalProperties !== 'object' || 'properties' in s)) problems.push(`${at}: additionalProperties`);
       for (const [k, v] of Object.entries((s.properties as Obj) ?? {})) walk(v, `${at}.${k}`);
@@ -64,19 +65,41 @@ describe('PortPolicy CRD', () => {
   });
 
   it.each([
-    { name: 'drops additionalProperties: false', input: { type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } }, output: { type: 'object', properties: { a: { type: 'string' } } } },
-    { name: 'keeps a schema-valued additionalProperties', input: { type: 'object', additionalProperties: { type: 'string' } }, output: { type: 'object', additionalProperties: { type: 'string' } } },
+    {
+      name: 'drops additionalProperties: false',
+      input: { type: 'object', additionalProperties: false, properties: { a: { type: 'string' } } },
+      output: { type: 'object', properties: { a: { type: 'string' } } },
+    },
+    {
+      name: 'keeps a schema-valued additionalProperties',
+      input: { type: 'object', additionalProperties: { type: 'string' } },
+      output: { type: 'object', additionalProperties: { type: 'string' } },
+    },
     { name: 'turns const into a one-value enum', input: { type: 'string', const: 'x' }, output: { type: 'string', enum: ['x'] } },
     { name: 'drops $id', input: { $id: 'https://x', type: 'object' }, output: { type: 'object' } },
-    { name: 'converts inside items', input: { type: 'array', items: { type: 'object', additionalProperties: false } }, output: { type: 'array', items: { type: 'object' } } },
-    { name: 'leaves a field named like a keyword alone', input: { type: 'object', properties: { const: { type: 'string' } } }, output: { type: 'object', properties: { const: { type: 'string' } } } },
+    {
+      name: 'converts inside items',
+      input: { type: 'array', items: { type: 'object', additionalProperties: false } },
+      output: { type: 'array', items: { type: 'object' } },
+    },
+    {
+      name: 'leaves a field named like a keyword alone',
+      input: { type: 'object', properties: { const: { type: 'string' } } },
+      output: { type: 'object', properties: { const: { type: 'string' } } },
+    },
   ])('toStructural $name', ({ input, output }) => {
     expect(toStructural(input)).toEqual(output);
   });
 
   describe('the API server and the loader accept and reject the same policies', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(schema);
-    const policyFiles = ['policies/default.yaml', 'examples/policies/portpolicy.yaml', 'manifests/base/workload/policy.yaml', 'manifests/overlays/audit/workload/policy.yaml', 'manifests/overlays/enforce/workload/policy.yaml'];
+    const policyFiles = [
+      'policies/default.yaml',
+      'examples/policies/portpolicy.yaml',
+      'manifests/base/workload/policy.yaml',
+      'manifests/overlays/audit/workload/policy.yaml',
+      'manifests/overlays/enforce/workload/policy.yaml',
+    ];
     const shipped = policyFiles.flatMap((f) =>
       parseAllDocuments(readFileSync(path.join(REPO_ROOT, f), 'utf8')).map((d, i) => ({ name: `${f} #${i}`, doc: d.toJS() as Obj, valid: true })),
     );
@@ -88,10 +111,18 @@ describe('PortPolicy CRD', () => {
       { name: 'a port range that is not a range', doc: doc({ nodePortRange: '30000:32767' }), valid: false },
       { name: 'a protocol that does not exist', doc: doc({ reservedPorts: [{ name: 'x', ports: '1', component: 'c', protocol: 'ICMP' }] }), valid: false },
       { name: 'a profile that does not exist', doc: doc({ profiles: ['weavenet'] }), valid: false },
-      { name: 'a reserved-port owner without a kind', doc: doc({ profiles: [], reservedPorts: [{ name: 'x', ports: '1', component: 'c', owners: [{ namespaces: ['a'], name: 'x' }] }] }), valid: false },
+      {
+        name: 'a reserved-port owner without a kind',
+        doc: doc({ profiles: [], reservedPorts: [{ name: 'x', ports: '1', component: 'c', owners: [{ namespaces: ['a'], name: 'x' }] }] }),
+        valid: false,
+      },
       { name: 'a tenant without a name', doc: doc({ tenants: [{ namespaces: ['a'] }] }), valid: false },
       { name: 'an exemption without a reason', doc: doc({ exemptions: [{ namespaces: ['a'] }] }), valid: false },
-      { name: 'a selector operator that does not exist', doc: doc({ tenants: [{ name: 't', namespaceSelector: { matchExpressions: [{ key: 'k', operator: 'Is' }] } }] }), valid: false },
+      {
+        name: 'a selector operator that does not exist',
+        doc: doc({ tenants: [{ name: 't', namespaceSelector: { matchExpressions: [{ key: 'k', operator: 'Is' }] } }] }),
+        valid: false,
+      },
       { name: 'a boolean as a string', doc: doc({ remediation: { netpolCarveOut: 'yes' } }), valid: false },
       { name: 'no spec', doc: { apiVersion: PORT_POLICY_API_VERSION, kind: 'PortPolicy', metadata: { name: 'p' } }, valid: false },
     ];

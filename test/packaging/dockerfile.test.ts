@@ -35,7 +35,10 @@ function unpinnedBases(stages: Stage[]): string[] {
 /** The OCI annotations every published image should carry, and the version label's default this package's version. */
 function labelProblems(stages: Stage[], version: string): string[] {
   const runtime = runtimeStage(stages);
-  const labels = runtime.instructions.filter((i) => i.keyword === 'LABEL').map((i) => i.args).join(' ');
+  const labels = runtime.instructions
+    .filter((i) => i.keyword === 'LABEL')
+    .map((i) => i.args)
+    .join(' ');
   const problems = ['title', 'description', 'source', 'version', 'revision', 'created']
     .filter((k) => !new RegExp(`org\\.opencontainers\\.image\\.${k}=`).test(labels))
     .map((k) => `runtime stage has no org.opencontainers.image.${k} label`);
@@ -63,7 +66,8 @@ function runtimeUserProblems(stages: Stage[]): string[] {
 function runtimeShellProblems(stages: Stage[]): string[] {
   const runtime = runtimeStage(stages);
   const problems: string[] = [];
-  if (runtime.image !== 'scratch' && !runtime.image.startsWith('gcr.io/distroless/')) problems.push(`runtime base ${runtime.image} is not scratch or distroless (it ships a shell)`);
+  if (runtime.image !== 'scratch' && !runtime.image.startsWith('gcr.io/distroless/'))
+    problems.push(`runtime base ${runtime.image} is not scratch or distroless (it ships a shell)`);
   for (const i of runtime.instructions.filter((x) => x.keyword === 'RUN')) problems.push(`line ${i.line}: RUN in the runtime stage needs a shell`);
   return problems;
 }
@@ -110,7 +114,10 @@ function entrypointProblems(stages: Stage[], bin: string): string[] {
 
 /** With an allowlist .dockerignore, every path COPY takes from the context must be let in. */
 function contextProblems(stages: Stage[], ignore: string): string[] {
-  const lines = ignore.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const lines = ignore
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   const problems: string[] = [];
   if (lines[0] !== '*') problems.push('.dockerignore is not an allowlist starting with *');
   const allowed = lines.filter((l) => l.startsWith('!')).map((l) => l.slice(1).replace(/\/$/, ''));
@@ -141,7 +148,10 @@ describe('Dockerfile', () => {
   it.each([
     { name: 'bases are pinned to exact versions and digests', check: () => unpinnedBases(stages) },
     { name: 'the runtime carries the OCI labels, its version defaulting to package.json', check: () => labelProblems(stages, pkg.version) },
-    { name: `node images carry node ${pkg.devDependencies.node}, the version the tests run on`, check: () => nodeVersionMismatches(stages, pkg.devDependencies.node) },
+    {
+      name: `node images carry node ${pkg.devDependencies.node}, the version the tests run on`,
+      check: () => nodeVersionMismatches(stages, pkg.devDependencies.node),
+    },
     { name: 'the runtime user is numeric and not root', check: () => runtimeUserProblems(stages) },
     { name: 'the runtime has no shell', check: () => runtimeShellProblems(stages) },
     { name: 'no dev dependency reaches the runtime', check: () => devDependencyProblems(stages) },
@@ -152,7 +162,9 @@ describe('Dockerfile', () => {
   });
 
   it('the runtime gets dist/ from the stage that builds it and package.json (for "type": "module")', () => {
-    const copies = runtimeStage(stages).instructions.filter((i) => i.keyword === 'COPY').map((i) => parseCopy(i.args));
+    const copies = runtimeStage(stages)
+      .instructions.filter((i) => i.keyword === 'COPY')
+      .map((i) => parseCopy(i.args));
     const dist = copies.find((c) => c.sources.some((s) => /\/dist\/?$/.test(s)));
     expect(dist?.from).toBeDefined();
     const builder = stageByRef(stages, dist!.from!);
@@ -165,23 +177,63 @@ describe('Dockerfile', () => {
     { name: 'a latest tag', broken: () => variant(BUILD_FROM, 'FROM node:latest AS build'), check: unpinnedBases, problem: 'node:latest' },
     { name: 'an untagged base', broken: () => variant(BUILD_FROM, 'FROM node AS build'), check: unpinnedBases, problem: 'no tag' },
     { name: 'a major-only tag', broken: () => variant(BUILD_FROM, 'FROM node:24-slim AS build'), check: unpinnedBases, problem: 'not an exact version' },
-    { name: 'a tag without a digest', broken: () => variant(BUILD_FROM, 'FROM node:24.21.0-trixie-slim AS build'), check: unpinnedBases, problem: 'not pinned by a sha256 digest' },
+    {
+      name: 'a tag without a digest',
+      broken: () => variant(BUILD_FROM, 'FROM node:24.21.0-trixie-slim AS build'),
+      check: unpinnedBases,
+      problem: 'not pinned by a sha256 digest',
+    },
     { name: 'a digest only', broken: () => variant(BUILD_FROM, `FROM node@sha256:${'a'.repeat(64)} AS build`), check: unpinnedBases, problem: 'no tag' },
-    { name: 'another Node version', broken: () => variant(BUILD_FROM, 'FROM node:24.20.0-trixie-slim AS build'), check: (s: Stage[]) => nodeVersionMismatches(s, pkg.devDependencies.node), problem: 'node:24.20.0' },
-    { name: 'a stale version label', broken: () => variant('ARG VERSION=', 'ARG VERSION=0.0.1\nARG OLD='), check: (s: Stage[]) => labelProblems(s, pkg.version), problem: 'is not package.json' },
-    { name: 'a missing source label', broken: () => variant('org.opencontainers.image.source=', 'org.example.source='), check: (s: Stage[]) => labelProblems(s, pkg.version), problem: 'image.source label' },
+    {
+      name: 'another Node version',
+      broken: () => variant(BUILD_FROM, 'FROM node:24.20.0-trixie-slim AS build'),
+      check: (s: Stage[]) => nodeVersionMismatches(s, pkg.devDependencies.node),
+      problem: 'node:24.20.0',
+    },
+    {
+      name: 'a stale version label',
+      broken: () => variant('ARG VERSION=', 'ARG VERSION=0.0.1\nARG OLD='),
+      check: (s: Stage[]) => labelProblems(s, pkg.version),
+      problem: 'is not package.json',
+    },
+    {
+      name: 'a missing source label',
+      broken: () => variant('org.opencontainers.image.source=', 'org.example.source='),
+      check: (s: Stage[]) => labelProblems(s, pkg.version),
+      problem: 'image.source label',
+    },
     { name: 'a named user', broken: () => variant('USER 65532:65532', 'USER nonroot'), check: runtimeUserProblems, problem: 'not numeric' },
     { name: 'root', broken: () => variant('USER 65532:65532', 'USER 0'), check: runtimeUserProblems, problem: 'root' },
-    { name: 'a runtime on a full image', broken: () => variant('\nFROM scratch\n', '\nFROM node:24.21.0-trixie-slim\n'), check: runtimeShellProblems, problem: 'ships a shell' },
+    {
+      name: 'a runtime on a full image',
+      broken: () => variant('\nFROM scratch\n', '\nFROM node:24.21.0-trixie-slim\n'),
+      check: runtimeShellProblems,
+      problem: 'ships a shell',
+    },
     {
       name: 'node_modules from the build stage',
       broken: () => variant('COPY --from=prod-deps /src/node_modules', 'COPY --from=build /src/node_modules'),
       check: devDependencyProblems,
       problem: 'installs dev dependencies',
     },
-    { name: 'a dev install in the prod stage', broken: () => variant('npm ci --omit=dev', 'npm ci'), check: devDependencyProblems, problem: 'installs dev dependencies' },
-    { name: 'an ENTRYPOINT without serve', broken: () => variant('"/app/dist/cmd/cli.js", "serve"]', '"/app/dist/cmd/cli.js"]'), check: (s: Stage[]) => entrypointProblems(s, pkg.bin.portcullis), problem: 'does not end with serve' },
-    { name: 'a shell-form ENTRYPOINT', broken: () => variant('ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cmd/cli.js", "serve"]', 'ENTRYPOINT node /app/dist/cmd/cli.js serve'), check: (s: Stage[]) => entrypointProblems(s, pkg.bin.portcullis), problem: 'shell form' },
+    {
+      name: 'a dev install in the prod stage',
+      broken: () => variant('npm ci --omit=dev', 'npm ci'),
+      check: devDependencyProblems,
+      problem: 'installs dev dependencies',
+    },
+    {
+      name: 'an ENTRYPOINT without serve',
+      broken: () => variant('"/app/dist/cmd/cli.js", "serve"]', '"/app/dist/cmd/cli.js"]'),
+      check: (s: Stage[]) => entrypointProblems(s, pkg.bin.portcullis),
+      problem: 'does not end with serve',
+    },
+    {
+      name: 'a shell-form ENTRYPOINT',
+      broken: () => variant('ENTRYPOINT ["/nodejs/bin/node", "/app/dist/cmd/cli.js", "serve"]', 'ENTRYPOINT node /app/dist/cmd/cli.js serve'),
+      check: (s: Stage[]) => entrypointProblems(s, pkg.bin.portcullis),
+      problem: 'shell form',
+    },
   ])('catches $name', ({ broken, check, problem }) => {
     expect(check(broken()).join('\n')).toContain(problem);
   });

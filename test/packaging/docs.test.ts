@@ -25,9 +25,13 @@ describe('install guide and e2e workflow', () => {
     { name: 'docs/install.md', text: guide },
     { name: '.github/workflows/e2e.yaml', text: workflow },
   ])('$name: installs crds, pki, workload, webhooks in that order and uninstalls webhooks first', ({ text }) => {
-    const applies = kustomizeDirs(text).filter((d) => d.verb === 'apply' && STEP(d.dir) >= 0).map((d) => STEP(d.dir));
+    const applies = kustomizeDirs(text)
+      .filter((d) => d.verb === 'apply' && STEP(d.dir) >= 0)
+      .map((d) => STEP(d.dir));
     expect(applies.slice(0, 4)).toEqual([0, 1, 2, 3]);
-    const deletes = kustomizeDirs(text).filter((d) => d.verb === 'delete').map((d) => STEP(d.dir));
+    const deletes = kustomizeDirs(text)
+      .filter((d) => d.verb === 'delete')
+      .map((d) => STEP(d.dir));
     expect(deletes).toEqual([3, 2, 1, 0]);
   });
 
@@ -52,8 +56,11 @@ describe('install guide and e2e workflow', () => {
     for (const w of waits) expect({ ...w, found: find(objects, kinds[w.kind], w.name).length }).toEqual({ ...w, found: 1 });
   });
 
-  it('the workflow says in its header that it cannot run on this project\'s machines', () => {
-    const header = workflow.split('\n').filter((l) => l.startsWith('#')).join('\n');
+  it("the workflow says in its header that it cannot run on this project's machines", () => {
+    const header = workflow
+      .split('\n')
+      .filter((l) => l.startsWith('#'))
+      .join('\n');
     expect(header).toMatch(/CANNOT run on this project's own machines/);
     expect(header).toMatch(/no container engine/);
   });
@@ -77,7 +84,14 @@ describe('docs/install.md', () => {
   });
 
   it('covers the audit to enforce step, the CNI namespaces, rollback and what was never run', () => {
-    for (const heading of ['## 3. Install in audit mode', '### The CNI bootstrap deadlock', '## 6. Switch to enforce', '## 10. Rollback', '## Why kustomize and not Helm']) expect(guide).toContain(heading);
+    for (const heading of [
+      '## 3. Install in audit mode',
+      '### The CNI bootstrap deadlock',
+      '## 6. Switch to enforce',
+      '## 10. Rollback',
+      '## Why kustomize and not Helm',
+    ])
+      expect(guide).toContain(heading);
     expect(guide).toMatch(/\*\*What has never run\.\*\*/);
   });
 });

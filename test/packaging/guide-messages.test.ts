@@ -54,10 +54,25 @@ async function validate(mode: string, object: Obj, extra: Obj = {}) {
   const review = {
     apiVersion: 'admission.k8s.io/v1',
     kind: 'AdmissionReview',
-    request: { uid: 'u', kind: { group, version, kind: object.kind }, resource: {}, name: object.metadata.name, namespace: object.metadata.namespace, operation: 'CREATE', object, dryRun: true },
+    request: {
+      uid: 'u',
+      kind: { group, version, kind: object.kind },
+      resource: {},
+      name: object.metadata.name,
+      namespace: object.metadata.namespace,
+      operation: 'CREATE',
+      object,
+      dryRun: true,
+    },
   };
   const limits = answerLimits(SERVE_DEFAULTS);
-  const out = admit('validate', parseAdmissionReview(review), { policies: await policyOf(mode, extra), cluster: NO_CLUSTER_FACTS, namespaceLookupError: null, allocator: null, limits });
+  const out = admit('validate', parseAdmissionReview(review), {
+    policies: await policyOf(mode, extra),
+    cluster: NO_CLUSTER_FACTS,
+    namespaceLookupError: null,
+    allocator: null,
+    limits,
+  });
   return out.review.response as Obj;
 }
 
@@ -91,7 +106,8 @@ describe('the messages the install guide shows', () => {
 
   it('the demo objects live in the demo namespace, which no webhook excludes', async () => {
     const objects = await kustomize('manifests/overlays/enforce/webhooks');
-    const excluded = (one(objects, 'ValidatingWebhookConfiguration', 'portcullis').webhooks as Obj[])[0].namespaceSelector.matchExpressions[0].values as string[];
+    const excluded = (one(objects, 'ValidatingWebhookConfiguration', 'portcullis').webhooks as Obj[])[0].namespaceSelector.matchExpressions[0]
+      .values as string[];
     for (const o of [pod, service]) expect(excluded).not.toContain(o.metadata.namespace);
     expect(guide).toContain(`kubectl create namespace ${pod.metadata.namespace}`);
   });

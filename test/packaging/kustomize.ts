@@ -70,7 +70,13 @@ export async function kustomizeWith(base: string, components: readonly string[])
   try {
     await writeFile(
       path.join(dir, 'kustomization.yaml'),
-      ['apiVersion: kustomize.config.k8s.io/v1beta1', 'kind: Kustomization', `resources: [${rel(base)}]`, `components: [${components.map(rel).join(', ')}]`, ''].join('\n'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        `resources: [${rel(base)}]`,
+        `components: [${components.map(rel).join(', ')}]`,
+        '',
+      ].join('\n'),
     );
     return await render(dir, process.env);
   } finally {

@@ -90,16 +90,26 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
     });
 
     it(`validating webhooks; mutating ones ${remediation ? 'with' : 'only with'} the remediations the policy switches on`, () => {
-      expect(find(objects(), 'ValidatingWebhookConfiguration').map((c) => c.metadata.name).sort()).toEqual(['portcullis', POLICY_WEBHOOKS]);
+      expect(
+        find(objects(), 'ValidatingWebhookConfiguration')
+          .map((c) => c.metadata.name)
+          .sort(),
+      ).toEqual(['portcullis', POLICY_WEBHOOKS]);
       expect(webhooksOf(objects()).length).toBeGreaterThan(2);
       const policy = parse((one(objects(), 'ConfigMap', 'portcullis-policy').data as Record<string, string>)['policy.yaml']) as Obj;
       const switchedOn = Object.values(policy.spec.remediation ?? {}).some((v) => v === true);
-      expect({ mutating: find(objects(), 'MutatingWebhookConfiguration').length, switchedOn }).toEqual({ mutating: remediation ? 1 : 0, switchedOn: remediation });
+      expect({ mutating: find(objects(), 'MutatingWebhookConfiguration').length, switchedOn }).toEqual({
+        mutating: remediation ? 1 : 0,
+        switchedOn: remediation,
+      });
     });
 
     it('every webhook: v1 reviews, no side effects, matchPolicy Equivalent, timeout <= 5 s, failurePolicy set on purpose', () => {
       for (const { config, webhook } of webhooksOf(objects())) {
-        expect({ name: webhook.name, admissionReviewVersions: webhook.admissionReviewVersions }).toEqual({ name: webhook.name, admissionReviewVersions: ['v1'] });
+        expect({ name: webhook.name, admissionReviewVersions: webhook.admissionReviewVersions }).toEqual({
+          name: webhook.name,
+          admissionReviewVersions: ['v1'],
+        });
         expect({ name: webhook.name, sideEffects: webhook.sideEffects }).toEqual({ name: webhook.name, sideEffects: 'None' });
         expect({ name: webhook.name, matchPolicy: webhook.matchPolicy }).toEqual({ name: webhook.name, matchPolicy: 'Equivalent' });
         const expected = webhook.name.includes('.mutate.') || config.metadata.name === POLICY_WEBHOOKS ? 'Ignore' : failurePolicy;
@@ -118,7 +128,10 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
         // More may be added (a CNI outside kube-system); these three never leave.
         expect({ name: webhook.name, excluded: notIn?.values ?? [] }).toEqual({ name: webhook.name, excluded: expect.arrayContaining(EXCLUDED_NAMESPACES) });
         // The opt-out, and no other expression that could narrow the selector to namespaces that must carry a label.
-        expect({ name: webhook.name, rest: (selector.matchExpressions as Obj[]).filter((e) => e !== notIn) }).toEqual({ name: webhook.name, rest: [{ key: OPT_OUT_LABEL, operator: 'DoesNotExist' }] });
+        expect({ name: webhook.name, rest: (selector.matchExpressions as Obj[]).filter((e) => e !== notIn) }).toEqual({
+          name: webhook.name,
+          rest: [{ key: OPT_OUT_LABEL, operator: 'DoesNotExist' }],
+        });
         expect(webhook.objectSelector ?? {}).toEqual({});
       }
     });
@@ -134,7 +147,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       const covered = (config.webhooks as Webhook[]).flatMap((w) =>
         (w.rules as Obj[]).flatMap((r) => {
           expect([...r.operations].sort()).toEqual(['CREATE', 'UPDATE']);
-          return (r.apiGroups as string[]).flatMap((g) => (r.apiVersions as string[]).flatMap((v) => (r.resources as string[]).map((res) => `${g}/${v}/${res}`)));
+          return (r.apiGroups as string[]).flatMap((g) =>
+            (r.apiVersions as string[]).flatMap((v) => (r.resources as string[]).map((res) => `${g}/${v}/${res}`)),
+          );
         }),
       );
       expect([...covered].sort()).toEqual([...resources()].sort());
@@ -146,7 +161,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       expect((config.webhooks as Webhook[]).map((w) => ({ name: w.name, rules: w.rules, path: (w.clientConfig.service as Obj).path }))).toEqual([
         {
           name: 'portpolicies.validate.portcullis.dev',
-          rules: [{ apiGroups: ['portcullis.dev'], apiVersions: ['v1alpha1'], resources: ['portpolicies'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' }],
+          rules: [
+            { apiGroups: ['portcullis.dev'], apiVersions: ['v1alpha1'], resources: ['portpolicies'], operations: ['CREATE', 'UPDATE'], scope: 'Cluster' },
+          ],
           path: '/validate',
         },
       ]);
@@ -161,7 +178,8 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
         return { id: name.split('.')[0], service: { ...(clientConfig.service as Obj), path: undefined }, ...rest };
       };
       const validating = new Map((one(objects(), 'ValidatingWebhookConfiguration', 'portcullis').webhooks as Webhook[]).map((w) => [shape(w).id, shape(w)]));
-      for (const m of find(objects(), 'MutatingWebhookConfiguration').flatMap((c) => c.webhooks as Webhook[])) expect(shape(m)).toEqual(validating.get(shape(m).id));
+      for (const m of find(objects(), 'MutatingWebhookConfiguration').flatMap((c) => c.webhooks as Webhook[]))
+        expect(shape(m)).toEqual(validating.get(shape(m).id));
     });
 
     it('mutating: reinvoked when a later webhook changes the object (both remediations are idempotent)', () => {
@@ -284,7 +302,9 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       const known = cliFlags('serve');
       for (const a of c.args as string[]) if (a.startsWith('--')) expect(known).toContain(a.split('=')[0]);
       const service = one(objects(), 'Service', 'portcullis-webhook');
-      expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(true);
+      expect(selectorMatches({ matchLabels: (service.spec as Obj).selector }, (deployment(objects(), 'webhook').spec as Obj).template.metadata.labels)).toBe(
+        true,
+      );
       const https = (service.spec as Obj).ports.find((p: Obj) => p.port === 443);
       expect(https.targetPort).toBe(8443);
       expect(containerPort(c, https.targetPort)).toBe(Number(flag(c.args, '--port') ?? SERVE_DEFAULTS.port));
@@ -294,7 +314,11 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
 
     it('controller: the image ENTRYPOINT with `controller` instead of `serve`, and controller flags', () => {
       const c = container(deployment(objects(), 'controller'));
-      const entry = execForm(runtimeStage(readDockerfile()).instructions.filter((i) => i.keyword === 'ENTRYPOINT').pop()!.args)!;
+      const entry = execForm(
+        runtimeStage(readDockerfile())
+          .instructions.filter((i) => i.keyword === 'ENTRYPOINT')
+          .pop()!.args,
+      )!;
       expect(c.command).toEqual([...entry.slice(0, -1), 'controller']);
       const known = cliFlags('controller');
       for (const a of c.args as string[]) if (a.startsWith('--')) expect(known).toContain(a.split('=')[0]);
@@ -320,7 +344,12 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
     it.each(['webhook', 'controller'])('%s: the policy ConfigMap is mounted as a directory where --policy points, and nothing uses subPath', (component) => {
       const d = deployment(objects(), component);
       const c = container(d);
-      for (const m of c.volumeMounts as Obj[]) expect({ mount: m.name, subPath: m.subPath, readOnlyOrTmp: m.readOnly === true || m.mountPath === '/tmp' }).toEqual({ mount: m.name, subPath: undefined, readOnlyOrTmp: true });
+      for (const m of c.volumeMounts as Obj[])
+        expect({ mount: m.name, subPath: m.subPath, readOnlyOrTmp: m.readOnly === true || m.mountPath === '/tmp' }).toEqual({
+          mount: m.name,
+          subPath: undefined,
+          readOnlyOrTmp: true,
+        });
       const policyDir = flag(c.args, '--policy')!;
       const mount = (c.volumeMounts as Obj[]).find((m) => m.mountPath === policyDir)!;
       const volume = (podSpec(d).volumes as Obj[]).find((v) => v.name === mount.name)!;
@@ -393,7 +422,7 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       expect(held.filter((g) => !/:(get|list|watch)$/.test(g))).toEqual([]);
     });
 
-    it('leases only through a Role in portcullis-system naming the controller\'s Lease', () => {
+    it("leases only through a Role in portcullis-system naming the controller's Lease", () => {
       for (const role of find(objects(), 'Role')) {
         expect(role.metadata.namespace).toBe(OWN_NAMESPACE);
         for (const r of role.rules as Obj[]) if (r.resourceNames) expect(r.resourceNames).toEqual([CONTROLLER_DEFAULTS.leaseName]);
@@ -405,11 +434,20 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
       const accounts = Object.values(SERVICE_ACCOUNTS);
       const bound = new Set<string>();
       for (const b of [...find(objects(), 'ClusterRoleBinding'), ...find(objects(), 'RoleBinding')]) {
-        for (const s of b.subjects as Obj[]) expect({ kind: s.kind, known: accounts.includes(s.name), namespace: s.namespace }).toEqual({ kind: 'ServiceAccount', known: true, namespace: OWN_NAMESPACE });
+        for (const s of b.subjects as Obj[])
+          expect({ kind: s.kind, known: accounts.includes(s.name), namespace: s.namespace }).toEqual({
+            kind: 'ServiceAccount',
+            known: true,
+            namespace: OWN_NAMESPACE,
+          });
         bound.add(`${(b.roleRef as Obj).kind}/${(b.roleRef as Obj).name}`);
       }
       expect([...find(objects(), 'ClusterRole'), ...find(objects(), 'Role')].map((r) => `${r.kind}/${r.metadata.name}`).sort()).toEqual([...bound].sort());
-      expect(find(objects(), 'ServiceAccount').map((a) => a.metadata.name).sort()).toEqual([...accounts].sort());
+      expect(
+        find(objects(), 'ServiceAccount')
+          .map((a) => a.metadata.name)
+          .sort(),
+      ).toEqual([...accounts].sort());
     });
   });
 
@@ -426,7 +464,12 @@ describe.each(MODES)('$mode ($dir)', ({ mode, failurePolicy, remediation }) => {
     ]);
     for (const o of objects()) {
       if (clusterScoped.has(o.kind)) expect({ kind: o.kind, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, namespace: undefined });
-      else expect({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }).toEqual({ kind: o.kind, name: o.metadata.name, namespace: OWN_NAMESPACE });
+      else
+        expect({ kind: o.kind, name: o.metadata.name, namespace: o.metadata.namespace }).toEqual({
+          kind: o.kind,
+          name: o.metadata.name,
+          namespace: OWN_NAMESPACE,
+        });
     }
     expect(one(objects(), 'Namespace', OWN_NAMESPACE).metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe('restricted');
   });
@@ -451,7 +494,12 @@ describe('the probe paths exist on the ops servers the processes run on --metric
 
   it('webhook (serve): liveness 200; readiness 200 when ready, 503 when draining', async () => {
     await probe('webhook', async (isReady) => {
-      const ops = await startOpsServer({ port: 0, host: '127.0.0.1', registry: new Registry(), readiness: () => webhookReadiness({ policy: true, tls: true, cluster: true, draining: !isReady() }) });
+      const ops = await startOpsServer({
+        port: 0,
+        host: '127.0.0.1',
+        registry: new Registry(),
+        readiness: () => webhookReadiness({ policy: true, tls: true, cluster: true, draining: !isReady() }),
+      });
       return { base: `http://127.0.0.1:${ops.port}`, close: () => ops.close() };
     });
   });

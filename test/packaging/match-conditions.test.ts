@@ -36,7 +36,11 @@ function resourceOf(apiVersion: string, kind: string) {
 /** Each webhook that would be called for this kind, with the verdict of its matchConditions. */
 function matches(object: Obj | null, apiVersion: string, kind: string, operation = 'CREATE'): { webhook: string; call: boolean }[] {
   const t = resourceOf(apiVersion, kind);
-  const request = toCel({ operation, kind: { group: t.group, version: t.version, kind }, resource: { group: t.group, version: t.version, resource: t.resource } });
+  const request = toCel({
+    operation,
+    kind: { group: t.group, version: t.version, kind },
+    resource: { group: t.group, version: t.version, resource: t.resource },
+  });
   return configs.flatMap((c) =>
     (c.webhooks as Obj[])
       .filter((w) => (w.rules as Obj[]).some((r) => r.apiGroups.includes(t.group) && r.resources.includes(t.resource) && r.operations.includes(operation)))
@@ -85,13 +89,29 @@ const SPECS: { name: string; spec: Obj; call: boolean }[] = [
   { name: 'hostNetwork: false', spec: podSpec({ hostNetwork: false }, [{ containerPort: 80 }]), call: false },
   { name: 'a hostPort', spec: podSpec({}, [{ containerPort: 8080, hostPort: 10250 }]), call: true },
   { name: 'hostNetwork', spec: podSpec({ hostNetwork: true }), call: true },
-  { name: 'a hostPort in an init container', spec: { containers: [container()], initContainers: [container([{ containerPort: 1, hostPort: 2379 }])] }, call: true },
-  { name: 'a hostPort in an ephemeral container', spec: { containers: [container()], ephemeralContainers: [container([{ containerPort: 1, hostPort: 9 }])] }, call: true },
-  { name: 'the second of several containers', spec: { containers: [container([{ containerPort: 1 }]), { ...container([{ containerPort: 2, hostPort: 31000 }]), name: 'd' }] }, call: true },
+  {
+    name: 'a hostPort in an init container',
+    spec: { containers: [container()], initContainers: [container([{ containerPort: 1, hostPort: 2379 }])] },
+    call: true,
+  },
+  {
+    name: 'a hostPort in an ephemeral container',
+    spec: { containers: [container()], ephemeralContainers: [container([{ containerPort: 1, hostPort: 9 }])] },
+    call: true,
+  },
+  {
+    name: 'the second of several containers',
+    spec: { containers: [container([{ containerPort: 1 }]), { ...container([{ containerPort: 2, hostPort: 31000 }]), name: 'd' }] },
+    call: true,
+  },
 ];
 
 const WORKLOAD_ROWS = WORKLOADS.flatMap((w) =>
-  SPECS.map((s) => ({ name: `${w.kind} with ${s.name}`, object: { apiVersion: w.apiVersion, kind: w.kind, metadata: { name: 'x', namespace: 'ns' }, ...w.wrap(s.spec) }, call: s.call })),
+  SPECS.map((s) => ({
+    name: `${w.kind} with ${s.name}`,
+    object: { apiVersion: w.apiVersion, kind: w.kind, metadata: { name: 'x', namespace: 'ns' }, ...w.wrap(s.spec) },
+    call: s.call,
+  })),
 );
 
 const svc = (spec: Obj) => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's', namespace: 'ns' }, spec });
@@ -101,7 +121,11 @@ const OTHER_ROWS: { name: string; object: Obj; call: boolean }[] = [
   { name: 'ClusterIP Service', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }] }), call: false },
   { name: 'headless Service', object: svc({ type: 'ClusterIP', clusterIP: 'None', ports: [{ port: 80 }] }), call: false },
   { name: 'ExternalName Service', object: svc({ type: 'ExternalName', externalName: 'example.com' }), call: false },
-  { name: 'ClusterIP Service with externalIPs (CVE-2020-8554)', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }], externalIPs: ['203.0.113.10'] }), call: true },
+  {
+    name: 'ClusterIP Service with externalIPs (CVE-2020-8554)',
+    object: svc({ type: 'ClusterIP', ports: [{ port: 80 }], externalIPs: ['203.0.113.10'] }),
+    call: true,
+  },
   { name: 'ClusterIP Service with an empty externalIPs', object: svc({ type: 'ClusterIP', ports: [{ port: 80 }], externalIPs: [] }), call: false },
   { name: 'NodePort Service', object: svc({ type: 'NodePort', ports: [{ port: 80, nodePort: 30080 }] }), call: true },
   { name: 'NodePort Service without nodePort', object: svc({ type: 'NodePort', ports: [{ port: 80 }] }), call: true },
@@ -111,7 +135,11 @@ const OTHER_ROWS: { name: string; object: Obj; call: boolean }[] = [
   { name: 'ingress-only NetworkPolicy', object: netpol({ podSelector: {}, ingress: [{ from: [{ ipBlock: { cidr: '0.0.0.0/0' } }] }] }), call: false },
   { name: 'default-deny NetworkPolicy', object: netpol({ podSelector: {}, policyTypes: ['Ingress', 'Egress'] }), call: false },
   { name: 'egress to everything', object: netpol({ podSelector: {}, egress: [{}] }), call: true },
-  { name: 'egress to an ipBlock on 10250', object: netpol({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 10250 }] }] }), call: true },
+  {
+    name: 'egress to an ipBlock on 10250',
+    object: netpol({ podSelector: {}, egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ port: 10250 }] }] }),
+    call: true,
+  },
   // The admin network policies (kubernetes-sigs/network-policy-api apis/v1alpha1, v1alpha2).
   ...(['AdminNetworkPolicy', 'BaselineAdminNetworkPolicy', 'ClusterNetworkPolicy'] as const).flatMap((kind) => {
     const allow = kind === 'ClusterNetworkPolicy' ? 'Accept' : 'Allow';
@@ -128,16 +156,37 @@ const OTHER_ROWS: { name: string; object: Obj; call: boolean }[] = [
   // Calico's policies, both groups (api/pkg/apis/projectcalico/v3 policy_common.go).
   ...(['projectcalico.org/v3', 'crd.projectcalico.org/v1'] as const).flatMap((apiVersion) =>
     (['NetworkPolicy', 'GlobalNetworkPolicy'] as const).flatMap((kind) => {
-      const o = (spec: Obj) => ({ apiVersion, kind, metadata: { name: 'c', ...(kind === 'NetworkPolicy' ? { namespace: 'ns' } : {}) }, spec: { selector: 'all()', ...spec } });
+      const o = (spec: Obj) => ({
+        apiVersion,
+        kind,
+        metadata: { name: 'c', ...(kind === 'NetworkPolicy' ? { namespace: 'ns' } : {}) },
+        spec: { selector: 'all()', ...spec },
+      });
       return [
-        { name: `${apiVersion} ${kind} with an Allow egress rule`, object: o({ egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }), call: true },
-        { name: `${apiVersion} ${kind} with an Allow ingress rule`, object: o({ ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }), call: true },
-        { name: `${apiVersion} ${kind} with Deny, Pass and Log rules only`, object: o({ egress: [{ action: 'Deny' }, { action: 'Pass' }, { action: 'Log' }], ingress: [{ action: 'Deny' }] }), call: false },
+        {
+          name: `${apiVersion} ${kind} with an Allow egress rule`,
+          object: o({ egress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }),
+          call: true,
+        },
+        {
+          name: `${apiVersion} ${kind} with an Allow ingress rule`,
+          object: o({ ingress: [{ action: 'Allow', protocol: 'TCP', destination: { ports: [10250] } }] }),
+          call: true,
+        },
+        {
+          name: `${apiVersion} ${kind} with Deny, Pass and Log rules only`,
+          object: o({ egress: [{ action: 'Deny' }, { action: 'Pass' }, { action: 'Log' }], ingress: [{ action: 'Deny' }] }),
+          call: false,
+        },
         { name: `${apiVersion} ${kind} without rules`, object: o({}), call: false },
       ];
     }),
   ),
-  { name: 'CiliumNetworkPolicy (always checked)', object: { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'c', namespace: 'ns' }, spec: { endpointSelector: {} } }, call: true },
+  {
+    name: 'CiliumNetworkPolicy (always checked)',
+    object: { apiVersion: 'cilium.io/v2', kind: 'CiliumNetworkPolicy', metadata: { name: 'c', namespace: 'ns' }, spec: { endpointSelector: {} } },
+    call: true,
+  },
 ];
 
 describe('webhook matchConditions', () => {
@@ -155,10 +204,13 @@ describe('webhook matchConditions', () => {
 
   // Only Services and NetworkPolicies can be patched (src/engine/remediate/).
   const PATCHED = new Set(['/Service', 'networking.k8s.io/NetworkPolicy']);
-  it.each(AUDITED.map((t) => ({ kind: `${t.group}/${t.kind}`, t, expected: PATCHED.has(`${t.group}/${t.kind}`) ? ['validate', 'mutate'] : ['validate'] })))('$kind: webhooks $expected', ({ t, expected }) => {
-    const names = matches(null, t.group ? `${t.group}/${t.version}` : t.version, t.kind).map((v) => v.webhook.split('.')[1]);
-    expect(names).toEqual(expected);
-  });
+  it.each(AUDITED.map((t) => ({ kind: `${t.group}/${t.kind}`, t, expected: PATCHED.has(`${t.group}/${t.kind}`) ? ['validate', 'mutate'] : ['validate'] })))(
+    '$kind: webhooks $expected',
+    ({ t, expected }) => {
+      const names = matches(null, t.group ? `${t.group}/${t.version}` : t.version, t.kind).map((v) => v.webhook.split('.')[1]);
+      expect(names).toEqual(expected);
+    },
+  );
 
   it.each(WORKLOADS)('$kind: a null object (DELETE) is sent, never an error', ({ apiVersion, kind }) => {
     for (const v of matches(null, apiVersion, kind, 'CREATE')) expect(v.call).toBe(true);
@@ -173,10 +225,20 @@ describe('webhook matchConditions', () => {
   });
 
   it('on any pod spec, every workload webhook agrees with the engine: called exactly when there is a host port or hostNetwork', () => {
-    const port = fc.record({ containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }) }, { requiredKeys: ['containerPort'] });
-    const ctr = fc.record({ name: fc.constantFrom('a', 'b', 'c'), image: fc.constant('x'), ports: fc.option(fc.array(port, { maxLength: 3 }), { nil: undefined }) }, { requiredKeys: ['name', 'image'] });
+    const port = fc.record(
+      { containerPort: fc.integer({ min: 1, max: 65535 }), hostPort: fc.option(fc.integer({ min: 1, max: 65535 }), { nil: undefined }) },
+      { requiredKeys: ['containerPort'] },
+    );
+    const ctr = fc.record(
+      { name: fc.constantFrom('a', 'b', 'c'), image: fc.constant('x'), ports: fc.option(fc.array(port, { maxLength: 3 }), { nil: undefined }) },
+      { requiredKeys: ['name', 'image'] },
+    );
     const spec = fc.record(
-      { hostNetwork: fc.option(fc.boolean(), { nil: undefined }), containers: fc.array(ctr, { minLength: 1, maxLength: 3 }), initContainers: fc.option(fc.array(ctr, { maxLength: 2 }), { nil: undefined }) },
+      {
+        hostNetwork: fc.option(fc.boolean(), { nil: undefined }),
+        containers: fc.array(ctr, { minLength: 1, maxLength: 3 }),
+        initContainers: fc.option(fc.array(ctr, { maxLength: 2 }), { nil: undefined }),
+      },
       { requiredKeys: ['containers'] },
     );
     fc.assert(

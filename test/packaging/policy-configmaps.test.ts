@@ -73,7 +73,10 @@ describe('policy ConfigMaps', () => {
   it('both keep the shipped catalog, whose owners replace the kube-system exemption: none is restated, none is warned about', () => {
     for (const mode of MODES) {
       const { loaded } = results.get(mode)!;
-      const catalog = (p: LoadedPolicies['policies'][number]) => ({ profiles: p.spec.profiles, entries: p.reservedPorts.map(({ owners, ...e }) => ({ ...e, owners: owners.length })) });
+      const catalog = (p: LoadedPolicies['policies'][number]) => ({
+        profiles: p.spec.profiles,
+        entries: p.reservedPorts.map(({ owners, ...e }) => ({ ...e, owners: owners.length })),
+      });
       expect(loaded.policies.map(catalog)).toEqual([catalog(shippedDefault.policies[0])]);
       expect({ exemptions: loaded.policies.map((p) => p.exemptions.length), warnings: loaded.warnings }).toEqual({ exemptions: [0], warnings: [] });
     }

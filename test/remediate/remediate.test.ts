@@ -27,7 +27,9 @@ function run(object: KubeObject, policies: CompiledPolicy[], extra: Partial<Reme
 }
 
 const exposures = (object: KubeObject, policies: CompiledPolicy[], cluster: ClusterFacts = NO_CLUSTER_FACTS) =>
-  evaluate({ object, namespace: object.metadata.namespace ?? null, source: null }, policies, cluster).findings.filter((f) => f.rule === 'netpol-sensitive-exposure');
+  evaluate({ object, namespace: object.metadata.namespace ?? null, source: null }, policies, cluster).findings.filter(
+    (f) => f.rule === 'netpol-sensitive-exposure',
+  );
 
 const carve = policy({ remediation: { netpolCarveOut: true } });
 // With known node addresses, a rule that allows every port to them is a finding too.
@@ -78,8 +80,28 @@ describe('remediate: netpolCarveOut with the engine', () => {
     {
       name: 'a rule with UDP-only ports is untouched',
       policy: carve,
-      spec: { egress: [{ to: internal, ports: [{ protocol: 'UDP', port: 10250 }, { protocol: 'UDP', port: 10000, endPort: 11000 }] }] },
-      want: { egress: [{ to: internal, ports: [{ protocol: 'UDP', port: 10250 }, { protocol: 'UDP', port: 10000, endPort: 11000 }] }] },
+      spec: {
+        egress: [
+          {
+            to: internal,
+            ports: [
+              { protocol: 'UDP', port: 10250 },
+              { protocol: 'UDP', port: 10000, endPort: 11000 },
+            ],
+          },
+        ],
+      },
+      want: {
+        egress: [
+          {
+            to: internal,
+            ports: [
+              { protocol: 'UDP', port: 10250 },
+              { protocol: 'UDP', port: 10000, endPort: 11000 },
+            ],
+          },
+        ],
+      },
     },
     {
       name: 'multiple peers, only one of them broad: every peer stays',
@@ -119,7 +141,12 @@ describe('remediate: netpolCarveOut with the engine', () => {
   });
 
   it('turns the diff into a JSON Patch that produces the remediated object', () => {
-    const np = networkPolicy({ egress: [{ to: internal, ports: [{ port: 443 }] }, { to: internal, ports: [{ port: 10250 }] }] });
+    const np = networkPolicy({
+      egress: [
+        { to: internal, ports: [{ port: 443 }] },
+        { to: internal, ports: [{ port: 10250 }] },
+      ],
+    });
     const result = run(np, [carve]);
     const patch = fastJsonPatch.compare(np, result.object);
     expect(patch.length).toBeGreaterThan(0);
@@ -185,7 +212,9 @@ describe('remediate: netpolCarveOut with the engine', () => {
     const rule = fc.record({ ports: fc.oneof(fc.option(fc.array(entry, { maxLength: 5 }), { nil: undefined }), onlySensitive) });
     const SENSITIVE = (p: Protocol, n: number) => p === 'TCP' && (n === 10250 || n === 10255);
     const allows = (ports: readonly PolicyPort[] | undefined, p: Protocol, n: number) =>
-      !ports || ports.length === 0 || ports.some((e) => (e.protocol ?? 'TCP') === p && typeof e.port !== 'string' && (e.port === undefined || (n >= e.port && n <= (e.endPort ?? e.port))));
+      !ports ||
+      ports.length === 0 ||
+      ports.some((e) => (e.protocol ?? 'TCP') === p && typeof e.port !== 'string' && (e.port === undefined || (n >= e.port && n <= (e.endPort ?? e.port))));
     const probes = (lists: (readonly PolicyPort[] | undefined)[]) => {
       const ends = [1, 65535, 10250, 10255];
       for (const l of lists) for (const e of l ?? []) if (typeof e.port === 'number') ends.push(e.port, e.endPort ?? e.port);
@@ -260,7 +289,13 @@ describe('remediate: node ports', () => {
 
   it('keeps the old ports on UPDATE and is idempotent', () => {
     const oldObject = service({ type: 'NodePort', ports: [{ name: 'http', port: 80, nodePort: 31042 }] });
-    const svc = service({ type: 'NodePort', ports: [{ name: 'http', port: 80 }, { name: 'admin', port: 9000 }] });
+    const svc = service({
+      type: 'NodePort',
+      ports: [
+        { name: 'http', port: 80 },
+        { name: 'admin', port: 9000 },
+      ],
+    });
     const allocator = new LowestFreeAllocator(new Set([31042]));
     const first = run(svc, [both], { oldObject, allocator });
     expect((first.object.spec as { ports: unknown[] }).ports).toEqual([
@@ -278,7 +313,7 @@ describe('remediate: node ports', () => {
     expect(result.denial).toMatch(/tenant team-a's NodePort slice 31000-31099 is full/);
   });
 
-  it('with the webhook\'s real allocator: random ports of the slice, never one twice, none reserved for dryRun', () => {
+  it("with the webhook's real allocator: random ports of the slice, never one twice, none reserved for dryRun", () => {
     const inUse = new Set([31003, 31050]);
     const reservations = new NodePortReservations(() => inUse);
     const held: number[] = [];

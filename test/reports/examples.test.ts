@@ -15,19 +15,30 @@ async function scan(format: string): Promise<{ status: number; out: string; err:
   const cwd = process.cwd();
   process.chdir(root); // relative paths in reports, as a user running from the repository gets
   try {
-    const status = await runScan(['examples/manifests'], { policy: ['examples/policies'], format, failOn: 'deny' }, {
-      stdout: { write: (s: string) => (out += s) },
-      stderr: { write: (s: string) => (err += s) },
-      stdoutColor: false,
-      now: () => new Date('2026-11-25T12:00:00Z'),
-    });
+    const status = await runScan(
+      ['examples/manifests'],
+      { policy: ['examples/policies'], format, failOn: 'deny' },
+      {
+        stdout: { write: (s: string) => (out += s) },
+        stderr: { write: (s: string) => (err += s) },
+        stdoutColor: false,
+        now: () => new Date('2026-11-25T12:00:00Z'),
+      },
+    );
     return { status, out, err };
   } finally {
     process.chdir(cwd);
   }
 }
 
-interface JsonFinding { rule: string; action: string; resource: { name: string }; path: string; value: number | null; source: { file: string; line: number } | null }
+interface JsonFinding {
+  rule: string;
+  action: string;
+  resource: { name: string };
+  path: string;
+  value: number | null;
+  source: { file: string; line: number } | null;
+}
 
 describe('reports of the shipped examples', () => {
   let json: { findings: JsonFinding[]; summary: { findings: Record<string, number>; skipped: number; skippedKinds: Record<string, number> } };
@@ -69,7 +80,10 @@ describe('reports of the shipped examples', () => {
     expect(docs.flatMap((d) => d.results).some((r: any) => r.result === 'pass')).toBe(true);
     // Policy Reporter's id for a result across every report: present on each, never twice.
     const ids = docs.flatMap((d) => d.results).map((r: any) => r.properties?.resultID);
-    expect({ missing: ids.filter((id: unknown) => typeof id !== 'string').length, unique: new Set(ids).size === ids.length }).toEqual({ missing: 0, unique: true });
+    expect({ missing: ids.filter((id: unknown) => typeof id !== 'string').length, unique: new Set(ids).size === ids.length }).toEqual({
+      missing: 0,
+      unique: true,
+    });
   });
 
   it('table lists every finding once and ends with the summary, then the kinds skipped', async () => {

@@ -51,11 +51,17 @@ describe('format registry', () => {
   });
 
   it('lists exactly the formats the scan command offers (html has its own golden in test/html)', () => {
-    expect(Object.keys(FORMATS).filter((n) => n !== 'html').sort()).toEqual(['json', 'junit', 'openreports', 'policyreport', 'sarif', 'table']);
+    expect(
+      Object.keys(FORMATS)
+        .filter((n) => n !== 'html')
+        .sort(),
+    ).toEqual(['json', 'junit', 'openreports', 'policyreport', 'sarif', 'table']);
   });
 
   it('no format but html needs the port map', () => {
-    const needing = Object.entries(FORMATS).filter(([, f]) => f.needsPortMap).map(([n]) => n);
+    const needing = Object.entries(FORMATS)
+      .filter(([, f]) => f.needsPortMap)
+      .map(([n]) => n);
     expect(needing.filter((n) => n !== 'html')).toEqual([]);
   });
 });

@@ -17,9 +17,20 @@ describe('json writer', () => {
   });
 
   it('an empty scan is valid too', () => {
-    const scan = { ...fixtureScan(), findings: [], errors: [], evaluations: [], summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } };
+    const scan = {
+      ...fixtureScan(),
+      findings: [],
+      errors: [],
+      evaluations: [],
+      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+    };
     const doc = JSON.parse(writeJson(scan));
-    expect(doc).toEqual({ schemaVersion: 1, summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } }, findings: [], errors: [] });
+    expect(doc).toEqual({
+      schemaVersion: 1,
+      summary: { resources: 0, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+      findings: [],
+      errors: [],
+    });
     expect(validate(doc)).toBe(true);
   });
 
@@ -29,9 +40,14 @@ describe('json writer', () => {
       name: 'a finding keeps the contract field order and values',
       finding: base,
       expected: {
-        rule: 'nodeport-range', action: 'deny', policy: 'default', tenant: 'team-a',
+        rule: 'nodeport-range',
+        action: 'deny',
+        policy: 'default',
+        tenant: 'team-a',
         resource: { apiVersion: 'v1', kind: 'Service', namespace: 'team-a', name: 'web' },
-        path: 'spec.ports[0].nodePort', value: 30500, message: base.message,
+        path: 'spec.ports[0].nodePort',
+        value: 30500,
+        message: base.message,
         source: { file: 'examples/team-a/web.yaml', line: 1 },
       },
     },
@@ -67,13 +83,48 @@ describe('json writer', () => {
 describe('json schema', () => {
   const good = () => JSON.parse(writeJson(fixtureScan()));
   it.each<{ name: string; mutate: (d: any) => void }>([
-    { name: 'unknown schemaVersion', mutate: (d) => { d.schemaVersion = 2; } },
-    { name: 'unknown action', mutate: (d) => { d.findings[0].action = 'block'; } },
-    { name: 'missing tenant (must be null, not absent)', mutate: (d) => { delete d.findings[0].tenant; } },
-    { name: 'port out of range', mutate: (d) => { d.findings[0].value = 70000; } },
-    { name: 'extra top-level field', mutate: (d) => { d.extra = true; } },
-    { name: 'source without line', mutate: (d) => { d.findings[0].source = { file: 'a.yaml' }; } },
-    { name: 'negative count', mutate: (d) => { d.summary.findings.deny = -1; } },
+    {
+      name: 'unknown schemaVersion',
+      mutate: (d) => {
+        d.schemaVersion = 2;
+      },
+    },
+    {
+      name: 'unknown action',
+      mutate: (d) => {
+        d.findings[0].action = 'block';
+      },
+    },
+    {
+      name: 'missing tenant (must be null, not absent)',
+      mutate: (d) => {
+        delete d.findings[0].tenant;
+      },
+    },
+    {
+      name: 'port out of range',
+      mutate: (d) => {
+        d.findings[0].value = 70000;
+      },
+    },
+    {
+      name: 'extra top-level field',
+      mutate: (d) => {
+        d.extra = true;
+      },
+    },
+    {
+      name: 'source without line',
+      mutate: (d) => {
+        d.findings[0].source = { file: 'a.yaml' };
+      },
+    },
+    {
+      name: 'negative count',
+      mutate: (d) => {
+        d.summary.findings.deny = -1;
+      },
+    },
   ])('rejects $name', ({ mutate }) => {
     const doc = good();
     mutate(doc);
@@ -87,7 +138,7 @@ describe('json schema', () => {
     expect(JSON.parse(published)).toEqual(scanOutputSchema(RULE_CATALOG));
   });
 
-  it('the json format\'s documentation links to the file and prints no copy of it', () => {
+  it("the json format's documentation links to the file and prints no copy of it", () => {
     const md = docSection('docs/reports.md', '`json`: the stable contract');
     expect(md).toContain('(scan-output-v1.schema.json)');
     expect(md).not.toContain('"$schema"');
@@ -99,7 +150,12 @@ describe('findingMessage', () => {
   it.each([
     { name: 'a violation reads as written', status: 'fail' as const, message: 'port clash', expected: 'port clash' },
     { name: 'a rule error is marked', status: 'error' as const, message: 'labels unknown', expected: 'rule error: labels unknown' },
-    { name: 'an engine message already marked is not marked twice', status: 'error' as const, message: 'rule error: labels unknown', expected: 'rule error: labels unknown' },
+    {
+      name: 'an engine message already marked is not marked twice',
+      status: 'error' as const,
+      message: 'rule error: labels unknown',
+      expected: 'rule error: labels unknown',
+    },
   ])('$name', ({ status, message, expected }) => {
     expect(findingMessage({ ...base, status, message })).toBe(expected);
   });

@@ -7,8 +7,22 @@ import { checkJunit } from './schemas.js';
 
 const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) });
 
-interface Case { name: string; classname: string; failure?: unknown; error?: unknown; skipped?: unknown; 'system-out'?: string }
-interface Suite { name: string; tests: string; failures: string; errors: string; skipped: string; testcase: Case[] }
+interface Case {
+  name: string;
+  classname: string;
+  failure?: unknown;
+  error?: unknown;
+  skipped?: unknown;
+  'system-out'?: string;
+}
+interface Suite {
+  name: string;
+  tests: string;
+  failures: string;
+  errors: string;
+  skipped: string;
+  testcase: Case[];
+}
 
 function parse(xml: string): { root: Record<string, string>; suites: Suite[] } {
   expect(XMLValidator.validate(xml)).toBe(true);
@@ -58,7 +72,14 @@ describe('junit writer', () => {
       expect(Number(s.errors)).toBe(s.testcase.filter((c) => c.error !== undefined).length);
       expect(Number(s.skipped)).toBe(s.testcase.filter((c) => c.skipped !== undefined).length);
     }
-    expect(suites.map((s) => s.name)).toEqual(['nodeport-range', 'nodeport-not-allowed', 'hostport-reserved', 'hostport-not-allowed', 'netpol-sensitive-exposure', 'input']);
+    expect(suites.map((s) => s.name)).toEqual([
+      'nodeport-range',
+      'nodeport-not-allowed',
+      'hostport-reserved',
+      'hostport-not-allowed',
+      'netpol-sensitive-exposure',
+      'input',
+    ]);
   });
 
   it('every finding and every pass is a case: findings + outcomes + input errors', () => {

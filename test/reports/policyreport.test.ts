@@ -9,7 +9,14 @@ import { checkReport } from './schemas.js';
 const check = (flavor: ReportFlavor, doc: unknown) => checkReport[flavor](doc);
 
 const at = new Date('2026-11-25T17:45:00.123Z');
-type Report = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels: Record<string, string> }; source?: string; summary: Record<string, number>; results: Array<Record<string, any>> };
+type Report = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels: Record<string, string> };
+  source?: string;
+  summary: Record<string, number>;
+  results: Array<Record<string, any>>;
+};
 const build = (evaluations: readonly Evaluation[], flavor: ReportFlavor = 'wgpolicyk8s', extra = {}) =>
   buildPolicyReports(evaluations, { rules: RULE_CATALOG, generatedAt: at, flavor, ...extra }) as unknown as Report[];
 
@@ -118,7 +125,11 @@ describe('buildPolicyReports', () => {
 
     it('every result has one, pass and skip included, and no two results across all reports share one', () => {
       const all = ids(build(EVALUATIONS));
-      expect({ count: all.length, shaped: all.every((id) => /^[0-9a-f]{32}$/.test(id ?? '')), unique: new Set(all).size }).toEqual({ count: all.length, shaped: true, unique: all.length });
+      expect({ count: all.length, shaped: all.every((id) => /^[0-9a-f]{32}$/.test(id ?? '')), unique: new Set(all).size }).toEqual({
+        count: all.length,
+        shaped: true,
+        unique: all.length,
+      });
     });
 
     it('two findings with the same message on one object get two ids', () => {
@@ -130,11 +141,35 @@ describe('buildPolicyReports', () => {
 
     it.each<{ name: string; other: (e: Evaluation) => Evaluation; extra?: object; same: boolean }>([
       { name: 'another scan time keeps it', other: (e) => e, extra: { generatedAt: new Date('2030-01-01T00:00:00Z') }, same: true },
-      { name: 'another line keeps it', other: (e) => ({ ...e, source: { ...e.source!, line: e.source!.line + 40 }, findings: e.findings.map((f) => ({ ...f, source: { ...f.source!, line: f.source!.line + 40 } })) }), same: true },
-      { name: 'another list index keeps it (the key is index-free)', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, path: f.path.replace('[0]', '[3]') })) }), same: true },
+      {
+        name: 'another line keeps it',
+        other: (e) => ({
+          ...e,
+          source: { ...e.source!, line: e.source!.line + 40 },
+          findings: e.findings.map((f) => ({ ...f, source: { ...f.source!, line: f.source!.line + 40 } })),
+        }),
+        same: true,
+      },
+      {
+        name: 'another list index keeps it (the key is index-free)',
+        other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, path: f.path.replace('[0]', '[3]') })) }),
+        same: true,
+      },
       { name: 'another policy changes it', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, policy: 'other' })) }), same: false },
-      { name: 'a rule error instead of a violation changes it', other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, status: 'error' as const })) }), same: false },
-      { name: 'another name changes it', other: (e) => ({ ...e, resource: { ...e.resource, name: 'web2' }, findings: e.findings.map((f) => ({ ...f, resource: { ...f.resource, name: 'web2' } })) }), same: false },
+      {
+        name: 'a rule error instead of a violation changes it',
+        other: (e) => ({ ...e, findings: e.findings.map((f) => ({ ...f, status: 'error' as const })) }),
+        same: false,
+      },
+      {
+        name: 'another name changes it',
+        other: (e) => ({
+          ...e,
+          resource: { ...e.resource, name: 'web2' },
+          findings: e.findings.map((f) => ({ ...f, resource: { ...f.resource, name: 'web2' } })),
+        }),
+        same: false,
+      },
       { name: 'another file changes it (one object in two overlays)', other: (e) => ({ ...e, source: { ...e.source!, file: 'other.yaml' } }), same: false },
     ])('$name', ({ other, extra, same }) => {
       const one = { ...web, outcomes: [] };
@@ -174,11 +209,16 @@ describe('buildPolicyReports', () => {
       expect(order).toEqual([...order].sort());
     });
 
-    it('a full chunk of realistic violations stays well under etcd\'s 1.5 MiB request limit', () => {
+    it("a full chunk of realistic violations stays well under etcd's 1.5 MiB request limit", () => {
       const f = FINDINGS.find((x) => x.rule === 'hostport-reserved' && x.source !== null)!;
       const evaluations: Evaluation[] = Array.from({ length: 1000 }, (_, i) => {
         const resource = { ...f.resource, name: `a-fairly-long-deployment-name-for-a-tenant-workload-${i}` };
-        return { resource, source: { file: 'deploy/overlays/production/tenants/team-a/workloads.yaml', line: 10_000 + i }, findings: [{ ...f, resource, tenant: 'team-a-platform-engineering' }], outcomes: [] };
+        return {
+          resource,
+          source: { file: 'deploy/overlays/production/tenants/team-a/workloads.yaml', line: 10_000 + i },
+          findings: [{ ...f, resource, tenant: 'team-a-platform-engineering' }],
+          outcomes: [],
+        };
       });
       const [report] = build(evaluations, 'wgpolicyk8s', { uidOf: () => '3f2504e0-4f89-11d3-9a0c-0305e82c3301' });
       expect(report!.results.length).toBe(1000);

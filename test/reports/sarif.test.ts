@@ -84,7 +84,9 @@ describe('sarif writer', () => {
   it('a finding without a source has only a logical location', () => {
     const noSource = FINDINGS.find((f) => f.source === null)!;
     const result = sarif([noSource]).runs[0].results[0];
-    expect(result.locations).toEqual([{ logicalLocations: [{ fullyQualifiedName: 'Pod default/debug spec.containers[0].ports[0].hostPort', kind: 'resource' }] }]);
+    expect(result.locations).toEqual([
+      { logicalLocations: [{ fullyQualifiedName: 'Pod default/debug spec.containers[0].ports[0].hostPort', kind: 'resource' }] },
+    ]);
   });
 
   describe('partialFingerprints', () => {

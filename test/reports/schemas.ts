@@ -13,7 +13,9 @@ import type { ReportFlavor } from '../../src/sinks/reports/policyreport.js';
 /** [valid, error messages]: compare with [true, []] so a failure prints its reasons. */
 export type Check = (doc: unknown) => [boolean, string[]];
 
-const checker = (v: ValidateFunction): Check => (doc) => [v(doc), (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
+const checker =
+  (v: ValidateFunction): Check =>
+  (doc) => [v(doc), (v.errors ?? []).map((e) => `${e.instancePath} ${e.message}`)];
 
 const schemaFile = (name: string) => readFileSync(new URL(`./schemas/${name}`, import.meta.url), 'utf8');
 
@@ -82,7 +84,8 @@ function reportChecker(flavor: ReportFlavor): Check {
     const problems = [...errors];
     if (o.apiVersion !== crd.apiVersion) problems.push(`/apiVersion must be ${crd.apiVersion}`);
     // A DNS subdomain (RFC 1123), as object names must be.
-    if (typeof o.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(o.metadata.name)) problems.push('/metadata/name must be a DNS subdomain');
+    if (typeof o.metadata?.name !== 'string' || !/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(o.metadata.name))
+      problems.push('/metadata/name must be a DNS subdomain');
     return [valid && problems.length === 0, problems];
   };
 }

@@ -43,7 +43,11 @@ describe('table writer', () => {
     expect(new Set(pathStarts).size).toBe(1);
   });
 
-  const summaryOf = (scan: ScanResult) => writeTable(scan).trimEnd().split('\n').find((l) => / checked, /.test(l));
+  const summaryOf = (scan: ScanResult) =>
+    writeTable(scan)
+      .trimEnd()
+      .split('\n')
+      .find((l) => / checked, /.test(l));
   it.each<{ name: string; patch: Partial<ScanResult>; summary: string }>([
     {
       name: 'clean scan',
@@ -70,11 +74,18 @@ describe('table writer', () => {
 
   const lastLine = (skippedKinds: Record<string, number>) => {
     const skipped = Object.values(skippedKinds).reduce((a, b) => a + b, 0);
-    return writeTable({ ...fixtureScan(), summary: { resources: 1, skipped, skippedKinds, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } }).trimEnd().split('\n').at(-1);
+    return writeTable({ ...fixtureScan(), summary: { resources: 1, skipped, skippedKinds, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } })
+      .trimEnd()
+      .split('\n')
+      .at(-1);
   };
   it.each([
     { name: 'nothing skipped: the summary is last', kinds: {}, last: '1 resource checked, 0 skipped, 0 input errors: no findings' },
-    { name: 'most frequent first, then by key', kinds: { 'v1/Secret': 1, 'v1/ConfigMap': 3, 'rbac.authorization.k8s.io/v1/Role': 1 }, last: 'skipped: 3 v1/ConfigMap, 1 rbac.authorization.k8s.io/v1/Role, 1 v1/Secret' },
+    {
+      name: 'most frequent first, then by key',
+      kinds: { 'v1/Secret': 1, 'v1/ConfigMap': 3, 'rbac.authorization.k8s.io/v1/Role': 1 },
+      last: 'skipped: 3 v1/ConfigMap, 1 rbac.authorization.k8s.io/v1/Role, 1 v1/Secret',
+    },
     { name: 'documents that are no Kubernetes object', kinds: { '(not a Kubernetes object)': 2 }, last: 'skipped: 2 (not a Kubernetes object)' },
     {
       name: 'ten named, the rest counted',
@@ -87,7 +98,12 @@ describe('table writer', () => {
   });
 
   it('a clean scan prints only the summary', () => {
-    const out = writeTable({ ...fixtureScan(), findings: [], errors: [], summary: { resources: 2, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } } });
+    const out = writeTable({
+      ...fixtureScan(),
+      findings: [],
+      errors: [],
+      summary: { resources: 2, skipped: 0, skippedKinds: {}, errors: 0, findings: { deny: 0, warn: 0, audit: 0 } },
+    });
     expect(out).toBe('2 resources checked, 0 skipped, 0 input errors: no findings\n');
   });
 

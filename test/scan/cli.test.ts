@@ -22,10 +22,16 @@ async function newestMtime(dir: string): Promise<number> {
 const BUILD_MS = 180_000;
 
 async function buildIfStale(): Promise<void> {
-  const built = await stat(CLI).then((s) => s.mtimeMs, () => 0);
+  const built = await stat(CLI).then(
+    (s) => s.mtimeMs,
+    () => 0,
+  );
   // The build stamp (the commit, for `version`) is written by the build script: a dist/ without
   // it was built some other way.
-  const stamped = await stat(path.join(ROOT, 'dist/build-stamp.json')).then(() => true, () => false);
+  const stamped = await stat(path.join(ROOT, 'dist/build-stamp.json')).then(
+    () => true,
+    () => false,
+  );
   if (!stamped || built < (await newestMtime(path.join(ROOT, 'src')))) {
     execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'pipe' });
   }
@@ -44,13 +50,19 @@ function plainEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function cli(args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }): Run {
-  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: opts.cwd, input: opts.input ?? '', encoding: 'utf8', env: opts.env ?? plainEnv({ NO_COLOR: '1' }) });
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: opts.cwd,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: opts.env ?? plainEnv({ NO_COLOR: '1' }),
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 const run = (args: string[], opts: { cwd: string; input?: string; env?: NodeJS.ProcessEnv }): Run => cli(['scan', ...args], opts);
 
-const POD_HOSTPORT_10250 = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: grabber\nspec:\n  containers:\n  - name: c\n    image: x\n    ports:\n    - {containerPort: 80, hostPort: 10250}\n';
+const POD_HOSTPORT_10250 =
+  'apiVersion: v1\nkind: Pod\nmetadata:\n  name: grabber\nspec:\n  containers:\n  - name: c\n    image: x\n    ports:\n    - {containerPort: 80, hostPort: 10250}\n';
 const CLEAN_SERVICE = 'apiVersion: v1\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec:\n  ports: [{port: 80}]\n';
 const policyWith = (action: string) =>
   `apiVersion: portcullis.dev/v1alpha1\nkind: PortPolicy\nmetadata: {name: p-${action}}\nspec:\n  rules:\n    hostport-reserved: ${action}\n`;
@@ -67,7 +79,8 @@ describe('portcullis scan (built CLI)', () => {
       'noname.yaml': 'apiVersion: v1\nkind: Service\nmetadata: {namespace: x}\n',
       'policies/warn.yaml': policyWith('warn'),
       'policies/audit.yaml': policyWith('audit'),
-      'policies/broken.yaml': '# a policy with a typo in an action\napiVersion: portcullis.dev/v1alpha1\nkind: PortPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n    hostport-reserved: block\n',
+      'policies/broken.yaml':
+        '# a policy with a typo in an action\napiVersion: portcullis.dev/v1alpha1\nkind: PortPolicy\nmetadata: {name: broken}\nspec:\n  rules:\n    hostport-reserved: block\n',
     };
     await mkdir(path.join(dir, 'policies'));
     for (const [name, text] of Object.entries(files)) await writeFile(path.join(dir, name), text);
@@ -183,9 +196,15 @@ describe('portcullis scan (built CLI)', () => {
   });
 
   it('reads stdin with - and names it <stdin> in the json report', () => {
-    const r = run(['-', '--format', 'json', '--default-namespace', 'ci'], { cwd: dir, input: `---\n# Source: chart/templates/pod.yaml\n${POD_HOSTPORT_10250}` });
+    const r = run(['-', '--format', 'json', '--default-namespace', 'ci'], {
+      cwd: dir,
+      input: `---\n# Source: chart/templates/pod.yaml\n${POD_HOSTPORT_10250}`,
+    });
     const report = JSON.parse(r.stdout);
-    expect({ status: r.status, findings: report.findings.map((f: { source: unknown; resource: { namespace: string }; path: string }) => [f.source, f.resource.namespace, f.path]) }).toEqual({
+    expect({
+      status: r.status,
+      findings: report.findings.map((f: { source: unknown; resource: { namespace: string }; path: string }) => [f.source, f.resource.namespace, f.path]),
+    }).toEqual({
       status: 1,
       findings: [[{ file: '<stdin>', line: 3 }, 'ci', 'spec.containers[0].ports[0].hostPort']],
     });
@@ -216,14 +235,22 @@ describe('portcullis scan (built CLI)', () => {
     const input = `${POD_HOSTPORT_10250.replace('name: grabber', 'name: grabber\n  namespace: apps')}---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: apps\n  labels: {team: blue}\n`;
     const r = run(['-', '--policy', policy, '--format', 'json'], { cwd: dir, input });
     const report = JSON.parse(r.stdout);
-    expect(report.findings.map((f: { rule: string; tenant: string | null }) => `${f.rule} ${f.tenant}`)).toEqual(['hostport-reserved blue', 'hostport-not-allowed blue']);
+    expect(report.findings.map((f: { rule: string; tenant: string | null }) => `${f.rule} ${f.tenant}`)).toEqual([
+      'hostport-reserved blue',
+      'hostport-not-allowed blue',
+    ]);
   });
 
   it('writes --output to the file, not stdout', async () => {
     const out = path.join(dir, 'report.json');
     const r = run(['bad.yaml', 'corrupt.yaml', '--format', 'json', '--output', out], { cwd: dir });
     const report = JSON.parse(await readFile(out, 'utf8'));
-    expect({ status: r.status, stdout: r.stdout, summary: report.summary, errors: report.errors.map((e: { file: string; line: number }) => `${e.file}:${e.line}`) }).toEqual({
+    expect({
+      status: r.status,
+      stdout: r.stdout,
+      summary: report.summary,
+      errors: report.errors.map((e: { file: string; line: number }) => `${e.file}:${e.line}`),
+    }).toEqual({
       status: 2,
       stdout: '',
       summary: { resources: 3, skipped: 0, skippedKinds: {}, errors: 1, findings: { deny: 2, warn: 0, audit: 0 } },
@@ -301,13 +328,22 @@ describe('portcullis scan: several reports in one run, colour', () => {
     const r = run(['bad.yaml', '-o', 'json', '--output', 'main.json', '--format', 'sarif=side.sarif'], { cwd: dir });
     const json = JSON.parse(await readFile(path.join(dir, 'main.json'), 'utf8'));
     const sarif = JSON.parse(await readFile(path.join(dir, 'side.sarif'), 'utf8'));
-    expect({ status: r.status, stdout: r.stdout, json: json.findings.length, sarif: sarif.version }).toEqual({ status: 1, stdout: '', json: 1, sarif: '2.1.0' });
+    expect({ status: r.status, stdout: r.stdout, json: json.findings.length, sarif: sarif.version }).toEqual({
+      status: 1,
+      stdout: '',
+      json: 1,
+      sarif: '2.1.0',
+    });
   });
 
   it('writes the other reports and exits 2 when one file cannot be written', async () => {
     const r = run(['bad.yaml', '--format', 'json=no-such-dir/out.json', '--format', 'sarif=ok.sarif'], { cwd: dir });
     const sarif = JSON.parse(await readFile(path.join(dir, 'ok.sarif'), 'utf8'));
-    expect({ status: r.status, stderr: r.stderr, sarif: sarif.version }).toEqual({ status: 2, stderr: 'no-such-dir/out.json: cannot write: ENOENT\n', sarif: '2.1.0' });
+    expect({ status: r.status, stderr: r.stderr, sarif: sarif.version }).toEqual({
+      status: 2,
+      stderr: 'no-such-dir/out.json: cannot write: ENOENT\n',
+      sarif: '2.1.0',
+    });
   });
 
   // stdout is a pipe here, as in CI: colour only when the environment or a flag asks for it.
@@ -361,9 +397,17 @@ describe('portcullis version and completion (built CLI)', () => {
   });
 
   it.each([
-    { name: 'an unknown shell', args: ['completion', 'powershell'], stderr: /^error: command-argument value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/ },
+    {
+      name: 'an unknown shell',
+      args: ['completion', 'powershell'],
+      stderr: /^error: command-argument value 'powershell' is invalid for argument 'shell'\. Allowed choices are bash, zsh, fish\.$/,
+    },
     { name: 'no shell', args: ['completion'], stderr: /^error: missing required argument 'shell'$/ },
-    { name: 'an unknown version output', args: ['version', '-o', 'yaml'], stderr: /^error: option '-o, --output <format>' argument 'yaml' is invalid\. Allowed choices are text, json\.$/ },
+    {
+      name: 'an unknown version output',
+      args: ['version', '-o', 'yaml'],
+      stderr: /^error: option '-o, --output <format>' argument 'yaml' is invalid\. Allowed choices are text, json\.$/,
+    },
     { name: 'an unknown command', args: ['scna'], stderr: /^error: unknown command 'scna'\n\(Did you mean scan\?\)$/ },
   ])('usage error, exit 2: $name', ({ args, stderr }) => {
     const r = cli(args, { cwd: ROOT });
@@ -397,7 +441,11 @@ describe('portcullis version and completion (built CLI)', () => {
 
   it.each([
     { name: 'commands', words: ['portcullis', 'sc'], want: ['scan'] },
-    { name: 'every command', words: ['portcullis', ''], want: ['--help', '--version', '-V', '-h', 'completion', 'controller', 'export', 'help', 'scan', 'serve', 'version'] },
+    {
+      name: 'every command',
+      words: ['portcullis', ''],
+      want: ['--help', '--version', '-V', '-h', 'completion', 'controller', 'export', 'help', 'scan', 'serve', 'version'],
+    },
     { name: 'scan flags', words: ['portcullis', 'scan', '--fa'], want: ['--fail-on'] },
     { name: 'format names after --format', words: ['portcullis', 'scan', 'x.yaml', '--format', 's'], want: ['sarif'] },
     { name: 'format names after -o', words: ['portcullis', 'scan', '-o', 'j'], want: ['json', 'junit'] },

@@ -57,11 +57,7 @@ describe('itemsOfText', () => {
     {
       name: 'invalid YAML mid-stream is an error at its line and the scan goes on',
       text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\napiVersion: v1\nkind: Pod\nmetadata:\n  name: [b\n---\napiVersion: v1\nkind: Pod\nmetadata: {name: c}\n',
-      want: [
-        'resource 1 Pod/a ns=default',
-        expect.stringMatching(/^error 8 invalid YAML: .* \(in the document at line 5\)$/),
-        'resource 10 Pod/c ns=default',
-      ],
+      want: ['resource 1 Pod/a ns=default', expect.stringMatching(/^error 8 invalid YAML: .* \(in the document at line 5\)$/), 'resource 10 Pod/c ns=default'],
     },
     {
       name: 'an object with neither name nor generateName is an error; generateName alone is fine',
@@ -107,7 +103,14 @@ describe('itemsOfText', () => {
     {
       name: 'a JSON List (kubectl get -o json)',
       file: 'list.json',
-      text: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' } }, { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } }] }),
+      text: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'List',
+        items: [
+          { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'a' } },
+          { apiVersion: 'v1', kind: 'Event', metadata: { name: 'e' } },
+        ],
+      }),
       want: ['resource 1 Pod/a ns=default', 'skipped 1 Event'],
     },
     {
@@ -174,9 +177,23 @@ describe('yamlDocuments interleaved', () => {
 
 describe('collectNamespaces', () => {
   it.each([
-    { name: 'YAML with a Namespace among other documents', file: 'a.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels: {tenant: a}\n', want: { 'team-a': { tenant: 'a' } } },
+    {
+      name: 'YAML with a Namespace among other documents',
+      file: 'a.yaml',
+      text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p}\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: team-a\n  labels: {tenant: a}\n',
+      want: { 'team-a': { tenant: 'a' } },
+    },
     { name: 'a Namespace without labels', file: 'a.yaml', text: 'kind: Namespace\napiVersion: v1\nmetadata: {name: n}\n', want: { n: {} } },
-    { name: 'a NamespaceList in JSON', file: 'a.json', text: JSON.stringify({ apiVersion: 'v1', kind: 'NamespaceList', items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x', labels: { t: 'b' } } }] }), want: { x: { t: 'b' } } },
+    {
+      name: 'a NamespaceList in JSON',
+      file: 'a.json',
+      text: JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'NamespaceList',
+        items: [{ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x', labels: { t: 'b' } } }],
+      }),
+      want: { x: { t: 'b' } },
+    },
     { name: 'text that never mentions a Namespace', file: 'a.yaml', text: 'apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: n}\n', want: {} },
     { name: 'a broken document is left for the main pass', file: 'a.yaml', text: 'kind: Namespace\nmetadata: [\n', want: {} },
   ])('$name', ({ text, file, want }) => {
@@ -284,6 +301,10 @@ describe('manifestSource', () => {
     await src.facts();
     const progress = [];
     for await (const item of src.items()) if (item.type === 'progress') progress.push([item.done, item.total]);
-    expect(progress).toEqual([[1, 3], [2, 3], [3, 3]]);
+    expect(progress).toEqual([
+      [1, 3],
+      [2, 3],
+      [3, 3],
+    ]);
   });
 });

@@ -11,7 +11,8 @@ import { policy, resource } from '../engine/helpers.js';
 import { namespace, pod } from '../support/cluster-objects.js';
 import { FakeApiServer } from '../support/fake-apiserver.js';
 
-const POD = (name: string, hostPort: number) => `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec:\n  containers:\n  - name: c\n    image: x\n    ports: [{containerPort: 80, hostPort: ${hostPort}}]\n`;
+const POD = (name: string, hostPort: number) =>
+  `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: ns}\nspec:\n  containers:\n  - name: c\n    image: x\n    ports: [{containerPort: 80, hostPort: ${hostPort}}]\n`;
 
 function io(over: Partial<ScanIO> & { tty?: boolean } = {}): ScanIO & { out: string[]; err: string[] } {
   const out: string[] = [];
@@ -69,7 +70,11 @@ describe('runScan', () => {
     const x = io();
     expect(await runScan([dir], { format: 'json' }, x)).toBe(1);
     const report = JSON.parse(x.out.join(''));
-    expect(report.findings.map((f: { resource: { name: string }; source: { line: number } }) => `${f.resource.name}:${f.source.line}`)).toEqual(['early:1', 'late:1', 'later:10']);
+    expect(report.findings.map((f: { resource: { name: string }; source: { line: number } }) => `${f.resource.name}:${f.source.line}`)).toEqual([
+      'early:1',
+      'late:1',
+      'later:10',
+    ]);
   });
 
   it.each([
@@ -102,7 +107,12 @@ describe('scanSource keeps pass outcomes only for the formats that show them', (
     const asked: (boolean | undefined)[] = [];
     const item = { type: 'resource' as const, resource: resource({ apiVersion: 'v1', kind: 'Service', metadata: { name: 's' }, spec: { type: 'ClusterIP' } }) };
     const result = await scanSource(
-      { facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }), items: async function* () { yield item; } },
+      {
+        facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }),
+        items: async function* () {
+          yield item;
+        },
+      },
       {
         policies: [policy()],
         engine: { evaluate: (r, p, c, o) => (asked.push(o?.outcomes), evaluate(r, p, c, o)) },
@@ -158,7 +168,11 @@ describe('scan --cluster --kubeconfig', () => {
       const x = io();
       const status = await runScan([], { cluster: true, kubeconfig: file, format: 'json' }, x);
       const report = JSON.parse(x.out.join(''));
-      expect({ status, err: x.err, findings: report.findings.map((f: { resource: { name: string }; rule: string }) => `${f.resource.name} ${f.rule}`) }).toEqual({
+      expect({
+        status,
+        err: x.err,
+        findings: report.findings.map((f: { resource: { name: string }; rule: string }) => `${f.resource.name} ${f.rule}`),
+      }).toEqual({
         status: 1,
         err: [],
         findings: ['grabber hostport-reserved'],
@@ -174,13 +188,22 @@ describe('summary.skippedKinds', () => {
   const skipped = (apiVersion: string | null, kind: string | null) => ({ type: 'skipped' as const, source: null, apiVersion, kind, reason: 'not checked' });
   const run = (items: ReturnType<typeof skipped>[]) =>
     scanSource(
-      { facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }), items: async function* () { yield* items; } },
+      {
+        facts: async () => ({ namespaceLabels: () => undefined, nodeAddresses: [] }),
+        items: async function* () {
+          yield* items;
+        },
+      },
       { policies: [policy()], engine: { evaluate }, now: () => new Date(0) },
     );
 
   it.each([
     { name: 'nothing skipped', items: [], want: {} },
-    { name: 'by apiVersion/kind, sorted by key', items: [skipped('v1', 'Secret'), skipped('v1', 'ConfigMap'), skipped('v1', 'Secret')], want: { 'v1/ConfigMap': 1, 'v1/Secret': 2 } },
+    {
+      name: 'by apiVersion/kind, sorted by key',
+      items: [skipped('v1', 'Secret'), skipped('v1', 'ConfigMap'), skipped('v1', 'Secret')],
+      want: { 'v1/ConfigMap': 1, 'v1/Secret': 2 },
+    },
     { name: 'documents that are no Kubernetes object', items: [skipped(null, null), skipped(null, null)], want: { '(not a Kubernetes object)': 2 } },
     { name: 'a kind longer than any real one', items: [skipped('v1', 'K'.repeat(400))], want: { '(other kinds)': 1 } },
     {

@@ -16,7 +16,11 @@ export const node = (name: string, internalIP: string, externalIP?: string): Obj
   metadata: { name, labels: { 'kubernetes.io/hostname': name } },
   spec: { podCIDR: '10.244.0.0/24' },
   status: {
-    addresses: [{ type: 'InternalIP', address: internalIP }, ...(externalIP ? [{ type: 'ExternalIP', address: externalIP }] : []), { type: 'Hostname', address: name }],
+    addresses: [
+      { type: 'InternalIP', address: internalIP },
+      ...(externalIP ? [{ type: 'ExternalIP', address: externalIP }] : []),
+      { type: 'Hostname', address: name },
+    ],
     capacity: { cpu: '4', memory: '16Gi', pods: '110' },
     nodeInfo: { kubeletVersion: 'v1.34.1', containerRuntimeVersion: 'containerd://2.1.0' },
   },
@@ -30,7 +34,13 @@ export const service = (ns: string, name: string, nodePorts: number[] = [], extr
     type: nodePorts.length ? 'NodePort' : 'ClusterIP',
     clusterIP: '10.96.0.10',
     selector: { app: name },
-    ports: (nodePorts.length ? nodePorts : [0]).map((p, i) => ({ name: `p${i}`, port: 80 + i, targetPort: 8080 + i, protocol: 'TCP', ...(p ? { nodePort: p } : {}) })),
+    ports: (nodePorts.length ? nodePorts : [0]).map((p, i) => ({
+      name: `p${i}`,
+      port: 80 + i,
+      targetPort: 8080 + i,
+      protocol: 'TCP',
+      ...(p ? { nodePort: p } : {}),
+    })),
     ...extra,
   },
   status: { loadBalancer: {} },
@@ -65,7 +75,11 @@ export const deployment = (ns: string, name: string, ports: Obj[], hostNetwork =
 export const replicaSet = (ns: string, name: string, ports: Obj[], owner?: string): Obj => ({
   apiVersion: 'apps/v1',
   kind: 'ReplicaSet',
-  metadata: { namespace: ns, name, ownerReferences: owner ? [{ apiVersion: 'apps/v1', kind: 'Deployment', name: owner, uid: `uid-${owner}`, controller: true }] : undefined },
+  metadata: {
+    namespace: ns,
+    name,
+    ownerReferences: owner ? [{ apiVersion: 'apps/v1', kind: 'Deployment', name: owner, uid: `uid-${owner}`, controller: true }] : undefined,
+  },
   spec: { replicas: 3, selector: { matchLabels: { app: name } }, template: template(ports) },
 });
 
@@ -79,7 +93,11 @@ export const cronJob = (ns: string, name: string, ports: Obj[]): Obj => ({
 export const job = (ns: string, name: string, ports: Obj[], cronOwner?: string): Obj => ({
   apiVersion: 'batch/v1',
   kind: 'Job',
-  metadata: { namespace: ns, name, ownerReferences: cronOwner ? [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronOwner, uid: `uid-${cronOwner}`, controller: true }] : undefined },
+  metadata: {
+    namespace: ns,
+    name,
+    ownerReferences: cronOwner ? [{ apiVersion: 'batch/v1', kind: 'CronJob', name: cronOwner, uid: `uid-${cronOwner}`, controller: true }] : undefined,
+  },
   spec: { template: { spec: { restartPolicy: 'Never', containers: [container('job', ports)] } } },
 });
 

@@ -82,7 +82,20 @@ export interface FakeApiServerOptions {
 }
 
 /** Kinds whose status only the /status subresource writes (the rest take it from the body). */
-const STATUS_SUBRESOURCE = new Set(['portpolicies', 'pods', 'services', 'nodes', 'namespaces', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'jobs', 'cronjobs', 'replicationcontrollers']);
+const STATUS_SUBRESOURCE = new Set([
+  'portpolicies',
+  'pods',
+  'services',
+  'nodes',
+  'namespaces',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'jobs',
+  'cronjobs',
+  'replicationcontrollers',
+]);
 
 interface HistoryEvent {
   rv: number;
@@ -186,7 +199,10 @@ export class FakeApiServer {
       });
     };
     this.server = opts.tls
-      ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: Boolean(opts.tls.clientCa), rejectUnauthorized: false }, listener)
+      ? https.createServer(
+          { cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.clientCa, requestCert: Boolean(opts.tls.clientCa), rejectUnauthorized: false },
+          listener,
+        )
       : http.createServer(listener);
   }
 
@@ -212,7 +228,12 @@ export class FakeApiServer {
     return JSON.stringify({
       apiVersion: 'v1',
       kind: 'Config',
-      clusters: [{ name: 'fake', cluster: this.tls ? { server: this.url, 'certificate-authority-data': b64(this.tls.ca) } : { server: this.url, 'insecure-skip-tls-verify': true } }],
+      clusters: [
+        {
+          name: 'fake',
+          cluster: this.tls ? { server: this.url, 'certificate-authority-data': b64(this.tls.ca) } : { server: this.url, 'insecure-skip-tls-verify': true },
+        },
+      ],
       users: [{ name: 'user', user }],
       contexts: [{ name: context, context: { cluster: 'fake', user: 'user', namespace: opts.namespace } }],
       'current-context': context,
@@ -285,7 +306,10 @@ export class FakeApiServer {
 
   list(apiVersion: string, kind: string, namespace?: string): Obj[] {
     const res = this.resourceFor(apiVersion, kind);
-    return this.data.get(res)!.values().filter((o) => namespace === undefined || o.metadata.namespace === namespace);
+    return this.data
+      .get(res)!
+      .values()
+      .filter((o) => namespace === undefined || o.metadata.namespace === namespace);
   }
 
   /** Closes every open watch connection abruptly, as a restarting API server or a proxy does. */
@@ -381,13 +405,29 @@ export class FakeApiServer {
     const q = url.searchParams;
     const watch = q.get('watch') === '1' || q.get('watch') === 'true';
     const verb: RequestInfo['verb'] =
-      req.method === 'GET' ? (name ? 'get' : watch ? 'watch' : 'list') : req.method === 'POST' ? 'create' : req.method === 'PUT' ? 'update' : req.method === 'DELETE' ? 'delete' : 'get';
+      req.method === 'GET'
+        ? name
+          ? 'get'
+          : watch
+            ? 'watch'
+            : 'list'
+        : req.method === 'POST'
+          ? 'create'
+          : req.method === 'PUT'
+            ? 'update'
+            : req.method === 'DELETE'
+              ? 'delete'
+              : 'get';
     logged.info = { user, verb, group: res.group, resource: res.resource, subresource: sub, namespace, name };
     if (this.stall(logged.info)) return;
     if (this.forbid(logged.info)) {
       const scope = namespace ? `in the namespace "${namespace}"` : 'at the cluster scope';
       const who = `system:serviceaccount:test:${user || 'anonymous'}`;
-      return this.send(out, 403, status(403, 'Forbidden', `${res.resource} is forbidden: User "${who}" cannot ${verb} resource "${res.resource}" in API group "${res.group}" ${scope}`));
+      return this.send(
+        out,
+        403,
+        status(403, 'Forbidden', `${res.resource} is forbidden: User "${who}" cannot ${verb} resource "${res.resource}" in API group "${res.group}" ${scope}`),
+      );
     }
     const coll = this.data.get(res)!;
     if (verb === 'watch') return this.serveWatch(out, res, namespace, q);
@@ -406,8 +446,12 @@ export class FakeApiServer {
         return this.send(out, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, kind: res.resource } });
       case 'create': {
         if (!body?.metadata?.name) return this.send(out, 422, status(422, 'Invalid', `${res.kind} is invalid: metadata.name: Required value`));
-        if (current) return this.send(out, 409, status(409, 'AlreadyExists', `${res.resource}${res.group ? '.' + res.group : ''} "${body.metadata.name}" already exists`));
-        const created = { ...body, metadata: { ...body.metadata, uid: `uid-${++this.uidCounter}`, creationTimestamp: new Date().toISOString(), generation: 1 } };
+        if (current)
+          return this.send(out, 409, status(409, 'AlreadyExists', `${res.resource}${res.group ? '.' + res.group : ''} "${body.metadata.name}" already exists`));
+        const created = {
+          ...body,
+          metadata: { ...body.metadata, uid: `uid-${++this.uidCounter}`, creationTimestamp: new Date().toISOString(), generation: 1 },
+        };
         if (res.namespaced) created.metadata.namespace = namespace;
         delete created.metadata.resourceVersion;
         this.commit(res, 'ADDED', k, created);
@@ -420,13 +464,26 @@ export class FakeApiServer {
           return this.send(
             out,
             409,
-            status(409, 'Conflict', `Operation cannot be fulfilled on ${res.resource}${res.group ? '.' + res.group : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`),
+            status(
+              409,
+              'Conflict',
+              `Operation cannot be fulfilled on ${res.resource}${res.group ? '.' + res.group : ''} "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+            ),
           );
         }
         const updated: Obj =
           sub === 'status'
             ? { ...structuredClone(current), status: body.status }
-            : { ...body, status: STATUS_SUBRESOURCE.has(res.resource) ? current.status : body.status, metadata: { ...body.metadata, uid: current.metadata.uid, creationTimestamp: current.metadata.creationTimestamp, generation: current.metadata.generation + 1 } };
+            : {
+                ...body,
+                status: STATUS_SUBRESOURCE.has(res.resource) ? current.status : body.status,
+                metadata: {
+                  ...body.metadata,
+                  uid: current.metadata.uid,
+                  creationTimestamp: current.metadata.creationTimestamp,
+                  generation: current.metadata.generation + 1,
+                },
+              };
         if (res.namespaced) updated.metadata.namespace = namespace;
         this.commit(res, 'MODIFIED', k, updated);
         return this.send(out, 200, updated);
@@ -451,7 +508,15 @@ export class FakeApiServer {
       // The real server serves every page from the first page's snapshot; when that version
       // has been compacted, the token has expired (410) and the client must list again.
       if (parsed.rv < this.compactedRv) {
-        return this.send(out, 410, status(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.'));
+        return this.send(
+          out,
+          410,
+          status(
+            410,
+            'Expired',
+            'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.',
+          ),
+        );
       }
       listRv = parsed.rv;
       start = upperBound(keys, parsed.after);

@@ -3,7 +3,11 @@
 // machine (two cores shared with other work) never turns a slow pass into a failure.
 export const GENEROUS_MS = 15_000;
 
-export async function waitFor<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = GENEROUS_MS): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  check: () => T | undefined | null | false | Promise<T | undefined | null | false>,
+  timeoutMs = GENEROUS_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await check();

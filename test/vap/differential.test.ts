@@ -686,7 +686,14 @@ const SPLIT_CIDRS = [
 ];
 const splitRuleArb = fc.record({
   to: fc.array(fc.constantFrom(...SPLIT_CIDRS), { minLength: 1, maxLength: 3 }),
-  ports: fc.constantFrom([{ port: 10250 }], [{ port: 10250, protocol: 'TCP' }, { port: 443 }], [{ port: 10000, endPort: 10300 }], [{ port: 10255 }], [{ port: 10250, protocol: 'UDP' }], undefined),
+  ports: fc.constantFrom(
+    [{ port: 10250 }],
+    [{ port: 10250, protocol: 'TCP' }, { port: 443 }],
+    [{ port: 10000, endPort: 10300 }],
+    [{ port: 10255 }],
+    [{ port: 10250, protocol: 'UDP' }],
+    undefined,
+  ),
 });
 const splitNetpolArb = fc.record({ rules: fc.array(splitRuleArb, { minLength: 1, maxLength: 4 }), name: NAMES }).map(({ rules, name }) => ({
   apiVersion: 'networking.k8s.io/v1',
@@ -700,7 +707,19 @@ const splitNetpolArb = fc.record({ rules: fc.array(splitRuleArb, { minLength: 1,
 }));
 const splitCiliumRule = (r: { to: string[]; ports?: readonly Obj[] }, set: boolean): Obj => ({
   ...(set ? { toCIDRSet: r.to.map((cidr) => ({ cidr })) } : { toCIDR: r.to }),
-  ...(r.ports ? { toPorts: [{ ports: r.ports.map((p) => ({ port: String(p.port), ...(p.endPort ? { endPort: p.endPort } : {}), ...(p.protocol ? { protocol: p.protocol } : {}) })) }] } : {}),
+  ...(r.ports
+    ? {
+        toPorts: [
+          {
+            ports: r.ports.map((p) => ({
+              port: String(p.port),
+              ...(p.endPort ? { endPort: p.endPort } : {}),
+              ...(p.protocol ? { protocol: p.protocol } : {}),
+            })),
+          },
+        ],
+      }
+    : {}),
 });
 const splitCiliumArb = fc
   .record({ spec: fc.array(splitRuleArb, { minLength: 1, maxLength: 2 }), specs: fc.array(splitRuleArb, { maxLength: 2 }), set: fc.boolean(), name: NAMES })
@@ -712,7 +731,12 @@ const splitCiliumArb = fc
     ...(specs.length > 0 ? { specs: [{ endpointSelector: {}, egress: specs.map((r) => splitCiliumRule(r, set)) }] } : {}),
   }));
 const splitCaseArb: fc.Arbitrary<Case> = fc
-  .record({ object: fc.oneof(splitNetpolArb, splitCiliumArb), old: fc.option(fc.oneof(splitNetpolArb, splitCiliumArb), { nil: undefined }), same: fc.boolean(), where: NAMESPACES })
+  .record({
+    object: fc.oneof(splitNetpolArb, splitCiliumArb),
+    old: fc.option(fc.oneof(splitNetpolArb, splitCiliumArb), { nil: undefined }),
+    same: fc.boolean(),
+    where: NAMESPACES,
+  })
   .map(({ object, old, same, where }) => ({
     name: 'generated split blocks',
     object,
@@ -882,12 +906,17 @@ describe('exported VAPs and the webhook on networking.k8s.io NetworkPolicies and
           expect(r.errors).toEqual([]);
           seen.compared++;
           const facts = { namespaceLabels: () => c.labels, nodeAddresses: [] };
-          const union = evaluate({ object: c.object as KubeObject, namespace: c.namespace, source: null, requester: TESTER }, set.policies, facts).findings.some((f) =>
-            f.key.includes('|union|'),
-          );
+          const union = evaluate(
+            { object: c.object as KubeObject, namespace: c.namespace, source: null, requester: TESTER },
+            set.policies,
+            facts,
+          ).findings.some((f) => f.key.includes('|union|'));
           if (union) seen.union++;
           if (!r.webhook.deny && !r.webhook.warn && !r.webhook.audit) seen.allowed++;
-          if (!r.agree) differ.push(`${set.name}: ${JSON.stringify(c.object.spec)} old ${JSON.stringify(c.oldObject?.spec ?? null)}: webhook ${JSON.stringify(r.webhook)} VAP ${JSON.stringify(r.vap)}`);
+          if (!r.agree)
+            differ.push(
+              `${set.name}: ${JSON.stringify(c.object.spec)} old ${JSON.stringify(c.oldObject?.spec ?? null)}: webhook ${JSON.stringify(r.webhook)} VAP ${JSON.stringify(r.vap)}`,
+            );
         }),
         { numRuns: 300, seed: 17 },
       );

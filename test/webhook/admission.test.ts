@@ -35,13 +35,23 @@ describe('CREATE', () => {
       allowed: false,
       denial: {
         head: 'portcullis denied this Pod: 2 violations',
-        lines: [line('hostport-reserved', 'spec.containers[0].ports[1].hostPort', 2381), line('hostport-reserved', 'spec.containers[1].ports[0].hostPort', 10250)],
+        lines: [
+          line('hostport-reserved', 'spec.containers[0].ports[1].hostPort', 2381),
+          line('hostport-reserved', 'spec.containers[1].ports[0].hostPort', 10250),
+        ],
       },
       warnings: ['hostport-not-allowed', 'hostport-not-allowed'],
       audit: [],
     },
     { name: 'a pod with a host port the tenant may use', object: webPod({ hostPorts: { http: 8080 } }), allowed: true, denial: null, warnings: [], audit: [] },
-    { name: 'a pod with a host port outside the tenant list (warn)', object: webPod({ hostPorts: { 'fb-http': 20000 } }), allowed: true, denial: null, warnings: ['hostport-not-allowed'], audit: [] },
+    {
+      name: 'a pod with a host port outside the tenant list (warn)',
+      object: webPod({ hostPorts: { 'fb-http': 20000 } }),
+      allowed: true,
+      denial: null,
+      warnings: ['hostport-not-allowed'],
+      audit: [],
+    },
     { name: 'a kube-system pod on 10250 (exempt)', object: kubeSystemPod(), allowed: true, denial: null, warnings: [], audit: [] },
     { name: 'a multi-port NodePort Service inside the slice', object: webService(), allowed: true, denial: null, warnings: [], audit: [] },
     {
@@ -52,7 +62,14 @@ describe('CREATE', () => {
       warnings: [],
       audit: [],
     },
-    { name: 'a NodePort Service of a tenant without node ports (audit)', object: webService({ namespace: 'team-c' }), allowed: true, denial: null, warnings: [], audit: ['nodeport-not-allowed'] },
+    {
+      name: 'a NodePort Service of a tenant without node ports (audit)',
+      object: webService({ namespace: 'team-c' }),
+      allowed: true,
+      denial: null,
+      warnings: [],
+      audit: ['nodeport-not-allowed'],
+    },
     {
       name: 'a NetworkPolicy opening the kubelet to 0.0.0.0/0',
       object: egressPolicy(),
@@ -113,7 +130,14 @@ describe('UPDATE', () => {
   // The full path does not fit in 119 characters: the path inside the pod spec does.
   const carried = (i: number) => `hostport-reserved 10250 at containers[${i}].ports[0] predates this update; new Pods from this template will be denied`;
   it.each([
-    { name: 'a new image on a template that already had hostPort 10250', object: logAgent({ image: 'fluent/fluent-bit:4.1' }), oldObject: logAgent(), allowed: true, denied: [], carried: [carried(0)] },
+    {
+      name: 'a new image on a template that already had hostPort 10250',
+      object: logAgent({ image: 'fluent/fluent-bit:4.1' }),
+      oldObject: logAgent(),
+      allowed: true,
+      denied: [],
+      carried: [carried(0)],
+    },
     {
       name: 'a container inserted before the offending one (indexes shift, the finding is the same)',
       object: logAgent({ extraContainer: true }),
@@ -130,7 +154,14 @@ describe('UPDATE', () => {
       denied: ['spec.template.spec.containers[0].ports[1].hostPort = 10255'],
       carried: [carried(0)],
     },
-    { name: 'an UPDATE without oldObject is judged as new', object: logAgent(), oldObject: null, allowed: false, denied: ['spec.template.spec.containers[0].ports[0].hostPort = 10250'], carried: [] },
+    {
+      name: 'an UPDATE without oldObject is judged as new',
+      object: logAgent(),
+      oldObject: null,
+      allowed: false,
+      denied: ['spec.template.spec.containers[0].ports[0].hostPort = 10250'],
+      carried: [],
+    },
     {
       name: 'the offending port moved to another number',
       object: logAgent({ hostPorts: [10255] }),
@@ -164,7 +195,11 @@ describe('UPDATE of other kinds: carried over by identity, never by index', () =
   };
   const sidecar = (hostPort: number) => {
     const d = logAgent();
-    d.spec.template.spec.containers.push({ ...structuredClone(d.spec.template.spec.containers[0]), name: 'sidecar', ports: [{ name: 's', containerPort: 3000, hostPort, protocol: 'TCP' }] });
+    d.spec.template.spec.containers.push({
+      ...structuredClone(d.spec.template.spec.containers[0]),
+      name: 'sidecar',
+      ports: [{ name: 's', containerPort: 3000, hostPort, protocol: 'TCP' }],
+    });
     return d;
   };
   const kubelet = egressPolicy().spec.egress[0];
@@ -177,7 +212,10 @@ describe('UPDATE of other kinds: carried over by identity, never by index', () =
       oldObject: backupCronJob(),
       allowed: true,
       denied: [],
-      warnings: ['hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied', expect.stringMatching(/^hostport-not-allowed/)],
+      warnings: [
+        'hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied',
+        expect.stringMatching(/^hostport-not-allowed/),
+      ],
     },
     {
       name: 'a CronJob UPDATE that moves the host port to another reserved port: denied',
@@ -195,7 +233,10 @@ describe('UPDATE of other kinds: carried over by identity, never by index', () =
       denied: ['hostport-reserved spec.template.spec.containers[1].ports[0].hostPort = 10250'],
       // Both containers' hostport-not-allowed findings differ only in the container's index:
       // one warning with a count (its path does not fit beside the message).
-      warnings: ['hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied', expect.stringMatching(/^hostport-not-allowed and 1 more: hostPort 10250\/TCP/)],
+      warnings: [
+        'hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied',
+        expect.stringMatching(/^hostport-not-allowed and 1 more: hostPort 10250\/TCP/),
+      ],
     },
     {
       name: 'a Pod relabelled with hostPort 10250 already there: allowed, worded for a Pod',
@@ -203,7 +244,10 @@ describe('UPDATE of other kinds: carried over by identity, never by index', () =
       oldObject: pod({ metrics: 10250 }),
       allowed: true,
       denied: [],
-      warnings: ['hostport-reserved 10250 at spec.containers[1].ports[0].hostPort predates this update; new Pods like this will be denied', expect.stringMatching(/^hostport-not-allowed/)],
+      warnings: [
+        'hostport-reserved 10250 at spec.containers[1].ports[0].hostPort predates this update; new Pods like this will be denied',
+        expect.stringMatching(/^hostport-not-allowed/),
+      ],
     },
     {
       name: 'a NetworkPolicy whose rules are reordered, the exposing one unchanged: allowed, with a warning',
@@ -261,7 +305,12 @@ describe('CREATE of objects at the edges', () => {
     apiVersion: 'v1',
     kind: 'Service',
     metadata: { name: 'db', namespace: 'team-a' },
-    spec: { type: 'ExternalName', externalName: 'db.example.com', ports: [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 5432 }], sessionAffinity: 'None' },
+    spec: {
+      type: 'ExternalName',
+      externalName: 'db.example.com',
+      ports: [{ name: 'pg', port: 5432, protocol: 'TCP', targetPort: 5432 }],
+      sessionAffinity: 'None',
+    },
   });
   const hugeEnv = (hostPorts: Record<string, number> = {}) => {
     const p = webPod({ hostPorts });
@@ -273,7 +322,11 @@ describe('CREATE of objects at the edges', () => {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
     metadata: { name: 'web', namespace: 'team-a' },
-    spec: { replicas: 2, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: webPod({ hostPorts: { https: 6443 } }).spec } },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: webPod({ hostPorts: { https: 6443 } }).spec },
+    },
   });
 
   it.each([
@@ -281,8 +334,18 @@ describe('CREATE of objects at the edges', () => {
     { name: 'a hostNetwork Pod whose containers declare no ports', object: hostNetworkNoPorts(), allowed: true, denied: [] },
     { name: 'a Service of type ExternalName', object: externalName(), allowed: true, denied: [] },
     { name: 'a Pod with 5,000 env vars (about 600 kB)', object: hugeEnv(), allowed: true, denied: [] },
-    { name: 'a Pod with 5,000 env vars and hostPort 10250', object: hugeEnv({ metrics: 10250 }), allowed: false, denied: ['hostport-reserved spec.containers[1].ports[0].hostPort = 10250'] },
-    { name: 'a Deployment whose template takes 6443', object: deployment(), allowed: false, denied: ['hostport-reserved spec.template.spec.containers[0].ports[1].hostPort = 6443'] },
+    {
+      name: 'a Pod with 5,000 env vars and hostPort 10250',
+      object: hugeEnv({ metrics: 10250 }),
+      allowed: false,
+      denied: ['hostport-reserved spec.containers[1].ports[0].hostPort = 10250'],
+    },
+    {
+      name: 'a Deployment whose template takes 6443',
+      object: deployment(),
+      allowed: false,
+      denied: ['hostport-reserved spec.template.spec.containers[0].ports[1].hostPort = 6443'],
+    },
   ])('$name', async ({ object, allowed, denied }) => {
     const res = await h.post('/validate', admissionReview({ object, uid: 'uid-edge' }));
     expect(res.status).toBe(200);
@@ -311,7 +374,10 @@ describe('CREATE of objects at the edges', () => {
   });
 
   it('answers concurrent requests each with its own uid and verdict', async () => {
-    const bodies = Array.from({ length: 60 }, (_, i) => ({ i, object: i % 3 === 0 ? webPod({ hostPorts: { metrics: 10250 } }) : i % 3 === 1 ? webService() : egressPolicy() }));
+    const bodies = Array.from({ length: 60 }, (_, i) => ({
+      i,
+      object: i % 3 === 0 ? webPod({ hostPorts: { metrics: 10250 } }) : i % 3 === 1 ? webService() : egressPolicy(),
+    }));
     const answers = await Promise.all(bodies.map(({ i, object }) => h.post('/validate', admissionReview({ object, uid: `uid-c-${i}` }))));
     expect(answers.map((a) => [a.json.response.uid, a.json.response.allowed])).toEqual(bodies.map(({ i }) => [`uid-c-${i}`, i % 3 === 1]));
   });
@@ -321,16 +387,30 @@ describe('requests that are allowed untouched', () => {
   const violating = logAgent({ hostPorts: [10250, 10255] });
   it.each([
     { name: 'DELETE of a violating object', review: admissionReview({ operation: 'DELETE', object: violating, uid: 'u' }) },
-    { name: 'the status subresource', review: admissionReview({ operation: 'UPDATE', object: violating, oldObject: violating, subResource: 'status', uid: 'u' }) },
+    {
+      name: 'the status subresource',
+      review: admissionReview({ operation: 'UPDATE', object: violating, oldObject: violating, subResource: 'status', uid: 'u' }),
+    },
     {
       name: 'the scale subresource',
-      review: admissionReview({ operation: 'UPDATE', object: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'team-a' }, spec: { replicas: 5 } }, subResource: 'scale', uid: 'u' }),
+      review: admissionReview({
+        operation: 'UPDATE',
+        object: { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata: { name: 'web', namespace: 'team-a' }, spec: { replicas: 5 } },
+        subResource: 'scale',
+        uid: 'u',
+      }),
     },
-    { name: 'CONNECT (exec, port-forward)', review: admissionReview({ operation: 'CONNECT', object: { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'] }, uid: 'u' }) },
+    {
+      name: 'CONNECT (exec, port-forward)',
+      review: admissionReview({ operation: 'CONNECT', object: { apiVersion: 'v1', kind: 'PodExecOptions', command: ['sh'] }, uid: 'u' }),
+    },
   ])('$name', async ({ review }) => {
     for (const endpoint of ['/validate', '/mutate']) {
       const res = await h.post(endpoint, review);
-      expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'u', allowed: true } } });
+      expect({ status: res.status, json: res.json }).toEqual({
+        status: 200,
+        json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'u', allowed: true } },
+      });
     }
   });
 });
@@ -348,10 +428,24 @@ describe('dryRun', () => {
 });
 
 describe('/mutate then /validate', () => {
-  const wide = egressPolicy({ egress: [{ to: [{ ipBlock: { cidr: '10.0.0.0/8' } }], ports: [{ protocol: 'TCP', port: 10000, endPort: 10999 }, { protocol: 'UDP', port: 10250 }] }] });
+  const wide = egressPolicy({
+    egress: [
+      {
+        to: [{ ipBlock: { cidr: '10.0.0.0/8' } }],
+        ports: [
+          { protocol: 'TCP', port: 10000, endPort: 10999 },
+          { protocol: 'UDP', port: 10250 },
+        ],
+      },
+    ],
+  });
   it.each([
     { name: 'an endPort range spanning the kubelet ports is carved', object: wide, patched: true },
-    { name: 'a rule for 10250 only is removed, Egress stays in effect', object: egressPolicy({ policyTypes: undefined as unknown as string[] }), patched: true },
+    {
+      name: 'a rule for 10250 only is removed, Egress stays in effect',
+      object: egressPolicy({ policyTypes: undefined as unknown as string[] }),
+      patched: true,
+    },
     { name: 'a node port outside the cluster range is dropped', object: webService({ nodePorts: [30010, 40000, 30012] }), patched: true },
     { name: 'a clean pod is left alone', object: webPod(), patched: false },
     { name: 'a DNS policy is left alone', object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), patched: false },
@@ -384,7 +478,9 @@ describe('/mutate then /validate', () => {
 });
 
 /** A ClusterView made by hand: the webhook's contract with the in-cluster caches. */
-function fakeView(opts: { labels?: Record<string, Labels>; lookup?: (ns: string) => Promise<Labels | undefined>; inUse?: number[]; synced?: boolean } = {}): ClusterView {
+function fakeView(
+  opts: { labels?: Record<string, Labels>; lookup?: (ns: string) => Promise<Labels | undefined>; inUse?: number[]; synced?: boolean } = {},
+): ClusterView {
   return {
     synced: () => opts.synced ?? true,
     policies: () => null,
@@ -400,7 +496,12 @@ describe('in a cluster (ClusterView)', () => {
 
   it.each([
     { name: 'without a cluster, games is in no tenant', view: null, allowed: true, message: null },
-    { name: 'with the cluster, its label puts games in team-b, whose slice is 30040-30079', view: fakeView({ labels: { games: { tenant: 'team-b' } } }), allowed: false, message: /^portcullis denied this Service: 3 violations\n- nodeport-range/ },
+    {
+      name: 'with the cluster, its label puts games in team-b, whose slice is 30040-30079',
+      view: fakeView({ labels: { games: { tenant: 'team-b' } } }),
+      allowed: false,
+      message: /^portcullis denied this Service: 3 violations\n- nodeport-range/,
+    },
     {
       name: 'a failed Namespace read denies, saying so',
       view: fakeView({ lookup: async () => Promise.reject(new NamespaceLookupError('cannot read Namespace "games": connection refused')) }),
@@ -428,9 +529,14 @@ describe('in a cluster (ClusterView)', () => {
     // timed by test/hostile/timeouts.hostile.ts. The signal only bounds a failing run.
     const c = await startHarness({ view: fakeView({ lookup: () => new Promise(() => {}) }), clock: () => 0 });
     try {
-      const res = await c.post('/validate', admissionReview({ object: inGames(), uid: 'slow' }), { query: 'timeout=1s', signal: AbortSignal.timeout(GENEROUS_MS) });
+      const res = await c.post('/validate', admissionReview({ object: inGames(), uid: 'slow' }), {
+        query: 'timeout=1s',
+        signal: AbortSignal.timeout(GENEROUS_MS),
+      });
       expect(res.json.response.allowed).toBe(false);
-      expect(res.json.response.status.message).toMatch(/^portcullis cannot tell the tenant of namespace "games": reading the Namespace took longer than the 800 ms left\. /);
+      expect(res.json.response.status.message).toMatch(
+        /^portcullis cannot tell the tenant of namespace "games": reading the Namespace took longer than the 800 ms left\. /,
+      );
     } finally {
       await c.close();
     }
@@ -441,9 +547,15 @@ describe('in a cluster (ClusterView)', () => {
     const view = { ...fakeView(), synced: () => synced };
     const c = await startHarness({ view });
     try {
-      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([503, { ready: false, checks: { policy: true, tls: true, cluster: false, draining: false } }]);
+      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([
+        503,
+        { ready: false, checks: { policy: true, tls: true, cluster: false, draining: false } },
+      ]);
       synced = true;
-      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([200, { ready: true, checks: { policy: true, tls: true, cluster: true, draining: false } }]);
+      expect(await c.ops('/readyz').then((r) => [r.status, r.json])).toEqual([
+        200,
+        { ready: true, checks: { policy: true, tls: true, cluster: true, draining: false } },
+      ]);
       expect(await c.ops('/healthz').then((r) => [r.status, r.json])).toEqual([200, { status: 'ok' }]);
     } finally {
       await c.close();
@@ -451,7 +563,10 @@ describe('in a cluster (ClusterView)', () => {
   });
 
   describe('nodePortAllocation from the tenant slice', () => {
-    const policy = TEST_POLICY.replace('dropOutOfRangeNodePort: true', 'dropOutOfRangeNodePort: true\n    nodePortAllocation: true').replace('nodePortRange: "30000-30039"', 'nodePortRange: "30000-30003"');
+    const policy = TEST_POLICY.replace('dropOutOfRangeNodePort: true', 'dropOutOfRangeNodePort: true\n    nodePortAllocation: true').replace(
+      'nodePortRange: "30000-30039"',
+      'nodePortRange: "30000-30003"',
+    );
     const oneUnnamed = () => {
       const s = webService({ nodePorts: [undefined, undefined, undefined] });
       s.spec.ports = s.spec.ports.slice(0, 1);
@@ -460,7 +575,9 @@ describe('in a cluster (ClusterView)', () => {
     const allocated = async (c: Harness, dryRun: boolean) => {
       const res = await c.post('/mutate', admissionReview({ object: oneUnnamed(), dryRun }));
       if (!res.json.response.allowed) return res.json.response.status.message as string;
-      return patchOf(res.json.response)!.map((op: Obj) => `${op.op} ${op.path} ${op.value}`).join(', ');
+      return patchOf(res.json.response)!
+        .map((op: Obj) => `${op.op} ${op.path} ${op.value}`)
+        .join(', ');
     };
 
     it('reserves ports for real requests, never for dryRun, and denies when the slice is full', async () => {

@@ -28,7 +28,12 @@ afterAll(() => h.close());
 
 describe('bodies that are not a usable AdmissionReview', () => {
   it.each([
-    { name: 'malformed JSON', body: '{"apiVersion": "admission.k8s.io/v1", "kind": ', status: 400, reply: refused(400, 'the body is not valid JSON: Unexpected end of JSON input') },
+    {
+      name: 'malformed JSON',
+      body: '{"apiVersion": "admission.k8s.io/v1", "kind": ',
+      status: 400,
+      reply: refused(400, 'the body is not valid JSON: Unexpected end of JSON input'),
+    },
     { name: 'empty body', body: '', status: 400, reply: refused(400, 'the body is not valid JSON: Unexpected end of JSON input') },
     { name: 'a JSON array', body: '[]', status: 400, reply: refused(400, 'the body is not a JSON object; expected an admission.k8s.io/v1 AdmissionReview') },
     { name: 'JSON null', body: 'null', status: 400, reply: refused(400, 'the body is not a JSON object; expected an admission.k8s.io/v1 AdmissionReview') },
@@ -42,9 +47,19 @@ describe('bodies that are not a usable AdmissionReview', () => {
       name: 'admission.k8s.io/v1beta1 (apiVersion and uid echoed)',
       body: JSON.stringify({ ...validReview(), apiVersion: 'admission.k8s.io/v1beta1' }),
       status: 400,
-      reply: refused(400, 'apiVersion "admission.k8s.io/v1beta1" is not supported; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])', 'uid-1', 'admission.k8s.io/v1beta1'),
+      reply: refused(
+        400,
+        'apiVersion "admission.k8s.io/v1beta1" is not supported; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])',
+        'uid-1',
+        'admission.k8s.io/v1beta1',
+      ),
     },
-    { name: 'no request', body: JSON.stringify({ apiVersion: V1, kind: 'AdmissionReview' }), status: 400, reply: refused(400, 'request is missing; expected an AdmissionReview with a request') },
+    {
+      name: 'no request',
+      body: JSON.stringify({ apiVersion: V1, kind: 'AdmissionReview' }),
+      status: 400,
+      reply: refused(400, 'request is missing; expected an AdmissionReview with a request'),
+    },
     { name: 'no request.uid', body: JSON.stringify(withRequest({ uid: undefined })), status: 400, reply: refused(400, 'request.uid is missing') },
     { name: 'an empty request.uid', body: JSON.stringify(withRequest({ uid: '' })), status: 400, reply: refused(400, 'request.uid is missing') },
     {
@@ -53,7 +68,12 @@ describe('bodies that are not a usable AdmissionReview', () => {
       status: 400,
       reply: refused(400, 'request.operation is "PATCH"; expected CREATE, UPDATE, DELETE or CONNECT', 'uid-1'),
     },
-    { name: 'no request.kind', body: JSON.stringify(withRequest({ kind: undefined })), status: 400, reply: refused(400, 'request.kind is missing or has no kind and version', 'uid-1') },
+    {
+      name: 'no request.kind',
+      body: JSON.stringify(withRequest({ kind: undefined })),
+      status: 400,
+      reply: refused(400, 'request.kind is missing or has no kind and version', 'uid-1'),
+    },
     {
       name: 'malformed JSON around a secret (V8 quotes the text near the error; the answer does not)',
       body: '{"apiVersion": "admission.k8s.io/v1", "env": [{"name": "API_TOKEN", "value": s3cr3t-api-token-do-not-log}]}',
@@ -67,14 +87,24 @@ describe('bodies that are not a usable AdmissionReview', () => {
       status: 400,
       reply: refused(400, 'kind is a object; expected AdmissionReview', 'uid-k'),
     },
-    { name: 'no kind', body: JSON.stringify({ apiVersion: V1, request: { uid: 'uid-k' } }), status: 400, reply: refused(400, 'kind is missing; expected AdmissionReview', 'uid-k') },
+    {
+      name: 'no kind',
+      body: JSON.stringify({ apiVersion: V1, request: { uid: 'uid-k' } }),
+      status: 400,
+      reply: refused(400, 'kind is missing; expected AdmissionReview', 'uid-k'),
+    },
     {
       name: 'no apiVersion',
       body: JSON.stringify({ kind: 'AdmissionReview', request: { uid: 'uid-k' } }),
       status: 400,
       reply: refused(400, 'apiVersion is missing; portcullis speaks admission.k8s.io/v1 (set admissionReviewVersions: [v1])', 'uid-k'),
     },
-    { name: 'CREATE without an object', body: JSON.stringify(withRequest({ object: null })), status: 400, reply: refused(400, 'request.object is missing; a CREATE carries the object', 'uid-1') },
+    {
+      name: 'CREATE without an object',
+      body: JSON.stringify(withRequest({ object: null })),
+      status: 400,
+      reply: refused(400, 'request.object is missing; a CREATE carries the object', 'uid-1'),
+    },
     {
       // The API server sends the object as the kind request.kind names; a review where they
       // differ is not one it sent, and judging either kind could be the wrong answer.
@@ -128,11 +158,20 @@ describe('transport problems', () => {
     { name: 'no content type', type: '' },
   ])('content type $name: the JSON body is judged', async ({ type }) => {
     const res = await h.post('/validate', validReview(), { headers: { 'content-type': type } });
-    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+    expect({ status: res.status, json: res.json }).toEqual({
+      status: 200,
+      json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } },
+    });
   });
 
   it.each([
-    { name: 'a request line that is not HTTP', raw: 'HELLO\r\n\r\n', status: 400, head: 'HTTP/1.1 400 Bad Request', message: /^the request is not valid HTTP\/1\.1 \(HPE_/ },
+    {
+      name: 'a request line that is not HTTP',
+      raw: 'HELLO\r\n\r\n',
+      status: 400,
+      head: 'HTTP/1.1 400 Bad Request',
+      message: /^the request is not valid HTTP\/1\.1 \(HPE_/,
+    },
     {
       name: 'headers over 16 KiB',
       raw: `POST /validate HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20 * 1024)}\r\n\r\n`,
@@ -158,13 +197,16 @@ describe('transport problems', () => {
   });
 
   it.each([
-    { name: 'the API server\'s default', query: 'timeout=10s' },
+    { name: "the API server's default", query: 'timeout=10s' },
     { name: 'a short one', query: 'timeout=500ms' },
     { name: 'one past what setTimeout can hold (capped at 30 s)', query: 'timeout=1000h' },
     { name: 'an unreadable one (the 10 s default)', query: 'timeout=soon' },
   ])('a timeout parameter: $name → judged', async ({ query }) => {
     const res = await h.post('/validate', validReview(), { query });
-    expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } } });
+    expect({ status: res.status, json: res.json }).toEqual({
+      status: 200,
+      json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'uid-1', allowed: true } },
+    });
   });
 
   const tooLarge = refused(413, 'the body is larger than the 65536-byte limit (two 3 MiB objects and the review around them)');
@@ -188,7 +230,13 @@ describe('transport problems', () => {
       },
     });
     const { fetch } = await import('undici');
-    const res = await fetch(h.url('/validate'), { method: 'POST', body: stream, duplex: 'half', headers: { 'content-type': 'application/json' }, dispatcher: h.dispatcher });
+    const res = await fetch(h.url('/validate'), {
+      method: 'POST',
+      body: stream,
+      duplex: 'half',
+      headers: { 'content-type': 'application/json' },
+      dispatcher: h.dispatcher,
+    });
     expect({ status: res.status, json: await res.json() }).toEqual({ status: 413, json: tooLarge });
     const after = await h.post('/validate', validReview());
     expect(after.json.response).toEqual({ uid: 'uid-1', allowed: true });
@@ -249,7 +297,10 @@ describe('transport problems', () => {
     // A timer never fires early, so the lower bound holds on any machine; that the answer
     // beats the API server's 1 s is timed by test:hostile (test/hostile/timeouts.hostile.ts).
     const started = performance.now();
-    const raw = await answerTo(h, 'POST /validate?timeout=1s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",');
+    const raw = await answerTo(
+      h,
+      'POST /validate?timeout=1s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n{"apiVersion":"admission.k8s.io/v1",',
+    );
     const elapsed = performance.now() - started;
     const [head, body] = raw.split('\r\n\r\n');
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 408 Request Timeout');
@@ -314,12 +365,27 @@ describe('objects nested deeper than a remediation copies', () => {
 
 describe('requests that are not judged', () => {
   it.each([
-    { name: 'a ConfigMap (a kind portcullis does not check)', review: admissionReview({ object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team-a' }, data: { hostPort: '10250' } }, uid: 'cm' }) },
-    { name: 'a Cilium policy of an unserved version', review: admissionReview({ object: { apiVersion: 'cilium.io/v2alpha1', kind: 'CiliumNetworkPolicy', metadata: { name: 'p', namespace: 'team-a' }, spec: {} }, uid: 'cm' }) },
+    {
+      name: 'a ConfigMap (a kind portcullis does not check)',
+      review: admissionReview({
+        object: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', namespace: 'team-a' }, data: { hostPort: '10250' } },
+        uid: 'cm',
+      }),
+    },
+    {
+      name: 'a Cilium policy of an unserved version',
+      review: admissionReview({
+        object: { apiVersion: 'cilium.io/v2alpha1', kind: 'CiliumNetworkPolicy', metadata: { name: 'p', namespace: 'team-a' }, spec: {} },
+        uid: 'cm',
+      }),
+    },
   ])('$name → allowed, no-op', async ({ review }) => {
     for (const endpoint of ['/validate', '/mutate']) {
       const res = await h.post(endpoint, review);
-      expect({ status: res.status, json: res.json }).toEqual({ status: 200, json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'cm', allowed: true } } });
+      expect({ status: res.status, json: res.json }).toEqual({
+        status: 200,
+        json: { apiVersion: V1, kind: 'AdmissionReview', response: { uid: 'cm', allowed: true } },
+      });
     }
   });
 });
@@ -331,7 +397,12 @@ describe('HTTP routing', () => {
     { name: 'POST /', method: 'POST', path: '/', status: 404, body: { error: 'no such endpoint: POST /; use POST /validate or POST /mutate' } },
   ])('$name → $status', async ({ method, path, status, body }) => {
     const { fetch } = await import('undici');
-    const res = await fetch(h.url(path), { method, dispatcher: h.dispatcher, body: method === 'GET' ? undefined : '{}', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(h.url(path), {
+      method,
+      dispatcher: h.dispatcher,
+      body: method === 'GET' ? undefined : '{}',
+      headers: { 'content-type': 'application/json' },
+    });
     expect({ status: res.status, body: await res.json() }).toEqual({ status, body });
   });
 });
@@ -351,7 +422,10 @@ describe('internal errors', () => {
     const b = await startHarness({ view: broken });
     try {
       const res = await b.post('/validate', admissionReview({ object: webPod(), uid: 'uid-500' }));
-      expect({ status: res.status, json: res.json }).toEqual({ status: 500, json: refused(500, 'portcullis failed on this request (uid uid-500); its log has the details', 'uid-500') });
+      expect({ status: res.status, json: res.json }).toEqual({
+        status: 500,
+        json: refused(500, 'portcullis failed on this request (uid uid-500); its log has the details', 'uid-500'),
+      });
       const line = b.logs.find((l) => l.msg === 'internal error while answering an admission request');
       expect(line).toMatchObject({ level: 'error', uid: 'uid-500', endpoint: 'validate', err: { type: 'TypeError', message: 'cache corrupted' } });
       // The pod's env holds a token: not in the error line, nor anywhere else in the log.

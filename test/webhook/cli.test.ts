@@ -13,7 +13,11 @@ import { admissionReview } from './reviews.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-const readyz = (port: number) => fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.status, () => 0);
+const readyz = (port: number) =>
+  fetch(`http://127.0.0.1:${port}/readyz`).then(
+    (r) => r.status,
+    () => 0,
+  );
 
 it('finishes a request in flight after SIGTERM, turns unready, and exits 0', async () => {
   const { child, dir, ca, port, metricsPort } = await spawnServe({ args: ['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'] });
@@ -34,7 +38,9 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
     const ended = new Promise((r) => socket.on('close', r));
     // Expect: 100-continue makes the server say when it has read the headers (Node answers
     // 100 Continue itself): from then on the request is in flight, whatever the machine's speed.
-    socket.write(`POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`);
+    socket.write(
+      `POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
+    );
     await waitFor('request in flight', () => raw.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
 
     child.kill('SIGTERM');
@@ -47,8 +53,18 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
     expect(head.toLowerCase()).toContain('connection: close');
     expect(JSON.parse(json).response).toMatchObject({ uid: 'sigterm', allowed: false, status: { code: 403 } });
     expect(await exited).toBe(0);
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.msg)).toEqual(['policy loaded', 'serving', 'shutting down', 'draining: readiness is false', 'admission decision', 'drained: webhook server closed']);
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.msg)).toEqual([
+      'policy loaded',
+      'serving',
+      'shutting down',
+      'draining: readiness is false',
+      'admission decision',
+      'drained: webhook server closed',
+    ]);
     expect(lines[4]).toMatchObject({ uid: 'sigterm', verdict: 'denied' });
     expect(stderr).toBe('');
   } finally {
@@ -61,11 +77,22 @@ it('under npm (npx, npm start), exits when the shell npm ran it in is killed wit
   const [port, metricsPort] = [await freePort(), await freePort()];
   const args = [
     process.execPath,
-    ...['--experimental-transform-types', '--disable-warning=ExperimentalWarning', '--import', path.join(ROOT, 'test/webhook/ts-loader.mjs'), 'src/cmd/cli.ts', 'serve'],
+    ...[
+      '--experimental-transform-types',
+      '--disable-warning=ExperimentalWarning',
+      '--import',
+      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
+      'src/cmd/cli.ts',
+      'serve',
+    ],
     ...['--port', String(port), '--metrics-port', String(metricsPort), '--policy', 'examples/policies', '--drain-delay', '0.2'],
   ];
   // As npm runs it: `sh -c '<command>'`; `; true` keeps the shell from exec'ing node, so it stays the parent.
-  const shell = spawn('sh', ['-c', `${args.map((a) => `'${a}'`).join(' ')}; true`], { cwd: ROOT, env: { ...process.env, npm_command: 'exec' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const shell = spawn('sh', ['-c', `${args.map((a) => `'${a}'`).join(' ')}; true`], {
+    cwd: ROOT,
+    env: { ...process.env, npm_command: 'exec' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   shell.stdout.on('data', (d) => (stdout += d));
   // The shell's output closes when node, which shares it, has exited.
@@ -76,7 +103,10 @@ it('under npm (npx, npm start), exits when the shell npm ran it in is killed wit
     // Gone: the ops server no longer answers (readyz gives 0 when the connection is refused).
     await waitFor('serve gone', async () => (await readyz(metricsPort)) === 0);
     await outputClosed;
-    const lines = stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const lines = stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(lines.find((l) => l.msg === 'shutting down')).toMatchObject({ signal: 'parent-exited' });
     expect(lines.at(-1)).toMatchObject({ msg: 'drained: webhook server closed', forced: false });
   } finally {

@@ -40,7 +40,11 @@ function post(h: Harness, dispatcher: Agent, uid: string) {
     body: JSON.stringify(admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid })),
     headers: { 'content-type': 'application/json' },
     dispatcher,
-  }).then(async (res) => ({ status: res.status, connection: res.headers.get('connection'), json: (await res.json()) as { response: { uid: string; allowed: boolean } } }));
+  }).then(async (res) => ({
+    status: res.status,
+    connection: res.headers.get('connection'),
+    json: (await res.json()) as { response: { uid: string; allowed: boolean } },
+  }));
 }
 
 function tlsSocket(h: Harness): Promise<TLSSocket> {
@@ -56,7 +60,12 @@ describe('drain', () => {
     // machine happens to get there.
     const clock = new ManualClock();
     const held = heldView();
-    const h = await startHarness({ view: held.view, clock: () => clock.now(), sleep: (ms, signal) => clock.sleep(ms, signal), config: { drainDelayMs: 200, gracePeriodMs: 3000 } });
+    const h = await startHarness({
+      view: held.view,
+      clock: () => clock.now(),
+      sleep: (ms, signal) => clock.sleep(ms, signal),
+      config: { drainDelayMs: 200, gracePeriodMs: 3000 },
+    });
     // One connection per request, so all twelve are on the server when the drain starts.
     const dispatcher = new Agent({ connect: { ca: h.ca.cert }, connections: 12 });
     const late = new Agent({ connect: { ca: h.ca.cert } });
@@ -134,11 +143,14 @@ describe('portcullis serve (runServe)', () => {
     let hint = '';
     // Ports the kernel picks: a port found free a moment earlier may be taken by the time serve
     // listens on a machine running other tests. The hint says which port it got.
-    const exit = runServe({ port: '0', metricsPort: '0', policy: [], logLevel: 'error' }, {
-      shutdownSignal,
-      stderr: (t) => (hint += t),
-      overrides: { drainDelayMs: 100, gracePeriodMs: 3000 },
-    });
+    const exit = runServe(
+      { port: '0', metricsPort: '0', policy: [], logLevel: 'error' },
+      {
+        shutdownSignal,
+        stderr: (t) => (hint += t),
+        overrides: { drainDelayMs: 100, gracePeriodMs: 3000 },
+      },
+    );
     const failedEarly = exit.then((code) => Promise.reject(new Error(`serve exited (${code}) before it was up`)));
     failedEarly.catch(() => undefined); // observed by the race below; later it only means serve exited
     try {
@@ -155,7 +167,9 @@ describe('portcullis serve (runServe)', () => {
       const body = JSON.stringify(admissionReview({ object: webService({ nodePorts: [30010, 40000, 30012] }), uid: 'cli' }));
       // Expect: 100-continue: the server says when it has read the headers, so the request is
       // in flight when SIGTERM arrives, however slow the machine.
-      socket.write(`POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`);
+      socket.write(
+        `POST /validate HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      );
       await waitFor('request in flight', () => raw.startsWith(CONTINUE));
       signal('SIGTERM');
       socket.write(body);

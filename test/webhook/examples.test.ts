@@ -11,19 +11,55 @@ import { readmeSection } from '../support/readme.js';
 const DIR = path.resolve(import.meta.dirname, '../../examples/admission');
 
 const EXAMPLES = [
-  { name: 'pod-3-containers', review: () => admissionReview({ object: webPod(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000001' }), allowed: true, rules: [] as string[] },
-  { name: 'pod-hostport-kubelet', review: () => admissionReview({ object: webPod({ hostPorts: { metrics: 10250, http: 8080 } }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000002' }), allowed: false, rules: ['hostport-not-allowed', 'hostport-reserved'] },
+  {
+    name: 'pod-3-containers',
+    review: () => admissionReview({ object: webPod(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000001' }),
+    allowed: true,
+    rules: [] as string[],
+  },
+  {
+    name: 'pod-hostport-kubelet',
+    review: () => admissionReview({ object: webPod({ hostPorts: { metrics: 10250, http: 8080 } }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000002' }),
+    allowed: false,
+    rules: ['hostport-not-allowed', 'hostport-reserved'],
+  },
   { name: 'service-multiport', review: () => admissionReview({ object: webService(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000003' }), allowed: true, rules: [] },
-  { name: 'service-nodeport-out-of-range', review: () => admissionReview({ object: webService({ nodePorts: [30010, 40000, 30012] }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000004' }), allowed: false, rules: ['nodeport-range'] },
-  { name: 'networkpolicy-dns', review: () => admissionReview({ object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000005' }), allowed: true, rules: [] },
-  { name: 'networkpolicy-kubelet-egress', review: () => admissionReview({ object: egressPolicy(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000006' }), allowed: false, rules: ['netpol-sensitive-exposure'] },
+  {
+    name: 'service-nodeport-out-of-range',
+    review: () => admissionReview({ object: webService({ nodePorts: [30010, 40000, 30012] }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000004' }),
+    allowed: false,
+    rules: ['nodeport-range'],
+  },
+  {
+    name: 'networkpolicy-dns',
+    review: () => admissionReview({ object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000005' }),
+    allowed: true,
+    rules: [],
+  },
+  {
+    name: 'networkpolicy-kubelet-egress',
+    review: () => admissionReview({ object: egressPolicy(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000006' }),
+    allowed: false,
+    rules: ['netpol-sensitive-exposure'],
+  },
   {
     name: 'daemonset-update-carried-over',
-    review: () => admissionReview({ operation: 'UPDATE', object: logAgent({ image: 'fluent/fluent-bit:4.1' }), oldObject: logAgent(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000007' }),
+    review: () =>
+      admissionReview({
+        operation: 'UPDATE',
+        object: logAgent({ image: 'fluent/fluent-bit:4.1' }),
+        oldObject: logAgent(),
+        uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000007',
+      }),
     allowed: true,
     rules: ['hostport-not-allowed', 'hostport-reserved'],
   },
-  { name: 'daemonset-delete', review: () => admissionReview({ operation: 'DELETE', object: logAgent(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000008' }), allowed: true, rules: [] },
+  {
+    name: 'daemonset-delete',
+    review: () => admissionReview({ operation: 'DELETE', object: logAgent(), uid: 'e0b1f1a2-1c3d-4e5f-8a9b-000000000008' }),
+    allowed: true,
+    rules: [],
+  },
 ];
 
 const text = (review: unknown) => `${JSON.stringify(review, null, 2)}\n`;
@@ -50,7 +86,10 @@ describe('examples/admission', () => {
 
   it("the webhook README's curl of pod-hostport-kubelet.json shows the real answer", async () => {
     const readme = readmeSection('The admission webhook: `portcullis serve`');
-    const curl = /curl --cacert \S+ -H 'Content-Type: application\/json' \\\n\s+--data @(examples\/admission\/\S+\.json) https:\/\/localhost:8443\/validate\n```\n\n```json\n([\s\S]*?)\n```/.exec(readme);
+    const curl =
+      /curl --cacert \S+ -H 'Content-Type: application\/json' \\\n\s+--data @(examples\/admission\/\S+\.json) https:\/\/localhost:8443\/validate\n```\n\n```json\n([\s\S]*?)\n```/.exec(
+        readme,
+      );
     expect(curl).not.toBeNull();
     const res = await h.post('/validate', await readFile(path.resolve(DIR, '../..', curl![1]), 'utf8'), { raw: true });
     expect(JSON.parse(curl![2])).toEqual(res.json);

@@ -36,9 +36,23 @@ const deniedPaths = (r: Obj): string[] => (r.status?.message?.split('\n').slice(
 
 describe('service-external-ips at the webhook', () => {
   it.each([
-    { name: 'CREATE with an address outside the list', operation: 'CREATE' as const, object: service(['203.0.113.10']), oldObject: null, allowed: false, denied: ['spec.externalIPs[0]'] },
+    {
+      name: 'CREATE with an address outside the list',
+      operation: 'CREATE' as const,
+      object: service(['203.0.113.10']),
+      oldObject: null,
+      allowed: false,
+      denied: ['spec.externalIPs[0]'],
+    },
     { name: 'CREATE with an allowed address', operation: 'CREATE' as const, object: service(['198.51.100.7']), oldObject: null, allowed: true, denied: [] },
-    { name: 'UPDATE keeping an address the Service had', operation: 'UPDATE' as const, object: service(['203.0.113.10']), oldObject: service(['203.0.113.10']), allowed: true, denied: [] },
+    {
+      name: 'UPDATE keeping an address the Service had',
+      operation: 'UPDATE' as const,
+      object: service(['203.0.113.10']),
+      oldObject: service(['203.0.113.10']),
+      allowed: true,
+      denied: [],
+    },
     {
       name: 'UPDATE adding one: only the new address is judged, wherever it sits',
       operation: 'UPDATE' as const,

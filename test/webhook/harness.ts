@@ -21,7 +21,10 @@ export async function makeCa(): Promise<Pem> {
   const p = await generate([{ name: 'commonName', value: 'portcullis test CA' }], {
     keyType: 'ec',
     algorithm: 'sha256',
-    extensions: [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true }],
+    extensions: [
+      { name: 'basicConstraints', cA: true },
+      { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true },
+    ],
   });
   return { cert: p.cert, key: p.private };
 }
@@ -34,7 +37,13 @@ export async function servingCert(ca: Pem): Promise<Pem> {
     ca,
     extensions: [
       { name: 'basicConstraints', cA: false },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }] },
+      {
+        name: 'subjectAltName',
+        altNames: [
+          { type: 2, value: 'localhost' },
+          { type: 7, ip: '127.0.0.1' },
+        ],
+      },
     ],
   });
   return { cert: p.cert, key: p.private };

@@ -27,7 +27,16 @@ export function webPod(opts: { hostPorts?: Record<string, number> } = {}): Obj {
       namespace: 'team-a',
       labels: { app: 'web', 'pod-template-hash': '7d4b9c8f6' },
       annotations: { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '9113' },
-      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d4b9c8f6', uid: '5f0c1b2a-8e7d-4c6b-a5f4-3e2d1c0b9a88', controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        {
+          apiVersion: 'apps/v1',
+          kind: 'ReplicaSet',
+          name: 'web-7d4b9c8f6',
+          uid: '5f0c1b2a-8e7d-4c6b-a5f4-3e2d1c0b9a88',
+          controller: true,
+          blockOwnerDeletion: true,
+        },
+      ],
     },
     spec: {
       initContainers: [container('migrate', 'ghcr.io/example/web-migrate:2.14.0', [], { command: ['/bin/migrate', 'up'] })],
@@ -37,10 +46,20 @@ export function webPod(opts: { hostPorts?: Record<string, number> } = {}): Obj {
             { name: 'DB_PASSWORD', valueFrom: { secretKeyRef: { name: 'web-db', key: 'password' } } },
             { name: 'API_TOKEN', value: 's3cr3t-api-token-do-not-log' },
           ],
-          readinessProbe: { httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' }, periodSeconds: 10, timeoutSeconds: 1, successThreshold: 1, failureThreshold: 3 },
+          readinessProbe: {
+            httpGet: { path: '/healthz', port: 'http', scheme: 'HTTP' },
+            periodSeconds: 10,
+            timeoutSeconds: 1,
+            successThreshold: 1,
+            failureThreshold: 3,
+          },
         }),
-        container('exporter', 'nginx/nginx-prometheus-exporter:1.4', [port('metrics', 9113)], { args: ['--nginx.scrape-uri=http://localhost:8080/stub_status'] }),
-        container('fluent-bit', 'fluent/fluent-bit:4.0', [port('fb-http', 2020)], { volumeMounts: [{ name: 'varlog', mountPath: '/var/log', readOnly: true }] }),
+        container('exporter', 'nginx/nginx-prometheus-exporter:1.4', [port('metrics', 9113)], {
+          args: ['--nginx.scrape-uri=http://localhost:8080/stub_status'],
+        }),
+        container('fluent-bit', 'fluent/fluent-bit:4.0', [port('fb-http', 2020)], {
+          volumeMounts: [{ name: 'varlog', mountPath: '/var/log', readOnly: true }],
+        }),
       ],
       volumes: [{ name: 'varlog', hostPath: { path: '/var/log', type: '' } }],
       restartPolicy: 'Always',
@@ -125,7 +144,14 @@ export function logAgent(opts: { hostPorts?: number[]; image?: string; extraCont
   return {
     apiVersion: 'apps/v1',
     kind: 'DaemonSet',
-    metadata: { name: 'log-agent', namespace: 'team-a-staging', uid: '0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d', resourceVersion: '481516', generation: 3, labels: { app: 'log-agent' } },
+    metadata: {
+      name: 'log-agent',
+      namespace: 'team-a-staging',
+      uid: '0a9b8c7d-6e5f-4a3b-2c1d-0e9f8a7b6c5d',
+      resourceVersion: '481516',
+      generation: 3,
+      labels: { app: 'log-agent' },
+    },
     spec: {
       selector: { matchLabels: { app: 'log-agent' } },
       template: { metadata: { labels: { app: 'log-agent' } }, spec: { containers, restartPolicy: 'Always', dnsPolicy: 'ClusterFirst' } },

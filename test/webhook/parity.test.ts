@@ -28,7 +28,8 @@ async function yamlFiles(dir: string): Promise<string[]> {
 const id = (kind: string, namespace: string | null, name: string) => `${kind} ${namespace ?? '-'}/${name}`;
 
 /** What a finding is, in the detail both doors give: warnings may drop the path to stay short. */
-const keyOf = (f: { action: string; rule: string; path: string; value: number | null }) => (f.action === 'warn' ? `warn ${f.rule}` : `${f.action} ${f.rule} ${f.path} ${f.value}`);
+const keyOf = (f: { action: string; rule: string; path: string; value: number | null }) =>
+  f.action === 'warn' ? `warn ${f.rule}` : `${f.action} ${f.rule} ${f.path} ${f.value}`;
 
 /** The findings an AdmissionReview answer states: denial lines, warnings, audit annotations. */
 function answered(response: Obj): string[] {
@@ -57,12 +58,16 @@ it('reports the same findings for examples/manifests as portcullis scan', async 
   const labels = new Map<string, Labels>(objects.filter((o) => o.kind === 'Namespace').map((o) => [o.metadata.name, o.metadata.labels ?? {}]));
 
   let report = '';
-  const status = await runScan([MANIFESTS], { policy: [POLICIES], format: 'json', failOn: 'never' }, {
-    stdout: { write: (s: string) => (report += s) },
-    stderr: { write: () => true },
-    stdoutColor: false,
-    now: () => new Date('2026-11-25T00:00:00Z'),
-  });
+  const status = await runScan(
+    [MANIFESTS],
+    { policy: [POLICIES], format: 'json', failOn: 'never' },
+    {
+      stdout: { write: (s: string) => (report += s) },
+      stderr: { write: () => true },
+      stdoutColor: false,
+      now: () => new Date('2026-11-25T00:00:00Z'),
+    },
+  );
   expect(status).toBe(0);
   const scanned = new Map<string, string[]>();
   const plannedOnly: string[] = [];

@@ -16,7 +16,12 @@ import { admissionReview, type Obj } from './reviews.js';
 
 const OPT_OUT_LABEL = 'portcullis.dev/ignore';
 
-const policy = (spec: Obj, name = 'team-ports'): Obj => ({ apiVersion: 'portcullis.dev/v1alpha1', kind: 'PortPolicy', metadata: { name, uid: 'c0ffee00-0000-4000-8000-000000000001', generation: 1 }, spec });
+const policy = (spec: Obj, name = 'team-ports'): Obj => ({
+  apiVersion: 'portcullis.dev/v1alpha1',
+  kind: 'PortPolicy',
+  metadata: { name, uid: 'c0ffee00-0000-4000-8000-000000000001', generation: 1 },
+  spec,
+});
 const example = parse(readFileSync(path.join(REPO_ROOT, 'examples/policies/portpolicy.yaml'), 'utf8')) as Obj;
 const tenant = (name: string, extra: Obj = {}) => ({ name, namespaces: [name], ...extra });
 
@@ -41,7 +46,10 @@ describe('PortPolicy CREATE', () => {
   });
 
   it('an invalid policy is denied with each problem at its field path (exact answer)', async () => {
-    const res = await h.post('/validate', admissionReview({ object: policy({ nodePortRange: '32767-30000', nodeCIDRs: ['10.0.0.0/8', '10.1.2.3/33'] }), uid: 'uid-invalid' }));
+    const res = await h.post(
+      '/validate',
+      admissionReview({ object: policy({ nodePortRange: '32767-30000', nodeCIDRs: ['10.0.0.0/8', '10.1.2.3/33'] }), uid: 'uid-invalid' }),
+    );
     expect(res.status).toBe(200);
     expect(res.json.response).toEqual({
       uid: 'uid-invalid',
@@ -60,9 +68,18 @@ describe('PortPolicy CREATE', () => {
 
   it.each([
     { name: 'a port above 65535', spec: { sensitivePorts: [{ name: 'x', ports: '99999' }] } },
-    { name: 'an unknown field and an unknown protocol (the schema)', spec: { reservedPorts: [{ name: 'x', ports: '80', component: 'c', protocol: 'ICMP' }], tenant: [] } },
-    { name: 'a tenant slice outside the default nodePortRange (the shipped default fills the range)', spec: { tenants: [tenant('a', { nodePortRange: '29000-29010' })] } },
-    { name: 'two tenants listing one namespace, and one without namespaces', spec: { tenants: [tenant('a'), { name: 'b', namespaces: ['a'] }, { name: 'c' }] } },
+    {
+      name: 'an unknown field and an unknown protocol (the schema)',
+      spec: { reservedPorts: [{ name: 'x', ports: '80', component: 'c', protocol: 'ICMP' }], tenant: [] },
+    },
+    {
+      name: 'a tenant slice outside the default nodePortRange (the shipped default fills the range)',
+      spec: { tenants: [tenant('a', { nodePortRange: '29000-29010' })] },
+    },
+    {
+      name: 'two tenants listing one namespace, and one without namespaces',
+      spec: { tenants: [tenant('a'), { name: 'b', namespaces: ['a'] }, { name: 'c' }] },
+    },
     { name: 'an exemption of a rule that does not exist', spec: { exemptions: [{ rules: ['hostport-everything'], reason: 'test' }] } },
     { name: 'no spec', spec: undefined },
   ])('$name: denied with the loader problems', async ({ spec }) => {
@@ -81,7 +98,9 @@ describe('PortPolicy CREATE', () => {
     const spec = { remediation: { nodePortAllocation: true }, tenants: [tenant('a', { nodePortRange: '32000-32010' })] };
     const res = await h.post('/validate', admissionReview({ object: policy(spec) }));
     expect(res.json.response.allowed).toBe(true);
-    expect(res.json.response.warnings).toEqual([expect.stringMatching(/^spec\.tenants\[0\]\.nodePortRange: slice 32000-32010 lies in the API server's dynamic NodePort band/)]);
+    expect(res.json.response.warnings).toEqual([
+      expect.stringMatching(/^spec\.tenants\[0\]\.nodePortRange: slice 32000-32010 lies in the API server's dynamic NodePort band/),
+    ]);
     for (const w of res.json.response.warnings) expect(w.length).toBeLessThanOrEqual(SERVE_DEFAULTS.maxWarningChars);
   });
 
@@ -168,7 +187,10 @@ describe('the e2e workflow (.github/workflows/e2e.yaml, which cannot run here) e
 
   it('the reversed range: refused by the CRD rule whose message it greps', () => {
     const crd = parse(readFileSync(path.join(REPO_ROOT, 'manifests/crds/portpolicy.yaml'), 'utf8')) as Obj;
-    const rules = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.nodePortRange['x-kubernetes-validations'] as { rule: string; message: string }[];
+    const rules = crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.nodePortRange['x-kubernetes-validations'] as {
+      rule: string;
+      message: string;
+    }[];
     const text = heredoc('portpolicy-reversed.yaml').spec.nodePortRange;
     const failed = rules.filter((r) => evaluateCel(r.rule, { self: text }) !== true).map((r) => r.message);
     expect(failed).toEqual(['a range "lo-hi" needs lo <= hi']);
@@ -196,7 +218,10 @@ describe('PortPolicy UPDATE and other operations', () => {
       object: broken,
       old: withFinalizer(broken),
       allowed: true,
-      warnings: ['portcullis ignores this PortPolicy: its spec does not load (1 problem)', 'invalid: spec.nodePortRange: "32767-30000" has its low end above its high end'],
+      warnings: [
+        'portcullis ignores this PortPolicy: its spec does not load (1 problem)',
+        'invalid: spec.nodePortRange: "32767-30000" has its low end above its high end',
+      ],
     },
     { name: 'a delete of an invalid policy', operation: 'DELETE', object: broken, old: null, allowed: true, warnings: undefined },
   ] as const)('$name: allowed $allowed', async ({ operation, object, old, allowed, warnings }) => {
@@ -229,13 +254,20 @@ describe(`the opt-out label ${OPT_OUT_LABEL} on a Namespace`, () => {
   let listed: string;
   beforeAll(async () => {
     const objects = await kustomize('manifests/overlays/enforce');
-    guard = { policy: one(objects, 'ValidatingAdmissionPolicy', 'portcullis-ignore-label'), binding: one(objects, 'ValidatingAdmissionPolicyBinding', 'portcullis-ignore-label') };
+    guard = {
+      policy: one(objects, 'ValidatingAdmissionPolicy', 'portcullis-ignore-label'),
+      binding: one(objects, 'ValidatingAdmissionPolicyBinding', 'portcullis-ignore-label'),
+    };
     // The admin's list (local-config: read from the file, never rendered).
     const parameters = parse(readFileSync(path.join(REPO_ROOT, 'manifests/parameters/parameters.yaml'), 'utf8')) as Obj;
     listed = (JSON.parse(parameters.data.ignoreLabelNamespaces) as string[])[0];
   });
 
-  const ns = (name: string, labels: Record<string, string> = {}) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } } });
+  const ns = (name: string, labels: Record<string, string> = {}) => ({
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name, labels: { 'kubernetes.io/metadata.name': name, ...labels } },
+  });
   const attributes = (operation: 'CREATE' | 'UPDATE', object: Obj, oldObject: Obj | null, username: string): AdmissionAttributes => ({
     operation,
     resource: { group: '', version: 'v1', resource: 'namespaces' },
@@ -248,10 +280,38 @@ describe(`the opt-out label ${OPT_OUT_LABEL} on a Namespace`, () => {
   });
 
   it.each([
-    { name: 'a tenant adds it to their namespace', operation: 'UPDATE', object: () => ns('team-a', { [OPT_OUT_LABEL]: 'true' }), old: () => ns('team-a'), user: 'alice@example.com', denied: true },
-    { name: 'a tenant creates a namespace with it', operation: 'CREATE', object: () => ns('team-a-tools', { [OPT_OUT_LABEL]: 'true' }), old: () => null, user: 'alice@example.com', denied: true },
-    { name: 'the admin labels an exempted namespace', operation: 'UPDATE', object: () => ns(listed, { [OPT_OUT_LABEL]: 'true' }), old: () => ns(listed), user: 'admin', denied: false },
-    { name: 'an exempted namespace is created with it', operation: 'CREATE', object: () => ns(listed, { [OPT_OUT_LABEL]: 'true' }), old: () => null, user: 'admin', denied: false },
+    {
+      name: 'a tenant adds it to their namespace',
+      operation: 'UPDATE',
+      object: () => ns('team-a', { [OPT_OUT_LABEL]: 'true' }),
+      old: () => ns('team-a'),
+      user: 'alice@example.com',
+      denied: true,
+    },
+    {
+      name: 'a tenant creates a namespace with it',
+      operation: 'CREATE',
+      object: () => ns('team-a-tools', { [OPT_OUT_LABEL]: 'true' }),
+      old: () => null,
+      user: 'alice@example.com',
+      denied: true,
+    },
+    {
+      name: 'the admin labels an exempted namespace',
+      operation: 'UPDATE',
+      object: () => ns(listed, { [OPT_OUT_LABEL]: 'true' }),
+      old: () => ns(listed),
+      user: 'admin',
+      denied: false,
+    },
+    {
+      name: 'an exempted namespace is created with it',
+      operation: 'CREATE',
+      object: () => ns(listed, { [OPT_OUT_LABEL]: 'true' }),
+      old: () => null,
+      user: 'admin',
+      denied: false,
+    },
   ] as const)('$name: the webhook does not judge it, the guard denies $denied', async ({ operation, object, old, user, denied }) => {
     const res = await h.post('/validate', admissionReview({ operation, object: object(), oldObject: old() }));
     expect(res.json.response).toEqual({ uid: expect.any(String), allowed: true });
@@ -260,7 +320,12 @@ describe(`the opt-out label ${OPT_OUT_LABEL} on a Namespace`, () => {
     expect(outcome!.errors).toEqual([]);
     expect({ actions: outcome!.actions, messages: outcome!.messages }).toEqual(
       denied
-        ? { actions: ['Deny'], messages: [`namespace ${object().metadata.name} may not carry the label ${OPT_OUT_LABEL}, which switches portcullis off for it; only the namespaces the cluster admin lists in the portcullis install may`] }
+        ? {
+            actions: ['Deny'],
+            messages: [
+              `namespace ${object().metadata.name} may not carry the label ${OPT_OUT_LABEL}, which switches portcullis off for it; only the namespaces the cluster admin lists in the portcullis install may`,
+            ],
+          }
         : { actions: [], messages: [] },
     );
   });

@@ -71,11 +71,19 @@ describe('certificate rotation', () => {
     expect(results.length).toBeGreaterThan(20);
     expect(results.filter((r) => r !== 200)).toEqual([]);
     expect(await servedSerial(h)).toBe(serialOf(renewed.cert));
-    expect(h.logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject({ level: 'info', component: 'tls', certificate: { serialNumber: serialOf(renewed.cert) } });
+    expect(h.logs.find((l) => l.msg === 'certificate reloaded')).toMatchObject({
+      level: 'info',
+      component: 'tls',
+      certificate: { serialNumber: serialOf(renewed.cert) },
+    });
   });
 
   it.each([
-    { name: 'a key that belongs to another certificate', files: async (h: Harness) => ({ 'tls.crt': (await servingCert(h.ca)).cert, 'tls.key': h.leaf.key }), error: /key/i },
+    {
+      name: 'a key that belongs to another certificate',
+      files: async (h: Harness) => ({ 'tls.crt': (await servingCert(h.ca)).cert, 'tls.key': h.leaf.key }),
+      error: /key/i,
+    },
     { name: 'a truncated certificate', files: async (h: Harness) => ({ 'tls.crt': h.leaf.cert.slice(0, 200), 'tls.key': h.leaf.key }), error: /./ },
     { name: 'garbage', files: async () => ({ 'tls.crt': 'not a certificate', 'tls.key': 'not a key' }), error: /./ },
   ])('refuses $name, logs it and keeps serving the old certificate', async ({ files, error }) => {
@@ -145,7 +153,11 @@ describe('policy reload', () => {
       expect((await h.post('/validate', violating())).json.response.allowed).toBe(false);
 
       // hostport-reserved relaxed to warn.
-      await writeAtomic(h.policyDir, { 'policy.yaml': TEST_POLICY.replace('hostport-not-allowed: warn', 'hostport-not-allowed: warn\n    hostport-reserved: warn') }, 1);
+      await writeAtomic(
+        h.policyDir,
+        { 'policy.yaml': TEST_POLICY.replace('hostport-not-allowed: warn', 'hostport-not-allowed: warn\n    hostport-reserved: warn') },
+        1,
+      );
       await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="success"} 1'));
       const relaxed = (await h.post('/validate', violating())).json.response;
       expect(relaxed.allowed).toBe(true);
@@ -157,7 +169,9 @@ describe('policy reload', () => {
       await eventually(() => metric(h, 'portcullis_policy_reloads_total{result="failure"} 1'));
       const line = h.logs.find((l) => l.msg === 'policy reload refused; the last good policy stays in force');
       expect(line).toMatchObject({ level: 'error', component: 'policy' });
-      expect(line!.errors).toEqual([expect.stringMatching(/policy\.yaml:\d+: spec\.tenants\[1\]\.nodePortRange: slice 30030-30079 overlaps tenant "team-a" \(30000-30039\)$/)]);
+      expect(line!.errors).toEqual([
+        expect.stringMatching(/policy\.yaml:\d+: spec\.tenants\[1\]\.nodePortRange: slice 30030-30079 overlaps tenant "team-a" \(30000-30039\)$/),
+      ]);
       // Still the relaxed policy, still ready.
       expect((await h.post('/validate', violating())).json.response.allowed).toBe(true);
       expect(await h.ops('/readyz').then((r) => r.status)).toBe(200);

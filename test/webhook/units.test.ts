@@ -43,13 +43,25 @@ describe('decide', () => {
     },
     {
       name: 'a rule that could not check the object (no path)',
-      findings: [finding({ status: 'error', path: '', value: null, message: 'rule hostport-reserved could not check this object: bad input', key: 'hostport-reserved|error' })],
+      findings: [
+        finding({
+          status: 'error',
+          path: '',
+          value: null,
+          message: 'rule hostport-reserved could not check this object: bad input',
+          key: 'hostport-reserved|error',
+        }),
+      ],
       previous: null,
       verdict: 'denied',
       response: {
         uid: 'u',
         allowed: false,
-        status: { code: 403, message: 'portcullis denied this DaemonSet: 1 violation\n- hostport-reserved (policy p): rule hostport-reserved could not check this object: bad input' },
+        status: {
+          code: 403,
+          message:
+            'portcullis denied this DaemonSet: 1 violation\n- hostport-reserved (policy p): rule hostport-reserved could not check this object: bad input',
+        },
       },
     },
     {
@@ -57,7 +69,11 @@ describe('decide', () => {
       findings: [finding({})],
       previous: new Set(['hostport-reserved/agent/10250/TCP']),
       verdict: 'warned',
-      response: { uid: 'u', allowed: true, warnings: ['hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied'] },
+      response: {
+        uid: 'u',
+        allowed: true,
+        warnings: ['hostport-reserved 10250 at containers[0].ports[0] predates this update; new Pods from this template will be denied'],
+      },
     },
     {
       name: 'a deny with a key the old object did not have',
@@ -78,14 +94,26 @@ describe('decide', () => {
       findings: [finding({ action: 'audit', rule: 'nodeport-not-allowed', path: 'spec.type', value: null, message: 'no node ports' })],
       previous: null,
       verdict: 'audited',
-      response: { uid: 'u', allowed: true, auditAnnotations: { 'nodeport-not-allowed': '[{"policy":"p","path":"spec.type","value":null,"message":"no node ports"}]' } },
+      response: {
+        uid: 'u',
+        allowed: true,
+        auditAnnotations: { 'nodeport-not-allowed': '[{"policy":"p","path":"spec.type","value":null,"message":"no node ports"}]' },
+      },
     },
     {
       name: 'five warnings over a limit of three',
       findings: [1, 2, 3, 4, 5].map((i) => finding({ action: 'warn', rule: 'hostport-not-allowed', path: `p${i}`, message: `m${i}` })),
       previous: null,
       verdict: 'warned',
-      response: { uid: 'u', allowed: true, warnings: ['hostport-not-allowed at p1: m1', 'hostport-not-allowed at p2: m2', 'portcullis: 3 more findings; run portcullis scan on this object to see them all'] },
+      response: {
+        uid: 'u',
+        allowed: true,
+        warnings: [
+          'hostport-not-allowed at p1: m1',
+          'hostport-not-allowed at p2: m2',
+          'portcullis: 3 more findings; run portcullis scan on this object to see them all',
+        ],
+      },
     },
   ])('$name → $verdict', ({ findings, previous, verdict, response }) => {
     const d = decide({ ...base, findings, previous });
@@ -118,7 +146,11 @@ describe('decide', () => {
 
   it('gives several audit findings one annotation per rule: unique, valid keys, every finding in the value', () => {
     const audit = (rule: Finding['rule'], path: string) => finding({ action: 'audit', rule, path, key: path });
-    const d = decide({ ...base, findings: [audit('hostport-reserved', 'a'), audit('hostport-not-allowed', 'b'), audit('hostport-reserved', 'c')], previous: null });
+    const d = decide({
+      ...base,
+      findings: [audit('hostport-reserved', 'a'), audit('hostport-not-allowed', 'b'), audit('hostport-reserved', 'c')],
+      previous: null,
+    });
     expect(d.verdict).toBe('audited');
     const annotations = d.response.auditAnnotations!;
     expect(Object.keys(annotations).sort()).toEqual(['hostport-not-allowed', 'hostport-reserved']);
@@ -130,7 +162,13 @@ describe('decide', () => {
   });
 
   it('words a carried-over finding of a Service for a Service', () => {
-    const d = decide({ ...base, kind: 'Service', hasPodTemplate: false, findings: [finding({ rule: 'nodeport-range', path: 'spec.ports[1].nodePort', value: 31500, key: 'k' })], previous: new Set(['k']) });
+    const d = decide({
+      ...base,
+      kind: 'Service',
+      hasPodTemplate: false,
+      findings: [finding({ rule: 'nodeport-range', path: 'spec.ports[1].nodePort', value: 31500, key: 'k' })],
+      previous: new Set(['k']),
+    });
     expect(d.response.warnings).toEqual(['nodeport-range 31500 at spec.ports[1].nodePort predates this update; a new Service like this will be denied']);
   });
 });
@@ -152,7 +190,7 @@ describe('clip', () => {
 describe('parseGoDuration', () => {
   it.each([
     { name: 'seconds', text: '10s', ms: 10000 },
-    { name: 'Go\'s own format', text: '1m0s', ms: 60000 },
+    { name: "Go's own format", text: '1m0s', ms: 60000 },
     { name: 'milliseconds', text: '500ms', ms: 500 },
     { name: 'fractions', text: '1.5s', ms: 1500 },
     { name: 'combined', text: '1m30s', ms: 90000 },
@@ -169,23 +207,46 @@ describe('parseGoDuration', () => {
 describe('serveConfig', () => {
   it.each([
     { name: 'defaults', opts: {}, env: {}, expected: { ...SERVE_DEFAULTS } },
-    { name: 'ports and policies', opts: { port: '9443', metricsPort: '9090', policy: ['a', 'b'] }, env: {}, expected: { ...SERVE_DEFAULTS, port: 9443, metricsPort: 9090, policyPaths: ['a', 'b'] } },
+    {
+      name: 'ports and policies',
+      opts: { port: '9443', metricsPort: '9090', policy: ['a', 'b'] },
+      env: {},
+      expected: { ...SERVE_DEFAULTS, port: 9443, metricsPort: 9090, policyPaths: ['a', 'b'] },
+    },
     { name: 'a certificate pair', opts: { tlsCert: 'c', tlsKey: 'k' }, env: {}, expected: { ...SERVE_DEFAULTS, tlsCert: 'c', tlsKey: 'k' } },
     { name: 'in a pod', opts: {}, env: { KUBERNETES_SERVICE_HOST: '10.96.0.1' }, expected: { ...SERVE_DEFAULTS, inCluster: true } },
     { name: 'run by npm (npx, npm start)', opts: {}, env: { npm_command: 'exec' }, expected: { ...SERVE_DEFAULTS, exitWhenOrphaned: true } },
-    { name: 'drain timing in seconds', opts: { drainDelay: '0.5', gracePeriod: '10' }, env: {}, expected: { ...SERVE_DEFAULTS, drainDelayMs: 500, gracePeriodMs: 10000 } },
+    {
+      name: 'drain timing in seconds',
+      opts: { drainDelay: '0.5', gracePeriod: '10' },
+      env: {},
+      expected: { ...SERVE_DEFAULTS, drainDelayMs: 500, gracePeriodMs: 10000 },
+    },
     { name: 'a kubeconfig context', opts: { context: 'kind-dev' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeContext: 'kind-dev' } },
-    { name: 'a kubeconfig file', opts: { kubeconfig: 'ops.kubeconfig' }, env: {}, expected: { ...SERVE_DEFAULTS, inCluster: true, kubeconfigFile: 'ops.kubeconfig' } },
+    {
+      name: 'a kubeconfig file',
+      opts: { kubeconfig: 'ops.kubeconfig' },
+      env: {},
+      expected: { ...SERVE_DEFAULTS, inCluster: true, kubeconfigFile: 'ops.kubeconfig' },
+    },
   ])('$name', ({ opts, env, expected }) => {
     expect(serveConfig(opts, env)).toEqual(expected);
   });
 
   it.each([
-    { name: 'a certificate without a key', opts: { tlsCert: 'c' }, message: '--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate' },
+    {
+      name: 'a certificate without a key',
+      opts: { tlsCert: 'c' },
+      message: '--tls-cert and --tls-key go together: give both, or neither for a self-signed localhost certificate',
+    },
     { name: 'a port that is not a number', opts: { port: 'https' }, message: '--port must be a port number 0-65535, got "https"' },
     { name: 'a port out of range', opts: { metricsPort: '70000' }, message: '--metrics-port must be a port number 0-65535, got "70000"' },
     { name: 'a negative drain delay', opts: { drainDelay: '-1' }, message: '--drain-delay must be a number of seconds, got "-1"' },
-    { name: 'a drain delay longer than the grace period', opts: { drainDelay: '30' }, message: '--drain-delay (30 s) must be shorter than --grace-period (25 s)' },
+    {
+      name: 'a drain delay longer than the grace period',
+      opts: { drainDelay: '30' },
+      message: '--drain-delay (30 s) must be shorter than --grace-period (25 s)',
+    },
   ])('refuses $name', ({ opts, message }) => {
     expect(() => serveConfig(opts, {})).toThrow(new UsageError(message));
   });

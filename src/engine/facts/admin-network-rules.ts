@@ -19,7 +19,6 @@ const ACTIONS: Readonly<Record<'anp' | 'banp' | 'cnp', Readonly<Record<string, R
   cnp: { Accept: 'allow', Deny: 'deny', Pass: 'pass' },
 };
 
-
 export function adminNetworkRules(object: Obj, api: 'anp' | 'banp' | 'cnp'): NetRule[] {
   const spec = objAt(object, 'spec') ?? {};
   return (listAt(spec, 'egress') ?? []).flatMap((rule, i): NetRule[] => {
@@ -58,7 +57,8 @@ function peer(p: unknown): Peer[] {
   }
   // networks: up to 25 CIDRs, each judged as its own block (like one ipBlock each).
   const networks = listAt(p, 'networks');
-  if (networks) return networks.map((n): Peer => (typeof n === 'string' ? { type: 'ipBlock', block: ipBlock(n), except: [] } : { type: 'other', what: 'networks' }));
+  if (networks)
+    return networks.map((n): Peer => (typeof n === 'string' ? { type: 'ipBlock', block: ipBlock(n), except: [] } : { type: 'other', what: 'networks' }));
   if (p.domainNames !== undefined) return [{ type: 'other', what: 'domainNames' }];
   return [{ type: 'other', what: 'empty peer' }];
 }

@@ -102,7 +102,10 @@ function peers(entity: Obj, global: boolean): Peer[] | 'all' {
   const nets = listAt(entity, 'nets');
   const notNets = (listAt(entity, 'notNets') ?? []).filter((n): n is string => typeof n === 'string');
   let blocks: Peer[] | null = null;
-  if (nets) blocks = nets.map((n): Peer => (typeof n === 'string' ? { type: 'ipBlock', block: ipBlock(n, notNets), except: notNets } : { type: 'other', what: 'nets' }));
+  if (nets)
+    blocks = nets.map((n): Peer =>
+      typeof n === 'string' ? { type: 'ipBlock', block: ipBlock(n, notNets), except: notNets } : { type: 'other', what: 'nets' },
+    );
   // notNets alone: every address outside them.
   else if (notNets.length) blocks = ['0.0.0.0/0', '::/0'].map((n): Peer => ({ type: 'ipBlock', block: ipBlock(n, notNets), except: notNets }));
   if (blocks === null) return selected;

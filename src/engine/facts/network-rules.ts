@@ -166,7 +166,17 @@ function ciliumRules(object: Obj, clusterwide: boolean): NetRule[] {
     const key = hostPolicy ? 'ingress' : 'egress';
     return (listAt(spec, key) ?? []).flatMap((rule, i) => {
       if (!isObj(rule)) return [];
-      return [{ path: `${path}.${key}[${i}]`, direction, action: 'allow' as const, narrowed: false, peers: ciliumPeers(rule, l3), ports: ciliumPorts(rule), written: rule }];
+      return [
+        {
+          path: `${path}.${key}[${i}]`,
+          direction,
+          action: 'allow' as const,
+          narrowed: false,
+          peers: ciliumPeers(rule, l3),
+          ports: ciliumPorts(rule),
+          written: rule,
+        },
+      ];
     });
   });
 }

@@ -23,7 +23,10 @@ export function parseImage(text: string): ImageRef | null {
 }
 
 function globPart(glob: string): (value: string | undefined) => boolean {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/:@]*').replace(/\?/g, '[^/:@]');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '[^/:@]*')
+    .replace(/\?/g, '[^/:@]');
   const re = new RegExp(`^${body}$`);
   return (value) => value !== undefined && re.test(value);
 }

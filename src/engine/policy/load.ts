@@ -29,9 +29,7 @@ import { PORT_POLICY_SCHEMA } from './schema.js';
 const ajv = new Ajv({ allErrors: true, strict: false, validateSchema: false, code: { optimize: false } });
 const validateDocument = ajv.compile(PORT_POLICY_SCHEMA);
 
-export type LoadResult =
-  | { ok: true; policy: CompiledPolicy; warnings: PolicyProblem[] }
-  | { ok: false; problems: PolicyProblem[] };
+export type LoadResult = { ok: true; policy: CompiledPolicy; warnings: PolicyProblem[] } | { ok: false; problems: PolicyProblem[] };
 
 /** `/spec/tenants/0/name` → `spec.tenants[0].name` */
 export function pointerToPath(pointer: string): string {
@@ -119,7 +117,14 @@ function compileEntry(e: PortEntrySpec, at: string, problems: PolicyProblem[]): 
   }
   const r = range(e.ports, `${at}.ports`, problems);
   if (!r) return null;
-  return { name: e.name, range: r, protocol: e.protocol ?? 'TCP', component: e.component ?? e.name, source: e.source, owners: (e.owners ?? []).map(compileOwner) };
+  return {
+    name: e.name,
+    range: r,
+    protocol: e.protocol ?? 'TCP',
+    component: e.component ?? e.name,
+    source: e.source,
+    owners: (e.owners ?? []).map(compileOwner),
+  };
 }
 
 /**
@@ -134,12 +139,16 @@ function catalog(spec: PortPolicySpec, problems: PolicyProblem[]): PortEntry[] {
       if (e.disabled) {
         problems.push({
           path: `spec.reservedPorts[${i}].disabled`,
-          message: 'switches off an entry of the profiles, and this policy lists no profiles (its reservedPorts are the whole catalog): remove the entry instead',
+          message:
+            'switches off an entry of the profiles, and this policy lists no profiles (its reservedPorts are the whole catalog): remove the entry instead',
         });
-      }
-      else if (e.component === undefined) problems.push({ path: `spec.reservedPorts[${i}].component`, message: 'is required' });
+      } else if (e.component === undefined) problems.push({ path: `spec.reservedPorts[${i}].component`, message: 'is required' });
     });
-    return entries(written.filter((e) => !e.disabled), 'spec.reservedPorts', problems);
+    return entries(
+      written.filter((e) => !e.disabled),
+      'spec.reservedPorts',
+      problems,
+    );
   }
   const chosen = new Map<string, { spec: PortEntrySpec; at: string }>();
   for (const profile of PROFILES) {
@@ -197,7 +206,10 @@ function compileTenants(spec: PortPolicySpec, nodePortRange: PortRange, problems
     if (t.nodePortRange !== undefined) {
       slice = range(t.nodePortRange, `${at}.nodePortRange`, problems);
       if (slice && !rangeContains(nodePortRange, slice)) {
-        problems.push({ path: `${at}.nodePortRange`, message: `slice ${formatRange(slice)} lies outside the policy's nodePortRange ${formatRange(nodePortRange)}` });
+        problems.push({
+          path: `${at}.nodePortRange`,
+          message: `slice ${formatRange(slice)} lies outside the policy's nodePortRange ${formatRange(nodePortRange)}`,
+        });
       } else if (slice) {
         // One problem per slice, however many slices it overlaps: a problem per pair made
         // 500,000 problems for 1,000 tenants on one range (1.8 s and tens of MB for one
@@ -318,7 +330,14 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
   const reserved = catalog(spec, problems);
   // The catalog's NodePort entry follows the effective range, for every protocol: a host
   // port there collides with kube-proxy's NodePort rules on every node.
-  reserved.push({ name: 'nodeport-range', range: nodePortRange, protocol: 'ANY', component: 'NodePort Services', source: 'Kubernetes "Ports and Protocols"', owners: [] });
+  reserved.push({
+    name: 'nodeport-range',
+    range: nodePortRange,
+    protocol: 'ANY',
+    component: 'NodePort Services',
+    source: 'Kubernetes "Ports and Protocols"',
+    owners: [],
+  });
   const sensitive = entries(spec.sensitivePorts!, 'spec.sensitivePorts', problems);
   const nodeCIDRs = blocks(spec.nodeCIDRs!, 'spec.nodeCIDRs', problems);
   const allowedExternalIPs = blocks(spec.allowedExternalIPs!, 'spec.allowedExternalIPs', problems);

@@ -26,7 +26,6 @@ export function compileOwner(spec: OwnerSpec): Owner {
   const namespaces = compileGlobs(spec.namespaces);
   const name = compileGlob(spec.name);
   const kind = spec.kind;
-  const matchesWorkload =
-    kind === 'StaticPod' ? staticPodMatcher(name) : (facts: OwnerFacts) => facts.workloads.some((w) => w.kind === kind && name(w.name));
+  const matchesWorkload = kind === 'StaticPod' ? staticPodMatcher(name) : (facts: OwnerFacts) => facts.workloads.some((w) => w.kind === kind && name(w.name));
   return { matches: (namespace, facts) => namespaces(namespace) && matchesWorkload(facts), spec };
 }

@@ -20,7 +20,9 @@ export function profileHints(policies: readonly CompiledPolicy[], seen: Readonly
   for (const [profile, daemonSet] of [...seen].sort(([a], [b]) => a.localeCompare(b))) {
     const missing = policies.filter((p) => p.spec.profiles !== undefined && !p.spec.profiles.includes(profile)).map((p) => p.name);
     if (missing.length === 0) continue;
-    out.push(`the cluster runs DaemonSet ${daemonSet}, which profile ${profile} describes; policy ${missing.join(', ')} does not use it (add it to spec.profiles to reserve its ports)`);
+    out.push(
+      `the cluster runs DaemonSet ${daemonSet}, which profile ${profile} describes; policy ${missing.join(', ')} does not use it (add it to spec.profiles to reserve its ports)`,
+    );
   }
   return out;
 }

@@ -67,10 +67,31 @@ const KUBERNETES: Profile = {
       owners: [staticPod('etcd')],
     },
     { name: 'kubelet-api', ports: '10250', protocol: 'TCP', component: 'kubelet', source: PORTS_AND_PROTOCOLS, owners: [] },
-    { name: 'kubelet-read-only', ports: '10255', protocol: 'TCP', component: 'kubelet', source: 'Port 10250 note (10255, the read-only kubelet API)', owners: [] },
+    {
+      name: 'kubelet-read-only',
+      ports: '10255',
+      protocol: 'TCP',
+      component: 'kubelet',
+      source: 'Port 10250 note (10255, the read-only kubelet API)',
+      owners: [],
+    },
     { name: 'kubelet-healthz', ports: '10248', protocol: 'TCP', component: 'kubelet', source: `Port 10248 note; ${CANONICAL}`, owners: [] },
-    { name: 'kube-proxy-metrics', ports: '10249', protocol: 'TCP', component: 'kube-proxy', source: CANONICAL, owners: [own(KUBE_SYSTEM, 'DaemonSet', 'kube-proxy')] },
-    { name: 'kube-proxy-healthz', ports: '10256', protocol: 'TCP', component: 'kube-proxy', source: PORTS_AND_PROTOCOLS, owners: [own(KUBE_SYSTEM, 'DaemonSet', 'kube-proxy')] },
+    {
+      name: 'kube-proxy-metrics',
+      ports: '10249',
+      protocol: 'TCP',
+      component: 'kube-proxy',
+      source: CANONICAL,
+      owners: [own(KUBE_SYSTEM, 'DaemonSet', 'kube-proxy')],
+    },
+    {
+      name: 'kube-proxy-healthz',
+      ports: '10256',
+      protocol: 'TCP',
+      component: 'kube-proxy',
+      source: PORTS_AND_PROTOCOLS,
+      owners: [own(KUBE_SYSTEM, 'DaemonSet', 'kube-proxy')],
+    },
     {
       name: 'kube-controller-manager',
       ports: '10257',
@@ -88,7 +109,14 @@ const KUBERNETES: Profile = {
       // Providers name it <provider>-cloud-controller-manager (aws-, openstack-, hcloud-...).
       owners: [own(KUBE_SYSTEM, 'DaemonSet', '*cloud-controller-manager'), own(KUBE_SYSTEM, 'Deployment', '*cloud-controller-manager')],
     },
-    { name: 'kube-scheduler', ports: '10259', protocol: 'TCP', component: 'kube-scheduler', source: `${PORTS_AND_PROTOCOLS}; port 10259 note`, owners: [staticPod('kube-scheduler')] },
+    {
+      name: 'kube-scheduler',
+      ports: '10259',
+      protocol: 'TCP',
+      component: 'kube-scheduler',
+      source: `${PORTS_AND_PROTOCOLS}; port 10259 note`,
+      owners: [staticPod('kube-scheduler')],
+    },
   ],
 };
 
@@ -97,10 +125,31 @@ const CNI_SHARED: Profile = {
   description: 'Overlay, encryption and BGP ports that several CNIs and MetalLB share (UDP unless said).',
   detect: [],
   entries: [
-    { name: 'vxlan', ports: '8472', protocol: 'UDP', component: 'CNI overlay (VXLAN, Cilium/Flannel on Linux)', source: `${CILIUM}; ${FLANNEL}`, owners: cniAgents },
-    { name: 'vxlan-iana', ports: '4789', protocol: 'UDP', component: 'CNI overlay (VXLAN, Calico/Antrea/Flannel on Windows)', source: `${CALICO}; ${ANTREA}`, owners: cniAgents },
+    {
+      name: 'vxlan',
+      ports: '8472',
+      protocol: 'UDP',
+      component: 'CNI overlay (VXLAN, Cilium/Flannel on Linux)',
+      source: `${CILIUM}; ${FLANNEL}`,
+      owners: cniAgents,
+    },
+    {
+      name: 'vxlan-iana',
+      ports: '4789',
+      protocol: 'UDP',
+      component: 'CNI overlay (VXLAN, Calico/Antrea/Flannel on Windows)',
+      source: `${CALICO}; ${ANTREA}`,
+      owners: cniAgents,
+    },
     { name: 'geneve', ports: '6081', protocol: 'UDP', component: 'CNI overlay (Geneve, Cilium/Antrea)', source: `${CILIUM}; ${ANTREA}`, owners: cniAgents },
-    { name: 'wireguard', ports: '51820-51821', protocol: 'UDP', component: 'CNI encryption (WireGuard IPv4/IPv6, Calico/Flannel)', source: `${CALICO}; ${FLANNEL}`, owners: cniAgents },
+    {
+      name: 'wireguard',
+      ports: '51820-51821',
+      protocol: 'UDP',
+      component: 'CNI encryption (WireGuard IPv4/IPv6, Calico/Flannel)',
+      source: `${CALICO}; ${FLANNEL}`,
+      owners: cniAgents,
+    },
     { name: 'wireguard-cilium', ports: '51871', protocol: 'UDP', component: 'CNI encryption (Cilium WireGuard)', source: CILIUM, owners: ciliumAgent },
     {
       name: 'bgp',
@@ -121,14 +170,28 @@ const CILIUM_PROFILE: Profile = {
   entries: [
     { name: 'cilium-health', ports: '4240', protocol: 'TCP', component: 'cilium-agent', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumAgent },
     { name: 'cilium-hubble', ports: '4244', protocol: 'TCP', component: 'cilium-agent', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumAgent },
-    { name: 'hubble-relay', ports: '4245', protocol: 'TCP', component: 'hubble-relay', source: CILIUM, owners: [own(CILIUM_NAMESPACES, 'Deployment', 'hubble-relay')] },
+    {
+      name: 'hubble-relay',
+      ports: '4245',
+      protocol: 'TCP',
+      component: 'hubble-relay',
+      source: CILIUM,
+      owners: [own(CILIUM_NAMESPACES, 'Deployment', 'hubble-relay')],
+    },
     { name: 'cilium-mutual-auth', ports: '4250', protocol: 'TCP', component: 'cilium-agent', source: CILIUM, owners: ciliumAgent },
     { name: 'cilium-operator-api', ports: '9234', protocol: 'TCP', component: 'cilium-operator', source: CANONICAL, owners: ciliumOperator },
     { name: 'cilium-agent-health-api', ports: '9879', protocol: 'TCP', component: 'cilium-agent', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumAgent },
     { name: 'cilium-agent-gops', ports: '9890', protocol: 'TCP', component: 'cilium-agent', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumAgent },
     { name: 'cilium-operator-gops', ports: '9891', protocol: 'TCP', component: 'cilium-operator', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumOperator },
     { name: 'cilium-agent-metrics', ports: '9962', protocol: 'TCP', component: 'cilium-agent', source: CILIUM, owners: ciliumAgent },
-    { name: 'cilium-operator-metrics', ports: '9963', protocol: 'TCP', component: 'cilium-operator', source: `${CANONICAL}; ${CILIUM}`, owners: ciliumOperator },
+    {
+      name: 'cilium-operator-metrics',
+      ports: '9963',
+      protocol: 'TCP',
+      component: 'cilium-operator',
+      source: `${CANONICAL}; ${CILIUM}`,
+      owners: ciliumOperator,
+    },
     { name: 'cilium-envoy-metrics', ports: '9964', protocol: 'TCP', component: 'cilium-envoy', source: CILIUM, owners: ciliumEnvoy },
     { name: 'hubble-metrics', ports: '9965', protocol: 'TCP', component: 'cilium-agent (Hubble)', source: CILIUM, owners: ciliumAgent },
   ],
@@ -139,7 +202,14 @@ const CALICO_PROFILE: Profile = {
   description: 'Calico Typha and Felix ports (BGP, VXLAN and WireGuard are in cni-shared).',
   detect: [{ namespaces: CALICO_NAMESPACES, name: 'calico-node' }],
   entries: [
-    { name: 'calico-typha', ports: '5473', protocol: 'TCP', component: 'calico-typha', source: CALICO, owners: [own(CALICO_NAMESPACES, 'Deployment', 'calico-typha')] },
+    {
+      name: 'calico-typha',
+      ports: '5473',
+      protocol: 'TCP',
+      component: 'calico-typha',
+      source: CALICO,
+      owners: [own(CALICO_NAMESPACES, 'Deployment', 'calico-typha')],
+    },
     {
       name: 'calico-felix-health',
       ports: '9099',
@@ -163,7 +233,14 @@ const ANTREA_PROFILE: Profile = {
   description: 'Antrea controller and agent APIs (Geneve and VXLAN are in cni-shared).',
   detect: [{ namespaces: KUBE_SYSTEM, name: 'antrea-agent' }],
   entries: [
-    { name: 'antrea-controller-api', ports: '10349', protocol: 'TCP', component: 'antrea-controller', source: ANTREA, owners: [own(KUBE_SYSTEM, 'Deployment', 'antrea-controller')] },
+    {
+      name: 'antrea-controller-api',
+      ports: '10349',
+      protocol: 'TCP',
+      component: 'antrea-controller',
+      source: ANTREA,
+      owners: [own(KUBE_SYSTEM, 'Deployment', 'antrea-controller')],
+    },
     { name: 'antrea-agent-api', ports: '10350', protocol: 'TCP', component: 'antrea-agent', source: ANTREA, owners: antreaAgent },
   ],
 };
@@ -190,7 +267,16 @@ const CANONICAL_K8S: Profile = {
 };
 
 /** Every shipped profile, in catalog order (the order of a finding's entries). */
-export const PROFILES: readonly Profile[] = [KUBERNETES, CNI_SHARED, CILIUM_PROFILE, CALICO_PROFILE, FLANNEL_PROFILE, ANTREA_PROFILE, WEAVE_PROFILE, CANONICAL_K8S];
+export const PROFILES: readonly Profile[] = [
+  KUBERNETES,
+  CNI_SHARED,
+  CILIUM_PROFILE,
+  CALICO_PROFILE,
+  FLANNEL_PROFILE,
+  ANTREA_PROFILE,
+  WEAVE_PROFILE,
+  CANONICAL_K8S,
+];
 
 export const PROFILE_NAMES: readonly string[] = PROFILES.map((p) => p.name);
 

@@ -79,7 +79,11 @@ const owner = {
   required: ['namespaces', 'kind', 'name'],
   properties: {
     namespaces: { ...STRINGS, minItems: 1, description: 'Namespace names or globs. A namespace of any tenant never owns a port.' },
-    kind: { type: 'string', enum: [...OWNER_KINDS], description: 'StaticPod: a control-plane static pod in kube-system (bare name, or <name>-<node> on a mirror pod).' },
+    kind: {
+      type: 'string',
+      enum: [...OWNER_KINDS],
+      description: 'StaticPod: a control-plane static pod in kube-system (bare name, or <name>-<node> on a mirror pod).',
+    },
     name: { type: 'string', minLength: 1, description: 'The workload name or a glob.' },
   },
 } as const;
@@ -106,7 +110,7 @@ export const PORT_POLICY_SPEC_SCHEMA = {
       description: 'Catalog profiles for reservedPorts; kubernetes is always in effect. Omitted (with reservedPorts omitted too): the shipped default.',
       items: { type: 'string', enum: [...PROFILE_NAMES] },
     },
-    nodePortRange: portRange("The cluster's NodePort range (kube-apiserver --service-node-port-range), \"lo-hi\"."),
+    nodePortRange: portRange('The cluster\'s NodePort range (kube-apiserver --service-node-port-range), "lo-hi".'),
     reservedPorts: {
       type: 'array',
       maxItems: MAX_PORT_ENTRIES,

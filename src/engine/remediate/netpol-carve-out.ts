@@ -179,8 +179,7 @@ export function carveNetworkPolicy(copy: KubeObject, cuts: ReadonlyMap<number, r
   return { changes, uncarved };
 }
 
-const isCilium = (o: KubeObject) =>
-  o.apiVersion === 'cilium.io/v2' && (o.kind === 'CiliumNetworkPolicy' || o.kind === 'CiliumClusterwideNetworkPolicy');
+const isCilium = (o: KubeObject) => o.apiVersion === 'cilium.io/v2' && (o.kind === 'CiliumNetworkPolicy' || o.kind === 'CiliumClusterwideNetworkPolicy');
 
 // Kinds whose rules are ordered or carry actions (admin network policies, Calico): a carve-out
 // written for NetworkPolicy's allow-only lists could change what later rules decide.

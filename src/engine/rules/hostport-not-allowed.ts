@@ -13,7 +13,7 @@ export const hostportNotAllowed: Rule<'hostport-not-allowed'> = {
   category: 'Host ports',
   lane: 'hostPort',
   help:
-    "A tenant with allowedHostPorts may take only those host ports ([] means none); one with allowHostNetwork: false may not " +
+    'A tenant with allowedHostPorts may take only those host ports ([] means none); one with allowHostNetwork: false may not ' +
     'set spec.hostNetwork, and in one with allowedHostPorts that leaves allowHostNetwork unset, hostNetwork is a warning. ' +
     'Use a port from the allowed list, or expose the pod through a Service instead of a host port.',
   appliesTo: (kind) => kind.type === 'workload',
@@ -51,7 +51,12 @@ export const hostportNotAllowed: Rule<'hostport-not-allowed'> = {
         allowed.length === 0
           ? `tenant ${tenant.name} may not use host ports; expose the pod through a Service instead`
           : `tenant ${tenant.name} may use host ports ${allowed.map(formatRange).join(', ')}; pick one of those`;
-      out.push({ path: hp.path, value: hp.port, message: `${what} is not allowed: ${fix}`, key: `hostport-not-allowed|c:${hp.container}|${hp.port}/${hp.protocol}` });
+      out.push({
+        path: hp.path,
+        value: hp.port,
+        message: `${what} is not allowed: ${fix}`,
+        key: `hostport-not-allowed|c:${hp.container}|${hp.port}/${hp.protocol}`,
+      });
     }
     return out;
   },

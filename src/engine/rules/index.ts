@@ -28,7 +28,15 @@ export const RULE_DOCS_URL = 'https://portcullis.dev/docs/rules.md';
 
 export const ruleDocsUrl = (id: RuleId): string => `${RULE_DOCS_URL}#${id}`;
 
-const metadata = ({ id, title, defaultAction, category, lane, help }: Rule): RuleMetadata => ({ id, title, defaultAction, category, lane, help, docsUrl: ruleDocsUrl(id) });
+const metadata = ({ id, title, defaultAction, category, lane, help }: Rule): RuleMetadata => ({
+  id,
+  title,
+  defaultAction,
+  category,
+  lane,
+  help,
+  docsUrl: ruleDocsUrl(id),
+});
 
 const CATALOG_BY_ID: ReadonlyMap<RuleId, RuleMetadata> = new Map(RULES.map((r) => [r.id, metadata(r)]));
 

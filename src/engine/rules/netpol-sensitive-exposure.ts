@@ -8,7 +8,21 @@
 // network policies, Calico), an earlier deny or pass for the same traffic hides a later allow.
 import { ruleHash, type NetRule, type Peer, type PortSel } from '../facts/network-rules.js';
 import type { CheckedKind } from '../facts/kinds.js';
-import { EMPTY_SET, countCommon, countCommonOf, intersect, isEmpty, isSubset, overlaps, setOf, size, sizeOf, subtract, unionAll, type AddressSet } from '../net/address-set.js';
+import {
+  EMPTY_SET,
+  countCommon,
+  countCommonOf,
+  intersect,
+  isEmpty,
+  isSubset,
+  overlaps,
+  setOf,
+  size,
+  sizeOf,
+  subtract,
+  unionAll,
+  type AddressSet,
+} from '../net/address-set.js';
 import { parseBlockOrThrow } from '../net/cidr.js';
 import { Budget, ORDERED_RULE_STEPS } from '../limits.js';
 import type { IpBlock } from '../net/ip-block.js';
@@ -32,8 +46,7 @@ const BROAD_SOURCE_ENTITIES = new Set(['world', 'world-ipv4', 'world-ipv6', 'all
 // kube-apiserver runs on control-plane nodes: the entity reaches them on its own port.
 const KUBE_APISERVER_PORT = 6443;
 
-const protocolCovers = (sel: PortSel, entry: PortEntry): boolean =>
-  sel.protocol === 'ANY' || entry.protocol === 'ANY' || sel.protocol === entry.protocol;
+const protocolCovers = (sel: PortSel, entry: PortEntry): boolean => sel.protocol === 'ANY' || entry.protocol === 'ANY' || sel.protocol === entry.protocol;
 
 /** The lowest port of the entry that the rule names by number or range, or null. */
 function namedPort(ports: NetRule['ports'], entry: PortEntry): number | null {
@@ -91,7 +104,9 @@ function sourcesBroad(peers: NetRule['peers']): boolean {
   if (peers === 'all') return true;
   return peers.some(
     (p) =>
-      (p.type === 'entity' && BROAD_SOURCE_ENTITIES.has(p.entity)) || p.type === 'endpoints' || (p.type === 'ipBlock' && p.block.prefix <= BROAD_PREFIX[p.block.version]),
+      (p.type === 'entity' && BROAD_SOURCE_ENTITIES.has(p.entity)) ||
+      p.type === 'endpoints' ||
+      (p.type === 'ipBlock' && p.block.prefix <= BROAD_PREFIX[p.block.version]),
   );
 }
 
@@ -131,7 +146,10 @@ function check(rule: NetRule, peers: NetRule['peers'], entry: PortEntry, nodes: 
   if (rule.direction === 'host-ingress') {
     if (!sourcesBroad(peers)) return null;
     const port = named ?? entry.range.lo;
-    const fix = kind.type === 'calico-policy' ? 'the control plane nodes (their nets or host endpoints)' : 'the control plane (entities kube-apiserver, remote-node, host)';
+    const fix =
+      kind.type === 'calico-policy'
+        ? 'the control plane nodes (their nets or host endpoints)'
+        : 'the control plane (entities kube-apiserver, remote-node, host)';
     return {
       path: rule.path,
       value: port,
@@ -140,12 +158,13 @@ function check(rule: NetRule, peers: NetRule['peers'], entry: PortEntry, nodes: 
     };
   }
   if (named !== null && reachesNodesBroadly(peers, nodes(), entry)) {
-    const fix = viaIpBlock(peers) ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock' : 'allow the port only to pod selectors';
+    const fix = viaIpBlock(peers)
+      ? 'allow the port only to pod selectors, or except the node addresses from the ipBlock'
+      : 'allow the port only to pod selectors';
     return {
       path: rule.path,
       value: named,
-      message:
-        `egress rule lets pods reach ${sensitive(entry, named)} on ${nodeWord(peers, nodes())}${peers === 'all' ? '' : ` (to: ${describePeers(peers, '')})`}; ${fix}`,
+      message: `egress rule lets pods reach ${sensitive(entry, named)} on ${nodeWord(peers, nodes())}${peers === 'all' ? '' : ` (to: ${describePeers(peers, '')})`}; ${fix}`,
       key: findingKey(rule, entry),
     };
   }
@@ -225,7 +244,10 @@ function block(into: Blocked, peers: NetRule['peers'], steps: Budget, path: stri
     if (key !== null) into.selectors.add(key);
   }
   if (addresses.length > 1) {
-    steps.spend(addresses.reduce((n, a) => n + intervalCount(a), 0), path);
+    steps.spend(
+      addresses.reduce((n, a) => n + intervalCount(a), 0),
+      path,
+    );
     into.addresses = unionAll(addresses);
   }
 }
@@ -392,7 +414,14 @@ class UnionCache {
  * NETWORK_POLICY_CIDRS) and, for blocks that earlier deny or pass rules cut, by the steps
  * already counted for the cuts.
  */
-function unionFinding(direction: NetRule['direction'], o: Openings, entry: PortEntry, nodes: NodeAddresses, kind: CheckedKind, unions: UnionCache): RuleFinding | null {
+function unionFinding(
+  direction: NetRule['direction'],
+  o: Openings,
+  entry: PortEntry,
+  nodes: NodeAddresses,
+  kind: CheckedKind,
+  unions: UnionCache,
+): RuleFinding | null {
   // One block is judged by the rule that holds it: only two or more can add up to more.
   if (o.foundAlone || o.blocks < 2 || !mayBeBroad(direction, o.opened, nodes) || !unionBroad(direction, unions.of(o.opened), nodes)) return null;
   // The blocks that count: those holding node addresses (for host ingress, every source).
@@ -403,7 +432,14 @@ function unionFinding(direction: NetRule['direction'], o: Openings, entry: PortE
   return { path: counted[0].rule.path, value: port, message: unionMessage(direction, counted, entry, port, nodes, kind), key: unionKey(direction, entry) };
 }
 
-function unionMessage(direction: NetRule['direction'], counted: readonly Opened[], entry: PortEntry, port: number, nodes: NodeAddresses, kind: CheckedKind): string {
+function unionMessage(
+  direction: NetRule['direction'],
+  counted: readonly Opened[],
+  entry: PortEntry,
+  port: number,
+  nodes: NodeAddresses,
+  kind: CheckedKind,
+): string {
   const one = counted.length === 1;
   const where = `${one ? 'rule' : 'rules'} ${someOf(
     counted.map((x) => x.rule.path),
@@ -419,7 +455,10 @@ function unionMessage(direction: NetRule['direction'], counted: readonly Opened[
   const peers = `${shown.map(describePeer).join(', ')}${total > shown.length ? ` and ${total - shown.length} more` : ''}`;
   const together = `${one ? 'its' : 'their'} ipBlocks together`;
   if (direction === 'host-ingress') {
-    const fix = kind.type === 'calico-policy' ? 'the control plane nodes (their nets or host endpoints)' : 'the control plane (entities kube-apiserver, remote-node, host)';
+    const fix =
+      kind.type === 'calico-policy'
+        ? 'the control plane nodes (their nets or host endpoints)'
+        : 'the control plane (entities kube-apiserver, remote-node, host)';
     return (
       `host-policy ingress ${where} ${one ? 'opens' : 'open'} ${sensitive(entry, port)} on the nodes to broad sources: ${together} hold as many ` +
       `addresses as a /${BROAD_PREFIX[4]} (/${BROAD_PREFIX[6]}) (from: ${peers}); allow it only from ${fix}`
@@ -502,4 +541,3 @@ export const netpolSensitiveExposure: Rule<'netpol-sensitive-exposure'> = {
     return out;
   },
 };
-

@@ -41,7 +41,12 @@ export const serviceExternalIps: Rule<'service-external-ips'> = {
       if (block === null || typeof block === 'string') {
         out.push({ path, value: null, message: `externalIP "${address}" is not an IP address; remove it`, key });
       } else if (known.known && overlaps(setOf([block]), known.set)) {
-        out.push({ path, value: null, message: `externalIP ${text} is a node address: kube-proxy would capture the node's own traffic on this Service's ports; remove it`, key });
+        out.push({
+          path,
+          value: null,
+          message: `externalIP ${text} is a node address: kube-proxy would capture the node's own traffic on this Service's ports; remove it`,
+          key,
+        });
       } else if (!within(block, allowed)) {
         const list = allowed.length === 0 ? `${whose} allow none` : `it lies outside ${whose}`;
         out.push({

@@ -104,14 +104,18 @@ function denialMessage(groups: readonly FindingGroup[], total: number, kind: str
     const g = groups[i];
     const f = g.first;
     // A rule that could not check the object (status error) has no path to point at.
-    const line = clip(`- ${f.rule} (policy ${f.policy})${f.path === '' ? '' : ` at ${f.path}`}${f.value === null ? '' : ` = ${f.value}`}${moreLikeIt(g.count)}: ${f.message}`, LINE_CHARS);
+    const line = clip(
+      `- ${f.rule} (policy ${f.policy})${f.path === '' ? '' : ` at ${f.path}`}${f.value === null ? '' : ` = ${f.value}`}${moreLikeIt(g.count)}: ${f.message}`,
+      LINE_CHARS,
+    );
     // The last line needs no room for a count after it. Lengths in UTF-16 units bound code points from above.
     const room = i === groups.length - 1 ? max : max - MORE_RESERVE;
     if (text.length + 1 + line.length > room) break;
     text += `\n${line}`;
     shown += g.count;
   }
-  if (shown < total) text += `\n- and ${total - shown} more ${total - shown === 1 ? 'violation' : 'violations'}; run portcullis scan on this object to see them all`;
+  if (shown < total)
+    text += `\n- and ${total - shown} more ${total - shown === 1 ? 'violation' : 'violations'}; run portcullis scan on this object to see them all`;
   return text;
 }
 
@@ -138,9 +142,16 @@ function carriedOverWarning(g: FindingGroup, kind: string, hasPodTemplate: boole
   const f = g.first;
   // This update is allowed; the warning says what comes next: new Pods from the template (or
   // a new object like this one) will be denied.
-  const meaning = hasPodTemplate ? 'new Pods from this template will be denied' : kind === 'Pod' ? 'new Pods like this will be denied' : `a new ${clip(kind, KIND_CHARS)} like this will be denied`;
+  const meaning = hasPodTemplate
+    ? 'new Pods from this template will be denied'
+    : kind === 'Pod'
+      ? 'new Pods like this will be denied'
+      : `a new ${clip(kind, KIND_CHARS)} like this will be denied`;
   const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
-  return firstFitting([...where, ''].map((at) => `${f.rule}${valueText(f)}${at}${andMore(g.count)} predates this update; ${meaning}`), max);
+  return firstFitting(
+    [...where, ''].map((at) => `${f.rule}${valueText(f)}${at}${andMore(g.count)} predates this update; ${meaning}`),
+    max,
+  );
 }
 
 function findingWarning(g: FindingGroup, max: number): string {
@@ -148,7 +159,10 @@ function findingWarning(g: FindingGroup, max: number): string {
   const where = f.path === '' ? [] : places(f.path).map((p) => ` at ${p}`);
   // The message is clipped first: the candidates are built from it, and it may be megabytes.
   const message = clip(f.message, max);
-  return firstFitting([...where, ''].map((at) => `${f.rule}${at}${andMore(g.count)}: ${message}`), max);
+  return firstFitting(
+    [...where, ''].map((at) => `${f.rule}${at}${andMore(g.count)}: ${message}`),
+    max,
+  );
 }
 
 /**
@@ -205,7 +219,13 @@ function auditAnnotations(audit: readonly FindingGroup[], max: number): Record<s
         left += count;
         continue;
       }
-      const entry = JSON.stringify({ policy: f.policy, path: clip(f.path, LINE_CHARS), value: f.value, message: clip(f.message, LINE_CHARS), ...(count > 1 ? { count } : {}) });
+      const entry = JSON.stringify({
+        policy: f.policy,
+        path: clip(f.path, LINE_CHARS),
+        value: f.value,
+        message: clip(f.message, LINE_CHARS),
+        ...(count > 1 ? { count } : {}),
+      });
       const room = i === list.length - 1 ? max : max - ANNOTATION_MORE_RESERVE;
       if (length + entry.length + 1 > room) left += count;
       else {
@@ -237,7 +257,12 @@ export function decide(input: DecideInput): Decision {
   const warnings = warningsOf(collapse(carriedOver), collapse(warn), input);
   const notes = { warnings, auditAnnotations: auditAnnotations(collapse(audit), limits.maxAnnotationChars) };
   if (deny.length > 0) {
-    return { response: denied(uid, denialMessage(collapse(deny), deny.length, deny[0].resource.kind, limits.maxMessageChars), notes), verdict: 'denied', rules, carriedOver };
+    return {
+      response: denied(uid, denialMessage(collapse(deny), deny.length, deny[0].resource.kind, limits.maxMessageChars), notes),
+      verdict: 'denied',
+      rules,
+      carriedOver,
+    };
   }
   const verdict: Verdict = warnings.length > 0 ? 'warned' : audit.length > 0 ? 'audited' : 'allowed';
   return { response: allowed(uid, notes), verdict, rules, carriedOver };

@@ -70,11 +70,13 @@ function header(result: ScanResult): string {
 function summary(result: ScanResult, rules: RuleCatalog): string {
   const s = result.summary;
   const card = (n: number, label: string, extra = '') => `<li${extra}><span class="n">${n}</span>${label}</li>`;
-  const byRule = rules.rules.map(({ id: rule }) => {
-    const counts = ACTIONS.map((a) => result.findings.filter((f) => f.rule === rule && f.action === a).length);
-    const total = counts.reduce((x, y) => x + y, 0);
-    return `<tr><th scope="row"><code>${rule}</code></th>${counts.map((c) => `<td class="num">${c}</td>`).join('')}<td class="num">${total}</td></tr>`;
-  }).join('');
+  const byRule = rules.rules
+    .map(({ id: rule }) => {
+      const counts = ACTIONS.map((a) => result.findings.filter((f) => f.rule === rule && f.action === a).length);
+      const total = counts.reduce((x, y) => x + y, 0);
+      return `<tr><th scope="row"><code>${rule}</code></th>${counts.map((c) => `<td class="num">${c}</td>`).join('')}<td class="num">${total}</td></tr>`;
+    })
+    .join('');
   const tenantRows = result.policies
     .flatMap((p) => {
       const tenantOf = tenantLookup(result, p);
@@ -112,7 +114,10 @@ function mapSection(policy: CompiledPolicy, id: string, ms: readonly Mark[], man
   const violating = ms.filter((m) => m.worst !== null).length;
   const slices = slicesSpan(policy);
   const catalog = policy.reservedPorts
-    .map((e) => `<tr><td><code>${esc(e.name)}</code></td><td class="num">${esc(formatRange(e.range))}</td><td>${esc(e.protocol)}</td><td>${esc(e.component)}</td><td>${esc(e.source ?? '')}</td></tr>`)
+    .map(
+      (e) =>
+        `<tr><td><code>${esc(e.name)}</code></td><td class="num">${esc(formatRange(e.range))}</td><td>${esc(e.protocol)}</td><td>${esc(e.component)}</td><td>${esc(e.source ?? '')}</td></tr>`,
+    )
     .join('');
   return (
     `<div class="policy-map" data-policy="${esc(policy.name)}">` +
@@ -169,9 +174,15 @@ function tenantSection(policy: CompiledPolicy, ms: readonly Mark[], tenantOf: (n
     const rules = t
       ? [
           t.allowNodePorts ? '' : 'NodePorts not allowed',
-          t.allowedHostPorts === null ? 'hostPorts: any' : t.allowedHostPorts.length === 0 ? 'hostPorts: none allowed' : `hostPorts: ${t.allowedHostPorts.map(formatRange).join(', ')}`,
+          t.allowedHostPorts === null
+            ? 'hostPorts: any'
+            : t.allowedHostPorts.length === 0
+              ? 'hostPorts: none allowed'
+              : `hostPorts: ${t.allowedHostPorts.map(formatRange).join(', ')}`,
           t.allowHostNetwork === false ? 'no hostNetwork' : '',
-        ].filter(Boolean).join('; ')
+        ]
+          .filter(Boolean)
+          .join('; ')
       : 'all namespaces';
     return (
       `<tr data-tenant="${esc(name ?? NONE)}"><th scope="row">${t ? esc(t.name) : '<em>whole NodePort range</em>'}</th>` +
@@ -216,7 +227,10 @@ function exposures(result: ScanResult): string {
       rule = `<pre class="mono">${esc(stringify(excerpt.rule, { lineWidth: 0 }).trimEnd())}</pre>`;
     }
     const list = fs
-      .map((f) => `<li>${actionText(f.action)} port <strong>${esc(f.value ?? '')}</strong>${fs.some((g) => g.policy !== f0.policy) ? ` (policy ${esc(f.policy)})` : ''}: ${esc(f.message)}</li>`)
+      .map(
+        (f) =>
+          `<li>${actionText(f.action)} port <strong>${esc(f.value ?? '')}</strong>${fs.some((g) => g.policy !== f0.policy) ? ` (policy ${esc(f.policy)})` : ''}: ${esc(f.message)}</li>`,
+      )
       .join('');
     return (
       `<article class="exp" data-path="${esc(f0.path)}"><h3>${esc(objectName(f0.resource))} <code>${esc(f0.path)}</code></h3>` +
@@ -226,13 +240,18 @@ function exposures(result: ScanResult): string {
   });
   return (
     `<section id="exposures" aria-labelledby="exposures-h"><h2 id="exposures-h">Network-policy exposures</h2>` +
-    (cards.length ? `<p>${plural(cards.length, 'rule')} let pods reach sensitive node ports.</p>${cards.join('')}` : `<p>No network policy opens a sensitive node port.</p>`) +
+    (cards.length
+      ? `<p>${plural(cards.length, 'rule')} let pods reach sensitive node ports.</p>${cards.join('')}`
+      : `<p>No network policy opens a sensitive node port.</p>`) +
     `</section>`
   );
 }
 
 function options(values: Iterable<string>): string {
-  return [...new Set(values)].sort().map((v) => `<option value="${esc(v)}">${esc(v)}</option>`).join('');
+  return [...new Set(values)]
+    .sort()
+    .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
+    .join('');
 }
 
 function findingsTable(result: ScanResult): string {
@@ -258,10 +277,26 @@ function findingsTable(result: ScanResult): string {
   return (
     `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings</h2>` +
     `<div class="filters" role="search" aria-label="Filter findings" hidden>` +
-    select('rule', 'Rule', fs.map((f) => f.rule)) +
-    select('action', 'Action', fs.map((f) => f.action)) +
-    select('ns', 'Namespace', fs.map((f) => f.resource.namespace ?? NONE)) +
-    select('tenant', 'Tenant', fs.map((f) => f.tenant ?? NONE)) +
+    select(
+      'rule',
+      'Rule',
+      fs.map((f) => f.rule),
+    ) +
+    select(
+      'action',
+      'Action',
+      fs.map((f) => f.action),
+    ) +
+    select(
+      'ns',
+      'Namespace',
+      fs.map((f) => f.resource.namespace ?? NONE),
+    ) +
+    select(
+      'tenant',
+      'Tenant',
+      fs.map((f) => f.tenant ?? NONE),
+    ) +
     `<label>Text<input type="search" id="f-text" placeholder="name, path, port…"></label><button type="button" id="f-reset">Clear filters</button></div>` +
     `<p id="findings-status" role="status">Showing ${fs.length} of ${fs.length} findings</p>` +
     (fs.length === 0 ? `<p>No findings: every object checked keeps to the ${result.policies.length === 1 ? 'policy' : 'policies'}.</p>` : '') +
@@ -274,6 +309,8 @@ function findingsTable(result: ScanResult): string {
 
 function inputErrors(result: ScanResult): string {
   if (result.errors.length === 0) return '';
-  const items = result.errors.map((e) => `<li><span class="mono">${esc(e.file ?? 'cluster')}${e.line !== null ? `:${e.line}` : ''}</span> ${esc(e.message)}</li>`).join('');
+  const items = result.errors
+    .map((e) => `<li><span class="mono">${esc(e.file ?? 'cluster')}${e.line !== null ? `:${e.line}` : ''}</span> ${esc(e.message)}</li>`)
+    .join('');
   return `<section id="errors" aria-labelledby="errors-h"><h2 id="errors-h">Input errors</h2><ul>${items}</ul></section>`;
 }

@@ -22,7 +22,11 @@ export interface ReportFormat {
 export const FORMATS = {
   table: { write: writeTable, needsEvaluations: false, needsPortMap: false },
   json: { write: writeJson, needsEvaluations: false, needsPortMap: false },
-  sarif: { write: (r, { rules }) => writeSarif(r, rules.rules, { version: BUILD_INFO.version, informationUri: new URL('/', rules.docsUrl).href }), needsEvaluations: false, needsPortMap: false },
+  sarif: {
+    write: (r, { rules }) => writeSarif(r, rules.rules, { version: BUILD_INFO.version, informationUri: new URL('/', rules.docsUrl).href }),
+    needsEvaluations: false,
+    needsPortMap: false,
+  },
   // Passing resources become passing test cases, so a dashboard counts what was checked.
   junit: { write: writeJunit, needsEvaluations: true, needsPortMap: false },
   policyreport: { write: (r, o) => writePolicyReports(r, o, 'wgpolicyk8s'), needsEvaluations: true, needsPortMap: false },

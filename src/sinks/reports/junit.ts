@@ -16,13 +16,7 @@ import type { ScanResult, WriterOptions } from './scan-result.js';
 const INVALID_XML = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
 
 export function escapeXml(text: string): string {
-  return text
-    .replace(INVALID_XML, '\uFFFD')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return text.replace(INVALID_XML, '\uFFFD').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;');
 }
 
 const attrs = (a: Record<string, string | number | undefined>) =>
@@ -30,7 +24,6 @@ const attrs = (a: Record<string, string | number | undefined>) =>
     .filter(([, v]) => v !== undefined)
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');
-
 
 interface Case {
   name: string;
@@ -104,9 +97,7 @@ export function writeJunit(result: ScanResult, options: WriterOptions): string {
     }
   }
 
-  const suites: { name: string; cases: Case[] }[] = [...byRule]
-    .filter(([, cases]) => cases.length > 0)
-    .map(([rule, cases]) => ({ name: rule, cases }));
+  const suites: { name: string; cases: Case[] }[] = [...byRule].filter(([, cases]) => cases.length > 0).map(([rule, cases]) => ({ name: rule, cases }));
   if (result.errors.length > 0) {
     suites.push({
       name: 'input',
@@ -129,11 +120,5 @@ export function writeJunit(result: ScanResult, options: WriterOptions): string {
     errors: total('error'),
     time: '0',
   })}>`;
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    root,
-    ...suites.map((s) => renderSuite(s.name, s.cases, timestamp)),
-    '</testsuites>',
-    '',
-  ].join('\n');
+  return ['<?xml version="1.0" encoding="UTF-8"?>', root, ...suites.map((s) => renderSuite(s.name, s.cases, timestamp)), '</testsuites>', ''].join('\n');
 }

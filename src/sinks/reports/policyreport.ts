@@ -126,14 +126,26 @@ function resultsOf(e: Evaluation, timestamp: ReportResult['timestamp'], { rules,
         scored: true,
         message: findingMessage(f),
         resources: resources(),
-        properties: stringProperties({ resultID: resultId(object, f.policy, f.rule, f.key, status), action: f.action, path: f.path, value: f.value, tenant: f.tenant, ...source }),
+        properties: stringProperties({
+          resultID: resultId(object, f.policy, f.rule, f.key, status),
+          action: f.action,
+          path: f.path,
+          value: f.value,
+          tenant: f.tenant,
+          ...source,
+        }),
         timestamp: { ...timestamp },
       },
     });
   }
   for (const o of e.outcomes) {
     const skip = o.status === 'skip';
-    const properties = stringProperties({ resultID: resultId(object, o.policy, o.rule, '', o.status), tenant: o.tenant, ...(skip ? { reason: o.reason } : {}), ...source });
+    const properties = stringProperties({
+      resultID: resultId(object, o.policy, o.rule, '', o.status),
+      tenant: o.tenant,
+      ...(skip ? { reason: o.reason } : {}),
+      ...source,
+    });
     out.push({
       order: order(o.policy, o.rule, o.status, ''),
       result: {

@@ -26,7 +26,11 @@ const SECURITY_SEVERITY: Record<RuleAction, string> = { deny: '8.0', warn: '5.5'
 
 const pascal = (id: string) => id.replace(/(^|-)([a-z])/g, (_m, _d, ch: string) => ch.toUpperCase());
 
-const firstParagraph = (text: string) => text.trim().split(/\n\s*\n/)[0]!.replace(/\s*\n\s*/g, ' ');
+const firstParagraph = (text: string) =>
+  text
+    .trim()
+    .split(/\n\s*\n/)[0]!
+    .replace(/\s*\n\s*/g, ' ');
 
 function rule(info: RuleInfo) {
   return {

@@ -9,7 +9,6 @@ import type { ScanResult, WriterOptions } from './scan-result.js';
 
 type Colors = ReturnType<typeof pc.createColors>;
 
-
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 // Skipped kinds named on the last line, most frequent first; the json format lists them all.

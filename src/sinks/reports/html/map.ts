@@ -122,7 +122,15 @@ export function overviewSvg({ policy, marks, id }: MapInput): string {
     for (const s of spans(ps, e.range.lo, e.range.hi, 3)) {
       out.push(
         isRange
-          ? band('b-np', s.x, bandTop, s.w, 12, `NodePort range ${formatRange(e.range)} (all protocols): hostPorts here clash with kube-proxy's NodePort rules`, `data-name="nodeport-range"`)
+          ? band(
+              'b-np',
+              s.x,
+              bandTop,
+              s.w,
+              12,
+              `NodePort range ${formatRange(e.range)} (all protocols): hostPorts here clash with kube-proxy's NodePort rules`,
+              `data-name="nodeport-range"`,
+            )
           : band('b-res', s.x, bandTop, s.w, 24, entryTitle(e), `data-name="${esc(e.name)}"`),
       );
     }
@@ -130,7 +138,17 @@ export function overviewSvg({ policy, marks, id }: MapInput): string {
   policy.tenants.forEach((t, i) => {
     if (!t.nodePortRange) return;
     for (const s of spans(ps, t.nodePortRange.lo, t.nodePortRange.hi, 2)) {
-      out.push(band(`b-ten t${i % TENANT_HUES.length}`, s.x, bandTop + 12, s.w, 12, `tenant ${t.name}: NodePort slice ${formatRange(t.nodePortRange)}`, `data-tenant="${esc(t.name)}"`));
+      out.push(
+        band(
+          `b-ten t${i % TENANT_HUES.length}`,
+          s.x,
+          bandTop + 12,
+          s.w,
+          12,
+          `tenant ${t.name}: NodePort slice ${formatRange(t.nodePortRange)}`,
+          `data-tenant="${esc(t.name)}"`,
+        ),
+      );
     }
   });
   out.push(`</g>`);
@@ -166,7 +184,9 @@ export function slicesSpan(policy: CompiledPolicy): PortRange | null {
 export const DEFS =
   `<svg class="defs" width="0" height="0" aria-hidden="true"><defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">` +
   `<rect width="6" height="6" fill="#fbe3e1"/><line x1="0" y1="0" x2="0" y2="6" stroke="#b3261e" stroke-width="2.2"/></pattern>` +
-  Object.entries(SHAPES).map(([k, shape]) => `<symbol id="i-${k}" viewBox="-8 -8 16 16"><g class="k-${k}">${shape}</g></symbol>`).join('') +
+  Object.entries(SHAPES)
+    .map(([k, shape]) => `<symbol id="i-${k}" viewBox="-8 -8 16 16"><g class="k-${k}">${shape}</g></symbol>`)
+    .join('') +
   `</defs></svg>`;
 
 /** A marker shape as a small inline icon (legend, tables), drawn from DEFS. */
@@ -250,7 +270,9 @@ export function rangeSvg({ policy, marks, id }: MapInput, np: PortRange, view: '
     if (!r || r.hi < np.lo || r.lo > np.hi) return;
     const bx = x(Math.max(r.lo, np.lo));
     const bw = Math.max(2, x(Math.min(r.hi, np.hi) + 1) - bx);
-    out.push(band(`b-ten t${i % TENANT_HUES.length}`, bx, sliceTop, bw, 24, `tenant ${t.name}: NodePort slice ${formatRange(r)}`, `data-tenant="${esc(t.name)}"`));
+    out.push(
+      band(`b-ten t${i % TENANT_HUES.length}`, bx, sliceTop, bw, 24, `tenant ${t.name}: NodePort slice ${formatRange(r)}`, `data-tenant="${esc(t.name)}"`),
+    );
     const label = `${t.name} ${formatRange(r)}`;
     const w = textWidth(label);
     const cx = bx + bw / 2;
@@ -288,12 +310,27 @@ export function rangeSvg({ policy, marks, id }: MapInput, np: PortRange, view: '
   out.push(placeLabels(labels, axisY + 15));
   out.push(`</g><g class="mks" role="group" aria-label="Ports in use in the NodePort range">`);
   const inRange = (m: Mark) => m.port >= np.lo && m.port <= np.hi;
-  out.push(markersSvg(marks.filter((m) => m.lane === 'nodePort' && inRange(m)), xm, nodeTop, view, id));
-  out.push(markersSvg(marks.filter((m) => m.lane === 'hostPort' && inRange(m)), xm, hostTop, view, id));
+  out.push(
+    markersSvg(
+      marks.filter((m) => m.lane === 'nodePort' && inRange(m)),
+      xm,
+      nodeTop,
+      view,
+      id,
+    ),
+  );
+  out.push(
+    markersSvg(
+      marks.filter((m) => m.lane === 'hostPort' && inRange(m)),
+      xm,
+      hostTop,
+      view,
+      id,
+    ),
+  );
   out.push(`</g></svg>`);
   return out.join('');
 }
-
 
 /** The key to shapes and bands, in words. */
 export function legend(): string {

@@ -44,7 +44,13 @@ export const worse = (a: Action | null, b: Action | null): Action | null =>
  */
 export function marks(result: ScanResult, policy: string, rules: RuleCatalog): Mark[] {
   const uses: MarkUse[] = (result.portUses ?? []).map((u) => ({
-    lane: u.type, port: u.port, protocol: u.protocol, resource: u.resource, path: u.path, source: u.source, findings: [],
+    lane: u.type,
+    port: u.port,
+    protocol: u.protocol,
+    resource: u.resource,
+    path: u.path,
+    source: u.source,
+    findings: [],
   }));
   const byResource = new Map<string, MarkUse[]>();
   for (const u of uses) {

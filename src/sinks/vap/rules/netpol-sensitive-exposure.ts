@@ -246,7 +246,10 @@ const V6_BROAD_BITS = 128 - BROAD_PREFIX[6] - V6_UNIT_BITS;
 
 /** The ipBlock peer `p` is one the union counts, whole (no except touches what it counts). */
 function unionBlock(n: NodeRanges): string {
-  if (n.known) return `(${IP_BLOCK} && isCIDR(p.cidr) && (${nodeParts(n).map((x) => `(${x.meets} && ${x.whole})`).join(' || ')}))`;
+  if (n.known)
+    return `(${IP_BLOCK} && isCIDR(p.cidr) && (${nodeParts(n)
+      .map((x) => `(${x.meets} && ${x.whole})`)
+      .join(' || ')}))`;
   const c = 'cidr(p.cidr)';
   const inside = n.blocks.map((b) => `(${c}.ip().family() == ${b.version} && ${contains(`cidr(${str(cidrText(b))})`, c)})`).join(' || ');
   return `(${IP_BLOCK} && isCIDR(p.cidr) && ${exceptsClear(c)} && (${inside}))`;
@@ -273,7 +276,8 @@ function unionVariables(prefix: string, n: NodeRanges, entries: readonly PortEnt
   return entries.flatMap((e, i): Variable[] => {
     const opened = `variables.${v(`netpolOpened${i}`)}`;
     const blocks = `variables.${v(`netpolBlocks${i}`)}`;
-    const parsed = (strings: string) => `${strings}.map(s, {'s': s, 'c': cidr(s), 'n': cidr(s).prefixLength(), 'ip': cidr(s).ip(), 'f': cidr(s).ip().family()})`;
+    const parsed = (strings: string) =>
+      `${strings}.map(s, {'s': s, 'c': cidr(s), 'n': cidr(s).prefixLength(), 'ip': cidr(s).ip(), 'f': cidr(s).ip().family()})`;
     // Known N: two node addresses are two blocks that do not overlap (each holds one, or one
     // block alone holds two and is a finding by itself).
     const knownUnion = `${blocks}.exists(a, ${blocks}.exists(b, !(a.n <= b.n ? a.c.containsIP(b.ip) : b.c.containsIP(a.ip))))`;
@@ -298,7 +302,9 @@ function unionVariables(prefix: string, n: NodeRanges, entries: readonly PortEnt
         expression: n.known ? parsed(opened) : parsed(`${INDEXES}.filter(k, k < size(${opened}) && ${opened}.indexOf(${opened}[k]) == k).map(k, ${opened}[k])`),
       },
       { name: v(`netpolUnion${i}`), expression: `size(${opened}) > 1 && (${n.known ? knownUnion : assumedUnion})` },
-      ...(prefix ? [{ name: v(`netpolUnjudged${i}`), expression: `${rules}.exists(g, g.exists(r, ${opens(n, e)} && r.to.exists(x, x.exists(p, ${unjudged(n)}))))` }] : []),
+      ...(prefix
+        ? [{ name: v(`netpolUnjudged${i}`), expression: `${rules}.exists(g, g.exists(r, ${opens(n, e)} && r.to.exists(x, x.exists(p, ${unjudged(n)}))))` }]
+        : []),
     ];
   });
 }
