@@ -23,7 +23,7 @@ const server = spawn(process.execPath, ['--max-old-space-size=6144', path.join(h
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 const seedStart = performance.now();
-const lines = createInterface({ input: server.stdout! });
+const lines = createInterface({ input: server.stdout });
 const [ready] = (await once(lines, 'line')) as [string];
 const [, url, pods, objects] = ready.split(' ');
 process.stderr.write(`API server ready at ${url} with ${objects} objects (${pods} pods), seeded in ${((performance.now() - seedStart) / 1000).toFixed(1)} s\n`);
@@ -50,7 +50,7 @@ try {
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
-  controller.stdout!.on('data', (d) => (out += d));
+  controller.stdout.on('data', (d) => (out += d));
   const [code] = await once(controller, 'exit');
   if (code !== 0) throw new Error(`controller exited with ${code}`);
   const r = JSON.parse(out.trim().split('\n').at(-1)!);

@@ -93,7 +93,7 @@ function targetsOf(opts: ScanCommandOptions): Target[] {
   }
   if (opts.output !== undefined) {
     if (unnamed.length === 0) throw new UsageError(`scan: --output ${opts.output} is for the format given without a file, and every --format names its own`);
-    unnamed[0]!.file = opts.output;
+    unnamed[0].file = opts.output;
   }
   const files = targets.flatMap((t) => (t.file === null ? [] : [t.file]));
   const twice = files.find((f, i) => files.indexOf(f) !== i);

@@ -127,7 +127,7 @@ export async function selfSignedPair(): Promise<TlsPair & { certFile: string }> 
         ],
       },
     ],
-  } as Parameters<typeof generate>[1]);
+  });
   const dir = await mkdtemp(path.join(os.tmpdir(), 'portcullis-dev-'));
   const certFile = path.join(dir, 'tls.crt');
   await writeFile(certFile, pems.cert);

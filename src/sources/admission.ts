@@ -74,7 +74,7 @@ function kubeObject(v: unknown, kind: GroupVersionKind): KubeObject | null {
   if (!isObject(v)) return null;
   const apiVersion = typeof v.apiVersion === 'string' && v.apiVersion ? v.apiVersion : kind.group ? `${kind.group}/${kind.version}` : kind.version;
   const metadata = isObject(v.metadata) ? v.metadata : {};
-  return { ...v, apiVersion, kind: typeof v.kind === 'string' && v.kind ? v.kind : kind.kind, metadata } as KubeObject;
+  return { ...v, apiVersion, kind: typeof v.kind === 'string' && v.kind ? v.kind : kind.kind, metadata };
 }
 
 /** Checks the shape the handler relies on; anything else is a ReviewProblem naming the field. */

@@ -519,7 +519,7 @@ describe('stripping for the cluster cache keeps every finding', () => {
   it.each(
     FIELDS.flatMap(([types, keys]) =>
       keys.map((key) => ({
-        name: `${types.length === 1 ? types[0]!.kind : types === CILIUM ? 'Cilium policy' : types === ADMIN ? 'admin network policy' : types === CALICO ? 'Calico policy' : 'workload'} ${key}`,
+        name: `${types.length === 1 ? types[0].kind : types === CILIUM ? 'Cilium policy' : types === ADMIN ? 'admin network policy' : types === CALICO ? 'Calico policy' : 'workload'} ${key}`,
         types,
         key,
       })),

@@ -349,11 +349,7 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
     const blocks = Array.from({ length: 8 }, (_, i) => ip(`10.0.${i * 32}.0/19`));
     const e = evaluate(
       {
-        object: egress(
-          { to: [{ podSelector: {} }], ports: kubelet },
-          { to: blocks.slice(0, 4), ports: kubelet },
-          { to: blocks.slice(4), ports: kubelet },
-        ) as never,
+        object: egress({ to: [{ podSelector: {} }], ports: kubelet }, { to: blocks.slice(0, 4), ports: kubelet }, { to: blocks.slice(4), ports: kubelet }),
         namespace: 'a',
         source: null,
       },
@@ -372,11 +368,7 @@ describe('netpol-sensitive-exposure: NetworkPolicy', () => {
   });
 
   it('reports an ipBlock the API server would reject as an error finding', () => {
-    const e = evaluate(
-      { object: egress({ to: [ip('10.0.0.0/33')], ports: kubelet }) as never, namespace: 'default', source: null },
-      [defaultPolicy()],
-      cluster(),
-    );
+    const e = evaluate({ object: egress({ to: [ip('10.0.0.0/33')], ports: kubelet }), namespace: 'default', source: null }, [defaultPolicy()], cluster());
     expect(e.findings).toMatchObject([{ rule: 'netpol-sensitive-exposure', status: 'error', value: null, message: expect.stringContaining('10.0.0.0/33') }]);
   });
 

@@ -80,11 +80,7 @@ describe('service-external-ips', () => {
   });
 
   it('says why, naming the list', () => {
-    const e = evaluate(
-      { object: svc(['203.0.113.10']) as unknown as KubeObject, namespace: 'team-a', source: null },
-      [policy({ tenants: [TENANT] })],
-      cluster(),
-    );
+    const e = evaluate({ object: svc(['203.0.113.10']), namespace: 'team-a', source: null }, [policy({ tenants: [TENANT] })], cluster());
     expect(e.findings.map((f) => f.message)).toEqual([
       "externalIP 203.0.113.10 would take this address on every node (it lies outside tenant team-a's allowedExternalIPs); remove it, or use a LoadBalancer Service",
     ]);

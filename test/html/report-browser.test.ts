@@ -148,16 +148,14 @@ describe.each([
   });
 
   it("marks exactly the JSON's port violations, each with its worst action and its findings named", async () => {
-    const marks = await page
-      .locator('svg[id$="-overview"] .mk')
-      .evaluateAll((gs) =>
-        gs.map((g) => ({
-          lane: g.getAttribute('data-lane')!,
-          port: Number(g.getAttribute('data-port')),
-          act: g.getAttribute('data-act')!,
-          label: g.getAttribute('aria-label')!,
-        })),
-      );
+    const marks = await page.locator('svg[id$="-overview"] .mk').evaluateAll((gs) =>
+      gs.map((g) => ({
+        lane: g.getAttribute('data-lane')!,
+        port: Number(g.getAttribute('data-port')),
+        act: g.getAttribute('data-act')!,
+        label: g.getAttribute('aria-label')!,
+      })),
+    );
     const want = new Map<string, { act: Action; findings: JsonFinding[] }>();
     for (const f of json.findings) {
       if (!LANE[f.rule] || f.value === null) continue;

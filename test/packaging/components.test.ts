@@ -162,7 +162,7 @@ describe(`the guard of ${OPT_OUT_LABEL}`, () => {
       if (isCelError(out)) throw new Error(`${expression}: ${out.message}`);
       return out;
     };
-    for (const v of policy.spec.variables as Obj[]) variables.set(v.name, evaluate(v.expression) as CelInput);
+    for (const v of policy.spec.variables as Obj[]) variables.set(v.name, evaluate(v.expression));
     for (const v of policy.spec.validations as Obj[]) {
       if (evaluate(v.expression) !== true) return { allowed: false, message: String(evaluate(v.messageExpression)) };
     }

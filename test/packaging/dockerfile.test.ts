@@ -254,7 +254,7 @@ describe('dockerfilelint', () => {
         try {
           resolve((JSON.parse(stdout) as { files: { issues: { title: string; line: string }[] }[] }).files.flatMap((f) => f.issues));
         } catch {
-          reject(new Error(`dockerfilelint failed: ${stderr || (err as Error | null)?.message}`));
+          reject(new Error(`dockerfilelint failed: ${stderr || err?.message}`));
         }
       });
       child.stdin!.end(text);

@@ -67,13 +67,13 @@ function walk(value: unknown, type: string, at: string, out: string[]): void {
   }
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (map) {
-    if (typeof value === 'object') for (const [k, v] of Object.entries(value as object)) walk(v, map[1], `${at}/${k}`, out);
+    if (typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, map[1], `${at}/${k}`, out);
     return;
   }
   const model = models[type];
   if (!model?.getAttributeTypeMap || typeof value !== 'object' || Array.isArray(value)) return; // string, number, any, IntOrString...
   const attributes = model.getAttributeTypeMap();
-  for (const [k, v] of Object.entries(value as object)) {
+  for (const [k, v] of Object.entries(value)) {
     const attribute = attributes.find((a) => a.baseName === k);
     if (!attribute) out.push(`${at || '/'}: unknown field "${k}" of ${type}`);
     else walk(v, attribute.type, `${at}/${k}`, out);

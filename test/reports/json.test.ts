@@ -146,7 +146,7 @@ describe('json schema', () => {
 });
 
 describe('findingMessage', () => {
-  const base = FINDINGS[0]!;
+  const base = FINDINGS[0];
   it.each([
     { name: 'a violation reads as written', status: 'fail' as const, message: 'port clash', expected: 'port clash' },
     { name: 'a rule error is marked', status: 'error' as const, message: 'labels unknown', expected: 'rule error: labels unknown' },

@@ -42,9 +42,9 @@ describe('junit writer', () => {
 
   it('a message full of markup and control characters still gives well-formed XML that reads back', () => {
     const nasty = 'x <y> & "z" \u0000\u001b]8;;';
-    const scan = { ...fixtureScan(), evaluations: [], errors: [], findings: [{ ...FINDINGS[0]!, action: 'deny' as const, message: nasty }] };
+    const scan = { ...fixtureScan(), evaluations: [], errors: [], findings: [{ ...FINDINGS[0], action: 'deny' as const, message: nasty }] };
     const { suites } = parse(writeJunit(scan, WRITER_OPTIONS));
-    const failure = suites[0]!.testcase[0]!.failure as Record<string, string>;
+    const failure = suites[0].testcase[0].failure as Record<string, string>;
     expect(failure.message).toBe('x <y> & "z" \uFFFD\uFFFD]8;;');
   });
 
@@ -107,7 +107,7 @@ describe('junit writer', () => {
   it('a case names its file, and its failure text the line: the schema has no file or line attributes', () => {
     const withSource = FINDINGS.find((f) => f.source !== null && f.rule === 'hostport-reserved' && f.action === 'deny')!;
     const { suites } = parse(writeJunit({ ...fixtureScan(), evaluations: [], errors: [], findings: [withSource] }, WRITER_OPTIONS));
-    const c = suites[0]!.testcase[0]! as Case & Record<string, unknown>;
+    const c = suites[0].testcase[0] as Case & Record<string, unknown>;
     expect({ name: c.name, file: c.file, line: c.line, source: /^source: (\S+)$/m.exec((c.failure as Record<string, string>)['#text'])?.[1] }).toEqual({
       name: expect.stringMatching(/ in examples\/team-a\/web\.yaml$/),
       file: undefined,

@@ -32,7 +32,7 @@ describe('policy report goldens validate against the CRD schemas', () => {
 
   it('the schema can fail: an out-of-enum severity is rejected', () => {
     const [report] = build(EVALUATIONS);
-    report!.results[1]!.severity = 'warning';
+    report.results[1].severity = 'warning';
     expect(check('wgpolicyk8s', report)[0]).toBe(false);
   });
 });
@@ -55,7 +55,7 @@ describe('buildPolicyReports', () => {
     const results = reports.flatMap((r) => r.results);
     const outcomes = EVALUATIONS.flatMap((e) => e.outcomes);
     expect(results.length).toBe(FINDINGS.length + outcomes.length);
-    const total = (k: string) => reports.reduce((n, r) => n + r.summary[k]!, 0);
+    const total = (k: string) => reports.reduce((n, r) => n + r.summary[k], 0);
     expect({ pass: total('pass'), fail: total('fail'), warn: total('warn'), error: total('error'), skip: total('skip') }).toEqual({
       pass: outcomes.filter((o) => o.status === 'pass').length,
       fail: FINDINGS.filter((f) => f.status === 'fail').length,
@@ -67,7 +67,7 @@ describe('buildPolicyReports', () => {
 
   const one = (action: Action, status: 'fail' | 'error' = 'fail') => {
     const f = { ...FINDINGS.find((x) => x.rule === 'nodeport-range')!, action, status };
-    return build([{ resource: f.resource, source: f.source, findings: [f], outcomes: [] }])[0]!.results[0]!;
+    return build([{ resource: f.resource, source: f.source, findings: [f], outcomes: [] }])[0].results[0];
   };
   it.each([
     { name: 'deny fails with severity high', action: 'deny' as const, status: 'fail' as const, result: 'fail', severity: 'high' },
@@ -91,12 +91,12 @@ describe('buildPolicyReports', () => {
 
   it('pass and skip results carry no severity; a skip says why', () => {
     const kubeProxy = EVALUATIONS.find((e) => e.resource.name === 'kube-proxy')!;
-    const results = build([kubeProxy])[0]!.results;
+    const results = build([kubeProxy])[0].results;
     expect(results.map((r) => [r.result, r.severity, r.message])).toEqual([
       ['pass', undefined, 'hostport-not-allowed passed'],
       ['skip', undefined, 'exempted from hostport-reserved: system components own these ports'],
     ]);
-    expect(results[1]!.properties).toMatchObject({ reason: 'system components own these ports' });
+    expect(results[1].properties).toMatchObject({ reason: 'system components own these ports' });
   });
 
   it('uid is added when the caller knows it', () => {
@@ -120,7 +120,7 @@ describe('buildPolicyReports', () => {
 
   describe('properties.resultID', () => {
     const ids = (reports: Report[]) => reports.flatMap((r) => r.results.map((x) => x.properties?.resultID as string | undefined));
-    const idOf = (e: Evaluation, extra = {}) => build([e], 'wgpolicyk8s', extra)[0]!.results.map((x) => x.properties.resultID as string);
+    const idOf = (e: Evaluation, extra = {}) => build([e], 'wgpolicyk8s', extra)[0].results.map((x) => x.properties.resultID as string);
     const web = EVALUATIONS.find((e) => e.resource.name === 'web' && e.findings.length > 0)!;
 
     it('every result has one, pass and skip included, and no two results across all reports share one', () => {
@@ -133,7 +133,7 @@ describe('buildPolicyReports', () => {
     });
 
     it('two findings with the same message on one object get two ids', () => {
-      const f = web.findings[0]!;
+      const f = web.findings[0];
       const twin = { ...f, key: `${f.key}-other-container`, path: f.path.replace('[0]', '[1]') };
       const [a, b] = idOf({ ...web, findings: [f, twin], outcomes: [] });
       expect({ sameMessage: twin.message === f.message, differ: a !== b }).toEqual({ sameMessage: true, differ: true });
@@ -221,7 +221,7 @@ describe('buildPolicyReports', () => {
         };
       });
       const [report] = build(evaluations, 'wgpolicyk8s', { uidOf: () => '3f2504e0-4f89-11d3-9a0c-0305e82c3301' });
-      expect(report!.results.length).toBe(1000);
+      expect(report.results.length).toBe(1000);
       expect(Buffer.byteLength(JSON.stringify(report))).toBeLessThan(1024 * 1024);
     });
 
@@ -274,10 +274,10 @@ describe('writePolicyReports', () => {
     const text = writePolicyReports({ ...fixtureScan(), evaluations: [evaluation] }, WRITER_OPTIONS);
     for (const version of ['1.1', '1.2'] as const) {
       const [doc] = parseAllDocuments(text, { version }).map((d) => d.toJS() as Report);
-      expect(doc!.metadata.namespace).toBe(value);
-      expect(doc!.results[0]!.policy).toBe(value);
-      expect(doc!.results[0]!.resources[0]).toEqual({ apiVersion: 'v1', kind: 'Service', namespace: value, name: value });
-      expect(doc!.results[0]!.properties).toEqual({ resultID: expect.stringMatching(/^[0-9a-f]{32}$/), tenant: value, reason: value, file: value, line: '1' });
+      expect(doc.metadata.namespace).toBe(value);
+      expect(doc.results[0].policy).toBe(value);
+      expect(doc.results[0].resources[0]).toEqual({ apiVersion: 'v1', kind: 'Service', namespace: value, name: value });
+      expect(doc.results[0].properties).toEqual({ resultID: expect.stringMatching(/^[0-9a-f]{32}$/), tenant: value, reason: value, file: value, line: '1' });
     }
   });
 });

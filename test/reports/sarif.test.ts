@@ -47,7 +47,7 @@ describe('sarif writer', () => {
     { name: 'warn is warning', action: 'warn', level: 'warning' },
     { name: 'audit is note', action: 'audit', level: 'note' },
   ] as const)('$name', ({ action, level }) => {
-    const f = { ...FINDINGS[0]!, action };
+    const f = { ...FINDINGS[0], action };
     expect(sarif([f]).runs[0].results[0].level).toBe(level);
   });
 
@@ -75,7 +75,7 @@ describe('sarif writer', () => {
     { name: 'absolute paths become file URIs', file: '/srv/repo/svc.yaml', location: { uri: 'file:///srv/repo/svc.yaml' } },
     { name: 'stdin is the relative URI stdin, not %3Cstdin%3E', file: STDIN_NAME, location: { uri: 'stdin', uriBaseId: '%SRCROOT%' } },
   ])('$name', ({ file, location }) => {
-    const f = { ...FINDINGS[0]!, source: { file, line: 4 } };
+    const f = { ...FINDINGS[0], source: { file, line: 4 } };
     const log = sarif([f]);
     expect(log.runs[0].results[0].locations[0].physicalLocation.artifactLocation).toEqual(location);
     expect(checkSarif(log)).toEqual([true, []]);

@@ -55,7 +55,7 @@ function structural(s: Obj): Obj {
 function crdSchema(file: string): { apiVersion: string; kind: string; schema: Obj } {
   const crd = parse(schemaFile(file)) as Obj;
   const [version] = crd.spec.versions as Obj[];
-  return { apiVersion: `${crd.spec.group}/${version!.name}`, kind: crd.spec.names.kind, schema: structural(version!.schema.openAPIV3Schema) };
+  return { apiVersion: `${crd.spec.group}/${version.name}`, kind: crd.spec.names.kind, schema: structural(version.schema.openAPIV3Schema) };
 }
 
 const CRD_FILES: Record<ReportFlavor, [string, string]> = {

@@ -37,9 +37,9 @@ describe('table writer', () => {
     const out = writeTable(fixtureScan());
     const rows = out.split('\n').filter((l) => /^ +(\d+|-) {2}(deny|warn|audit) /.test(l));
     expect(rows.length).toBe(FINDINGS.length);
-    const starts = FINDINGS.map((f, i) => rows[i]!.indexOf(f.message.startsWith('labels') ? 'rule error: ' : f.message));
+    const starts = FINDINGS.map((f, i) => rows[i].indexOf(f.message.startsWith('labels') ? 'rule error: ' : f.message));
     expect(new Set(starts).size).toBe(1);
-    const pathStarts = FINDINGS.map((f, i) => rows[i]!.indexOf(f.path));
+    const pathStarts = FINDINGS.map((f, i) => rows[i].indexOf(f.path));
     expect(new Set(pathStarts).size).toBe(1);
   });
 
@@ -67,8 +67,8 @@ describe('table writer', () => {
     { name: 'one policy: no policy column', policies: ['default'], shown: false },
     { name: 'two policies: a policy column', policies: ['default', 'strict'], shown: true },
   ])('$name', ({ policies, shown }) => {
-    const findings = FINDINGS.map((f, i) => ({ ...f, policy: policies[i % policies.length]! }));
-    const row = writeTable({ ...fixtureScan(), findings }).split('\n')[1]!;
+    const findings = FINDINGS.map((f, i) => ({ ...f, policy: policies[i % policies.length] }));
+    const row = writeTable({ ...fixtureScan(), findings }).split('\n')[1];
     expect(/ (default|strict) /.test(row)).toBe(shown);
   });
 

@@ -123,7 +123,7 @@ const podAttrs = (object: object, extra: Partial<AdmissionAttributes> = {}): Adm
   resource: { group: '', version: 'v1', resource: 'pods' },
   kind: { group: '', version: 'v1', kind: 'Pod' },
   namespace: 'team-a',
-  object: object as Record<string, unknown>,
+  object: object,
   oldObject: null,
   namespaceObject: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-a', labels: { 'kubernetes.io/metadata.name': 'team-a', tier: 'tenant' } } },
   ...extra,

@@ -468,7 +468,7 @@ describe('/mutate then /validate', () => {
 
   it('keeps every protocol and every port but the sensitive ones in a carved range', async () => {
     const res = await h.post('/mutate', admissionReview({ object: wide }));
-    const out = fastJsonPatch.applyPatch(structuredClone(wide), patchOf(res.json.response)!, true, false).newDocument as Obj;
+    const out = fastJsonPatch.applyPatch(structuredClone(wide), patchOf(res.json.response)!, true, false).newDocument;
     const ports = out.spec.egress.flatMap((r: Obj) => r.ports);
     const opens = (proto: string, n: number) => ports.some((p: Obj) => p.protocol === proto && (p.port === n || (p.port <= n && n <= (p.endPort ?? p.port))));
     expect([10000, 10249, 10251, 10254, 10256, 10999].every((n) => opens('TCP', n))).toBe(true);

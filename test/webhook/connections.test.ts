@@ -97,7 +97,7 @@ describe('TLS: Mozilla intermediate', () => {
   ] as const;
 
   it.each(rows)('$name: accepted $ok', async ({ opts, ok, protocol }) => {
-    const result = await handshake(h.server.webhookPort, h.ca.cert, opts as ConnectionOptions);
+    const result = await handshake(h.server.webhookPort, h.ca.cert, opts);
     expect(result.ok).toBe(ok);
     if (result.ok) expect(result.protocol).toBe(protocol);
   });

@@ -119,7 +119,7 @@ describe('files rewritten in place (no ..data symlink: a hostPath or a plain dir
     const ca = probe.ca;
     await probe.close();
     try {
-      const trusting = { ...h, ca } as Harness;
+      const trusting = { ...h, ca };
       const renewed = await servingCert(ca);
       // Two writes, certificate then key, as a script or an operator would do them.
       await writeFile(cert, renewed.cert);

@@ -6,7 +6,7 @@ export type Obj = Record<string, unknown>;
 
 export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-export const objAt = (o: Obj, key: string): Obj | undefined => (isObj(o[key]) ? (o[key] as Obj) : undefined);
+export const objAt = (o: Obj, key: string): Obj | undefined => (isObj(o[key]) ? o[key] : undefined);
 
 /** The list at `key`; its items are charged to the list-item limit while a network policy is read. */
 export function listAt(o: Obj, key: string): unknown[] | undefined {

@@ -9,18 +9,7 @@ import { parseBlock, type Block } from '../net/cidr.js';
 import { formatRange, parsePortRange, rangeContains, rangesOverlap, type PortRange } from '../ports.js';
 import { RULE_IDS, RULES } from '../rules/index.js';
 import type { RuleAction, RuleId } from '../types.js';
-import type {
-  CompiledPolicy,
-  Exemption,
-  ExemptionSpec,
-  Requester,
-  PolicyProblem,
-  PortEntry,
-  PortEntrySpec,
-  PortPolicyDocument,
-  PortPolicySpec,
-  Tenant,
-} from './model.js';
+import type { CompiledPolicy, Exemption, ExemptionSpec, Requester, PolicyProblem, PortEntry, PortEntrySpec, PortPolicySpec, Tenant } from './model.js';
 import { PORT_POLICY_SCHEMA } from './schema.js';
 
 // Compiled at start-up by every CLI run and server: checking the schema against the
@@ -322,7 +311,7 @@ export function loadPolicy(doc: unknown, defaults: PortPolicySpec = {}): LoadRes
   if (!validateDocument(doc)) {
     return { ok: false, problems: (validateDocument.errors ?? []).map(schemaProblem) };
   }
-  const { metadata, spec: written } = doc as unknown as PortPolicyDocument;
+  const { metadata, spec: written } = doc;
   const spec = effectiveSpec(written, defaults);
   const problems: PolicyProblem[] = [];
   const warnings: PolicyProblem[] = [];

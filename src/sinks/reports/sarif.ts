@@ -29,7 +29,7 @@ const pascal = (id: string) => id.replace(/(^|-)([a-z])/g, (_m, _d, ch: string) 
 const firstParagraph = (text: string) =>
   text
     .trim()
-    .split(/\n\s*\n/)[0]!
+    .split(/\n\s*\n/)[0]
     .replace(/\s*\n\s*/g, ' ');
 
 function rule(info: RuleInfo) {

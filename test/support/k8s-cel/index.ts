@@ -49,18 +49,18 @@ const LIST_FUNCS = [
   celMethod('sum', LIST, [], CelScalar.DYN, function () {
     const items = listItems(this);
     if (items.length === 0) return 0n;
-    if (items.every((x) => typeof x === 'bigint')) return (items as bigint[]).reduce((a, b) => a + b, 0n);
+    if (items.every((x) => typeof x === 'bigint')) return items.reduce((a, b) => a + b, 0n);
     return items.reduce<number>((a, b) => a + Number(b), 0);
   }),
   celMethod('min', LIST, [], CelScalar.DYN, function () {
     const items = listItems(this);
     if (items.length === 0) throw new Error('min called on empty list');
-    return items.reduce((a, b) => (compare(b, a) < 0 ? b : a)) as CelInput;
+    return items.reduce((a, b) => (compare(b, a) < 0 ? b : a));
   }),
   celMethod('max', LIST, [], CelScalar.DYN, function () {
     const items = listItems(this);
     if (items.length === 0) throw new Error('max called on empty list');
-    return items.reduce((a, b) => (compare(b, a) > 0 ? b : a)) as CelInput;
+    return items.reduce((a, b) => (compare(b, a) > 0 ? b : a));
   }),
   celMethod('isSorted', LIST, [], CelScalar.BOOL, function () {
     const items = listItems(this);
@@ -144,7 +144,7 @@ class LazyVariables extends Map<string, CelInput> {
       this.done.set(name, r);
     }
     if (r.error) throw new Error(`variable ${name}: ${r.error.message}`);
-    return r.value as CelInput;
+    return r.value;
   }
   override has(name: string): boolean {
     return this.defs.has(name);
