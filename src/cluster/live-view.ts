@@ -32,7 +32,16 @@ export interface LiveViewOptions {
   /** How long an allocated node port stays reserved; 30 s by default. */
   reservationTtlMs?: number;
   tuning?: InformerTuning;
+  /** Direct Namespace reads (namespaces not yet cached) at once; MAX_NAMESPACE_READS by default. */
+  maxNamespaceReads?: number;
 }
+
+/**
+ * Namespace reads at once for namespaces the cache does not hold yet (docs/limits.md). Only a
+ * namespace created in the last moment misses the cache on the API server's path, so 32 is far
+ * above what it needs; past it a request is judged as if the read failed, never allowed blind.
+ */
+export const MAX_NAMESPACE_READS = 32;
 
 /** Node ports a Service holds: spec.ports[].nodePort and spec.healthCheckNodePort. */
 export function servicePorts(s: Cached | undefined): number[] {
@@ -96,6 +105,18 @@ export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
   const informers = [policySet.informer, namespaces, nodes, services];
   informers.forEach((i) => i.start());
 
+  const maxDirectReads = opts.maxNamespaceReads ?? MAX_NAMESPACE_READS;
+  const directReads = new Map<string, Promise<Labels | undefined>>();
+  const readNamespaceLabels = async (namespace: string): Promise<Labels | undefined> => {
+    try {
+      const ns = await client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', objectPath(NAMESPACES, null, namespace));
+      return ns.metadata?.labels ?? {};
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 404) return undefined;
+      throw new NamespaceLookupError(`cannot read Namespace "${namespace}" to decide its tenant: ${(err as Error).message}`);
+    }
+  };
+
   const cachedLabels = (ns: string): Labels | undefined => {
     const o = namespaces.get(null, ns);
     return o ? (o.metadata.labels ?? {}) : undefined;
@@ -107,17 +128,23 @@ export function startLiveClusterView(opts: LiveViewOptions): LiveClusterView {
       await Promise.all(informers.map((i) => i.whenSynced()));
     },
     policies: (): readonly CompiledPolicy[] | null => policySet.policies(),
-    async namespaceLabels(namespace: string): Promise<Labels | undefined> {
+    namespaceLabels(namespace: string): Promise<Labels | undefined> {
       const cached = cachedLabels(namespace);
-      if (cached) return cached;
+      if (cached) return Promise.resolve(cached);
       // A namespace created a moment ago may not have reached the cache yet: ask directly.
-      try {
-        const ns = await client.request<{ metadata?: { labels?: Record<string, string> } }>('GET', objectPath(NAMESPACES, null, namespace));
-        return ns.metadata?.labels ?? {};
-      } catch (err) {
-        if (err instanceof ApiError && err.status === 404) return undefined;
-        throw new NamespaceLookupError(`cannot read Namespace "${namespace}" to decide its tenant: ${(err as Error).message}`);
+      // Requests for one namespace share one read, and reads at once are capped: a caller that
+      // names a new namespace in every request would otherwise hold a parsed review per read
+      // and send the API server a read per request.
+      const inFlight = directReads.get(namespace);
+      if (inFlight) return inFlight;
+      if (directReads.size >= maxDirectReads) {
+        return Promise.reject(
+          new NamespaceLookupError(`cannot read Namespace "${namespace}" to decide its tenant: ${maxDirectReads} Namespace reads are in flight, the limit`),
+        );
       }
+      const read = readNamespaceLabels(namespace).finally(() => directReads.delete(namespace));
+      directReads.set(namespace, read);
+      return read;
     },
     nodeAddresses,
     nodePortsInUse: () => inUse,

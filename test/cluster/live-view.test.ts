@@ -32,9 +32,9 @@ describe('live cluster view (the webhook caches)', () => {
     await view?.stop();
     await fake.close();
   });
-  async function start(token?: string) {
-    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token }) });
-    view = startLiveClusterView({ client, defaults, tuning: { retryDelayMs: 20 }, reservationTtlMs: 60_000 });
+  async function start(token?: string, extra: { requestTimeoutMs?: number; maxNamespaceReads?: number } = {}) {
+    const client = await connectKube({ kubeconfig: fake.kubeconfig({ token }), requestTimeoutMs: extra.requestTimeoutMs });
+    view = startLiveClusterView({ client, defaults, tuning: { retryDelayMs: 20 }, reservationTtlMs: 60_000, maxNamespaceReads: extra.maxNamespaceReads });
     await view.whenSynced();
     return view;
   }
@@ -94,6 +94,23 @@ describe('live cluster view (the webhook caches)', () => {
     fake.forbid = (r) => r.user === 'limited' && r.resource === 'namespaces';
     await expect(v.namespaceLabels('other')).rejects.toThrow(NamespaceLookupError);
     await expect(v.namespaceLabels('other')).rejects.toThrow(/cannot read Namespace "other".*forbidden/);
+  });
+
+  it('shares one direct read per namespace and refuses past the cap of reads at once, until they end', async () => {
+    // Reads time out after 2 s (the client's timeout), so the stalled ones end by themselves.
+    const v = await start(undefined, { requestTimeoutMs: 2000, maxNamespaceReads: 3 });
+    const reads = () => fake.requests.filter((r) => r.info?.verb === 'get' && r.info.resource === 'namespaces').map((r) => r.info?.name);
+    fake.stall = (r) => r.verb === 'get' && r.resource === 'namespaces';
+    const pending = ['n0', 'n0', 'n1', 'n2'].map((n) => v.namespaceLabels(n).catch((err: Error) => err));
+    await waitFor('three reads at the server', () => reads().length === 3);
+    expect(reads().sort()).toEqual(['n0', 'n1', 'n2']);
+    await expect(v.namespaceLabels('n3')).rejects.toThrow(/cannot read Namespace "n3" to decide its tenant: 3 Namespace reads are in flight, the limit/);
+    // A namespace already being read is not refused: it shares that read.
+    const shared = v.namespaceLabels('n1').catch((err: Error) => err);
+    expect(reads()).toHaveLength(3);
+    for (const outcome of await Promise.all([...pending, shared])) expect(outcome).toBeInstanceOf(NamespaceLookupError);
+    fake.stall = () => false;
+    expect(await v.namespaceLabels('n3')).toBeUndefined();
   });
 
   it("uses the Nodes' addresses for network-policy findings", async () => {
