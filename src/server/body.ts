@@ -2,9 +2,14 @@
 // costs more per request than the whole decision). Outcomes are values, never throws.
 import type { IncomingMessage } from 'node:http';
 
-export type BodyOutcome = { ok: true; body: Buffer } | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
+/** A body read whole stays charged to the budget until `release()`: the request is answered. */
+export type BodyOutcome = { ok: true; body: Buffer; release: () => void } | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
 
-/** The bytes of bodies being read at once, shared by every request of one server. */
+/**
+ * The bytes of bodies being read, or read and not yet answered, shared by every request of one
+ * server: a review parked on a Namespace read holds its body and its parsed form, so it counts
+ * until it is answered.
+ */
 export class BodyBudget {
   inFlight = 0;
   constructor(readonly maxBytes: number) {}
@@ -18,13 +23,17 @@ export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: nu
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
-    // Bytes of this body counted in the budget: given back once the read ends, however it ends.
+    // Bytes of this body counted in the budget: given back when a read fails, or by release().
     let charged = 0;
+    const release = () => {
+      if (budget) budget.inFlight -= charged;
+      charged = 0;
+    };
     const finish = (outcome: BodyOutcome) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      if (budget) budget.inFlight -= charged;
+      if (!outcome.ok) release();
       req.off('data', onData);
       req.off('end', onEnd);
       req.off('error', onAbort);
@@ -44,7 +53,7 @@ export function readBody(req: IncomingMessage, limitBytes: number, timeoutMs: nu
         chunks.push(chunk);
       }
     };
-    const onEnd = () => finish({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size) });
+    const onEnd = () => finish({ ok: true, body: chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size), release });
     const onAbort = () => finish({ ok: false, reason: 'aborted' });
     const onClose = () => {
       if (!req.complete) onAbort();

@@ -156,6 +156,7 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
     // logger (controller-runtime's per-request logger), passed in each call instead: a pino
     // child per request serialises its bindings once for the one line most requests get.
     let id: RequestIdentity | null = null;
+    let releaseBody = (): void => {};
     try {
       let admission: Admission;
       // The body is read as JSON whatever its Content-Type says: the API server always sends
@@ -167,10 +168,11 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
           body.reason === 'too-large'
             ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
             : body.reason === 'busy'
-              ? invalid(problem(`the webhook is reading ${deps.bodyBytesInFlight} bytes of request bodies at once, its limit; retry`), 503)
+              ? invalid(problem(`the webhook holds ${deps.bodyBytesInFlight} bytes of request bodies it has not answered yet, its limit; retry`), 503)
               : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
         if (body.reason === 'aborted') return; // nobody left to answer
       } else {
+        releaseBody = body.release;
         let json: unknown;
         if (nestedDeeperThan(body.body, MAX_BODY_NESTING)) {
           parsed = problem(
@@ -226,6 +228,8 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
           deps.draining(),
         );
       }
+    } finally {
+      releaseBody();
     }
   };
 

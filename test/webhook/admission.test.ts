@@ -4,7 +4,7 @@
 import fastJsonPatch from 'fast-json-patch';
 import { NamespaceLookupError, type ClusterView } from '../../src/cluster/view.js';
 import type { Labels } from '../../src/engine/types.js';
-import { GENEROUS_MS } from '../support/wait.js';
+import { GENEROUS_MS, waitFor } from '../support/wait.js';
 import { patchOf, startHarness, TEST_POLICY, type Harness } from './harness.js';
 import { backupCronJob, DNS_EGRESS, egressPolicy, logAgent, webPod, webService } from './objects.js';
 import { admissionReview, type Obj } from './reviews.js';
@@ -537,6 +537,36 @@ describe('in a cluster (ClusterView)', () => {
       expect(res.json.response.status.message).toMatch(
         /^portcullis cannot tell the tenant of namespace "games": reading the Namespace took longer than the 800 ms left\. /,
       );
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('counts a review parked on a Namespace read against the bodies budget until it is answered', async () => {
+    // 100 KiB of bodies at once; each review below is over 60 KiB, so two cannot be held.
+    let reads = 0;
+    let answerFirstRead: (labels: Labels) => void = () => {};
+    const lookup = () => (reads++ === 0 ? new Promise<Labels>((resolve) => (answerFirstRead = resolve)) : Promise.resolve({ tenant: 'team-b' }));
+    const c = await startHarness({ view: fakeView({ lookup }), config: { bodyBytesInFlight: 100 * 1024 } });
+    const padded = (uid: string) => {
+      const svc = inGames();
+      svc.metadata.annotations = { padding: 'x'.repeat(60 * 1024) };
+      return admissionReview({ object: svc, uid });
+    };
+    try {
+      // timeout=30s: the parked review's own deadline (24 s) is far off; the test answers it.
+      const parked = c.post('/validate', padded('parked'), { query: 'timeout=30s', signal: AbortSignal.timeout(GENEROUS_MS) });
+      await waitFor('the first review waits on its Namespace read', () => reads === 1);
+      const second = await c.post('/validate', padded('second'), { signal: AbortSignal.timeout(GENEROUS_MS) });
+      expect([second.status, second.json.response?.status?.message]).toEqual([
+        503,
+        'the webhook holds 102400 bytes of request bodies it has not answered yet, its limit; retry',
+      ]);
+      answerFirstRead({ tenant: 'team-b' });
+      expect((await parked).json.response).toMatchObject({ uid: 'parked', allowed: false });
+      // Answered, its body no longer counts.
+      const third = await c.post('/validate', padded('third'), { signal: AbortSignal.timeout(GENEROUS_MS) });
+      expect(third.json.response).toMatchObject({ uid: 'third', allowed: false });
     } finally {
       await c.close();
     }

@@ -265,7 +265,7 @@ describe('transport problems', () => {
       const res = await s.post('/validate', admissionReview({ object: pod, uid: 'uid-medium' }));
       expect({ status: res.status, json: res.json }).toEqual({
         status: 503,
-        json: refused(503, 'the webhook is reading 102400 bytes of request bodies at once, its limit; retry'),
+        json: refused(503, 'the webhook holds 102400 bytes of request bodies it has not answered yet, its limit; retry'),
       });
       for (const socket of held) socket.destroy();
       await eventually(async () => (await s.post('/validate', validReview())).json.response?.allowed === true);
