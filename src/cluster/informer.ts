@@ -40,9 +40,6 @@ export interface InformerOptions<T extends Cached> {
   clock?: Clock;
 }
 
-// The controller makes one gate for all its informers.
-export { PageGate };
-
 export interface InformerStats {
   lists: number;
   watches: number;

@@ -50,6 +50,7 @@ export const CONTROLLER_DEFAULTS: Omit<ControllerConfig, 'policyPaths' | 'kubeCo
   leaseNamespace: 'portcullis-system',
   leaseName: 'portcullis-controller',
   flavor: 'wgpolicyk8s',
+  // client-go's leaderelection defaults (LeaseDuration 15 s, RenewDeadline 10 s, RetryPeriod 2 s).
   leaseDurationMs: 15_000,
   renewDeadlineMs: 10_000,
   retryPeriodMs: 2_000,

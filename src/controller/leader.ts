@@ -6,6 +6,7 @@
 // stops acting as leader when it has not renewed for renewDeadline, which is shorter than the
 // lease duration: it has stopped writing before anyone else may start. On shutdown the holder
 // releases the Lease (empty holderIdentity), and a waiting replica takes over at once.
+import { CONTROLLER_DEFAULTS } from '../config/controller.js';
 import { ApiError, type KubeClient } from '../k8s/client.js';
 import { collectionPath, LEASES, objectPath } from '../k8s/resources.js';
 import { silentLog, type Log } from '../cluster/log.js';
@@ -43,8 +44,12 @@ interface Lease {
   spec: LeaseSpec;
 }
 
-/** client-go's leaderelection defaults. */
-export const LEASE_DEFAULTS = { leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 } as const;
+/** client-go's leaderelection defaults, which the controller's settings default to. */
+export const LEASE_DEFAULTS = {
+  leaseDurationMs: CONTROLLER_DEFAULTS.leaseDurationMs,
+  renewDeadlineMs: CONTROLLER_DEFAULTS.renewDeadlineMs,
+  retryPeriodMs: CONTROLLER_DEFAULTS.retryPeriodMs,
+} as const;
 
 /** A write of the Lease: true when it went through, false when another replica's write won (409 Conflict). */
 async function wonUnlessConflict(write: Promise<unknown>): Promise<boolean> {
