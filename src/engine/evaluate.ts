@@ -110,6 +110,7 @@ export function evaluate(resource: Resource, policies: readonly CompiledPolicy[]
           value: f.value,
           message: f.message,
           key: f.key,
+          ...(f.relatedPaths ? { relatedPaths: f.relatedPaths } : {}),
         }));
       } catch (err) {
         // Input the rule cannot read (an ipBlock the API server would reject) is reported, not thrown.

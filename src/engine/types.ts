@@ -88,6 +88,13 @@ export interface Finding {
    * identity, port, protocol): an UPDATE compares old and new objects' findings by it.
    */
   key: string;
+  /**
+   * The other places that make the finding together with `path`, in object order: for a
+   * network-policy finding on the union of ipBlocks, every further rule that adds to it. Read
+   * by remediations (the carve-out cuts the port from each); the report formats name `path`
+   * only and the message lists the rules. At most one per rule of the object (limits.ts).
+   */
+  relatedPaths?: readonly string[];
 }
 
 /** A rule that was checked and found nothing, or was skipped by an exemption. */

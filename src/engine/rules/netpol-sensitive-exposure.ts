@@ -429,7 +429,13 @@ function unionFinding(
     .map((x) => (direction === 'host-ingress' ? x : { rule: x.rule, blocks: x.blocks.filter((b) => overlaps(b.block.addresses, nodes.set)) }))
     .filter((x) => x.blocks.length > 0);
   const port = namedPort(counted[0].rule.ports, entry) ?? entry.range.lo;
-  return { path: counted[0].rule.path, value: port, message: unionMessage(direction, counted, entry, port, nodes, kind), key: unionKey(direction, entry) };
+  const path = counted[0].rule.path;
+  const finding: RuleFinding = { path, value: port, message: unionMessage(direction, counted, entry, port, nodes, kind), key: unionKey(direction, entry) };
+  // Every rule that adds to the union, for a remediation that must cut the port from each
+  // (a Cilium rule with toCIDR and toCIDRSet is two facts with one path, named once).
+  const related = [...new Set(counted.map((x) => x.rule.path))].filter((p) => p !== path);
+  if (related.length > 0) finding.relatedPaths = related;
+  return finding;
 }
 
 function unionMessage(

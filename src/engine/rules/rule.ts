@@ -25,7 +25,7 @@ export interface RuleContext {
  * The part of a Finding a rule decides. `atMost` caps the finding's action below the rule's
  * (a new check that must not deny what was admitted before it existed).
  */
-export type RuleFinding = Pick<Finding, 'path' | 'value' | 'message' | 'key'> & { atMost?: Action };
+export type RuleFinding = Pick<Finding, 'path' | 'value' | 'message' | 'key' | 'relatedPaths'> & { atMost?: Action };
 
 /**
  * Everything that makes a rule, in its own file; the registry (index.ts) lists the files and
