@@ -61,6 +61,7 @@ export function remediate(input: RemediationInput): RemediationResult {
     allocator: input.allocator,
     // Evaluated once and only when a remediation asks: most objects need no findings here.
     findings: () => (findings ??= evaluate({ object: input.object, namespace: input.namespace, source: null }, input.policies, input.cluster).findings),
+    evaluate: (object) => evaluate({ object, namespace: input.namespace, source: null }, input.policies, input.cluster).findings,
     tenant: (policy) => {
       if (!tenants.has(policy)) tenants.set(policy, tenantOf(policy, input.namespace, input.cluster));
       return tenants.get(policy)!;

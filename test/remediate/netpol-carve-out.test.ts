@@ -427,6 +427,7 @@ function context(original: KubeObject, findings: Finding[]): RemediationContext 
     oldObject: null,
     allocator: null,
     findings: () => findings,
+    evaluate: () => [],
     tenant: () => null,
   };
 }
@@ -464,6 +465,34 @@ describe('netpolCarveOut', () => {
     const out = netpolCarveOut(structuredClone(original), context(original, [finding('spec.egress[0]', 10250)]));
     expect(out.changes).toEqual([]);
     expect(out.skipped).toEqual(['spec.egress[0]: exposes a sensitive node port through no entry a carve-out can change']);
+  });
+
+  it('carves every rule a union finding names and reports what it cannot carve by its index as it arrived', () => {
+    const original = networkPolicy({ egress: [{ ports: [{ port: 10250 }] }, { ports: [{ port: 'kubelet' }] }, { ports: [{ port: 10250 }, { port: 80 }] }] });
+    const copy = structuredClone(original);
+    const union = { ...finding('spec.egress[0]', 10250), relatedPaths: ['spec.egress[1]', 'spec.egress[2]'] };
+    // Judged again after the carve, the rule that was spec.egress[1] is now spec.egress[0].
+    const out = netpolCarveOut(copy, { ...context(original, [union]), evaluate: () => [finding('spec.egress[0]', 10250)] });
+    expect((copy.spec as { egress: unknown }).egress).toEqual([{ ports: [{ port: 'kubelet' }] }, { ports: [{ port: 80 }] }]);
+    expect(out).toEqual({
+      changes: [
+        'spec.egress[0]: removed; it allowed only sensitive node ports 10250/TCP',
+        'spec.egress[2]: carved sensitive node ports 10250/TCP out of its ports',
+      ],
+      skipped: ['spec.egress[1]: exposes a sensitive node port through no entry a carve-out can change'],
+      denial: null,
+    });
+  });
+
+  it('stops after three carve-and-judge passes and names what is still found', () => {
+    const original = networkPolicy({ egress: [0, 1, 2, 3].map((i) => ({ ports: [{ port: 10250 }, { port: 80 + i }] })) });
+    let judged = 0;
+    // An engine that finds one more rule each time it is asked: never settles.
+    const evaluateAgain = () => [finding(`spec.egress[${++judged}]`, 10250)];
+    const out = netpolCarveOut(structuredClone(original), { ...context(original, [finding('spec.egress[0]', 10250)]), evaluate: evaluateAgain });
+    expect(judged).toBe(3);
+    expect(out.changes).toHaveLength(3);
+    expect(out.skipped).toEqual(['spec.egress[3]: still exposes a sensitive node port after 3 carve-outs']);
   });
 
   it('leaves other kinds alone', () => {

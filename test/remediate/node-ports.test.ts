@@ -22,6 +22,7 @@ function context(policies: CompiledPolicy[], original: KubeObject, extra: Partia
     oldObject: null,
     allocator: new LowestFreeAllocator(),
     findings: () => [],
+    evaluate: () => [],
     tenant: (p) => (namespace === null ? null : (p.tenants.find((t) => t.matchesName(namespace)) ?? null)),
     ...extra,
   };

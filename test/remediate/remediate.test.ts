@@ -9,6 +9,7 @@ import { remediate, type RemediationInput, type RemediationResult } from '../../
 import type { PolicyPort } from '../../src/engine/remediate/netpol-carve-out.js';
 import { NO_CLUSTER_FACTS, type ClusterFacts, type KubeObject } from '../../src/engine/types.js';
 import { LowestFreeAllocator, networkPolicy, policy, service } from './fixtures.js';
+import { allows, portEntry, probes } from './port-model.js';
 
 function deepFreeze<T>(v: T): T {
   if (v && typeof v === 'object') {
@@ -197,29 +198,11 @@ describe('remediate: netpolCarveOut with the engine', () => {
   // The property: for random port lists, the rewritten rule lets through exactly what it
   // did before minus the sensitive ports, no finding is left, and a second call is a no-op.
   describe('properties', () => {
-    const protocol = fc.constantFrom<Protocol>('TCP', 'UDP', 'SCTP');
     const port = fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.integer({ min: 10245, max: 10260 }), fc.constantFrom(10250, 10255));
-    const entry: fc.Arbitrary<PolicyPort> = fc.oneof(
-      fc.record({ protocol: fc.option(protocol, { nil: undefined }), a: port, b: port, withEnd: fc.boolean() }).map(({ protocol: p, a, b, withEnd }) => {
-        const [lo, hi] = [Math.min(a, b), Math.max(a, b)];
-        const e: PolicyPort = withEnd && hi > lo ? { port: lo, endPort: hi } : { port: lo };
-        return p ? { protocol: p, ...e } : e;
-      }),
-      protocol.map((p) => ({ protocol: p })),
-      fc.constant<PolicyPort>({ port: 'https' }),
-    );
+    const entry = portEntry(port);
     const onlySensitive = fc.subarray<PolicyPort>([{ port: 10250 }, { protocol: 'TCP', port: 10255 }, { port: 10250, endPort: 10250 }], { minLength: 1 });
     const rule = fc.record({ ports: fc.oneof(fc.option(fc.array(entry, { maxLength: 5 }), { nil: undefined }), onlySensitive) });
     const SENSITIVE = (p: Protocol, n: number) => p === 'TCP' && (n === 10250 || n === 10255);
-    const allows = (ports: readonly PolicyPort[] | undefined, p: Protocol, n: number) =>
-      !ports ||
-      ports.length === 0 ||
-      ports.some((e) => (e.protocol ?? 'TCP') === p && typeof e.port !== 'string' && (e.port === undefined || (n >= e.port && n <= (e.endPort ?? e.port))));
-    const probes = (lists: (readonly PolicyPort[] | undefined)[]) => {
-      const ends = [1, 65535, 10250, 10255];
-      for (const l of lists) for (const e of l ?? []) if (typeof e.port === 'number') ends.push(e.port, e.endPort ?? e.port);
-      return [...new Set(ends.flatMap((x) => [x - 1, x, x + 1]))].filter((x) => x >= 1 && x <= 65535);
-    };
 
     it('allowed after = allowed before minus the sensitive ports, with nothing left to find', () => {
       fc.assert(
@@ -233,7 +216,7 @@ describe('remediate: netpolCarveOut with the engine', () => {
           rules.forEach((r, id) => {
             const kept = after.find((k) => k['x-id'] === id);
             const wrong = (['TCP', 'UDP', 'SCTP'] as Protocol[]).flatMap((p) =>
-              probes([r.ports, kept?.ports])
+              probes(r.ports, kept?.ports)
                 .filter((n) => (kept ? allows(kept.ports, p, n) : false) !== (allows(r.ports, p, n) && !SENSITIVE(p, n)))
                 .map((n) => `rule ${id}: ${n}/${p}`),
             );

@@ -446,6 +446,24 @@ describe('/mutate then /validate', () => {
       object: egressPolicy({ policyTypes: undefined as unknown as string[] }),
       patched: true,
     },
+    {
+      // Any two of the /17s still add up to a /16: each of the three rules must be carved.
+      name: 'three /17s in three rules, which reach the nodes only together, are carved from each',
+      object: egressPolicy({
+        egress: [
+          {
+            to: [{ ipBlock: { cidr: '10.0.0.0/17' } }],
+            ports: [
+              { protocol: 'TCP', port: 10250 },
+              { protocol: 'TCP', port: 443 },
+            ],
+          },
+          { to: [{ ipBlock: { cidr: '10.0.128.0/17' } }], ports: [{ protocol: 'TCP', port: 10000, endPort: 10999 }] },
+          { to: [{ ipBlock: { cidr: '10.1.0.0/17' } }], ports: [{ protocol: 'TCP', port: 10250 }] },
+        ],
+      }),
+      patched: true,
+    },
     { name: 'a node port outside the cluster range is dropped', object: webService({ nodePorts: [30010, 40000, 30012] }), patched: true },
     { name: 'a clean pod is left alone', object: webPod(), patched: false },
     { name: 'a DNS policy is left alone', object: egressPolicy({ name: 'allow-dns', egress: DNS_EGRESS }), patched: false },

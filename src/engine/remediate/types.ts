@@ -23,6 +23,8 @@ export interface RemediationContext {
   allocator: NodePortAllocator | null;
   /** The engine's findings for the original object, across all active policies. */
   findings: () => readonly Finding[];
+  /** The engine's findings for an object as a remediation has edited it, to see what its edit left. */
+  evaluate: (object: KubeObject) => readonly Finding[];
   /** The tenant a policy puts the object's namespace in. */
   tenant: (policy: CompiledPolicy) => Tenant | null;
 }
