@@ -5,9 +5,8 @@
 // Peak memory is the child's VmHWM (/proc/<pid>/status) against the container's memory limit,
 // with a quarter of it left over: an out-of-memory kill would let one tenant knock the webhook
 // over for every tenant.
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { connect as netConnect, type Socket } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,9 +15,8 @@ import { Agent, fetch } from 'undici';
 import { parse } from 'yaml';
 import { SERVE_DEFAULTS, SERVE_NODE_OPTIONS } from '../../src/config/serve.js';
 import { LOG_LINE_MAX_BYTES } from '../../src/server/log-text.js';
-import { waitFor } from '../support/wait.js';
 import type { Pem } from '../webhook/harness.js';
-import { spawnServe } from '../webhook/serve-process.js';
+import { spawnServe, type ServeProcess } from '../webhook/serve-process.js';
 import { manyContainerPod, scatteredExceptPolicy, seeded } from '../webhook/hostile-objects.js';
 import { webPod } from '../webhook/objects.js';
 import { admissionReview, type Obj } from '../webhook/reviews.js';
@@ -43,71 +41,70 @@ function webhookMemoryLimitBytes(): number {
 }
 
 interface Serve {
-  child: ChildProcess;
+  process: ServeProcess;
   port: number;
   metricsPort: number;
   ca: Pem;
   dispatcher: Agent;
-  lines: string[];
-  stderr: () => string;
+  lines: () => string[];
   post(body: unknown, endpoint?: string, timeout?: string): Promise<{ status: number; text: string; json: any; ms: number }>;
   status(): { peakRss: number; rss: number };
   metrics(): Promise<string>;
 }
 
+/** The running webhook, set once it is ready; `child` and `dispatcher` as soon as they exist, for afterAll. */
 let serve: Serve;
-let dir: string;
+let child: ServeProcess | undefined;
+let dispatcher: Agent | undefined;
 
 beforeAll(async () => {
   // NODE_OPTIONS from jest (--experimental-vm-modules) is not the Deployment's: left out.
   const started = await spawnServe({ args: ['--policy', POLICY], nodeFlags: HEAP_FLAGS, env: { ...process.env, NODE_OPTIONS: '' } });
-  const { child, ca, port, metricsPort } = started;
-  dir = started.dir;
-  const lines: string[] = [];
-  let pending = '';
-  child.stdout.on('data', (d: Buffer) => {
-    pending += d.toString('utf8');
-    const parts = pending.split('\n');
-    pending = parts.pop()!;
-    lines.push(...parts);
-  });
-  let stderr = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  const dispatcher = new Agent({ connect: { ca: ca.cert }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  child = started;
+  const { ca, port, metricsPort } = started;
+  const agent = new Agent({ connect: { ca: ca.cert }, headersTimeout: 60_000, bodyTimeout: 60_000 });
+  dispatcher = agent;
   serve = {
-    child,
+    process: started,
     port,
     metricsPort,
     ca,
-    dispatcher,
-    lines,
-    stderr: () => stderr,
-    async post(body, endpoint = '/validate', timeout = '10s') {
+    dispatcher: agent,
+    lines: () => started.stdout().split('\n').slice(0, -1),
+    post(body, endpoint = '/validate', timeout = '10s') {
       const start = performance.now();
-      const res = await fetch(`https://localhost:${port}${endpoint}?timeout=${timeout}`, {
-        method: 'POST',
-        body: typeof body === 'string' ? body : JSON.stringify(body),
-        headers: { 'content-type': 'application/json' },
-        dispatcher,
-      });
-      const text = await res.text();
-      const ms = performance.now() - start;
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        json = undefined;
-      }
-      return { status: res.status, text, json, ms };
+      const answered = (async () => {
+        const res = await fetch(`https://localhost:${port}${endpoint}?timeout=${timeout}`, {
+          method: 'POST',
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+          dispatcher: agent,
+        });
+        const text = await res.text();
+        const ms = performance.now() - start;
+        let json: unknown;
+        try {
+          json = JSON.parse(text);
+        } catch {
+          json = undefined;
+        }
+        return { status: res.status, text, json, ms };
+      })();
+      return started.alive(answered, `answering a POST ${endpoint}`);
     },
     status() {
-      const text = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+      started.throwIfExited('reading its memory use');
+      const text = readFileSync(`/proc/${started.child.pid}/status`, 'utf8');
       const kib = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)![1]) * 1024;
       return { peakRss: kib('VmHWM'), rss: kib('VmRSS') };
     },
-    metrics: () => globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()),
+    metrics: () =>
+      started.alive(
+        globalThis.fetch(`http://127.0.0.1:${metricsPort}/metrics`).then((r) => r.text()),
+        'answering GET /metrics',
+      ),
   };
-  await waitFor(
+  await started.waitFor(
     'serve ready',
     () =>
       globalThis.fetch(`http://127.0.0.1:${metricsPort}/readyz`).then(
@@ -119,18 +116,20 @@ beforeAll(async () => {
 }, 90_000);
 
 afterAll(async () => {
-  await serve?.dispatcher.close();
-  if (serve && serve.child.exitCode === null) {
-    const exited = new Promise((r) => serve.child.once('exit', r));
-    serve.child.kill('SIGINT');
-    await exited;
-  }
-  await rm(dir, { recursive: true, force: true });
+  // The child first: a request it still holds then fails at once instead of keeping the agent waiting.
+  await child?.stop();
+  await dispatcher?.destroy();
+});
+
+beforeEach(() => {
+  // A case after the child died fails at once, saying how it died, instead of waiting on a dead port.
+  if (!child) throw new Error('portcullis serve was not started (see the beforeAll error)');
+  child.throwIfExited(`the suite moved on to "${expect.getState().currentTestName}"`);
 });
 
 afterEach(() => {
   // Alive after every case: an out-of-memory abort or a crash fails the case that caused it.
-  expect({ exitCode: serve.child.exitCode, stderr: serve.child.exitCode === null ? '' : serve.stderr() }).toEqual({ exitCode: null, stderr: '' });
+  if (child && !child.exitReported()) child.throwIfExited(`running "${expect.getState().currentTestName}"`);
 });
 
 const MIB = 1024 * 1024;
@@ -148,15 +147,25 @@ async function healthzDuring<T>(work: Promise<T>): Promise<{ result: T; worstHea
   const probe = (async () => {
     while (!done) {
       const start = performance.now();
-      await globalThis.fetch(`http://127.0.0.1:${serve.metricsPort}/healthz`).then((r) => r.text());
+      await serve.process.alive(
+        globalThis.fetch(`http://127.0.0.1:${serve.metricsPort}/healthz`).then((r) => r.text()),
+        'answering GET /healthz',
+      );
       worst = Math.max(worst, performance.now() - start);
       await new Promise((r) => setTimeout(r, 50));
     }
   })();
-  const result = await work;
-  done = true;
-  await probe;
-  return { result, worstHealthzMs: worst };
+  probe.catch(() => undefined); // awaited below, after `work`
+  try {
+    const result = await work;
+    done = true;
+    await probe;
+    return { result, worstHealthzMs: worst };
+  } finally {
+    // When `work` failed, its error is the one to report; the probe only has to end.
+    done = true;
+    await probe.catch(() => undefined);
+  }
 }
 
 it('denies a 100,000-container Pod on hostPort 10250 within a few seconds, with a bounded answer, under the memory limit, /healthz answering', async () => {
@@ -309,7 +318,7 @@ it('stays under three quarters of the memory limit at its worst moment: garbage 
   );
   const idle = keepOpen(900, () => tlsOpen((s) => s.emit('ready-to-hold')));
   try {
-    await Promise.all([held.ready, idle.ready]);
+    await serve.process.alive(Promise.all([held.ready, idle.ready]), 'holding bodies and idle connections open');
     const statuses = new Map<number, number>();
     for (let i = 0; i < 100; i++) {
       const res = await serve.post(megabyteKindReview(i));
@@ -376,15 +385,18 @@ it('keeps a keep-alive client answered while 1,500 connections sit idle past the
   const client = new Agent({ connect: { ca: serve.ca.cert }, connections: 8 });
   const idle: TLSSocket[] = [];
   try {
-    const warm = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        fetch(`https://localhost:${serve.port}/validate`, {
-          method: 'POST',
-          body: JSON.stringify(admissionReview({ object: webPod() })),
-          headers: { 'content-type': 'application/json' },
-          dispatcher: client,
-        }),
+    const warm = await serve.process.alive(
+      Promise.all(
+        Array.from({ length: 8 }, () =>
+          fetch(`https://localhost:${serve.port}/validate`, {
+            method: 'POST',
+            body: JSON.stringify(admissionReview({ object: webPod() })),
+            headers: { 'content-type': 'application/json' },
+            dispatcher: client,
+          }),
+        ),
       ),
+      'answering eight keep-alive requests',
     );
     for (const r of warm) expect(r.status).toBe(200);
     const rssBefore = serve.status().rss;
@@ -444,9 +456,9 @@ it('refuses TLS 1.2 CBC-SHA1 from the openssl client, and accepts its ECDHE-GCM'
 });
 
 it('kept every log line within its cap', () => {
-  expect(serve.lines.length).toBeGreaterThan(100);
-  const longest = Math.max(...serve.lines.map((l) => Buffer.byteLength(l)));
-  report('log lines', { count: serve.lines.length, longestBytes: longest });
+  expect(serve.lines().length).toBeGreaterThan(100);
+  const longest = Math.max(...serve.lines().map((l) => Buffer.byteLength(l)));
+  report('log lines', { count: serve.lines().length, longestBytes: longest });
   expect(longest).toBeLessThanOrEqual(LOG_LINE_MAX_BYTES);
 });
 

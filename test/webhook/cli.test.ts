@@ -2,12 +2,11 @@
 // request is half-sent. The CLI runs from src/ through a resolve hook, so the test needs no
 // build and cannot run against a stale dist/.
 import { spawn } from 'node:child_process';
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { connect } from 'node:tls';
+import { connect, type TLSSocket } from 'node:tls';
 import { waitFor } from '../support/wait.js';
 import { freePort } from './harness.js';
-import { spawnServe } from './serve-process.js';
+import { SERVE_COMMAND, spawnServe } from './serve-process.js';
 import { webPod } from './objects.js';
 import { admissionReview } from './reviews.js';
 
@@ -20,40 +19,41 @@ const readyz = (port: number) =>
   );
 
 it('finishes a request in flight after SIGTERM, turns unready, and exits 0', async () => {
-  const { child, dir, ca, port, metricsPort } = await spawnServe({ args: ['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const serve = await spawnServe({ args: ['--policy', 'examples/policies', '--drain-delay', '0.3', '--grace-period', '5'] });
+  const { ca, port, metricsPort } = serve;
+  let socket: TLSSocket | undefined;
   try {
-    await waitFor('serve ready', async () => (await readyz(metricsPort)) === 200);
+    // Every wait on the child goes through it: a child that crashes fails the test at once, saying how.
+    await serve.waitFor('serve ready', async () => (await readyz(metricsPort)) === 200);
 
     const body = JSON.stringify(admissionReview({ object: webPod({ hostPorts: { metrics: 10250 } }), uid: 'sigterm' }));
     const half = Math.floor(body.length / 2);
-    const socket = connect({ host: '127.0.0.1', port, ca: ca.cert, servername: 'localhost' });
-    await new Promise((r) => socket.once('secureConnect', r));
+    const s = connect({ host: '127.0.0.1', port, ca: ca.cert, servername: 'localhost' });
+    socket = s;
+    await serve.alive(new Promise((r) => s.once('secureConnect', r)), 'accepting a TLS connection');
     let raw = '';
-    socket.on('data', (d) => (raw += d));
-    const ended = new Promise((r) => socket.on('close', r));
+    s.on('data', (d) => (raw += d));
+    const ended = new Promise((r) => s.on('close', r));
     // Expect: 100-continue makes the server say when it has read the headers (Node answers
     // 100 Continue itself): from then on the request is in flight, whatever the machine's speed.
-    socket.write(
+    s.write(
       `POST /validate?timeout=5s HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, half)}`,
     );
-    await waitFor('request in flight', () => raw.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
+    await serve.waitFor('request in flight', () => raw.startsWith('HTTP/1.1 100 Continue\r\n\r\n'));
 
-    child.kill('SIGTERM');
-    await waitFor('not ready', async () => (await readyz(metricsPort)) === 503);
-    socket.write(body.slice(half));
-    await ended;
+    serve.child.kill('SIGTERM');
+    await serve.waitFor('not ready', async () => (await readyz(metricsPort)) === 503);
+    s.write(body.slice(half));
+    await serve.alive(ended, 'answering the request in flight');
 
     const [head, json] = raw.slice('HTTP/1.1 100 Continue\r\n\r\n'.length).split('\r\n\r\n');
     expect(head.split('\r\n')[0]).toBe('HTTP/1.1 200 OK');
     expect(head.toLowerCase()).toContain('connection: close');
     expect(JSON.parse(json).response).toMatchObject({ uid: 'sigterm', allowed: false, status: { code: 403 } });
-    expect(await exited).toBe(0);
-    const lines = stdout
+    // Bounded, unlike awaiting `serve.exited`: a child that never exits fails here and is killed below.
+    expect(await waitFor('serve exited', () => serve.exit())).toEqual({ code: 0, signal: null });
+    const lines = serve
+      .stdout()
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l));
@@ -66,10 +66,11 @@ it('finishes a request in flight after SIGTERM, turns unready, and exits 0', asy
       'drained: webhook server closed',
     ]);
     expect(lines[4]).toMatchObject({ uid: 'sigterm', verdict: 'denied' });
-    expect(stderr).toBe('');
+    expect(serve.stderr()).toBe('');
   } finally {
-    child.kill('SIGKILL');
-    await rm(dir, { recursive: true, force: true });
+    socket?.destroy();
+    // A failed assertion must not leave the server running.
+    await serve.stop('SIGKILL');
   }
 }, 20000);
 
@@ -77,14 +78,7 @@ it('under npm (npx, npm start), exits when the shell npm ran it in is killed wit
   const [port, metricsPort] = [await freePort(), await freePort()];
   const args = [
     process.execPath,
-    ...[
-      '--experimental-transform-types',
-      '--disable-warning=ExperimentalWarning',
-      '--import',
-      path.join(ROOT, 'test/webhook/ts-loader.mjs'),
-      'src/cmd/cli.ts',
-      'serve',
-    ],
+    ...SERVE_COMMAND,
     ...['--port', String(port), '--metrics-port', String(metricsPort), '--policy', 'examples/policies', '--drain-delay', '0.2'],
   ];
   // As npm runs it: `sh -c '<command>'`; `; true` keeps the shell from exec'ing node, so it stays the parent.
