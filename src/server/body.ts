@@ -3,7 +3,10 @@
 import type { IncomingMessage } from 'node:http';
 
 /** A body read whole stays charged to the budget until `release()`: the request is answered. */
-export type BodyOutcome = { ok: true; body: Buffer; release: () => void } | { ok: false; reason: 'too-large' | 'timed-out' | 'aborted' | 'busy' };
+export type BodyOutcome = { ok: true; body: Buffer; release: () => void } | { ok: false; reason: BodyFailure };
+
+/** Why a body was not read whole: over the size limit, past its deadline, the client gone, or the budget of bodies in flight spent. */
+export type BodyFailure = 'too-large' | 'timed-out' | 'aborted' | 'busy';
 
 /**
  * The bytes of bodies being read, or read and not yet answered, shared by every request of one
@@ -107,13 +110,19 @@ export function nestedDeeperThan(body: Buffer, max: number): boolean {
   for (let i = 0; i < body.length; i++) {
     const b = body[i];
     if (inString) {
-      if (b === 0x5c)
-        i++; // backslash: the next byte is escaped
-      else if (b === 0x22) inString = false;
-    } else if (b === 0x22) inString = true;
-    else if (b === 0x5b || b === 0x7b) {
-      if (++depth > max) return true;
-    } else if (b === 0x5d || b === 0x7d) depth--;
+      if (b === BACKSLASH)
+        i++; // the next byte is escaped
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if ((depth += NESTING[b]) > max) return true;
   }
   return false;
 }
+
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** What each byte outside a string does to the nesting depth: "[" and "{" open a level, "]" and "}" close one. */
+const NESTING = new Int8Array(256);
+NESTING[0x5b] = NESTING[0x7b] = 1;
+NESTING[0x5d] = NESTING[0x7d] = -1;

@@ -1,7 +1,7 @@
 // Puts the webhook together: policies, certificate, the two apps on their servers, the
 // watchers that reload, and the drain. Everything it talks to is passed in (logger, clock,
 // cluster view), so tests run it whole in-process.
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type RequestListener } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { Logger } from 'pino';
@@ -18,7 +18,7 @@ import { drain, trackUnusedConnections, type DrainResult } from './drain.js';
 import { LOG } from './log-keys.js';
 import { listen } from './listen.js';
 import { startOpsServer, type ReadyChecks } from './ops-app.js';
-import { openPolicyStore, type PolicyReload } from './policy-store.js';
+import { openPolicyStore, type PolicyReload, type PolicyStore } from './policy-store.js';
 import { certificateInfo, certificateReloader, checkPair, readPair, selfSignedPair, TLS_PROFILE, type ReloadResult, type TlsPair } from './tls.js';
 import { limitConnections } from './connections.js';
 import { watchPaths, type Watcher } from './watch.js';
@@ -73,21 +73,11 @@ export const webhookReadiness = (r: Readiness): ReadyChecks => ({ ready: r.polic
  * error too, instead of Node's empty reply: the client learns what was wrong.
  */
 function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, halfClosedTimeoutMs: number): void {
-  // Node's own handler writes only when nothing of a response has gone out; same here.
-  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
-  // The https server hands TLS failures (a handshake timeout, no suite in common) to this
-  // handler too: there is no HTTP to answer on a connection that never became secure.
-  const tls = err.code?.startsWith('ERR_TLS_') === true || err.code?.startsWith('ERR_SSL_') === true;
-  if (err.code === 'ECONNRESET' || tls || !socket.writable || started) {
+  if (!answerable(err, socket)) {
     socket.destroy();
     return;
   }
-  const [status, message] =
-    err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-      ? [408, 'the request did not arrive in time']
-      : err.code === 'HPE_HEADER_OVERFLOW'
-        ? [431, 'the request headers are too large']
-        : [400, `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
+  const [status, message] = clientErrorAnswer(err);
   const body = JSON.stringify(reviewOf(ADMISSION_API_VERSION, errored('', status, message)));
   socket.end(
     `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -96,6 +86,23 @@ function answerClientError(err: NodeJS.ErrnoException, socket: Duplex, halfClose
   const reap = setTimeout(() => socket.destroy(), halfClosedTimeoutMs);
   reap.unref();
   socket.once('close', () => clearTimeout(reap));
+}
+
+/** Whether an HTTP answer can still go out on the socket of a client error. */
+function answerable(err: NodeJS.ErrnoException, socket: Duplex): boolean {
+  // Node's own handler writes only when nothing of a response has gone out; same here.
+  const started = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent === true;
+  // The https server hands TLS failures (a handshake timeout, no suite in common) to this
+  // handler too: there is no HTTP to answer on a connection that never became secure.
+  const tls = err.code?.startsWith('ERR_TLS_') === true || err.code?.startsWith('ERR_SSL_') === true;
+  return !(err.code === 'ECONNRESET' || tls || !socket.writable || started);
+}
+
+/** The status and message for a request Node refused. */
+function clientErrorAnswer(err: NodeJS.ErrnoException): [number, string] {
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') return [408, 'the request did not arrive in time'];
+  if (err.code === 'HPE_HEADER_OVERFLOW') return [431, 'the request headers are too large'];
+  return [400, `the request is not valid HTTP/1.1 (${err.code ?? 'parse error'})`];
 }
 
 /** The view's own allocator when it has one (the live view), else reservations over its ports in use. */
@@ -107,60 +114,41 @@ function allocatorFor(view: ClusterView | null, config: ServeConfig, clock: () =
   return (o: { dryRun: boolean }) => reservations.forRequest(o);
 }
 
-export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
-  const logger = deps.logger;
-  const clock = deps.clock ?? (() => performance.now());
-  const metrics = deps.metrics ?? createMetrics({ rules: RULE_CATALOG });
-  const view = deps.view ?? null;
-
+/** The policy files, loaded and checked: a policy that does not load stops the start. */
+async function openPolicies(config: ServeConfig, logger: Logger): Promise<PolicyStore> {
   const opened = await openPolicyStore(config.policyPaths);
   if ('errors' in opened) throw new UsageError(`the policy does not load:\n${opened.errors.join('\n')}`);
   const store = opened.store;
   for (const w of opened.warnings) logger.warn({ [LOG.component]: 'policy' }, w);
   logger.info({ [LOG.component]: 'policy', [LOG.policies]: store.current().map((p) => p.name), [LOG.file]: store.paths }, 'policy loaded');
+  return store;
+}
 
-  let pair: TlsPair;
-  let selfSigned: RunningServer['selfSigned'] = null;
-  if (config.tlsCert !== null && config.tlsKey !== null) {
-    try {
-      pair = await readPair(config.tlsCert, config.tlsKey);
-    } catch (err) {
-      throw new UsageError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
-    }
-    const problem = checkPair(pair);
-    if (problem !== null) throw new UsageError(`the TLS certificate and key do not load: ${problem}`);
-  } else {
+/** The certificate and key files given, or null: serve makes a self-signed pair. */
+const certificateFiles = (config: ServeConfig): { cert: string; key: string } | null =>
+  config.tlsCert !== null && config.tlsKey !== null ? { cert: config.tlsCert, key: config.tlsKey } : null;
+
+/** The serving pair: the files given, checked, or a self-signed pair clients must be told to trust. */
+async function servingPair(files: { cert: string; key: string } | null): Promise<{ pair: TlsPair; selfSigned: RunningServer['selfSigned'] }> {
+  if (files === null) {
     const made = await selfSignedPair().catch((err: Error) => {
       throw new UsageError(err.message);
     });
-    pair = made;
-    selfSigned = { cert: made.cert, certFile: made.certFile };
+    return { pair: made, selfSigned: { cert: made.cert, certFile: made.certFile } };
   }
+  let pair: TlsPair;
+  try {
+    pair = await readPair(files.cert, files.key);
+  } catch (err) {
+    throw new UsageError(`cannot read the TLS certificate or key: ${(err as Error).message}`);
+  }
+  const problem = checkPair(pair);
+  if (problem !== null) throw new UsageError(`the TLS certificate and key do not load: ${problem}`);
+  return { pair, selfSigned: null };
+}
 
-  let draining = false;
-  let tlsReady = false;
-  const readiness = (): Readiness => ({
-    policy: store.current().length > 0 || (view?.policies()?.length ?? 0) > 0,
-    tls: tlsReady,
-    cluster: view ? view.synced() : true,
-    draining,
-  });
-
-  const app = createWebhookApp({
-    logger,
-    metrics,
-    policies: () => view?.policies() ?? store.current(),
-    view,
-    allocator: allocatorFor(view, config, clock, deps.random),
-    limits: answerLimits(config),
-    policyDefaults: await loadDefaultSpec(),
-    bodyLimitBytes: config.bodyLimitBytes,
-    bodyBytesInFlight: config.bodyBytesInFlight,
-    defaultTimeoutMs: config.defaultTimeoutMs,
-    timeoutBudgetShare: config.timeoutBudgetShare,
-    clock,
-    draining: () => draining,
-  });
+/** The HTTPS server for the webhook app, with its timeouts, client-error answers and connection cap. */
+function webhookServer(config: ServeConfig, pair: TlsPair, app: RequestListener, metrics: WebhookMetrics) {
   const webhook = createHttpsServer(
     {
       ...pair,
@@ -187,6 +175,96 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const connections = limitConnections(webhook, { max: config.maxConnections, onEvent: (e) => metrics.countConnection(e) });
   metrics.observeOpenConnections(() => connections.open());
   const unused = trackUnusedConnections(webhook, 'secureConnection');
+  return { webhook, unused };
+}
+
+/** Reloads the policy files, counting and logging a change; a bad set keeps the last good one. */
+function countedPolicyReload(store: PolicyStore, metrics: WebhookMetrics, logger: Logger) {
+  return async (): Promise<PolicyReload> => {
+    const r = await store.reload();
+    if (!r.changed) return r;
+    metrics.policyReloads.inc({ result: r.ok ? 'success' : 'failure' });
+    if (r.ok) {
+      for (const w of r.warnings) logger.warn({ [LOG.component]: 'policy' }, w);
+      logger.info({ [LOG.component]: 'policy', [LOG.policies]: r.policies.map((p) => p.name) }, 'policy reloaded');
+    } else {
+      logger.error({ [LOG.component]: 'policy', [LOG.errors]: r.errors }, 'policy reload refused; the last good policy stays in force');
+    }
+    return r;
+  };
+}
+
+/** Reloads the certificate files given (none for a self-signed pair), counting and logging a change; a bad pair keeps the one in use. */
+function countedCertificateReload(files: { cert: string; key: string } | null, pair: TlsPair, webhook: HttpsServer, metrics: WebhookMetrics, logger: Logger) {
+  const certReloader = files ? certificateReloader(files.cert, files.key, pair, (p) => webhook.setSecureContext({ ...p, ...TLS_PROFILE })) : null;
+  return async (): Promise<ReloadResult> => {
+    if (!certReloader) return { changed: false };
+    const r = await certReloader();
+    if (!r.changed) return r;
+    metrics.certificateReloads.inc({ result: r.ok ? 'success' : 'failure' });
+    if (r.ok) logger.info({ [LOG.component]: 'tls', [LOG.certificate]: r.info }, 'certificate reloaded');
+    else logger.error({ [LOG.component]: 'tls', err: r.error }, 'new certificate refused; the one in use stays');
+    return r;
+  };
+}
+
+/** Watches the policy files and the certificate files given, reloading on a change. */
+async function startWatchers(
+  config: ServeConfig,
+  policyPaths: readonly string[],
+  files: { cert: string; key: string } | null,
+  reload: { policies: () => Promise<unknown>; certificate: () => Promise<unknown> },
+  logger: Logger,
+): Promise<Watcher[]> {
+  const watchOpts = (what: string) => ({
+    debounceMs: config.reloadDebounceMs,
+    pollMs: config.reloadPollMs,
+    onError: (err: Error, dir: string) => logger.warn({ [LOG.component]: what, err: err.message, dir }, 'cannot watch; relying on the periodic re-check'),
+  });
+  const logThrow = (what: string) => (err: unknown) => logger.error({ [LOG.component]: what, err }, 'reload failed');
+  const watchers: Watcher[] = [await watchPaths(policyPaths, () => void reload.policies().catch(logThrow('policy')), watchOpts('policy'))];
+  if (files) {
+    watchers.push(await watchPaths([files.cert, files.key], () => void reload.certificate().catch(logThrow('tls')), watchOpts('tls')));
+  }
+  return watchers;
+}
+
+/** Policies → certificate → webhook app and server → listening → ops server → reloaders and watchers → drain. */
+export async function startServer(config: ServeConfig, deps: ServerDeps): Promise<RunningServer> {
+  const logger = deps.logger;
+  const clock = deps.clock ?? (() => performance.now());
+  const metrics = deps.metrics ?? createMetrics({ rules: RULE_CATALOG });
+  const view = deps.view ?? null;
+
+  const store = await openPolicies(config, logger);
+  const files = certificateFiles(config);
+  const { pair, selfSigned } = await servingPair(files);
+
+  let draining = false;
+  let tlsReady = false;
+  const readiness = (): Readiness => ({
+    policy: store.current().length > 0 || (view?.policies()?.length ?? 0) > 0,
+    tls: tlsReady,
+    cluster: view ? view.synced() : true,
+    draining,
+  });
+
+  const app = createWebhookApp({
+    logger,
+    metrics,
+    policies: () => view?.policies() ?? store.current(),
+    view,
+    allocator: allocatorFor(view, config, clock, deps.random),
+    limits: answerLimits(config),
+    policyDefaults: await loadDefaultSpec(),
+    bodyLimitBytes: config.bodyLimitBytes,
+    bodyBytesInFlight: config.bodyBytesInFlight,
+    defaultTimeoutMs: config.defaultTimeoutMs,
+    timeoutBudgetShare: config.timeoutBudgetShare,
+    clock,
+    draining: () => draining,
+  });
+  const { webhook, unused } = webhookServer(config, pair, app, metrics);
   const webhookPort = await listen(webhook, config.port, config.host, 'the webhook (HTTPS)');
   tlsReady = true;
   const ops = await startOpsServer({
@@ -201,42 +279,9 @@ export async function startServer(config: ServeConfig, deps: ServerDeps): Promis
   const opsPort = ops.port;
   logger.info({ [LOG.component]: 'server', webhookPort, opsPort, [LOG.certificate]: certificateInfo(pair.cert) }, 'serving');
 
-  const reloadPolicies = async (): Promise<PolicyReload> => {
-    const r = await store.reload();
-    if (!r.changed) return r;
-    metrics.policyReloads.inc({ result: r.ok ? 'success' : 'failure' });
-    if (r.ok) {
-      for (const w of r.warnings) logger.warn({ [LOG.component]: 'policy' }, w);
-      logger.info({ [LOG.component]: 'policy', [LOG.policies]: r.policies.map((p) => p.name) }, 'policy reloaded');
-    } else {
-      logger.error({ [LOG.component]: 'policy', [LOG.errors]: r.errors }, 'policy reload refused; the last good policy stays in force');
-    }
-    return r;
-  };
-  const certReloader =
-    config.tlsCert !== null && config.tlsKey !== null
-      ? certificateReloader(config.tlsCert, config.tlsKey, pair, (p) => webhook.setSecureContext({ ...p, ...TLS_PROFILE }))
-      : null;
-  const reloadCertificate = async (): Promise<ReloadResult> => {
-    if (!certReloader) return { changed: false };
-    const r = await certReloader();
-    if (!r.changed) return r;
-    metrics.certificateReloads.inc({ result: r.ok ? 'success' : 'failure' });
-    if (r.ok) logger.info({ [LOG.component]: 'tls', [LOG.certificate]: r.info }, 'certificate reloaded');
-    else logger.error({ [LOG.component]: 'tls', err: r.error }, 'new certificate refused; the one in use stays');
-    return r;
-  };
-
-  const watchOpts = (what: string) => ({
-    debounceMs: config.reloadDebounceMs,
-    pollMs: config.reloadPollMs,
-    onError: (err: Error, dir: string) => logger.warn({ [LOG.component]: what, err: err.message, dir }, 'cannot watch; relying on the periodic re-check'),
-  });
-  const logThrow = (what: string) => (err: unknown) => logger.error({ [LOG.component]: what, err }, 'reload failed');
-  const watchers: Watcher[] = [await watchPaths(store.paths, () => void reloadPolicies().catch(logThrow('policy')), watchOpts('policy'))];
-  if (config.tlsCert !== null && config.tlsKey !== null) {
-    watchers.push(await watchPaths([config.tlsCert, config.tlsKey], () => void reloadCertificate().catch(logThrow('tls')), watchOpts('tls')));
-  }
+  const reloadPolicies = countedPolicyReload(store, metrics, logger);
+  const reloadCertificate = countedCertificateReload(files, pair, webhook, metrics, logger);
+  const watchers = await startWatchers(config, store.paths, files, { policies: reloadPolicies, certificate: reloadCertificate }, logger);
 
   let drained: Promise<DrainResult> | null = null;
   const drainOnce = (opts: { drainDelayMs?: number } = {}) =>

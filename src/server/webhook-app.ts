@@ -8,11 +8,18 @@ import type { CompiledPolicy, PortPolicySpec } from '../engine/policy/model.js';
 import type { NodePortAllocator } from '../engine/remediate.js';
 import { NO_CLUSTER_FACTS, type ClusterFacts, type Labels } from '../engine/types.js';
 import type { AnswerLimits } from '../sinks/admission/decide.js';
-import { errored, reviewOf } from '../sinks/admission/response.js';
+import { errored, reviewOf, type AdmissionReviewResponse } from '../sinks/admission/response.js';
 import type { WebhookMetrics } from '../sinks/metrics.js';
-import { ADMISSION_API_VERSION, parseAdmissionReview, type GroupVersionKind, type ParsedReview, type ReviewProblem } from '../sources/admission.js';
+import {
+  ADMISSION_API_VERSION,
+  parseAdmissionReview,
+  type AdmissionRequest,
+  type GroupVersionKind,
+  type ParsedReview,
+  type ReviewProblem,
+} from '../sources/admission.js';
 import { admit, invalid, MAX_UID_CHARS, requestIdentity, type Admission, type Endpoint, type RequestIdentity } from './admit.js';
-import { BodyBudget, MAX_BODY_NESTING, nestedDeeperThan, parseGoDuration, readBody } from './body.js';
+import { BodyBudget, MAX_BODY_NESTING, nestedDeeperThan, parseGoDuration, readBody, type BodyFailure } from './body.js';
 import { LOG } from './log-keys.js';
 import { LOG_BUDGET, logText } from './log-text.js';
 
@@ -92,6 +99,65 @@ export function jsonErrorText(err: Error): string {
   return err.message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, '');
 }
 
+/**
+ * The time reading the body and deciding may take: a share of the API server's `timeout`
+ * query parameter (a Go duration), so the answer arrives before the API server gives up.
+ */
+function timeBudgetMs(url: string, defaultTimeoutMs: number, share: number): number {
+  const query = url.indexOf('?');
+  const asked = query < 0 ? null : parseGoDuration(new URLSearchParams(url.slice(query + 1)).get('timeout'));
+  // The API server sends 1-30 s (timeoutSeconds' range); a larger value from another client
+  // is capped there, also because setTimeout turns anything past 2^31-1 ms into 1 ms.
+  return Math.min(asked ?? defaultTimeoutMs, MAX_TIMEOUT_MS) * share;
+}
+
+/** The answer to a body that was not read whole. */
+function refusedBody(
+  reason: Exclude<BodyFailure, 'aborted'>,
+  budgetMs: number,
+  limits: Pick<WebhookAppDeps, 'bodyLimitBytes' | 'bodyBytesInFlight'>,
+): Admission {
+  switch (reason) {
+    case 'too-large':
+      return invalid(problem(`the body is larger than the ${limits.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413);
+    case 'busy':
+      return invalid(problem(`the webhook holds ${limits.bodyBytesInFlight} bytes of request bodies it has not answered yet, its limit; retry`), 503);
+    case 'timed-out':
+      return invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
+  }
+}
+
+/**
+ * The body as an AdmissionReview, or what keeps it from being one. It is read as JSON whatever
+ * its Content-Type says: the API server always sends application/json, and `curl --data` sends
+ * application/x-www-form-urlencoded unless told otherwise.
+ */
+function parseBody(body: Buffer): ParsedReview | ReviewProblem {
+  if (nestedDeeperThan(body, MAX_BODY_NESTING)) {
+    return problem(`the body is nested deeper than ${MAX_BODY_NESTING.toLocaleString('en-US')} levels; the API server sends no JSON deeper than 10,000`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(body.toString('utf8'));
+  } catch (err) {
+    return problem(`the body is not valid JSON: ${jsonErrorText(err as Error)}`);
+  }
+  return parseAdmissionReview(json);
+}
+
+/** What the answer to a throw and its log line can say of the request, as far as it was read. */
+function readSoFar(parsed: ParsedReview | ReviewProblem | null): { uid: string; apiVersion: string; kind: GroupVersionKind | null; operation: string } {
+  if (parsed === null) return { uid: '', apiVersion: ADMISSION_API_VERSION, kind: null, operation: 'none' };
+  if (!parsed.ok) return { uid: '', apiVersion: parsed.apiVersion, kind: null, operation: 'none' };
+  return { uid: parsed.request.uid, apiVersion: parsed.apiVersion, kind: parsed.request.kind, operation: parsed.request.operation };
+}
+
+/** The 500 AdmissionReview; a uid past MAX_UID_CHARS is not echoed (admit.ts). */
+function internalError(apiVersion: string, uid: string): AdmissionReviewResponse {
+  const echo = uid.length > MAX_UID_CHARS ? '' : uid;
+  return reviewOf(apiVersion, errored(echo, 500, `portcullis failed on this request (uid ${echo || 'unknown'}); its log has the details`));
+}
+
 function send(res: Response, status: number, body: unknown, close: boolean): void {
   const json = JSON.stringify(body);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json) };
@@ -143,91 +209,86 @@ export function createWebhookApp(deps: WebhookAppDeps): express.Express {
     return line;
   };
 
+  /** The answer, then the telling: the decision line at info, a refused request's at warn. */
+  const answer = (res: Response, endpoint: Endpoint, admission: Admission, start: number, id: RequestIdentity | null, gvk: GroupVersionKind | null) => {
+    // A timed-out or oversized request may still be sending: close rather than read on.
+    send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408 || admission.httpStatus === 503);
+    const line = tell(endpoint, admission, deps.clock() - start, id, gvk);
+    if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
+    else logger.info(line, 'admission decision');
+  };
+
+  /** The review's object, at debug level only: pod specs carry secrets in env. */
+  const logObject = (endpoint: Endpoint, id: RequestIdentity, request: AdmissionRequest) => {
+    if (logger.isLevelEnabled('debug')) logger.debug({ ...identityFields(id, endpoint), [LOG.object]: request.object }, 'admission request');
+  };
+
+  /**
+   * The cluster facts the review needs within the time left, then the pure decision.
+   * Synchronous unless a Namespace read is needed: most requests skip a promise.
+   */
+  const judge = (endpoint: Endpoint, parsed: ParsedReview | ReviewProblem, start: number, budgetMs: number): Admission | Promise<Admission> => {
+    const policies = deps.policies();
+    const facts = parsed.ok ? gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start)) : NO_FACTS;
+    const admitWith = (f: Facts) =>
+      admit(endpoint, parsed, {
+        policies,
+        cluster: f.cluster,
+        namespaceLookupError: f.namespaceLookupError,
+        allocator: deps.allocator,
+        limits: deps.limits,
+        policyDefaults: deps.policyDefaults,
+      });
+    return facts instanceof Promise ? facts.then(admitWith) : admitWith(facts);
+  };
+
+  /** A throw anywhere in handle: logged and counted as an error, and answered 500 unless an answer went out. */
+  const answerThrow = (
+    res: Response,
+    endpoint: Endpoint,
+    err: unknown,
+    start: number,
+    parsed: ParsedReview | ReviewProblem | null,
+    id: RequestIdentity | null,
+  ) => {
+    const read = readSoFar(parsed);
+    const fields = id ? identityFields(id, endpoint) : { [LOG.uid]: logText(read.uid, LOG_BUDGET.uid), [LOG.endpoint]: endpoint };
+    fields.err = err;
+    logger.error(fields, 'internal error while answering an admission request');
+    metrics.countRequest(endpoint, read.kind, read.operation, 'error');
+    metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
+    // 500, not a denial: the webhook configuration's failurePolicy decides.
+    if (!res.headersSent) send(res, 500, internalError(read.apiVersion, read.uid), deps.draining());
+  };
+
+  /** Read the body → parse it → identify the request → gather facts and admit → answer and tell. */
   const handle = (endpoint: Endpoint) => async (req: Request, res: Response) => {
     const start = deps.clock();
-    const query = req.url.indexOf('?');
-    const asked = query < 0 ? null : parseGoDuration(new URLSearchParams(req.url.slice(query + 1)).get('timeout'));
-    // The API server sends 1-30 s (timeoutSeconds' range); a larger value from another client
-    // is capped there, also because setTimeout turns anything past 2^31-1 ms into 1 ms.
-    const timeoutMs = Math.min(asked ?? deps.defaultTimeoutMs, MAX_TIMEOUT_MS);
-    const budgetMs = timeoutMs * deps.timeoutBudgetShare;
+    const budgetMs = timeBudgetMs(req.url, deps.defaultTimeoutMs, deps.timeoutBudgetShare);
+    // What the answer to a throw echoes, as far as the request was read. The identity is the
+    // fields of a child logger (controller-runtime's per-request logger), passed in each call
+    // instead: a pino child per request serialises its bindings once for the one line most
+    // requests get.
     let parsed: ParsedReview | ReviewProblem | null = null;
-    // The request's identity, written first on every line about it. The fields of a child
-    // logger (controller-runtime's per-request logger), passed in each call instead: a pino
-    // child per request serialises its bindings once for the one line most requests get.
     let id: RequestIdentity | null = null;
     let releaseBody = (): void => {};
     try {
-      let admission: Admission;
-      // The body is read as JSON whatever its Content-Type says: the API server always sends
-      // application/json, and `curl --data` sends application/x-www-form-urlencoded unless told
-      // otherwise. A body that is not JSON is refused by the parser below, saying so.
       const body = await readBody(req, deps.bodyLimitBytes, budgetMs, bodyBudget);
       if (!body.ok) {
-        admission =
-          body.reason === 'too-large'
-            ? invalid(problem(`the body is larger than the ${deps.bodyLimitBytes}-byte limit (two 3 MiB objects and the review around them)`), 413)
-            : body.reason === 'busy'
-              ? invalid(problem(`the webhook holds ${deps.bodyBytesInFlight} bytes of request bodies it has not answered yet, its limit; retry`), 503)
-              : invalid(problem(`the body did not arrive within ${Math.round(budgetMs)} ms`), 408);
-        if (body.reason === 'aborted') return; // nobody left to answer
-      } else {
-        releaseBody = body.release;
-        let json: unknown;
-        if (nestedDeeperThan(body.body, MAX_BODY_NESTING)) {
-          parsed = problem(
-            `the body is nested deeper than ${MAX_BODY_NESTING.toLocaleString('en-US')} levels; the API server sends no JSON deeper than 10,000`,
-          );
-        } else {
-          try {
-            json = JSON.parse(body.body.toString('utf8'));
-          } catch (err) {
-            json = undefined;
-            parsed = problem(`the body is not valid JSON: ${jsonErrorText(err as Error)}`);
-          }
-        }
-        parsed ??= parseAdmissionReview(json);
-        if (parsed.ok) {
-          const { request } = parsed;
-          id = requestIdentity(request);
-          // Pod specs carry secrets in env: the object is logged at debug level only.
-          if (logger.isLevelEnabled('debug')) logger.debug({ ...identityFields(id, endpoint), [LOG.object]: request.object }, 'admission request');
-        }
-        const policies = deps.policies();
-        let facts = parsed.ok ? gatherFacts(deps.view, policies, parsed.request.namespace, budgetMs - (deps.clock() - start)) : NO_FACTS;
-        if (facts instanceof Promise) facts = await facts;
-        admission = admit(endpoint, parsed, {
-          policies,
-          cluster: facts.cluster,
-          namespaceLookupError: facts.namespaceLookupError,
-          allocator: deps.allocator,
-          limits: deps.limits,
-          policyDefaults: deps.policyDefaults,
-        });
+        if (body.reason !== 'aborted') answer(res, endpoint, refusedBody(body.reason, budgetMs, deps), start, null, null); // aborted: nobody left to answer
+        return;
       }
-      // A timed-out or oversized request may still be sending: close rather than read on.
-      send(res, admission.httpStatus, admission.review, deps.draining() || admission.httpStatus === 408 || admission.httpStatus === 503);
-      const line = tell(endpoint, admission, deps.clock() - start, id, parsed?.ok ? parsed.request.kind : null);
-      if (admission.record.verdict === 'invalid') logger.warn(line, 'admission request refused');
-      else logger.info(line, 'admission decision');
+      releaseBody = body.release;
+      parsed = parseBody(body.body);
+      if (parsed.ok) {
+        id = requestIdentity(parsed.request);
+        logObject(endpoint, id, parsed.request);
+      }
+      let admission = judge(endpoint, parsed, start, budgetMs);
+      if (admission instanceof Promise) admission = await admission;
+      answer(res, endpoint, admission, start, id, parsed.ok ? parsed.request.kind : null);
     } catch (err) {
-      const uid = parsed?.ok ? parsed.request.uid : '';
-      const apiVersion = parsed?.apiVersion ?? ADMISSION_API_VERSION;
-      const fields = id ? identityFields(id, endpoint) : { [LOG.uid]: logText(uid, LOG_BUDGET.uid), [LOG.endpoint]: endpoint };
-      fields.err = err;
-      logger.error(fields, 'internal error while answering an admission request');
-      metrics.countRequest(endpoint, parsed?.ok ? parsed.request.kind : null, parsed?.ok ? parsed.request.operation : 'none', 'error');
-      metrics.observeLatency(endpoint, (deps.clock() - start) / 1000);
-      if (!res.headersSent) {
-        // 500, not a denial: the webhook configuration's failurePolicy decides.
-        const echo = uid.length > MAX_UID_CHARS ? '' : uid;
-        send(
-          res,
-          500,
-          reviewOf(apiVersion, errored(echo, 500, `portcullis failed on this request (uid ${echo || 'unknown'}); its log has the details`)),
-          deps.draining(),
-        );
-      }
+      answerThrow(res, endpoint, err, start, parsed, id);
     } finally {
       releaseBody();
     }
