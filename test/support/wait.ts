@@ -16,3 +16,19 @@ export async function waitFor<T>(
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+/**
+ * Waits for a promise, failing after `timeoutMs` with `what` in the message. The timer is
+ * cleared either way, so a passing test leaves nothing that keeps its worker alive.
+ */
+export async function within<T>(what: string, promise: Promise<T>, timeoutMs = GENEROUS_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
